@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The CLI is compiled to dist/ by `npm run build` (run automatically by `npm install` via `prepare`).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('verdict: dist/ is missing; run `npm install` (or `npm run build`) in the project folder first\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv);

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import type { Deployment, DeployResult } from '../../features/deployments/schemas.js';
+import type { Environment } from '../../features/environments/schemas.js';
+import { seg } from '../client.js';
+import { requireProject, type CommandContext } from '../context.js';
+import { CliError } from '../io.js';
+import { printJson, printTable, when } from '../output.js';
+
+export function registerEnvironmentCommands(program: Command, ctx: CommandContext): void {
+  const env = program.command('env').description('create and list environments (dev, staging, prod, ...)');
+
+  env
+    .command('create <key>')
+    .description('create an environment in a project')
+    .requiredOption('--project <project>', 'project key')
+    .option('--name <name>', 'display name (default: the key)')
+    .action(async (key: string, opts: { project: string; name?: string }, cmd: Command) => {
+      const created = await ctx.client(cmd).post<Environment>(`api/projects/${seg(requireProject(opts))}/environments`, {
+        key,
+        ...(opts.name ? { name: opts.name } : {}),
+      });
+      if (ctx.json(cmd)) return printJson(ctx.io, created);
+      ctx.io.stdout(`created environment ${created.key} in ${opts.project}\n`);
+    });
+
+  env
+    .command('list')
+    .description('list environments and the release each serves')
+    .requiredOption('--project <project>', 'project key')
+    .action(async (opts: { project: string }, cmd: Command) => {
+      const rows = await ctx.client(cmd).get<Environment[]>(`api/projects/${seg(requireProject(opts))}/environments`);
+      if (ctx.json(cmd)) return printJson(ctx.io, rows);
+      printTable(ctx.io, rows, [
+        { header: 'env', value: (e) => e.key },
+        { header: 'release', value: (e) => e.current?.releaseLabel ?? '(nothing deployed)' },
+        { header: 'deployed', value: (e) => when(e.current?.deployedAt) },
+        { header: 'by', value: (e) => e.current?.deployedBy },
+      ], '(no environments: verdict env create <key> --project <project>)');
+    });
+
+  env
+    .command('history <env>')
+    .description("an environment's deployments, newest first")
+    .requiredOption('--project <project>', 'project key')
+    .action(async (key: string, opts: { project: string }, cmd: Command) => {
+      const rows = await ctx.client(cmd).get<Deployment[]>(`api/projects/${seg(requireProject(opts))}/environments/${seg(key)}/deployments`);
+      if (ctx.json(cmd)) return printJson(ctx.io, rows);
+      printTable(ctx.io, rows, [
+        { header: 'id', value: (d) => d.id },
+        { header: 'kind', value: (d) => d.kind },
+        { header: 'release', value: (d) => d.release.label },
+        { header: 'previous', value: (d) => d.previousRelease?.label },
+        { header: 'when', value: (d) => when(d.createdAt) },
+        { header: 'by', value: (d) => d.deployedBy },
+      ]);
+    });
+}
+
+function reportDeploy(ctx: CommandContext, cmd: Command, result: DeployResult): void {
+  if (ctx.json(cmd)) return printJson(ctx.io, result);
+  if (result.unchanged) {
+    ctx.io.stdout(`${result.environment} already serves ${result.release.label}; nothing changed\n`);
+    return;
+  }
+  const verb = result.kind === 'rollback' ? 'rolled back' : 'deployed';
+  ctx.io.stdout(`${verb} ${result.environment} to ${result.release.label}${result.previousRelease ? ` (was ${result.previousRelease.label})` : ''}; deployment ${result.id}\n`);
+}
+
+export function registerDeploymentCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('deploy')
+    .description('deploy a release to an environment')
+    .requiredOption('--project <project>', 'project key')
+    .requiredOption('--env <env>', 'environment key')
+    .requiredOption('--release <release>', "release id, label, or 'latest'")
+    .action(async (opts: { project: string; env: string; release: string }, cmd: Command) => {
+      const result = await ctx
+        .client(cmd)
+        .post<DeployResult>(`api/projects/${seg(requireProject(opts))}/environments/${seg(opts.env)}/deployments`, { release: opts.release });
+      reportDeploy(ctx, cmd, result);
+    });
+
+  program
+    .command('rollback')
+    .description('deploy the release that was live before the current one (or --release)')
+    .requiredOption('--project <project>', 'project key')
+    .requiredOption('--env <env>', 'environment key')
+    .option('--release <release>', 'release to roll back to')
+    .action(async (opts: { project: string; env?: string; release?: string }, cmd: Command) => {
+      if (!opts.env) throw new CliError('--env is required');
+      const result = await ctx
+        .client(cmd)
+        .post<DeployResult>(`api/projects/${seg(requireProject(opts))}/environments/${seg(opts.env)}/rollback`, opts.release ? { release: opts.release } : {});
+      reportDeploy(ctx, cmd, result);
+    });
+}

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfig } from '../../config.js';
+import { connect } from '../../db/connect.js';
+import { migrate } from '../../db/migrate.js';
+import { createLogger } from '../../logger.js';
+import { openDatabaseUrl, startServer } from '../../server.js';
+import type { CommandContext } from '../context.js';
+import { CliError } from '../io.js';
+
+const ENVIRONMENT_HELP = `
+Environment:
+  PORT, HOST                 HTTP listen address (default 127.0.0.1:8080)
+  DATABASE_URL               PostgreSQL to use; without it an embedded cluster runs in
+                             $VERDICT_DATA_DIR/pg (default ./.verdict/pg), kept between runs
+  VERDICT_ADMIN_TOKEN        admin API token to register at start (otherwise one is generated
+                             and printed once when no admin exists)
+  VERDICT_BODY_LIMIT_BYTES   largest request body (default 8 MiB)
+  LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
+
+function config(ctx: CommandContext) {
+  try {
+    return loadConfig(ctx.io.env, ctx.io.cwd);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+export function registerServeCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('serve')
+    .description('run the Verdict server (management API, docs at /docs)')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(async () => {
+      const cfg = config(ctx);
+      const logger = createLogger(cfg.logLevel);
+      const server = await startServer(cfg, logger);
+      if (server.generatedAdminToken) {
+        ctx.io.stderr(
+          [
+            '',
+            '  First start: an admin API token was generated. It is shown only now; store it.',
+            '',
+            `    export VERDICT_TOKEN=${server.generatedAdminToken}`,
+            '',
+            '  Use it with the CLI (VERDICT_TOKEN) or as "Authorization: Bearer <token>".',
+            '',
+          ].join('\n') + '\n',
+        );
+      }
+      ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      logger.info({ signal }, 'shutting down');
+      await server.close();
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit (serve also does this at start)')
+    .addHelpText('after', ENVIRONMENT_HELP)
+    .action(async () => {
+      const cfg = config(ctx);
+      const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
+      const handle = await openDatabaseUrl(cfg, logger);
+      const sql = connect(handle.url, { max: 1 });
+      try {
+        const result = await migrate(sql, undefined, (msg) => ctx.io.stdout(`${msg}\n`));
+        ctx.io.stdout(
+          result.readOnly
+            ? `connected to a standby; schema version ${result.schemaVersion} checked, nothing applied\n`
+            : `schema at version ${result.schemaVersion} (${result.applied.length} applied now)\n`,
+        );
+      } finally {
+        await sql.end({ timeout: 5 });
+        await handle.release();
+      }
+    });
+}

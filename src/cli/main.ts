@@ -1,0 +1,60 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerDecisionCommands } from './commands/decisions.js';
+import { registerDeploymentCommands, registerEnvironmentCommands } from './commands/environments.js';
+import { registerProjectCommands } from './commands/projects.js';
+import { registerReleaseCommands } from './commands/releases.js';
+import { registerServeCommands } from './commands/serve.js';
+import { registerTokenCommands } from './commands/tokens.js';
+import { CommandContext } from './context.js';
+import { CliError, EXIT, processIo, type CliIo } from './io.js';
+
+export function createProgram(io: CliIo): Command {
+  const program = new Command('verdict')
+    .description('Verdict: self-hosted business rules management (GoRules JDM decisions, releases, environments)')
+    .version(VERSION, '-V, --version')
+    .option('--url <url>', 'Verdict server URL (env VERDICT_URL, default http://127.0.0.1:8080)')
+    .option('--token <token>', 'API token (env VERDICT_TOKEN)')
+    .option('--json', 'machine-readable JSON output')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  const ctx = new CommandContext(io);
+  registerServeCommands(program, ctx);
+  registerProjectCommands(program, ctx);
+  registerDecisionCommands(program, ctx);
+  registerReleaseCommands(program, ctx);
+  registerEnvironmentCommands(program, ctx);
+  registerDeploymentCommands(program, ctx);
+  registerTokenCommands(program, ctx);
+  registerAuditCommands(program, ctx);
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** Runs the CLI and returns its exit code; errors become one line on stderr. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed the message (or the help/version text).
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof CliError) {
+      io.stderr(`verdict: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`verdict: ${message.split('\n')[0]}\n`);
+    return EXIT.error;
+  }
+}

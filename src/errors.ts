@@ -1,0 +1,48 @@
+/**
+ * Every error the API can answer with: a stable code, its HTTP status and a title. Adding a code
+ * here is the only way to add an error kind, so clients can rely on the list.
+ */
+export const PROBLEMS = {
+  'bad-request': { status: 400, title: 'Bad request' },
+  'validation-failed': { status: 400, title: 'Request validation failed' },
+  unauthorized: { status: 401, title: 'Authentication required' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'invalid-decision': { status: 422, title: 'Decision graph is invalid' },
+  'invalid-release': { status: 422, title: 'Release cannot be cut' },
+  'database-unavailable': { status: 503, title: 'Database unavailable' },
+  'read-only': { status: 503, title: 'Database is read-only' },
+  internal: { status: 500, title: 'Internal server error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export function problemType(code: ProblemCode): string {
+  return `urn:verdict:problem:${code}`;
+}
+
+/** The one error base class: thrown anywhere, rendered as RFC 9457 problem+json by the HTTP error handler. */
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    /** Extra members of the problem document (e.g. `errors`). */
+    readonly extensions: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(detail);
+    this.status = PROBLEMS[code].status;
+    this.title = PROBLEMS[code].title;
+  }
+}
+
+export const notFound = (detail: string) => new AppError('not-found', detail);
+export const conflict = (detail: string, extensions?: Record<string, unknown>) => new AppError('conflict', detail, extensions);
+export const badRequest = (detail: string, extensions?: Record<string, unknown>) => new AppError('bad-request', detail, extensions);

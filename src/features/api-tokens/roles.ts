@@ -1,0 +1,29 @@
+export const ROLES = ['admin', 'editor', 'deployer', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * What each role may do. Editors author decisions, deployers move releases between environments
+ * (separation of duties: an editor cannot put its own change live), both can cut releases, and
+ * only admins manage projects, environments, people's tokens and read the audit log.
+ */
+export const PERMISSIONS = {
+  read: ['admin', 'editor', 'deployer', 'viewer'],
+  'project:create': ['admin'],
+  'environment:create': ['admin'],
+  'decision:write': ['admin', 'editor'],
+  'release:create': ['admin', 'editor', 'deployer'],
+  deploy: ['admin', 'deployer'],
+  'evaluation-token:manage': ['admin', 'deployer'],
+  'api-token:manage': ['admin'],
+  'audit:read': ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+export function allows(role: Role, permission: Permission): boolean {
+  return (PERMISSIONS[permission] as readonly Role[]).includes(role);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}

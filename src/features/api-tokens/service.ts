@@ -1,0 +1,104 @@
+import type { Database } from '../../db/database.js';
+import { SYSTEM_ACTOR, type Actor } from '../../lib/actor.js';
+import { hashSecret, newSecret, displayPrefix } from '../../lib/secrets.js';
+import { conflict, notFound } from '../../errors.js';
+import type { AuditService } from '../audit/service.js';
+import type { ApiToken, CreateApiToken, NewApiToken } from './schemas.js';
+import {
+  countActiveAdmins,
+  findApiToken,
+  findApiTokenByHash,
+  insertApiToken,
+  listApiTokens,
+  revokeApiToken,
+  touchApiToken,
+} from './store.js';
+
+export type BootstrapOutcome =
+  | { readonly kind: 'generated'; readonly token: string }
+  | { readonly kind: 'configured' }
+  | { readonly kind: 'existing' }
+  | { readonly kind: 'configured-token-revoked' };
+
+// Any constant: serialises bootstrap between nodes starting at the same time.
+const BOOTSTRAP_LOCK = 7_140_512_002;
+
+/** API tokens for people and pipelines (`Authorization: Bearer`), stored as SHA-256 only. */
+export class ApiTokensService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(actor: Actor, input: CreateApiToken): Promise<NewApiToken> {
+    const secret = newSecret('api');
+    return this.db.transaction(async (tx) => {
+      const token = await insertApiToken(tx, { name: input.name, role: input.role, hash: secret.hash, prefix: secret.prefix, createdBy: actor.name });
+      await this.audit.record(tx, actor, {
+        action: 'api-token.create',
+        targetType: 'api-token',
+        target: token.id,
+        details: { name: token.name, role: token.role, prefix: token.prefix },
+      });
+      return { ...token, token: secret.token };
+    });
+  }
+
+  list(): Promise<ApiToken[]> {
+    return listApiTokens(this.db.sql);
+  }
+
+  async revoke(actor: Actor, id: string): Promise<ApiToken> {
+    return this.db.transaction(async (tx) => {
+      const token = await findApiToken(tx, id);
+      if (!token) throw notFound(`there is no API token ${id}`);
+      if (token.revokedAt) throw conflict(`API token ${id} was already revoked at ${token.revokedAt}`);
+      await revokeApiToken(tx, id, actor.name);
+      await this.audit.record(tx, actor, {
+        action: 'api-token.revoke',
+        targetType: 'api-token',
+        target: id,
+        details: { name: token.name, role: token.role, prefix: token.prefix },
+      });
+      return (await findApiToken(tx, id))!;
+    });
+  }
+
+  /** The active token a secret belongs to, or undefined (unknown or revoked). */
+  async authenticate(secret: string): Promise<ApiToken | undefined> {
+    const token = await findApiTokenByHash(this.db.sql, hashSecret(secret));
+    if (!token || token.revokedAt) return undefined;
+    if (!token.lastUsedAt || Date.now() - Date.parse(token.lastUsedAt) > 60_000) {
+      touchApiToken(this.db.sql, token.id).catch(() => undefined); // e.g. read-only standby: not worth failing a request
+    }
+    return token;
+  }
+
+  /**
+   * Makes sure someone can administer the server: registers VERDICT_ADMIN_TOKEN when configured,
+   * otherwise generates an admin token when no active admin exists (returned to be printed once).
+   */
+  async bootstrap(configured: string | undefined): Promise<BootstrapOutcome> {
+    return this.db.transaction(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`;
+      if (configured !== undefined) {
+        const existing = await findApiTokenByHash(tx, hashSecret(configured));
+        if (existing) return existing.revokedAt ? { kind: 'configured-token-revoked' } : { kind: 'existing' };
+        const token = await insertApiToken(tx, {
+          name: 'bootstrap (VERDICT_ADMIN_TOKEN)',
+          role: 'admin',
+          hash: hashSecret(configured),
+          prefix: displayPrefix(configured),
+          createdBy: SYSTEM_ACTOR.name,
+        });
+        await this.audit.record(tx, SYSTEM_ACTOR, { action: 'api-token.bootstrap', targetType: 'api-token', target: token.id, details: { source: 'VERDICT_ADMIN_TOKEN' } });
+        return { kind: 'configured' };
+      }
+      if ((await countActiveAdmins(tx)) > 0) return { kind: 'existing' };
+      const secret = newSecret('api');
+      const token = await insertApiToken(tx, { name: 'bootstrap admin', role: 'admin', hash: secret.hash, prefix: secret.prefix, createdBy: SYSTEM_ACTOR.name });
+      await this.audit.record(tx, SYSTEM_ACTOR, { action: 'api-token.bootstrap', targetType: 'api-token', target: token.id, details: { source: 'generated' } });
+      return { kind: 'generated', token: secret.token };
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { Type, type Static } from 'typebox';
+
+export const AUDIT_ACTIONS = [
+  'project.create',
+  'environment.create',
+  'decision.save',
+  'decision.delete',
+  'release.create',
+  'deployment.deploy',
+  'deployment.rollback',
+  'evaluation-token.create',
+  'evaluation-token.revoke',
+  'api-token.create',
+  'api-token.revoke',
+  'api-token.bootstrap',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AuditEntrySchema = Type.Object(
+  {
+    id: Type.Integer(),
+    at: Type.String({ format: 'date-time' }),
+    actor: Type.String(),
+    actorTokenId: Type.Union([Type.String(), Type.Null()]),
+    action: Type.String(),
+    targetType: Type.String(),
+    target: Type.String(),
+    projectKey: Type.Union([Type.String(), Type.Null()]),
+    beforeHash: Type.Union([Type.String(), Type.Null()]),
+    afterHash: Type.Union([Type.String(), Type.Null()]),
+    requestId: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    details: Type.Record(Type.String(), Type.Unknown()),
+  },
+);
+export type AuditEntry = Static<typeof AuditEntrySchema>;
+
+export const AuditQuerySchema = Type.Object({
+  actor: Type.Optional(Type.String({ minLength: 1 })),
+  action: Type.Optional(Type.String({ minLength: 1, description: 'Exact action, or a prefix ending in ".*" (e.g. "deployment.*")' })),
+  project: Type.Optional(Type.String({ minLength: 1 })),
+  target: Type.Optional(Type.String({ minLength: 1 })),
+  since: Type.Optional(Type.String({ format: 'date-time' })),
+  until: Type.Optional(Type.String({ format: 'date-time' })),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'Cursor: only entries with a smaller id' })),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+});
+export type AuditQuery = Static<typeof AuditQuerySchema>;
+
+export const AuditPageSchema = Type.Object({
+  entries: Type.Array(AuditEntrySchema),
+  nextCursor: Type.Union([Type.Integer(), Type.Null()]),
+});

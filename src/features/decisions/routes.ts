@@ -1,0 +1,115 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Services } from '../../services.js';
+import { ProjectParamsSchema } from '../projects/schemas.js';
+import {
+  DecisionListQuerySchema,
+  DecisionParamsSchema,
+  DecisionVersionParamsSchema,
+  DecisionVersionSchema,
+  DecisionVersionSummarySchema,
+  SaveDecisionResultSchema,
+  SaveDecisionSchema,
+  SaveDecisionsResultSchema,
+  SaveDecisionsSchema,
+} from './schemas.js';
+
+export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const tags = ['decisions'];
+
+  app.get(
+    '/api/projects/:project/decisions',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags,
+        summary: "List a project's decisions (latest version of each)",
+        params: ProjectParamsSchema,
+        querystring: DecisionListQuerySchema,
+        response: { 200: Type.Array(DecisionVersionSummarySchema) },
+      },
+    },
+    (request) => services.decisions.list(request.params.project, request.query),
+  );
+
+  app.post(
+    '/api/projects/:project/decisions',
+    {
+      config: { permission: 'decision:write' },
+      schema: {
+        tags,
+        summary: 'Save many decisions in one transaction (all validated first; all or nothing)',
+        params: ProjectParamsSchema,
+        body: SaveDecisionsSchema,
+        response: { 200: SaveDecisionsResultSchema },
+      },
+    },
+    (request) => services.decisions.saveMany(request.actor, request.params.project, request.body),
+  );
+
+  app.put(
+    '/api/projects/:project/decisions/:key',
+    {
+      config: { permission: 'decision:write' },
+      schema: {
+        tags,
+        summary: 'Save a new version of a decision (validated and compiled first)',
+        description: 'Answers 201 with the new version, or 200 with `unchanged: true` when the content equals the latest version.',
+        params: DecisionParamsSchema,
+        body: SaveDecisionSchema,
+        response: { 200: SaveDecisionResultSchema, 201: SaveDecisionResultSchema },
+      },
+    },
+    async (request, reply) => {
+      const { project, key } = request.params;
+      const result = await services.decisions.save(request.actor, project, key, request.body);
+      return reply.status(result.unchanged ? 200 : 201).send(result);
+    },
+  );
+
+  app.get(
+    '/api/projects/:project/decisions/:key',
+    {
+      config: { permission: 'read' },
+      schema: { tags, summary: 'Get the latest version of a decision', params: DecisionParamsSchema, response: { 200: DecisionVersionSchema } },
+    },
+    (request) => services.decisions.get(request.params.project, request.params.key),
+  );
+
+  app.delete(
+    '/api/projects/:project/decisions/:key',
+    {
+      config: { permission: 'decision:write' },
+      schema: {
+        tags,
+        summary: 'Delete a decision (saves a tombstone version; history is kept)',
+        params: DecisionParamsSchema,
+        response: { 200: DecisionVersionSummarySchema },
+      },
+    },
+    (request) => services.decisions.delete(request.actor, request.params.project, request.params.key),
+  );
+
+  app.get(
+    '/api/projects/:project/decisions/:key/versions',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags,
+        summary: "A decision's history, newest first",
+        params: DecisionParamsSchema,
+        response: { 200: Type.Array(DecisionVersionSummarySchema) },
+      },
+    },
+    (request) => services.decisions.history(request.params.project, request.params.key),
+  );
+
+  app.get(
+    '/api/projects/:project/decisions/:key/versions/:version',
+    {
+      config: { permission: 'read' },
+      schema: { tags, summary: 'Get one version of a decision', params: DecisionVersionParamsSchema, response: { 200: DecisionVersionSchema } },
+    },
+    (request) => services.decisions.get(request.params.project, request.params.key, request.params.version),
+  );
+};

@@ -1,0 +1,177 @@
+import type { Queryable } from '../../db/connect.js';
+import type { Database } from '../../db/database.js';
+import type { Actor } from '../../lib/actor.js';
+import { contentHash } from '../../lib/hash.js';
+import { badRequest, conflict, notFound } from '../../errors.js';
+import type { AuditService } from '../audit/service.js';
+import type { ProjectsService } from '../projects/service.js';
+import type { JdmDocument } from './jdm.js';
+import { parseDecisionKey } from './keys.js';
+import type { DecisionVersion, DecisionVersionSummary, SaveDecision, SaveDecisionResult, SaveDecisions, SaveDecisionsResult } from './schemas.js';
+import {
+  currentDecisions,
+  findDecision,
+  getVersion,
+  insertDecision,
+  insertVersion,
+  listLatest,
+  listVersions,
+  lockDecision,
+  versionSummary,
+  type CurrentDecision,
+  type DecisionRow,
+} from './store.js';
+import { assertValidDecisions } from './validate.js';
+
+export class DecisionsService {
+  constructor(
+    private readonly db: Database,
+    private readonly projects: ProjectsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Saves a new immutable version after validating the graph. Saving content equal to the latest
+   * version is a no-op (`unchanged`), so pushing the same folder twice makes no new versions.
+   */
+  async save(actor: Actor, projectKey: string, rawKey: string, input: SaveDecision): Promise<SaveDecisionResult> {
+    const result = await this.saveMany(actor, projectKey, {
+      decisions: [{ key: rawKey, content: input.content, ...(input.baseVersion === undefined ? {} : { baseVersion: input.baseVersion }) }],
+      ...(input.message === undefined ? {} : { message: input.message }),
+    });
+    return result.results[0]!;
+  }
+
+  /** Saves many decisions in one transaction: all are validated first, and either all land or none. */
+  async saveMany(actor: Actor, projectKey: string, input: SaveDecisions): Promise<SaveDecisionsResult> {
+    const items = input.decisions.map((d) => ({ ...d, key: parseDecisionKey(d.key), content: d.content as JdmDocument }));
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (seen.has(item.key)) throw badRequest(`decision '${item.key}' appears more than once in the request`);
+      seen.add(item.key);
+    }
+    assertValidDecisions(items); // CPU work, before any database lock is taken
+    const prepared = items.map((item) => ({ ...item, hash: contentHash(item.content) }));
+    const results = await this.db.transaction(async (tx) => {
+      const project = await this.projects.get(projectKey, tx);
+      const saved: SaveDecisionResult[] = [];
+      for (const item of prepared) saved.push(await this.#saveOne(tx, actor, project.id, projectKey, item, input.message ?? ''));
+      return saved;
+    });
+    const changed = results.filter((r) => !r.unchanged).length;
+    return { saved: changed, unchanged: results.length - changed, results };
+  }
+
+  async #saveOne(
+    tx: Queryable,
+    actor: Actor,
+    projectId: string,
+    projectKey: string,
+    item: { key: string; content: JdmDocument; hash: string; baseVersion?: number | undefined },
+    message: string,
+  ): Promise<SaveDecisionResult> {
+    const { key, hash } = item;
+    const existing = await lockDecision(tx, projectId, key);
+    const decision = existing ? { ...existing, isNew: false } : await this.#create(tx, projectId, key);
+    const latest = decision.isNew ? undefined : await versionSummary(tx, decision, decision.latestVersion);
+    const current = latest?.deleted ? undefined : latest;
+    if (item.baseVersion !== undefined && item.baseVersion !== (latest?.version ?? 0)) {
+      throw conflict(
+        `decision '${key}' is at version ${latest?.version ?? 0}, not ${item.baseVersion}: someone saved in between; reload and merge`,
+        { latestVersion: latest?.version ?? 0 },
+      );
+    }
+    if (current && current.contentHash === hash) return { ...current, unchanged: true };
+    const saved = await insertVersion(tx, {
+      decisionId: decision.id,
+      key,
+      version: decision.isNew ? 1 : decision.latestVersion + 1,
+      content: item.content,
+      contentHash: hash,
+      author: actor.name,
+      message,
+    });
+    await this.audit.record(tx, actor, {
+      action: 'decision.save',
+      targetType: 'decision',
+      target: key,
+      projectKey,
+      beforeHash: current?.contentHash ?? null,
+      afterHash: hash,
+      details: { version: saved.version },
+    });
+    return { ...saved, unchanged: false };
+  }
+
+  /** Deletes by saving a tombstone version: history stays, releases made before keep the decision. */
+  async delete(actor: Actor, projectKey: string, rawKey: string): Promise<DecisionVersionSummary> {
+    const key = parseDecisionKey(rawKey);
+    return this.db.transaction(async (tx) => {
+      const project = await this.projects.get(projectKey, tx);
+      const decision = await lockDecision(tx, project.id, key);
+      if (!decision || decision.deleted) throw notFound(`decision '${key}' does not exist in project '${projectKey}'`);
+      const before = await versionSummary(tx, decision, decision.latestVersion);
+      const tombstone = await insertVersion(tx, {
+        decisionId: decision.id,
+        key,
+        version: decision.latestVersion + 1,
+        content: null,
+        contentHash: null,
+        author: actor.name,
+        message: 'deleted',
+      });
+      await this.audit.record(tx, actor, {
+        action: 'decision.delete',
+        targetType: 'decision',
+        target: key,
+        projectKey,
+        beforeHash: before?.contentHash ?? null,
+        details: { version: tombstone.version },
+      });
+      return tombstone;
+    });
+  }
+
+  async list(projectKey: string, options: { includeDeleted: boolean; prefix?: string | undefined }): Promise<DecisionVersionSummary[]> {
+    const project = await this.projects.get(projectKey);
+    return listLatest(this.db.sql, project.id, options);
+  }
+
+  /** A version with content; the latest one when `version` is omitted (404 if the decision is deleted). */
+  async get(projectKey: string, rawKey: string, version?: number): Promise<DecisionVersion> {
+    const key = parseDecisionKey(rawKey);
+    const decision = await this.#require(projectKey, key);
+    if (version === undefined && decision.deleted) {
+      throw notFound(`decision '${key}' was deleted (version ${decision.latestVersion}); ask for an earlier version`);
+    }
+    const found = await getVersion(this.db.sql, decision, version ?? decision.latestVersion);
+    if (!found) throw notFound(`decision '${key}' has no version ${version} (latest is ${decision.latestVersion})`);
+    return found;
+  }
+
+  async history(projectKey: string, rawKey: string): Promise<DecisionVersionSummary[]> {
+    const key = parseDecisionKey(rawKey);
+    return listVersions(this.db.sql, await this.#require(projectKey, key));
+  }
+
+  /** For releases: the decisions a release cut now would hold, inside the caller's transaction. */
+  current(q: Queryable, projectId: string): Promise<CurrentDecision[]> {
+    return currentDecisions(q, projectId);
+  }
+
+  async #require(projectKey: string, key: string): Promise<DecisionRow> {
+    const project = await this.projects.get(projectKey);
+    const decision = await findDecision(this.db.sql, project.id, key);
+    if (!decision) throw notFound(`decision '${key}' does not exist in project '${projectKey}'`);
+    return decision;
+  }
+
+  async #create(tx: Queryable, projectId: string, key: string): Promise<DecisionRow & { isNew: boolean }> {
+    const created = await insertDecision(tx, projectId, key);
+    if (created) return { ...created, isNew: true };
+    // A concurrent save created it between our lookup and insert: take its lock and continue.
+    const existing = await lockDecision(tx, projectId, key);
+    if (!existing) throw conflict(`decision '${key}' was created and removed concurrently; retry`);
+    return { ...existing, isNew: false };
+  }
+}

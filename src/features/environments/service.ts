@@ -1,0 +1,55 @@
+import type { Queryable } from '../../db/connect.js';
+import type { Database } from '../../db/database.js';
+import type { Actor } from '../../lib/actor.js';
+import { isUniqueViolation } from '../../lib/pg-errors.js';
+import { conflict, notFound } from '../../errors.js';
+import type { AuditService } from '../audit/service.js';
+import type { Project } from '../projects/schemas.js';
+import type { ProjectsService } from '../projects/service.js';
+import type { CreateEnvironment, Environment } from './schemas.js';
+import { findEnvironment, insertEnvironment, listEnvironments, lockEnvironment } from './store.js';
+
+export class EnvironmentsService {
+  constructor(
+    private readonly db: Database,
+    private readonly projects: ProjectsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(actor: Actor, projectKey: string, input: CreateEnvironment): Promise<Environment> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const project = await this.projects.get(projectKey, tx);
+        await insertEnvironment(tx, { projectId: project.id, key: input.key, name: input.name ?? input.key, createdBy: actor.name });
+        await this.audit.record(tx, actor, { action: 'environment.create', targetType: 'environment', target: input.key, projectKey });
+        return (await findEnvironment(tx, project.id, input.key))!;
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`project '${projectKey}' already has an environment '${input.key}'`);
+      throw error;
+    }
+  }
+
+  async list(projectKey: string): Promise<Environment[]> {
+    const project = await this.projects.get(projectKey);
+    return listEnvironments(this.db.sql, project.id);
+  }
+
+  async get(projectKey: string, envKey: string): Promise<Environment> {
+    const project = await this.projects.get(projectKey);
+    return this.require(this.db.sql, project, envKey);
+  }
+
+  async require(q: Queryable, project: Project, envKey: string): Promise<Environment> {
+    const environment = await findEnvironment(q, project.id, envKey);
+    if (!environment) throw notFound(`project '${project.key}' has no environment '${envKey}'`);
+    return environment;
+  }
+
+  /** Locks the environment for the rest of the transaction and returns its current state. */
+  async lock(q: Queryable, project: Project, envKey: string): Promise<Environment> {
+    const environment = await this.require(q, project, envKey);
+    await lockEnvironment(q, environment.id);
+    return (await findEnvironment(q, project.id, envKey))!;
+  }
+}

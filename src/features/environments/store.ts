@@ -1,0 +1,55 @@
+import type { Queryable } from '../../db/connect.js';
+import type { Environment } from './schemas.js';
+
+interface EnvironmentRow {
+  id: string;
+  key: string;
+  name: string;
+  createdAt: Date;
+  createdBy: string;
+  deploymentId: number | null;
+  releaseId: string | null;
+  releaseLabel: string | null;
+  deployedAt: Date | null;
+  deployedBy: string | null;
+}
+
+const toEnvironment = (r: EnvironmentRow): Environment => ({
+  id: r.id,
+  key: r.key,
+  name: r.name,
+  createdAt: r.createdAt.toISOString(),
+  createdBy: r.createdBy,
+  current:
+    r.deploymentId === null
+      ? null
+      : { deploymentId: r.deploymentId, releaseId: r.releaseId!, releaseLabel: r.releaseLabel!, deployedAt: r.deployedAt!.toISOString(), deployedBy: r.deployedBy! },
+});
+
+const select = (q: Queryable) => q`
+  SELECT e.id, e.key, e.name, e.created_at, e.created_by,
+         d.id AS deployment_id, d.release_id, r.label AS release_label, d.created_at AS deployed_at, d.deployed_by
+  FROM environments e
+  LEFT JOIN LATERAL (SELECT * FROM deployments WHERE environment_id = e.id ORDER BY id DESC LIMIT 1) d ON true
+  LEFT JOIN releases r ON r.id = d.release_id`;
+
+export async function insertEnvironment(q: Queryable, e: { projectId: string; key: string; name: string; createdBy: string }): Promise<string> {
+  const [row] = await q<{ id: string }[]>`
+    INSERT INTO environments (project_id, key, name, created_by) VALUES (${e.projectId}, ${e.key}, ${e.name}, ${e.createdBy}) RETURNING id`;
+  return row!.id;
+}
+
+export async function findEnvironment(q: Queryable, projectId: string, key: string): Promise<Environment | undefined> {
+  const [row] = await q<EnvironmentRow[]>`${select(q)} WHERE e.project_id = ${projectId} AND e.key = ${key}`;
+  return row && toEnvironment(row);
+}
+
+export async function listEnvironments(q: Queryable, projectId: string): Promise<Environment[]> {
+  const rows = await q<EnvironmentRow[]>`${select(q)} WHERE e.project_id = ${projectId} ORDER BY e.key`;
+  return rows.map(toEnvironment);
+}
+
+/** Serialises deployments to one environment so each sees the one before it. */
+export async function lockEnvironment(q: Queryable, id: string): Promise<void> {
+  await q`SELECT 1 FROM environments WHERE id = ${id} FOR UPDATE`;
+}

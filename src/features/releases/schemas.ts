@@ -1,0 +1,82 @@
+import { Type, type Static } from 'typebox';
+import { JdmDocumentSchema } from '../decisions/jdm.js';
+
+export const ReleaseLabelSchema = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
+  description: "Letters, digits, '.', '_', '+', '-'; not 'latest', not UUID-shaped. Defaults to v<sequence>.",
+  examples: ['v1', '2026.11.25-1'],
+});
+
+export const CreateReleaseSchema = Type.Object(
+  {
+    label: Type.Optional(ReleaseLabelSchema),
+    notes: Type.Optional(Type.String({ maxLength: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateRelease = Static<typeof CreateReleaseSchema>;
+
+export const ReleaseSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  seq: Type.Integer({ description: 'Per-project sequence number' }),
+  label: Type.String(),
+  contentHash: Type.String({ description: 'sha256 over the (key, content hash) list of its decisions' }),
+  notes: Type.String(),
+  createdBy: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  decisionCount: Type.Integer(),
+});
+export type Release = Static<typeof ReleaseSchema>;
+
+export const ReleaseEntrySchema = Type.Object({
+  key: Type.String(),
+  version: Type.Integer(),
+  contentHash: Type.String(),
+});
+export type ReleaseEntry = Static<typeof ReleaseEntrySchema>;
+
+export const ReleaseDetailSchema = Type.Object({
+  ...ReleaseSchema.properties,
+  decisions: Type.Array(ReleaseEntrySchema),
+});
+export type ReleaseDetail = Static<typeof ReleaseDetailSchema>;
+
+export const ReleaseRefParamsSchema = Type.Object({
+  project: Type.String({ minLength: 1, maxLength: 63 }),
+  release: Type.String({ minLength: 1, maxLength: 64, description: "Release id, label, or 'latest'" }),
+});
+
+export const ReleaseDecisionParamsSchema = Type.Object({
+  ...ReleaseRefParamsSchema.properties,
+  key: Type.String({ minLength: 1, maxLength: 205 }),
+});
+
+export const ReleaseDiffQuerySchema = Type.Object({
+  base: Type.String({ minLength: 1, maxLength: 64, description: 'Release to compare against (id, label or latest)' }),
+});
+
+const ReleaseRefSchema = Type.Object({ id: Type.String(), label: Type.String() });
+
+export const ReleaseDiffSchema = Type.Object({
+  base: ReleaseRefSchema,
+  target: ReleaseRefSchema,
+  added: Type.Array(ReleaseEntrySchema),
+  removed: Type.Array(ReleaseEntrySchema),
+  changed: Type.Array(
+    Type.Object({
+      key: Type.String(),
+      baseVersion: Type.Integer(),
+      targetVersion: Type.Integer(),
+      baseHash: Type.String(),
+      targetHash: Type.String(),
+    }),
+  ),
+  unchanged: Type.Integer({ description: 'How many decisions are identical in both' }),
+});
+export type ReleaseDiff = Static<typeof ReleaseDiffSchema>;
+
+export const ReleaseDecisionSchema = Type.Object({
+  ...ReleaseEntrySchema.properties,
+  release: ReleaseRefSchema,
+  content: JdmDocumentSchema,
+});

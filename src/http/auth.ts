@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../errors.js';
+import type { Actor } from '../lib/actor.js';
+import { allows, type Permission } from '../features/api-tokens/roles.js';
+import type { ApiTokensService } from '../features/api-tokens/service.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the caller must be allowed to do. Every /api route declares one. */
+    permission?: Permission | 'public';
+  }
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+/**
+ * Bearer-token authentication and role-based authorisation. A route under /api that does not
+ * declare a permission fails at start-up, so no route is left open by omission.
+ */
+export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService): void {
+  app.decorateRequest('actor', undefined as unknown as Actor);
+
+  app.addHook('onRoute', (route) => {
+    const permission = (route.config as { permission?: string } | undefined)?.permission;
+    if (route.url.startsWith('/api/') && permission === undefined) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const permission = request.routeOptions.config.permission;
+    if (permission === undefined || permission === 'public') return;
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      reply.header('www-authenticate', 'Bearer realm="verdict"');
+      throw new AppError('unauthorized', 'send an API token in the Authorization header: "Authorization: Bearer <token>"');
+    }
+    const token = await apiTokens.authenticate(match[1]!);
+    if (!token) {
+      reply.header('www-authenticate', 'Bearer realm="verdict", error="invalid_token"');
+      throw new AppError('unauthorized', 'the API token is unknown or has been revoked');
+    }
+    if (!allows(token.role, permission)) {
+      throw new AppError('forbidden', `role '${token.role}' (token '${token.name}') is not allowed to ${describe(permission)}`, {
+        role: token.role,
+        permission,
+      });
+    }
+    request.actor = { name: token.name, tokenId: token.id, role: token.role, requestId: request.id, ip: request.ip };
+  });
+}
+
+function describe(permission: Permission): string {
+  switch (permission) {
+    case 'read':
+      return 'read';
+    case 'project:create':
+      return 'create projects';
+    case 'environment:create':
+      return 'create environments';
+    case 'decision:write':
+      return 'change decisions';
+    case 'release:create':
+      return 'cut releases';
+    case 'deploy':
+      return 'deploy or roll back';
+    case 'evaluation-token:manage':
+      return 'manage evaluation tokens';
+    case 'api-token:manage':
+      return 'manage API tokens';
+    case 'audit:read':
+      return 'read the audit log';
+  }
+}

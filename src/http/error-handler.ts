@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, PROBLEMS, problemType, type ProblemCode } from '../errors.js';
+import { isConnectionOrReadOnlyError, sqlState } from '../lib/pg-errors.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ProblemCode;
+  requestId: string;
+  [extension: string]: unknown;
+}
+
+const FASTIFY_CODES: Record<string, ProblemCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload-too-large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported-media-type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'bad-request',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'bad-request',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'bad-request',
+};
+
+function problemFor(error: unknown, request: FastifyRequest, bodyLimit: number): { code: ProblemCode; detail: string; extensions: Record<string, unknown> } {
+  if (error instanceof AppError) return { code: error.code, detail: error.detail, extensions: { ...error.extensions } };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const errors = fastifyError.validation.map((v) => ({
+      in: fastifyError.validationContext ?? 'body',
+      path: v.instancePath || '/',
+      message: v.message ?? 'is invalid',
+      ...(v.params && Object.keys(v.params).length ? { params: v.params } : {}),
+    }));
+    const first = errors[0];
+    const detail = first ? `${first.in}${first.path === '/' ? '' : first.path.replaceAll('/', '.')} ${first.message}` : fastifyError.message;
+    return { code: 'validation-failed', detail, extensions: { errors } };
+  }
+  const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (mapped === 'payload-too-large') {
+    return { code: mapped, detail: `the request body is larger than the limit of ${bodyLimit} bytes (VERDICT_BODY_LIMIT_BYTES)`, extensions: { limit: bodyLimit } };
+  }
+  if (mapped) return { code: mapped, detail: fastifyError.message, extensions: {} };
+  if (sqlState(error) === '25006') {
+    return { code: 'read-only', detail: 'this server is connected to a read-only database (a standby); writes go to the primary', extensions: {} };
+  }
+  if (isConnectionOrReadOnlyError(error)) {
+    return { code: 'database-unavailable', detail: 'the database is unreachable; retry shortly', extensions: {} };
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return { code: 'bad-request', detail: fastifyError.message, extensions: {} };
+  }
+  return { code: 'internal', detail: `an unexpected error occurred; the server log has details under request id ${request.id}`, extensions: {} };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: ProblemCode, detail: string, extensions: Record<string, unknown> = {}): FastifyReply {
+  const { status, title } = PROBLEMS[code];
+  const problem: Problem = {
+    type: problemType(code),
+    title,
+    status,
+    detail,
+    instance: request.url,
+    code,
+    requestId: request.id,
+    ...extensions,
+  };
+  return reply.status(status).type('application/problem+json').send(problem);
+}
+
+/** One handler renders every error as RFC 9457 problem+json. */
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error, request, reply) => {
+    const { code, detail, extensions } = problemFor(error, request, bodyLimit);
+    if (PROBLEMS[code].status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code, detail }, 'request refused');
+    return sendProblem(reply, request, code, detail, extensions);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, 'not-found', `no route for ${request.method} ${request.url.split('?')[0]}; see /docs for the API`),
+  );
+}

@@ -1,0 +1,13 @@
+import type { Role } from '../features/api-tokens/roles.js';
+
+/** Who is making a change, and from where: carried into every service call that writes the audit log. */
+export interface Actor {
+  readonly name: string;
+  readonly tokenId: string | null;
+  readonly role: Role;
+  readonly requestId: string | null;
+  readonly ip: string | null;
+}
+
+/** For changes the server makes itself (bootstrap, migrations). */
+export const SYSTEM_ACTOR: Actor = Object.freeze({ name: 'system', tokenId: null, role: 'admin', requestId: null, ip: null });

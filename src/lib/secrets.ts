@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from './hash.js';
+
+export type SecretKind = 'api' | 'eval';
+
+const PREFIX: Record<SecretKind, string> = { api: 'vrd_api_', eval: 'vrd_eval_' };
+
+export interface NewSecret {
+  /** Shown to the user once, never stored. */
+  readonly token: string;
+  /** What is stored: tokens carry 256 random bits, so a plain SHA-256 is enough (no slow KDF needed). */
+  readonly hash: string;
+  /** Safe to display and store, to recognise a token in lists. */
+  readonly prefix: string;
+}
+
+export function newSecret(kind: SecretKind): NewSecret {
+  const token = PREFIX[kind] + randomBytes(32).toString('base64url');
+  return { token, hash: hashSecret(token), prefix: displayPrefix(token) };
+}
+
+export function hashSecret(token: string): string {
+  return sha256Hex(token);
+}
+
+export function displayPrefix(token: string): string {
+  return `${token.slice(0, token.indexOf('_', 4) + 5)}…`;
+}

@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { LocalPgCluster, isAlive } from './cluster.js';
+import { resolveDataDir } from './data-dir.js';
+
+export interface EmbeddedPostgres {
+  readonly url: string;
+  readonly dir: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Requested data directory (e.g. ./.verdict/pg). */
+  readonly dir: string;
+  readonly database?: string;
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * The zero-setup database behind `npm start`: a durable local cluster kept between runs. Only one
+ * Verdict process may own it at a time; a cluster left running by a process that died is adopted.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const log = options.log ?? (() => undefined);
+  const database = options.database ?? 'verdict';
+  const resolved = resolveDataDir(options.dir);
+  if (resolved.relocatedBecause) log(`embedded PostgreSQL lives in ${resolved.dir}: ${resolved.relocatedBecause}`);
+  const cluster = new LocalPgCluster({ dir: resolved.dir, durable: true });
+  const ownerFile = path.join(path.dirname(resolved.dir), `${path.basename(resolved.dir)}.owner`);
+
+  const owner = readOwner(ownerFile);
+  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    throw new Error(
+      `the embedded database in ${resolved.dir} is in use by another Verdict process (pid ${owner}); stop it, or set DATABASE_URL to use another server`,
+    );
+  }
+  mkdirSync(path.dirname(ownerFile), { recursive: true });
+  writeFileSync(ownerFile, String(process.pid));
+
+  try {
+    if (!cluster.isInitialized()) {
+      log(`creating embedded PostgreSQL cluster in ${resolved.dir}`);
+      await cluster.init();
+    }
+    const adopted = cluster.adoptRunning();
+    if (adopted !== undefined) log(`adopting PostgreSQL (pid ${adopted}) left running by an earlier run`);
+    else await cluster.start();
+    await ensureDatabase(cluster.url('postgres'), database);
+  } catch (error) {
+    rmSync(ownerFile, { force: true });
+    throw error;
+  }
+  log(`embedded PostgreSQL (pid ${cluster.runningPid()}) listening on ${cluster.host}:${cluster.port}`);
+  return {
+    url: cluster.url(database),
+    dir: resolved.dir,
+    pid: cluster.runningPid(),
+    async stop() {
+      try {
+        await cluster.stop('fast');
+      } finally {
+        rmSync(ownerFile, { force: true });
+      }
+    },
+  };
+}
+
+function readOwner(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    const [row] = await sql<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${database}) AS exists`;
+    if (!row?.exists) await sql.unsafe(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

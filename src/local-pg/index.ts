@@ -1,0 +1,5 @@
+export { findPgBinaries, PgBinariesNotFoundError, type PgBinaries } from './binaries.js';
+export { LocalPgCluster, LocalPgError, isAlive, type ClusterOptions, type StopMode } from './cluster.js';
+export { resolveDataDir } from './data-dir.js';
+export { freePort } from './ports.js';
+export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.js';

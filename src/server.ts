@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { connect } from './db/connect.js';
+import { Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { buildApp } from './http/app.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
+import { createServices, type Services } from './services.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly services: Services;
+  /** Set when the server generated the first admin token: print it once. */
+  readonly generatedAdminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+export interface DatabaseHandle {
+  readonly url: string;
+  readonly embedded: EmbeddedPostgres | undefined;
+  release(): Promise<void>;
+}
+
+/** DATABASE_URL when set, otherwise the embedded cluster in <dataDir>/pg. */
+export async function openDatabaseUrl(config: Config, logger: Logger): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined, release: async () => undefined };
+  const embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), log: (msg) => logger.info(msg) });
+  return { url: embedded.url, embedded, release: () => embedded.stop() };
+}
+
+/** Starts everything `verdict serve` runs: database (embedded or given), migrations, bootstrap, HTTP. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const handle = await openDatabaseUrl(config, logger);
+  const db = new Database(connect(handle.url));
+  let app: FastifyInstance | undefined;
+  try {
+    const migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
+    logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');
+    const services = createServices(db);
+    let generatedAdminToken: string | undefined;
+    if (!migration.readOnly) {
+      const outcome = await services.apiTokens.bootstrap(config.adminToken);
+      if (outcome.kind === 'generated') generatedAdminToken = outcome.token;
+      if (outcome.kind === 'configured') logger.info('registered VERDICT_ADMIN_TOKEN as an admin API token');
+      if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
+    }
+    app = await buildApp({ config, services, logger });
+    const url = await app.listen({ host: config.host, port: config.port });
+    const server = app;
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      url,
+      services,
+      generatedAdminToken,
+      close() {
+        closing ??= (async () => {
+          await server.close();
+          await db.close();
+          await handle.release();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    await handle.release().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,37 @@
+import type { Database } from './db/database.js';
+import { ApiTokensService } from './features/api-tokens/service.js';
+import { AuditService } from './features/audit/service.js';
+import { ChangesService } from './features/changes/service.js';
+import { DecisionsService } from './features/decisions/service.js';
+import { DeploymentsService } from './features/deployments/service.js';
+import { EnvironmentsService } from './features/environments/service.js';
+import { EvaluationTokensService } from './features/evaluation-tokens/service.js';
+import { ProjectsService } from './features/projects/service.js';
+import { ReleasesService } from './features/releases/service.js';
+
+export interface Services {
+  readonly db: Database;
+  readonly audit: AuditService;
+  readonly projects: ProjectsService;
+  readonly decisions: DecisionsService;
+  readonly releases: ReleasesService;
+  readonly environments: EnvironmentsService;
+  readonly changes: ChangesService;
+  readonly deployments: DeploymentsService;
+  readonly evaluationTokens: EvaluationTokensService;
+  readonly apiTokens: ApiTokensService;
+}
+
+/** Wires the feature services; each gets only the services it is allowed to ask. */
+export function createServices(db: Database): Services {
+  const audit = new AuditService(db);
+  const projects = new ProjectsService(db, audit);
+  const decisions = new DecisionsService(db, projects, audit);
+  const releases = new ReleasesService(db, projects, decisions, audit);
+  const environments = new EnvironmentsService(db, projects, audit);
+  const changes = new ChangesService(db);
+  const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
+  const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
+  const apiTokens = new ApiTokensService(db, audit);
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens });
+}

@@ -1,0 +1,46 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { connect } from '../src/db/connect.js';
+import { migrate } from '../src/db/migrate.js';
+import { LocalPgCluster } from '../src/local-pg/index.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    pgTemplate: string;
+  }
+}
+
+export const TEMPLATE_DB = 'verdict_template';
+
+/**
+ * One real PostgreSQL server for the whole run, made by the project's own local-pg code, with a
+ * migrated template database that every test file clones (Graphile Worker's approach).
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const root = mkdtempSync(path.join(tmpdir(), 'verdict-test-'));
+  chmodSync(root, 0o755); // mkdtemp makes it 700; the postgres OS user must be able to enter it
+  const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: false });
+  const teardown = async () => {
+    await cluster.stop('immediate').catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await cluster.init();
+    await cluster.start();
+    const admin = connect(cluster.url('postgres'), { max: 1 });
+    await admin.unsafe(`CREATE DATABASE ${TEMPLATE_DB}`);
+    await admin.end();
+    const template = connect(cluster.url(TEMPLATE_DB), { max: 1 });
+    await migrate(template);
+    await template.end();
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  project.provide('pgAdminUrl', cluster.url('postgres'));
+  project.provide('pgTemplate', TEMPLATE_DB);
+  return teardown;
+}

@@ -1,0 +1,80 @@
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { Database } from '../../src/db/database.js';
+import { buildApp } from '../../src/http/app.js';
+import { createServices, type Services } from '../../src/services.js';
+import type { Role } from '../../src/features/api-tokens/roles.js';
+import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly services: Services;
+  readonly db: TestDatabase;
+  readonly app: FastifyInstance;
+  /** A real HTTP request to the server (admin token unless `token` is given; `null` sends none). */
+  request<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<Reply<T>>;
+  tokenFor(role: Role): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A Verdict HTTP server on a free loopback port, backed by its own fresh database. */
+export async function startTestServer(options: { bodyLimitBytes?: number } = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const database = new Database(db.sql);
+  const services = createServices(database);
+  const outcome = await services.apiTokens.bootstrap(undefined);
+  if (outcome.kind !== 'generated') throw new Error('expected a generated admin token in a fresh database');
+  const app = await buildApp({
+    config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 },
+    services,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const tokens = new Map<Role, string>();
+  const server: TestServer = {
+    url,
+    adminToken: outcome.token,
+    services,
+    db,
+    app,
+    async request(method, path, opts = {}) {
+      const token = opts.token === undefined ? outcome.token : opts.token;
+      const headers: Record<string, string> = { ...opts.headers };
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined;
+      if (opts.body !== undefined) {
+        body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, headers: response.headers, body: parsed as any };
+    },
+    async tokenFor(role) {
+      const cached = tokens.get(role);
+      if (cached) return cached;
+      const created = await services.apiTokens.create(SYSTEM_ACTOR, { name: `${role} (test)`, role });
+      tokens.set(role, created.token);
+      return created.token;
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+  return server;
+}

@@ -1,0 +1,111 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Sql } from '../src/db/connect.js';
+import { loadMigrations, migrate } from '../src/db/migrate.js';
+import { LocalPgCluster, findPgBinaries, isAlive, resolveDataDir } from '../src/local-pg/index.js';
+
+describe('local PostgreSQL component', () => {
+  let root: string;
+  const clusters: LocalPgCluster[] = [];
+
+  beforeAll(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'verdict-localpg-'));
+    chmodSync(root, 0o755);
+  });
+
+  afterAll(async () => {
+    for (const c of clusters.reverse()) await c.stop('immediate').catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('finds server binaries', () => {
+    const bins = findPgBinaries();
+    expect(bins.binDir).toMatch(/bin$/);
+  });
+
+  it('refuses an explicit VERDICT_PG_BIN without server binaries', () => {
+    expect(() => findPgBinaries({ VERDICT_PG_BIN: root })).toThrow(/VERDICT_PG_BIN/);
+  });
+
+  it('creates, starts, streams to a standby, and stops by PID', async () => {
+    const primary = new LocalPgCluster({ dir: path.join(root, 'primary'), durable: false });
+    clusters.push(primary);
+    await primary.init();
+    await primary.start();
+    const pid = primary.runningPid();
+    expect(pid).toBeGreaterThan(0);
+
+    const standby = await primary.createStandby({ dir: path.join(root, 'standby'), slot: 'standby_a', durable: false });
+    clusters.push(standby);
+    await standby.start();
+
+    const writer = connect(primary.url(), { max: 1 });
+    const reader = connect(standby.url(), { max: 1 });
+    try {
+      await writer`CREATE TABLE t (id int PRIMARY KEY)`;
+      await writer`INSERT INTO t VALUES (1), (2), (3)`;
+      await waitForReplay(writer, reader);
+      const [row] = await reader<{ n: number; standby: boolean }[]>`SELECT count(*)::int AS n, pg_is_in_recovery() AS standby FROM t`;
+      expect(row).toEqual({ n: 3, standby: true });
+      const slots = await writer<{ slotName: string; active: boolean }[]>`SELECT slot_name, active FROM pg_replication_slots`;
+      expect(slots).toEqual([{ slotName: 'standby_a', active: true }]);
+
+      // A node connected to a standby never migrates: it only checks the schema the primary has.
+      await expect(migrate(reader)).rejects.toThrow(/migrate the primary first/);
+      const onPrimary = await migrate(writer);
+      expect(onPrimary.applied.length).toBe(loadMigrations().length);
+      await waitForReplay(writer, reader);
+      const onStandby = await migrate(reader);
+      expect(onStandby).toMatchObject({ readOnly: true, applied: [], schemaVersion: loadMigrations().length });
+    } finally {
+      await writer.end();
+      await reader.end();
+    }
+
+    const standbyPid = standby.runningPid()!;
+    await standby.stop();
+    await primary.stop();
+    expect(isAlive(standbyPid)).toBe(false);
+    expect(isAlive(pid!)).toBe(false);
+    expect(primary.runningPid()).toBeUndefined();
+  });
+
+  it('refuses to initialise a non-empty directory that is not a cluster', async () => {
+    const dir = path.join(root, 'occupied');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'precious.txt'), 'keep me');
+    await expect(new LocalPgCluster({ dir }).init()).rejects.toThrow(/not empty/);
+  });
+
+  it('reports why start-up failed', async () => {
+    const cluster = new LocalPgCluster({ dir: path.join(root, 'broken'), durable: false, settings: { shared_buffers: 'lots' } });
+    clusters.push(cluster);
+    await cluster.init();
+    await expect(cluster.start()).rejects.toThrow(/shared_buffers/);
+    expect(cluster.runningPid()).toBeUndefined();
+  });
+
+  it.runIf(process.getuid?.() === 0)('moves a data directory the postgres user cannot reach to the temp folder', () => {
+    const locked = path.join(root, 'locked');
+    mkdirSync(locked, { mode: 0o700 });
+    chmodSync(locked, 0o700);
+    const resolved = resolveDataDir(path.join(locked, 'pg'));
+    expect(resolved.relocatedBecause).toMatch(/cannot reach/);
+    expect(resolved.dir.startsWith(tmpdir())).toBe(true);
+    expect(resolveDataDir(path.join(locked, 'pg')).dir).toBe(resolved.dir); // stable between runs
+    expect(resolveDataDir(path.join(root, 'reachable')).relocatedBecause).toBeUndefined();
+  });
+});
+
+async function waitForReplay(writer: Sql, reader: Sql): Promise<void> {
+  const [current] = await writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`;
+  for (let i = 0; i < 400; i++) {
+    const [row] = await reader<{ done: boolean }[]>`SELECT pg_last_wal_replay_lsn() >= ${current!.lsn}::pg_lsn AS done`;
+    if (row!.done) return;
+    await sleep(25);
+  }
+  throw new Error('standby did not replay in 10 s');
+}
