@@ -100,8 +100,9 @@ describe('local PostgreSQL component', () => {
   });
 });
 
+// The insert position, not pg_current_wal_lsn(): with synchronous_commit off the commit record may not be written yet.
 async function waitForReplay(writer: Sql, reader: Sql): Promise<void> {
-  const [current] = await writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`;
+  const [current] = await writer<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`;
   for (let i = 0; i < 400; i++) {
     const [row] = await reader<{ done: boolean }[]>`SELECT pg_last_wal_replay_lsn() >= ${current!.lsn}::pg_lsn AS done`;
     if (row!.done) return;

@@ -12,6 +12,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
   }
+  interface FastifyInstance {
+    /** Every management route and the permission it requires, in registration order. */
+    routePermissions: RoutePermission[];
+  }
+}
+
+export interface RoutePermission {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: Permission;
 }
 
 /**
@@ -20,12 +30,16 @@ declare module 'fastify' {
  */
 export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService): void {
   app.decorateRequest('actor', undefined as unknown as Actor);
+  const routes: RoutePermission[] = [];
+  app.decorate('routePermissions', routes);
 
   app.addHook('onRoute', (route) => {
-    const permission = (route.config as { permission?: string } | undefined)?.permission;
-    if (route.url.startsWith('/api/') && permission === undefined) {
+    if (!route.url.startsWith('/api/')) return;
+    const permission = (route.config as { permission?: Permission | 'public' } | undefined)?.permission;
+    if (permission === undefined || permission === 'public') {
       throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`);
     }
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, permission });
   });
 
   app.addHook('onRequest', async (request, reply) => {
