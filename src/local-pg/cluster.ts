@@ -174,6 +174,9 @@ export class LocalPgCluster {
     if (!/^[a-z0-9_]{1,63}$/.test(options.slot)) {
       throw new LocalPgError(`invalid replication slot name '${options.slot}' (lower-case letters, digits, _)`);
     }
+    if (!existsSync(binary(this.bins, 'pg_basebackup'))) {
+      throw new LocalPgError(`pg_basebackup is not in ${this.bins.binDir} (${this.bins.source}); standbys need the PostgreSQL server package`);
+    }
     standby.#prepareDir(standby.dir);
     const args = [
       '-h', this.host, '-p', String(this.port), '-U', 'postgres', '-D', standby.dir,
