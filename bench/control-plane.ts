@@ -9,6 +9,7 @@ import { validateJdm } from '../src/features/decisions/validate.js';
 import { buildApp } from '../src/http/app.js';
 import { LocalPgCluster } from '../src/local-pg/index.js';
 import { createServices } from '../src/services.js';
+import { createDataPlane } from '../src/features/evaluation/data-plane.js';
 import { corpusFiles, readCorpus } from '../test/helpers/corpus.js';
 
 function percentile(sorted: number[], p: number): number {
@@ -48,7 +49,10 @@ export async function benchControlPlane(): Promise<void> {
     const services = createServices(new Database(sql));
     const outcome = await services.apiTokens.bootstrap(undefined);
     if (outcome.kind !== 'generated') throw new Error('bootstrap failed');
-    const app = await buildApp({ config: { bodyLimitBytes: 64 * 1024 * 1024 }, services, logger: pino({ level: 'silent' }) });
+    const logger = pino({ level: 'silent' });
+    const dataPlane = createDataPlane(services, { httpAllowHosts: [], syncIntervalMs: 250, batchMaxItems: 1000 }, logger);
+    await dataPlane.sync.start();
+    const app = await buildApp({ config: { bodyLimitBytes: 64 * 1024 * 1024 }, services, dataPlane, logger });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const headers = { authorization: `Bearer ${outcome.token}`, 'content-type': 'application/json' };
     const call = async (method: string, p: string, body: unknown) => {
@@ -80,6 +84,7 @@ export async function benchControlPlane(): Promise<void> {
     console.log(`deploy a release:                   p50 ${percentile(deployTimes, 50).toFixed(1)} ms`);
 
     await app.close();
+    await dataPlane.close();
     await sql.end();
   } finally {
     await cluster.stop().catch(() => undefined);

@@ -15,6 +15,12 @@ export interface Config {
   /** Largest accepted request body, in bytes. */
   readonly bodyLimitBytes: number;
   readonly production: boolean;
+  /** How often a node polls the change counter (ms). */
+  readonly syncIntervalMs: number;
+  /** Hosts function nodes may call over HTTP (host or host:port; `*.example.com` for subdomains). Empty: none. */
+  readonly httpAllowHosts: readonly string[];
+  /** Most contexts accepted in one batch evaluation. */
+  readonly batchMaxItems: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +57,18 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+function hostList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((entry) => {
+    const host = entry.trim().toLowerCase();
+    if (!/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:]+\](:\d{1,5})?$/.test(host)) {
+      throw new ConfigError(`${name} entries must be host or host:port, optionally *.domain (got "${entry.trim()}")`);
+    }
+    return host;
+  });
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Reads configuration from the environment once, fails fast on bad values, and freezes it. */
@@ -68,5 +86,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     bodyLimitBytes: integer(env, 'VERDICT_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
     production: env.NODE_ENV === 'production',
+    syncIntervalMs: integer(env, 'VERDICT_SYNC_INTERVAL_MS', 250, 10, 3_600_000),
+    httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
+    batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),
   });
 }

@@ -14,6 +14,8 @@ export const PROBLEMS = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'invalid-decision': { status: 422, title: 'Decision graph is invalid' },
   'invalid-release': { status: 422, title: 'Release cannot be cut' },
+  'evaluation-failed': { status: 422, title: 'Evaluation failed' },
+  'not-ready': { status: 503, title: 'Not ready' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
   'read-only': { status: 503, title: 'Database is read-only' },
   internal: { status: 500, title: 'Internal server error' },

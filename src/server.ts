@@ -8,11 +8,13 @@ import { migrate } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createServices, type Services } from './services.js';
+import { createDataPlane, type DataPlane } from './features/evaluation/data-plane.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly url: string;
   readonly services: Services;
+  readonly dataPlane: DataPlane;
   /** Set when the server generated the first admin token: print it once. */
   readonly generatedAdminToken: string | undefined;
   close(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const handle = await openDatabaseUrl(config, logger);
   const db = new Database(connect(handle.url));
   let app: FastifyInstance | undefined;
+  let dataPlane: DataPlane | undefined;
   try {
     const migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
     logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');
@@ -47,18 +50,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (outcome.kind === 'configured') logger.info('registered VERDICT_ADMIN_TOKEN as an admin API token');
       if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
     }
-    app = await buildApp({ config, services, logger });
+    dataPlane = createDataPlane(services, config, logger);
+    await dataPlane.sync.start();
+    app = await buildApp({ config, services, dataPlane, logger });
     const url = await app.listen({ host: config.host, port: config.port });
     const server = app;
+    const plane = dataPlane;
     let closing: Promise<void> | undefined;
     return {
       app,
       url,
       services,
+      dataPlane: plane,
       generatedAdminToken,
       close() {
         closing ??= (async () => {
           await server.close();
+          await plane.close();
           await db.close();
           await handle.release();
         })();
@@ -67,6 +75,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await dataPlane?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     await handle.release().catch(() => undefined);
     throw error;

@@ -28,8 +28,8 @@ export function createServices(db: Database): Services {
   const projects = new ProjectsService(db, audit);
   const decisions = new DecisionsService(db, projects, audit);
   const releases = new ReleasesService(db, projects, decisions, audit);
-  const environments = new EnvironmentsService(db, projects, audit);
   const changes = new ChangesService(db);
+  const environments = new EnvironmentsService(db, projects, changes, audit);
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit);

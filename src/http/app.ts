@@ -14,6 +14,8 @@ import { deploymentRoutes } from '../features/deployments/routes.js';
 import { environmentRoutes } from '../features/environments/routes.js';
 import { evaluationTokenRoutes } from '../features/evaluation-tokens/routes.js';
 import { healthRoutes } from '../features/health/routes.js';
+import type { DataPlane } from '../features/evaluation/data-plane.js';
+import { evaluationRoutes } from '../features/evaluation/routes.js';
 import { projectRoutes } from '../features/projects/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
@@ -24,13 +26,14 @@ import { VERSION } from '../version.js';
 export interface AppOptions {
   readonly config: Pick<Config, 'bodyLimitBytes'>;
   readonly services: Services;
+  readonly dataPlane: DataPlane;
   readonly logger: Logger;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Builds the HTTP application without listening, so tests and the server share one factory. */
-export async function buildApp({ config, services, logger }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, services, dataPlane, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
@@ -67,8 +70,20 @@ export async function buildApp({ config, services, logger }: AppOptions): Promis
 
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, () => app.swagger());
 
-  const plugins = [healthRoutes, projectRoutes, decisionRoutes, releaseRoutes, environmentRoutes, deploymentRoutes, changeRoutes, evaluationTokenRoutes, apiTokenRoutes, auditRoutes];
-  for (const plugin of plugins) await app.register(plugin, { services });
+  const plugins = [
+    healthRoutes,
+    projectRoutes,
+    decisionRoutes,
+    releaseRoutes,
+    environmentRoutes,
+    deploymentRoutes,
+    changeRoutes,
+    evaluationTokenRoutes,
+    apiTokenRoutes,
+    auditRoutes,
+    evaluationRoutes,
+  ];
+  for (const plugin of plugins) await app.register(plugin, { services, dataPlane });
 
   return app;
 }

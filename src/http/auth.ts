@@ -6,8 +6,11 @@ import type { ApiTokensService } from '../features/api-tokens/service.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** What the caller must be allowed to do. Every /api route declares one. */
-    permission?: Permission | 'public';
+    /**
+     * What the caller must be allowed to do. Every /api route declares one. 'evaluation' routes
+     * authenticate evaluation tokens themselves, from memory.
+     */
+    permission?: Permission | 'public' | 'evaluation';
   }
   interface FastifyRequest {
     actor: Actor;
@@ -21,7 +24,7 @@ declare module 'fastify' {
 export interface RoutePermission {
   readonly method: string;
   readonly url: string;
-  readonly permission: Permission;
+  readonly permission: Permission | 'evaluation';
 }
 
 /**
@@ -35,7 +38,7 @@ export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService):
 
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/')) return;
-    const permission = (route.config as { permission?: Permission | 'public' } | undefined)?.permission;
+    const permission = (route.config as { permission?: Permission | 'public' | 'evaluation' } | undefined)?.permission;
     if (permission === undefined || permission === 'public') {
       throw new Error(`route ${String(route.method)} ${route.url} declares no permission (config.permission)`);
     }
@@ -44,7 +47,7 @@ export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService):
 
   app.addHook('onRequest', async (request, reply) => {
     const permission = request.routeOptions.config.permission;
-    if (permission === undefined || permission === 'public') return;
+    if (permission === undefined || permission === 'public' || permission === 'evaluation') return;
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
@@ -76,6 +79,8 @@ function describe(permission: Permission): string {
       return 'create environments';
     case 'decision:write':
       return 'change decisions';
+    case 'decision:simulate':
+      return 'simulate decisions';
     case 'release:create':
       return 'cut releases';
     case 'deploy':

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices, type Services } from '../../src/services.js';
+import { createDataPlane, type DataPlane } from '../../src/features/evaluation/data-plane.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -19,6 +20,7 @@ export interface TestServer {
   readonly services: Services;
   readonly db: TestDatabase;
   readonly app: FastifyInstance;
+  readonly dataPlane: DataPlane;
   /** A real HTTP request to the server (admin token unless `token` is given; `null` sends none). */
   request<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string> }): Promise<Reply<T>>;
   tokenFor(role: Role): Promise<string>;
@@ -26,17 +28,22 @@ export interface TestServer {
 }
 
 /** A Verdict HTTP server on a free loopback port, backed by its own fresh database. */
-export async function startTestServer(options: { bodyLimitBytes?: number } = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+export async function startTestServer(
+  options: { bodyLimitBytes?: number; httpAllowHosts?: string[]; batchMaxItems?: number; syncIntervalMs?: number; database?: TestDatabase } = {},
+): Promise<TestServer> {
+  const db = options.database ?? (await createTestDatabase());
   const database = new Database(db.sql);
   const services = createServices(database);
   const outcome = await services.apiTokens.bootstrap(undefined);
   if (outcome.kind !== 'generated') throw new Error('expected a generated admin token in a fresh database');
-  const app = await buildApp({
-    config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 },
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const dataPlane = createDataPlane(
     services,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-  });
+    { httpAllowHosts: options.httpAllowHosts ?? [], syncIntervalMs: options.syncIntervalMs ?? 50, batchMaxItems: options.batchMaxItems ?? 1000 },
+    logger,
+  );
+  await dataPlane.sync.start();
+  const app = await buildApp({ config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 }, services, dataPlane, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const tokens = new Map<Role, string>();
   const server: TestServer = {
@@ -45,6 +52,7 @@ export async function startTestServer(options: { bodyLimitBytes?: number } = {})
     services,
     db,
     app,
+    dataPlane,
     async request(method, path, opts = {}) {
       const token = opts.token === undefined ? outcome.token : opts.token;
       const headers: Record<string, string> = { ...opts.headers };
@@ -73,6 +81,7 @@ export async function startTestServer(options: { bodyLimitBytes?: number } = {})
     },
     async close() {
       await app.close();
+      await dataPlane.close();
       await db.drop();
     },
   };

@@ -11,6 +11,7 @@ export const PERMISSIONS = {
   'project:create': ['admin'],
   'environment:create': ['admin'],
   'decision:write': ['admin', 'editor'],
+  'decision:simulate': ['admin', 'editor'],
   'release:create': ['admin', 'editor', 'deployer'],
   deploy: ['admin', 'deployer'],
   'evaluation-token:manage': ['admin', 'deployer'],

@@ -4,7 +4,7 @@ import { Type, type Static } from 'typebox';
 
 export const ChangeEventSchema = Type.Object({
   seq: Type.Integer(),
-  kind: Type.Union([Type.Literal('deployment'), Type.Literal('evaluation-token')]),
+  kind: Type.Union([Type.Literal('deployment'), Type.Literal('evaluation-token'), Type.Literal('environment')]),
   projectId: Type.String(),
   environmentId: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
@@ -44,10 +44,14 @@ export class ChangesService {
   async since(seq: number, limit: number): Promise<{ counter: number; events: ChangeEvent[] }> {
     return this.db.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
       const counter = await this.counter(tx);
-      const rows = await tx<(Omit<ChangeEvent, 'createdAt'> & { createdAt: Date })[]>`
-        SELECT seq, kind, project_id, environment_id, created_at FROM change_events
-        WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}`;
-      return { counter, events: rows.map((r) => ({ ...r, createdAt: r.createdAt.toISOString() })) };
+      const events = await this.eventsAfter(tx, seq, limit);
+      return { counter, events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) };
     }) as Promise<{ counter: number; events: ChangeEvent[] }>;
+  }
+
+  eventsAfter(q: Queryable, seq: number, limit: number): Promise<(Omit<ChangeEvent, 'createdAt'> & { createdAt: Date })[]> {
+    return q<(Omit<ChangeEvent, 'createdAt'> & { createdAt: Date })[]>`
+      SELECT seq, kind, project_id, environment_id, created_at FROM change_events
+      WHERE seq > ${seq} ORDER BY seq LIMIT ${limit}`;
   }
 }

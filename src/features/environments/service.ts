@@ -4,15 +4,17 @@ import type { Actor } from '../../lib/actor.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 import { conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
+import type { ChangesService } from '../changes/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { CreateEnvironment, Environment } from './schemas.js';
-import { findEnvironment, insertEnvironment, listEnvironments, lockEnvironment } from './store.js';
+import { environmentCatalog, findEnvironment, insertEnvironment, listEnvironments, lockEnvironment, type CatalogEntry } from './store.js';
 
 export class EnvironmentsService {
   constructor(
     private readonly db: Database,
     private readonly projects: ProjectsService,
+    private readonly changes: ChangesService,
     private readonly audit: AuditService,
   ) {}
 
@@ -20,7 +22,8 @@ export class EnvironmentsService {
     try {
       return await this.db.transaction(async (tx) => {
         const project = await this.projects.get(projectKey, tx);
-        await insertEnvironment(tx, { projectId: project.id, key: input.key, name: input.name ?? input.key, createdBy: actor.name });
+        const id = await insertEnvironment(tx, { projectId: project.id, key: input.key, name: input.name ?? input.key, createdBy: actor.name });
+        await this.changes.bump(tx, 'environment', project.id, id);
         await this.audit.record(tx, actor, { action: 'environment.create', targetType: 'environment', target: input.key, projectKey });
         return (await findEnvironment(tx, project.id, input.key))!;
       });
@@ -51,5 +54,10 @@ export class EnvironmentsService {
     const environment = await this.require(q, project, envKey);
     await lockEnvironment(q, environment.id);
     return (await findEnvironment(q, project.id, envKey))!;
+  }
+
+  /** Every environment of every project with its current release (read by evaluating nodes). */
+  catalog(q: Queryable = this.db.sql): Promise<CatalogEntry[]> {
+    return environmentCatalog(q);
   }
 }

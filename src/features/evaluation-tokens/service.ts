@@ -7,7 +7,8 @@ import type { ChangesService } from '../changes/service.js';
 import type { EnvironmentsService } from '../environments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { EvaluationToken, NewEvaluationToken } from './schemas.js';
-import { findEvaluationToken, insertEvaluationToken, listEvaluationTokens, revokeEvaluationToken } from './store.js';
+import type { Queryable } from '../../db/connect.js';
+import { activeTokenHashes, findEvaluationToken, insertEvaluationToken, listEvaluationTokens, revokeEvaluationToken, touchTokens } from './store.js';
 
 /**
  * Tokens that authorise evaluation in one environment (`X-Access-Token`). Only their SHA-256 is
@@ -69,5 +70,15 @@ export class EvaluationTokensService {
       });
       return (await findEvaluationToken(tx, environment.id, id))!;
     });
+  }
+
+  /** Hashes of every unrevoked token and its environment (what evaluating nodes check against). */
+  active(q: Queryable = this.db.sql): Promise<{ tokenHash: string; environmentId: string }[]> {
+    return activeTokenHashes(q);
+  }
+
+  /** Records use reported by evaluating nodes, batched; best effort. */
+  async touch(hashes: readonly string[], at: Date): Promise<void> {
+    if (hashes.length > 0) await touchTokens(this.db.sql, hashes, at);
   }
 }

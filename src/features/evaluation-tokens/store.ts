@@ -41,3 +41,14 @@ export async function listEvaluationTokens(q: Queryable, environmentId: string):
 export async function revokeEvaluationToken(q: Queryable, id: string, by: string): Promise<void> {
   await q`UPDATE evaluation_tokens SET revoked_at = now(), revoked_by = ${by} WHERE id = ${id} AND revoked_at IS NULL`;
 }
+
+export async function activeTokenHashes(q: Queryable): Promise<{ tokenHash: string; environmentId: string }[]> {
+  return q<{ tokenHash: string; environmentId: string }[]>`
+    SELECT token_hash, environment_id FROM evaluation_tokens WHERE revoked_at IS NULL`;
+}
+
+export async function touchTokens(q: Queryable, hashes: readonly string[], at: Date): Promise<void> {
+  await q`
+    UPDATE evaluation_tokens SET last_used_at = ${at}
+    WHERE token_hash = ANY(${hashes as string[]}) AND (last_used_at IS NULL OR last_used_at < ${at})`;
+}

@@ -1,19 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.js';
+import type { DataPlane } from '../evaluation/data-plane.js';
 
 const HealthSchema = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('ready'), Type.Literal('unavailable')]),
   checks: Type.Optional(Type.Record(Type.String(), Type.String())),
 });
 
-const READY_TIMEOUT_MS = 2000;
-
-/** Load-balancer conventions: live = the process runs; ready = it can serve requests now. */
-export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/**
+ * Load-balancer conventions: live = the process runs; ready = it can serve evaluations now, which
+ * needs a loaded serving state, not a reachable database (evaluation is served from memory).
+ */
+export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
   app.get(
     '/health/live',
-    { config: { permission: 'public' }, schema: { tags: ['health'], summary: 'The process is up', response: { 200: HealthSchema } } },
+    { config: { permission: 'public' }, logLevel: 'warn', schema: { tags: ['health'], summary: 'The process is up', response: { 200: HealthSchema } } },
     () => ({ status: 'ok' as const }),
   );
 
@@ -21,21 +23,24 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     '/health/ready',
     {
       config: { permission: 'public' },
-      schema: { tags: ['health'], summary: 'The node can serve: its database answers', response: { 200: HealthSchema, 503: HealthSchema } },
+      logLevel: 'warn',
+      schema: { tags: ['health'], summary: 'The node can serve evaluations', response: { 200: HealthSchema, 503: HealthSchema } },
     },
     async (_request, reply) => {
-      let database: string;
-      try {
-        await Promise.race([
-          services.db.sql`SELECT 1`,
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
-        ]);
-        database = 'ok';
-      } catch (error) {
-        database = `unreachable: ${(error as Error).message}`;
-      }
-      const ready = database === 'ok';
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: { database } });
+      const state = dataPlane.runtime.state;
+      const sync = dataPlane.sync.status;
+      const checks: Record<string, string> = {
+        servingState: state ? `loaded (change counter ${state.changeCounter}, ${state.loadedAt.toISOString()})` : 'not loaded',
+        database: sync.consecutiveFailures === 0 ? 'ok' : `unreachable for ${sync.consecutiveFailures} polls: ${sync.lastError ?? ''}`,
+      };
+      const ready = state !== undefined;
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
     },
+  );
+
+  app.get(
+    '/metrics',
+    { config: { permission: 'public' }, logLevel: 'warn', schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } },
+    async (_request, reply) => reply.type(dataPlane.metrics.registry.contentType).send(await dataPlane.metrics.registry.metrics()),
   );
 };

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import { Metrics } from '../../observability/metrics.js';
+import type { Services } from '../../services.js';
+import { DecisionEngine } from './engine.js';
+import { EvaluationRuntime } from './runtime.js';
+import { EvaluationService } from './service.js';
+import { SimulatorService } from './simulator.js';
+import { RuntimeSync } from './sync.js';
+
+/** Everything a node needs to evaluate: the engine, what it serves, and the loop keeping that current. */
+export interface DataPlane {
+  readonly metrics: Metrics;
+  readonly engine: DecisionEngine;
+  readonly runtime: EvaluationRuntime;
+  readonly sync: RuntimeSync;
+  readonly evaluation: EvaluationService;
+  readonly simulator: SimulatorService;
+  /** Stops polling and frees the engine. */
+  close(): Promise<void>;
+}
+
+export function createDataPlane(
+  services: Services,
+  config: Pick<Config, 'httpAllowHosts' | 'syncIntervalMs' | 'batchMaxItems'>,
+  logger: Logger,
+): DataPlane {
+  const metrics = new Metrics();
+  const engine = new DecisionEngine({ allowHosts: config.httpAllowHosts, onHttpCall: (outcome) => metrics.outboundHttp.inc({ outcome }) });
+  const runtime = new EvaluationRuntime(engine, metrics);
+  const sync = new RuntimeSync(services, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs);
+  return {
+    metrics,
+    engine,
+    runtime,
+    sync,
+    evaluation: new EvaluationService(runtime, sync, metrics, config.batchMaxItems),
+    simulator: new SimulatorService(services, engine),
+    async close() {
+      await sync.stop();
+      engine.dispose();
+    },
+  };
+}

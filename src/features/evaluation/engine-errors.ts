@@ -1,0 +1,53 @@
+import { AppError } from '../../errors.js';
+import type { NodeInfo } from './compiled-release.js';
+
+interface EngineErrorBody {
+  type?: string;
+  nodeId?: string;
+  source?: string;
+}
+
+function parse(error: unknown): EngineErrorBody {
+  const text = String((error as Error)?.message ?? error).split('\n')[0] ?? '';
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as EngineErrorBody) : { source: text };
+  } catch {
+    return { source: text };
+  }
+}
+
+/** What a function node's error JSON says, without the engine's stack noise. */
+function describeSource(source: string): string {
+  try {
+    const inner = JSON.parse(source) as { message?: string };
+    if (typeof inner.message === 'string') return inner.message;
+  } catch {
+    // not JSON
+  }
+  return source.replace(/(Error: )+/g, '').trim();
+}
+
+/**
+ * Turns an engine failure into a 422 problem that names the node (and the decision it belongs to),
+ * and says plainly what the common bounded failures mean: a function node stopped by the engine's
+ * time limit, and sub-decisions nested past the depth limit.
+ */
+export function engineError(error: unknown, lookup: (nodeId: string) => NodeInfo | undefined, decisionKey: string): AppError {
+  const body = parse(error);
+  const source = body.source ?? 'the engine failed';
+  const node = body.nodeId ? lookup(body.nodeId) : undefined;
+  const where = body.nodeId ? `node '${node?.name ?? body.nodeId}' (id ${body.nodeId}${node && node.decision !== decisionKey ? `, in sub-decision '${node.decision}'` : ''})` : `decision '${decisionKey}'`;
+  let detail: string;
+  if (source.includes('interrupted')) {
+    detail = `${where}: the function ran longer than the engine's time limit (about 500 ms) and was stopped`;
+  } else if (source.includes('Depth limit exceeded')) {
+    detail = `${where}: sub-decisions are nested too deep (the engine stops at depth 5; do decisions call each other in a loop?)`;
+  } else {
+    detail = `${where}: ${describeSource(source)}`;
+  }
+  return new AppError('evaluation-failed', detail, {
+    ...(body.nodeId ? { nodeId: body.nodeId } : {}),
+    ...(node ? { nodeName: node.name, nodeType: node.type, decision: node.decision } : { decision: decisionKey }),
+  });
+}

@@ -1,0 +1,93 @@
+import { Type, type Static } from 'typebox';
+import { JdmDocumentSchema } from '../decisions/jdm.js';
+
+const TraceOption = Type.Boolean({ default: false, description: 'Include the per-node trace (slower)' });
+
+export const EvaluateBodySchema = Type.Object(
+  {
+    context: Type.Record(Type.String(), Type.Unknown(), { description: 'The input the decision is evaluated with' }),
+    trace: Type.Optional(TraceOption),
+  },
+  { additionalProperties: false },
+);
+export type EvaluateBody = Static<typeof EvaluateBodySchema>;
+
+export const EvaluationDetailsSchema = Type.Object({
+  releaseId: Type.String(),
+  releaseLabel: Type.String(),
+  environment: Type.String(),
+});
+
+export const EvaluateResponseSchema = Type.Object({
+  result: Type.Unknown(),
+  performance: Type.String({ description: "The engine's own timing, e.g. '247.0µs'" }),
+  trace: Type.Optional(Type.Unknown()),
+  details: EvaluationDetailsSchema,
+});
+export type EvaluateResponse = Static<typeof EvaluateResponseSchema>;
+
+export const EvaluateBatchBodySchema = Type.Object(
+  {
+    contexts: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, description: 'Inputs, evaluated concurrently; results come back in the same order' }),
+    trace: Type.Optional(TraceOption),
+  },
+  { additionalProperties: false },
+);
+export type EvaluateBatchBody = Static<typeof EvaluateBatchBodySchema>;
+
+const ItemErrorSchema = Type.Object({
+  status: Type.Integer(),
+  code: Type.String(),
+  title: Type.String(),
+  detail: Type.String(),
+  nodeId: Type.Optional(Type.String()),
+  nodeName: Type.Optional(Type.String()),
+});
+
+export const EvaluateBatchResponseSchema = Type.Object({
+  results: Type.Array(
+    Type.Union([
+      Type.Object({ result: Type.Unknown(), performance: Type.String(), trace: Type.Optional(Type.Unknown()) }),
+      Type.Object({ error: ItemErrorSchema }),
+    ]),
+  ),
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  details: EvaluationDetailsSchema,
+});
+export type EvaluateBatchResponse = Static<typeof EvaluateBatchResponseSchema>;
+
+export const SimulateBodySchema = Type.Object(
+  {
+    context: Type.Record(Type.String(), Type.Unknown()),
+    trace: Type.Boolean({ default: true }),
+    content: Type.Optional(JdmDocumentSchema),
+    key: Type.Optional(Type.String({ minLength: 1, maxLength: 205, description: 'A stored decision to evaluate (instead of content)' })),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'With key: that version instead of the latest' })),
+    release: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'Resolve the decision and its sub-decisions as in this release (default: latest versions)' }),
+    ),
+  },
+  { additionalProperties: false, description: 'Give either content (a draft) or key' },
+);
+export type SimulateBody = Static<typeof SimulateBodySchema>;
+
+export const SimulateResponseSchema = Type.Object({
+  result: Type.Unknown(),
+  performance: Type.String(),
+  trace: Type.Optional(Type.Unknown()),
+});
+
+export const EvaluateParamsSchema = Type.Object({
+  project: Type.String({ minLength: 1, maxLength: 63 }),
+  '*': Type.String({ minLength: 1, maxLength: 205, description: "Decision key; slashes allowed; a '.json' suffix is ignored" }),
+});
+
+export const EvaluateEnvParamsSchema = Type.Object({
+  ...EvaluateParamsSchema.properties,
+  env: Type.String({ minLength: 1, maxLength: 63 }),
+});
+
+export const AccessTokenHeadersSchema = Type.Object({
+  'x-access-token': Type.Optional(Type.String({ description: 'Evaluation token of the environment' })),
+});

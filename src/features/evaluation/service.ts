@@ -1,0 +1,145 @@
+import { AppError, badRequest, notFound } from '../../errors.js';
+import { hashSecret } from '../../lib/secrets.js';
+import type { EvaluationOutcome, Metrics } from '../../observability/metrics.js';
+import { normalizeDecisionKey } from '../decisions/keys.js';
+import type { CompiledRelease } from './compiled-release.js';
+import { engineError } from './engine-errors.js';
+import { envKey, type EvaluationRuntime, type ServedEnvironment } from './runtime.js';
+import type { EvaluateBatchResponse, EvaluateResponse } from './schemas.js';
+import type { RuntimeSync } from './sync.js';
+
+const OUTCOMES: Record<string, EvaluationOutcome> = {
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  'not-found': 'not_found',
+  'evaluation-failed': 'engine_error',
+  'not-ready': 'unavailable',
+  'bad-request': 'bad_request',
+};
+
+/**
+ * The data plane: authorises evaluation tokens and evaluates decisions, from memory only. Nothing
+ * here touches the database, so evaluation goes on while databases fail over.
+ */
+export class EvaluationService {
+  constructor(
+    private readonly runtime: EvaluationRuntime,
+    private readonly sync: RuntimeSync,
+    private readonly metrics: Metrics,
+    private readonly batchMaxItems: number,
+  ) {}
+
+  /** The environment a request evaluates in: the token's, checked against the URL. */
+  resolve(projectKey: string, environmentKey: string | undefined, token: string | undefined): ServedEnvironment {
+    const state = this.runtime.state;
+    if (!state) throw new AppError('not-ready', 'this node has not loaded its serving state yet; retry shortly');
+    if (!token) throw new AppError('unauthorized', "send the environment's evaluation token in the X-Access-Token header");
+    const hash = hashSecret(token);
+    const served = state.tokens.get(hash);
+    if (!served) throw new AppError('unauthorized', 'the evaluation token is unknown or has been revoked');
+    if (environmentKey === undefined) {
+      if (served.projectKey !== projectKey) {
+        if (!state.projects.has(projectKey)) throw notFound(`project '${projectKey}' does not exist`);
+        throw new AppError('forbidden', `this token belongs to project '${served.projectKey}', not '${projectKey}'`);
+      }
+    } else {
+      const target = state.environments.get(envKey(projectKey, environmentKey));
+      if (!target) throw notFound(`project '${projectKey}' has no environment '${environmentKey}'`);
+      if (target.environmentId !== served.environmentId) {
+        throw new AppError(
+          'forbidden',
+          `this token belongs to environment '${served.projectKey}/${served.environmentKey}', not '${projectKey}/${environmentKey}'`,
+        );
+      }
+    }
+    this.sync.tokenUsed(hash);
+    return served;
+  }
+
+  async evaluate(served: ServedEnvironment, rawKey: string, context: unknown, trace: boolean): Promise<EvaluateResponse> {
+    const { release, key } = this.#target(served, rawKey);
+    const decision = release.decisions.get(key)!;
+    const stop = this.metrics.evaluationDuration.startTimer({ project: served.projectKey, environment: served.environmentKey });
+    try {
+      const response = await release.use(() => decision.evaluate(context, { trace }));
+      this.#count(served, key, 'ok');
+      return {
+        result: response.result,
+        performance: response.performance,
+        ...(trace ? { trace: response.trace } : {}),
+        details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey },
+      };
+    } catch (error) {
+      this.#count(served, key, 'engine_error');
+      throw engineError(error, (id) => release.node(key, id), key);
+    } finally {
+      stop();
+    }
+  }
+
+  /** Many contexts against one decision, concurrently; per-item errors, results in order. */
+  async evaluateBatch(served: ServedEnvironment, rawKey: string, contexts: readonly unknown[], trace: boolean): Promise<EvaluateBatchResponse> {
+    if (contexts.length > this.batchMaxItems) {
+      throw badRequest(`a batch holds at most ${this.batchMaxItems} contexts (got ${contexts.length}; VERDICT_BATCH_MAX_ITEMS)`);
+    }
+    const { release, key } = this.#target(served, rawKey);
+    const decision = release.decisions.get(key)!;
+    const stop = this.metrics.evaluationDuration.startTimer({ project: served.projectKey, environment: served.environmentKey });
+    try {
+      const results = await release.use(() =>
+        Promise.all(
+          contexts.map((context) =>
+            decision.evaluate(context, { trace }).then(
+              (r) => ({ result: r.result, performance: r.performance, ...(trace ? { trace: r.trace } : {}) }),
+              (error: unknown) => {
+                const problem = engineError(error, (id) => release.node(key, id), key);
+                return {
+                  error: {
+                    status: problem.status,
+                    code: problem.code,
+                    title: problem.title,
+                    detail: problem.detail,
+                    ...(problem.extensions as { nodeId?: string; nodeName?: string }),
+                  },
+                };
+              },
+            ),
+          ),
+        ),
+      );
+      const failed = results.filter((r) => 'error' in r).length;
+      this.#count(served, key, 'ok', results.length - failed);
+      this.#count(served, key, 'engine_error', failed);
+      return {
+        results,
+        succeeded: results.length - failed,
+        failed,
+        details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey },
+      };
+    } finally {
+      stop();
+    }
+  }
+
+  /** Counts a request refused before evaluation (bad token, unknown decision...). */
+  countRefused(projectKey: string, error: unknown): void {
+    const code = error instanceof AppError ? error.code : 'bad-request';
+    if (code === 'evaluation-failed') return; // counted with its labels in evaluate()
+    // The decision label only for keys that exist: URLs are caller-controlled and labels must stay bounded.
+    this.metrics.evaluations.inc({ project: this.runtime.state?.projects.has(projectKey) ? projectKey : '', environment: '', decision: '', outcome: OUTCOMES[code] ?? 'bad_request' });
+  }
+
+  #target(served: ServedEnvironment, rawKey: string): { release: CompiledRelease; key: string } {
+    const release = served.release;
+    if (!release) throw notFound(`nothing is deployed to '${served.projectKey}/${served.environmentKey}' yet`);
+    const key = normalizeDecisionKey(rawKey);
+    if (!release.decisions.has(key)) {
+      throw notFound(`release '${release.label}' deployed to '${served.environmentKey}' has no decision '${key}'`);
+    }
+    return { release, key };
+  }
+
+  #count(served: ServedEnvironment, key: string, outcome: EvaluationOutcome, by = 1): void {
+    if (by > 0) this.metrics.evaluations.inc({ project: served.projectKey, environment: served.environmentKey, decision: key, outcome }, by);
+  }
+}

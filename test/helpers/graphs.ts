@@ -1,0 +1,52 @@
+/** Small hand-made graphs for tests that need a specific shape. */
+
+export function expressionGraph(expressions: Record<string, string>, name = 'Calc'): any {
+  return {
+    nodes: [
+      { id: 'in', type: 'inputNode', name: 'Request' },
+      { id: 'calc', type: 'expressionNode', name, content: { expressions: Object.entries(expressions).map(([key, value], i) => ({ id: `e${i}`, key, value })) } },
+      { id: 'out', type: 'outputNode', name: 'Response' },
+    ],
+    edges: [
+      { id: 'e-in', sourceId: 'in', targetId: 'calc' },
+      { id: 'e-out', sourceId: 'calc', targetId: 'out' },
+    ],
+  };
+}
+
+/** A parent calling `child` as a sub-decision, answering its own marker and the child's: `{ parent, child }`. */
+export function parentGraph(child: string, marker: string): any {
+  return {
+    nodes: [
+      { id: 'in', type: 'inputNode', name: 'Request' },
+      { id: 'sub', type: 'decisionNode', name: 'Child', content: { key: `${child}.json` } },
+      {
+        id: 'mark',
+        type: 'expressionNode',
+        name: 'Mark',
+        // The sub-decision's output is this node's input, so `marker` is the child's marker.
+        content: { expressions: [{ id: 'm', key: 'parent', value: `'${marker}'` }, { id: 'c', key: 'child', value: 'marker' }] },
+      },
+      { id: 'out', type: 'outputNode', name: 'Response' },
+    ],
+    edges: [
+      { id: 'e1', sourceId: 'in', targetId: 'sub' },
+      { id: 'e2', sourceId: 'sub', targetId: 'mark' },
+      { id: 'e3', sourceId: 'mark', targetId: 'out' },
+    ],
+  };
+}
+
+export function functionGraph(source: string, name = 'Fn'): any {
+  return {
+    nodes: [
+      { id: 'in', type: 'inputNode', name: 'Request' },
+      { id: 'fn', type: 'functionNode', name, content: { source } },
+      { id: 'out', type: 'outputNode', name: 'Response' },
+    ],
+    edges: [
+      { id: 'e1', sourceId: 'in', targetId: 'fn' },
+      { id: 'e2', sourceId: 'fn', targetId: 'out' },
+    ],
+  };
+}
