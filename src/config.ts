@@ -14,7 +14,6 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Largest accepted request body, in bytes. */
   readonly bodyLimitBytes: number;
-  readonly production: boolean;
   /** How often a node polls the change counter (ms). */
   readonly syncIntervalMs: number;
   /** Hosts function nodes may call over HTTP (host or host:port; `*.example.com` for subdomains). Empty: none. */
@@ -85,7 +84,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     adminToken,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     bodyLimitBytes: integer(env, 'VERDICT_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-    production: env.NODE_ENV === 'production',
     syncIntervalMs: integer(env, 'VERDICT_SYNC_INTERVAL_MS', 250, 10, 3_600_000),
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),

@@ -34,7 +34,12 @@ export async function openDatabaseUrl(config: Config, logger: Logger): Promise<D
 }
 
 /** Starts everything `verdict serve` runs: database (embedded or given), migrations, bootstrap, HTTP. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface StartOptions {
+  /** Called the moment a first admin token is generated, before anything else can fail. */
+  readonly onAdminTokenGenerated?: (token: string) => void;
+}
+
+export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const handle = await openDatabaseUrl(config, logger);
   const db = new Database(connect(handle.url));
   let app: FastifyInstance | undefined;
@@ -46,8 +51,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     let generatedAdminToken: string | undefined;
     if (!migration.readOnly) {
       const outcome = await services.apiTokens.bootstrap(config.adminToken);
-      if (outcome.kind === 'generated') generatedAdminToken = outcome.token;
-      if (outcome.kind === 'configured') logger.info('registered VERDICT_ADMIN_TOKEN as an admin API token');
+      if (outcome.kind === 'generated') {
+        generatedAdminToken = outcome.token;
+        options.onAdminTokenGenerated?.(outcome.token);
+      }
+      if (outcome.kind === 'configured') {
+        logger.info({ revokedPrevious: outcome.revokedPrevious }, 'registered VERDICT_ADMIN_TOKEN as an admin API token');
+      }
       if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
     }
     dataPlane = createDataPlane(services, config, logger);

@@ -76,6 +76,8 @@ describe('verdict CLI', () => {
     expect(JSON.parse(readFileSync(path.join(out, 'risk', 'aml.json'), 'utf8'))).toEqual(readCorpus('graphs', 'aml.json'));
     const stdout = await cli(['decision', 'pull', 'loans', '--project', 'pricing', '--release', 'r1', '-o', '-']);
     expect(JSON.parse(stdout.stdout)).toEqual(readCorpus('graphs', 'loan-approval.json'));
+    const atVersion = await cli(['decision', 'pull', 'loans', '--project', 'pricing', '--at', '1', '-o', '-']);
+    expect(JSON.parse(atVersion.stdout)).toEqual(readCorpus('graphs', 'loan-approval.json'));
   });
 
   it('shows history, releases, diffs, rollbacks and the audit log', async () => {

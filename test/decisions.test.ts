@@ -134,6 +134,42 @@ describe('decisions API', () => {
     expect((await server.request('GET', `${base}/sums%2Fdefault/versions/99`)).status).toBe(404);
   });
 
+  it('answers 400, not 500, for values the database cannot hold or huge numbers', async () => {
+    const doc = readCorpus('graphs', 'expression-default.json');
+    doc.nodes[0].name = 'nul\u0000byte';
+    const nul = await server.request('PUT', `${base}/nul`, { body: { content: doc } });
+    expect(nul.status).toBe(400);
+    expect((await server.request('GET', `${base}/sums%2Fdefault/versions/99999999999`)).status).toBe(400);
+    expect((await server.request('GET', '/api/audit?before=9223372036854775808')).status).toBe(400);
+    expect((await server.request('GET', '/api/projects/p%00x')).status).toBe(400);
+  });
+
+  it('refuses graphs too large to analyse, and long chains without a stack overflow', async () => {
+    const chain = (n: number) => ({
+      nodes: [
+        { id: 'n0', type: 'inputNode', name: 'in' },
+        ...Array.from({ length: n }, (_, i) => ({ id: `n${i + 1}`, type: 'expressionNode', name: `e${i}`, content: { expressions: [], passThrough: true } })),
+      ],
+      edges: Array.from({ length: n }, (_, i) => ({ id: `e${i}`, sourceId: `n${i}`, targetId: `n${i + 1}` })),
+    });
+    const big = await server.request('PUT', `${base}/chain`, { body: { content: chain(6000) } });
+    expect(big.status).toBe(422);
+    expect(big.body.detail).toMatch(/at most 5000 nodes/);
+    expect((await server.request('PUT', `${base}/chain`, { body: { content: chain(4999) } })).status).toBe(201);
+  });
+
+  it('does not deadlock when batches lock the same decisions in opposite orders', async () => {
+    const doc = (marker: string) => ({ ...readCorpus('graphs', 'expression-default.json'), marker });
+    const keys = Array.from({ length: 8 }, (_, i) => `lock/${i}`);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, round) =>
+        server.request('POST', base, { body: { decisions: (round % 2 ? [...keys].reverse() : keys).map((key) => ({ key, content: doc(`r${round}`) })) } }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(results[1]!.body.results.map((r: any) => r.key)).toEqual([...keys].reverse()); // answered in request order
+  });
+
   it('answers 413 for a body over the limit', async () => {
     const huge = { content: { nodes: [], edges: [], padding: 'x'.repeat(5 * 1024 * 1024) } };
     const res = await server.request('PUT', `${base}/huge`, { body: huge });

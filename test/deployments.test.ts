@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCorpus } from './helpers/corpus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { rollbackTarget } from '../src/features/deployments/service.js';
 
 describe('environments and deployments API', () => {
   let server: TestServer;
@@ -70,6 +71,30 @@ describe('environments and deployments API', () => {
     ]);
     const named = await server.request('POST', `${p}/environments/prod/rollback`, { body: { release: 'v2' } });
     expect(named.body).toMatchObject({ kind: 'rollback', release: { label: 'v2' } });
+  });
+
+  it('undoes deployments one by one when rolling back repeatedly', async () => {
+    await server.request('PUT', `${p}/decisions/extra`, { body: { content: readCorpus('graphs', 'expression-default.json') } });
+    const v3 = (await server.request('POST', `${p}/releases`, { body: {} })).body;
+    await server.request('POST', `${p}/environments`, { body: { key: 'undo' } });
+    for (const release of ['v1', 'v2', v3.label]) await server.request('POST', `${p}/environments/undo/deployments`, { body: { release } });
+    const labels: string[] = [];
+    for (let i = 0; i < 2; i++) labels.push((await server.request('POST', `${p}/environments/undo/rollback`, { body: {} })).body.release.label);
+    expect(labels).toEqual(['v2', 'v1']);
+    const third = await server.request('POST', `${p}/environments/undo/rollback`);
+    expect(third.status).toBe(409);
+  });
+
+  it('computes rollback targets as a stack of deployments', () => {
+    const d = (releaseId: string) => ({ kind: 'deploy' as const, releaseId });
+    const r = (releaseId: string) => ({ kind: 'rollback' as const, releaseId });
+    expect(rollbackTarget([])).toBeUndefined();
+    expect(rollbackTarget([d('a')])).toBeUndefined();
+    expect(rollbackTarget([d('a'), d('b'), d('c')])).toBe('b');
+    expect(rollbackTarget([d('a'), d('b'), d('c'), r('b')])).toBe('a');
+    expect(rollbackTarget([d('a'), d('b'), r('a'), d('c')])).toBe('a');
+    expect(rollbackTarget([d('a'), d('b'), r('c')])).toBe('b'); // a rollback to a named release counts as a push
+    expect(rollbackTarget([d('a'), d('a'), d('b')])).toBe('a'); // redeploying the same release is not a step
   });
 
   it('refuses rollbacks with nothing to go back to', async () => {

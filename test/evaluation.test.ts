@@ -43,7 +43,7 @@ describe('evaluation API', () => {
         ],
       },
     });
-    const cut = await server.request('POST', '/api/projects/shop/releases', { body: { label: 'v1' } });
+    const cut = await server.request('POST', '/api/projects/shop/releases', { body: {} });
     expect(cut.status, JSON.stringify(cut.body)).toBe(201);
     for (const env of ['prod', 'staging']) await server.request('POST', '/api/projects/shop/environments', { body: { key: env } });
     await server.request('POST', `${prod}/deployments`, { body: { release: 'v1' } });
@@ -173,7 +173,7 @@ describe('evaluation API', () => {
         ],
       },
     });
-    await server.request('POST', '/api/projects/shop/releases', { body: { label: 'v2' } });
+    await server.request('POST', '/api/projects/shop/releases', { body: {} });
 
     // Evaluate continuously while v2 is deployed: every answer must be all-v1 or all-v2.
     let stop = false;

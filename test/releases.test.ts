@@ -57,10 +57,13 @@ describe('releases API', () => {
   });
 
   it('refuses duplicate, reserved and id-shaped labels', async () => {
-    const dup = await server.request('POST', `${p}/releases`, { body: { label: 'v1' } });
+    const dup = await server.request('POST', `${p}/releases`, { body: { label: '2026.11-rc1' } });
     expect(dup.status).toBe(409);
-    expect(dup.body.detail).toBe("project 'shop' already has a release labelled 'v1'");
+    expect(dup.body.detail).toBe("project 'shop' already has a release labelled '2026.11-rc1'");
     expect((await server.request('POST', `${p}/releases`, { body: { label: 'latest' } })).status).toBe(400);
+    const automatic = await server.request('POST', `${p}/releases`, { body: { label: 'v77' } });
+    expect(automatic.status).toBe(400);
+    expect(automatic.body.detail).toMatch(/given automatically/);
     expect((await server.request('POST', `${p}/releases`, { body: { label: '0b8dcf6b-fc04-47cb-bf82-bda764e6c09b' } })).status).toBe(400);
     expect((await server.request('POST', `${p}/releases`, { body: { label: 'has space' } })).status).toBe(400);
     expect((await server.request('POST', `${p}/releases`, { body: { lable: 'typo' } })).status).toBe(400);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import postgres from 'postgres';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +84,14 @@ describe('verdict serve with the embedded database (new-user flow)', () => {
     expect((await verdict(['deploy', '--project', 'demo', '--env', 'prod', '--release', 'v1'], env)).stdout).toMatch(/^deployed prod to v1/);
     const evalToken = JSON.parse((await verdict(['--json', 'token', 'create', '--project', 'demo', '--env', 'prod'], env)).stdout);
     expect(evalToken.token).toMatch(/^vrd_eval_/);
+
+    // The embedded cluster asks for a password even on loopback; only this user can read it.
+    const passwordFile = path.join(cwd, '.verdict', 'pg.password');
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    const pgPort = Number(/embedded PostgreSQL \(pid \d+\) listening on 127\.0\.0\.1:(\d+)/.exec(first.stdout)?.[1]);
+    const intruder = postgres({ host: '127.0.0.1', port: pgPort, user: 'postgres', database: 'verdict', max: 1, connect_timeout: 5 });
+    await expect(intruder`SELECT 1`).rejects.toThrow(/password/);
+    await intruder.end();
 
     const pgPid = postgresPid(first.stdout);
     expect(isAlive(pgPid)).toBe(true);

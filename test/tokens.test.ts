@@ -71,6 +71,16 @@ describe('API tokens', () => {
     expect(after.body.detail).toBe('the API token is unknown or has been revoked');
   });
 
+  it('never revokes the last active admin token', async () => {
+    const admins = (await server.request('GET', '/api/tokens')).body.filter((t: any) => t.role === 'admin' && !t.revokedAt);
+    expect(admins).toHaveLength(1);
+    const res = await server.request('DELETE', `/api/tokens/${admins[0].id}`);
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toMatch(/last active admin token/);
+    const second = await server.request('POST', '/api/tokens', { body: { name: 'second admin', role: 'admin' } });
+    expect((await server.request('DELETE', `/api/tokens/${second.body.id}`)).status).toBe(200);
+  });
+
   it('refuses unknown roles', async () => {
     const res = await server.request('POST', '/api/tokens', { body: { name: 'x', role: 'root' } });
     expect(res.status).toBe(400);
@@ -87,13 +97,22 @@ describe('admin bootstrap', () => {
       expect(first.kind).toBe('generated');
       expect(await services.apiTokens.bootstrap(undefined)).toEqual({ kind: 'existing' });
 
-      const configured = 'vrd_api_configured-admin-token-for-automation';
-      expect(await services.apiTokens.bootstrap(configured)).toEqual({ kind: 'configured' });
+      const configured = 'my_admin_token_configured_for_automation';
+      expect(await services.apiTokens.bootstrap(configured)).toEqual({ kind: 'configured', revokedPrevious: 0 });
       expect(await services.apiTokens.bootstrap(configured)).toEqual({ kind: 'existing' });
       const token = await services.apiTokens.authenticate(configured);
-      expect(token).toMatchObject({ role: 'admin', name: 'bootstrap (VERDICT_ADMIN_TOKEN)' });
+      expect(token).toMatchObject({ role: 'admin', name: 'bootstrap (VERDICT_ADMIN_TOKEN)', prefix: '(configured)' });
+      // Nothing of a configured secret is stored or shown.
+      const rows = await db.sql`SELECT * FROM api_tokens`;
+      expect(JSON.stringify(rows)).not.toContain('my_admin');
+
+      // Rotating VERDICT_ADMIN_TOKEN revokes the old one.
+      const rotated = 'my_admin_token_rotated_for_automation__';
+      expect(await services.apiTokens.bootstrap(rotated)).toEqual({ kind: 'configured', revokedPrevious: 1 });
+      expect(await services.apiTokens.authenticate(configured)).toBeUndefined();
+      expect(await services.apiTokens.authenticate(rotated)).toBeDefined();
       const audit = await db.sql`SELECT action, details FROM audit_log WHERE action = 'api-token.bootstrap' ORDER BY id`;
-      expect(audit.map((a) => a.details.source)).toEqual(['generated', 'VERDICT_ADMIN_TOKEN']);
+      expect(audit.map((a) => a.details.source)).toEqual(['generated', 'VERDICT_ADMIN_TOKEN', 'VERDICT_ADMIN_TOKEN']);
     } finally {
       await db.drop();
     }

@@ -31,9 +31,3 @@ export class CommandContext {
     return Boolean(this.globals(cmd).json);
   }
 }
-
-/** Options every project-scoped command takes. */
-export function requireProject(opts: { project?: string }): string {
-  if (!opts.project) throw new CliError('--project is required');
-  return opts.project;
-}

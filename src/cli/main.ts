@@ -17,7 +17,7 @@ export function createProgram(io: CliIo): Command {
     .option('--url <url>', 'Verdict server URL (env VERDICT_URL, default http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (env VERDICT_TOKEN)')
     .option('--json', 'machine-readable JSON output')
-    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', '\nRun verdict <command> --help for the options of a command.')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   const ctx = new CommandContext(io);

@@ -11,11 +11,6 @@ export class Database {
     return this.sql.begin((tx) => work(tx)) as Promise<T>;
   }
 
-  async isPrimary(): Promise<boolean> {
-    const [row] = await this.sql<{ inRecovery: boolean }[]>`SELECT pg_is_in_recovery() AS in_recovery`;
-    return row?.inRecovery === false;
-  }
-
   async close(): Promise<void> {
     await this.sql.end({ timeout: 5 });
   }

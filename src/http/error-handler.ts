@@ -40,7 +40,15 @@ function problemFor(error: unknown, request: FastifyRequest, bodyLimit: number):
     return { code: mapped, detail: `the request body is larger than the limit of ${bodyLimit} bytes (VERDICT_BODY_LIMIT_BYTES)`, extensions: { limit: bodyLimit } };
   }
   if (mapped) return { code: mapped, detail: fastifyError.message, extensions: {} };
-  if (sqlState(error) === '25006') {
+  const state = sqlState(error);
+  if (state?.startsWith('22')) {
+    // Data exceptions: a NUL byte in text, a number out of range... the input, not the server.
+    return { code: 'bad-request', detail: `the request holds a value the database cannot store: ${(error as Error).message}`, extensions: {} };
+  }
+  if (state === '40P01' || state === '40001') {
+    return { code: 'conflict', detail: 'a concurrent change got in the way; retry the request', extensions: {} };
+  }
+  if (state === '25006') {
     return { code: 'read-only', detail: 'this server is connected to a read-only database (a standby); writes go to the primary', extensions: {} };
   }
   if (isConnectionOrReadOnlyError(error)) {

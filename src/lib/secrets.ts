@@ -23,6 +23,8 @@ export function hashSecret(token: string): string {
   return sha256Hex(token);
 }
 
+/** Our own tokens show their kind and 4 random characters; any other secret (a configured admin token) shows nothing. */
 export function displayPrefix(token: string): string {
-  return `${token.slice(0, token.indexOf('_', 4) + 5)}…`;
+  const match = /^(vrd_(?:api|eval)_)(.{4})/.exec(token);
+  return match ? `${match[1]}${match[2]}…` : '(configured)';
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binary, findPgBinaries, type PgBinaries } from './binaries.js';
@@ -24,6 +24,11 @@ export interface ClusterOptions {
   /** Server log; defaults to `<dir>.log` next to the data directory. */
   readonly logFile?: string;
   readonly startTimeoutMs?: number;
+  /**
+   * Superuser password. With it, initdb sets scram-sha-256 authentication and the URL carries the
+   * password; without it, loopback connections are trusted (fine for throw-away test clusters).
+   */
+  readonly password?: string;
 }
 
 export class LocalPgError extends Error {
@@ -74,7 +79,8 @@ export class LocalPgCluster {
 
   /** Connection URL for the superuser (trust authentication on loopback). */
   url(database = 'postgres'): string {
-    return `postgres://postgres@${this.host}:${this.port}/${encodeURIComponent(database)}`;
+    const auth = this.#options.password === undefined ? 'postgres' : `postgres:${encodeURIComponent(this.#options.password)}`;
+    return `postgres://${auth}@${this.host}:${this.port}/${encodeURIComponent(database)}`;
   }
 
   isInitialized(): boolean {
@@ -88,9 +94,21 @@ export class LocalPgCluster {
       throw new LocalPgError(`${this.dir} is not empty and holds no PostgreSQL cluster; refusing to initialise it`);
     }
     this.#prepareDir(this.dir);
-    const result = await this.#run(binary(this.bins, 'initdb'), [
-      '-D', this.dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-instructions',
-    ]);
+    const args = ['-D', this.dir, '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-instructions'];
+    const pwfile = `${this.dir}.pwfile`;
+    if (this.#options.password === undefined) {
+      args.push('--auth=trust');
+    } else {
+      writeFileSync(pwfile, `${this.#options.password}\n`, { mode: 0o600 });
+      if (this.user.switchUser) chownSync(pwfile, this.user.uid, this.user.gid);
+      args.push('--auth=scram-sha-256', `--pwfile=${pwfile}`);
+    }
+    let result: RunResult;
+    try {
+      result = await this.#run(binary(this.bins, 'initdb'), args);
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
     if (result.code !== 0) throw new LocalPgError(`initdb failed for ${this.dir}:\n${result.output.trim()}`);
     this.#appendSettings(this.#baseSettings());
   }
@@ -283,6 +301,7 @@ export class LocalPgCluster {
       LANG: 'C',
       LC_ALL: 'C',
       HOME: this.dir,
+      ...(this.#options.password === undefined ? {} : { PGPASSWORD: this.#options.password }),
       ...this.bins.env,
     };
     const cwd = existsSync(this.dir) ? this.dir : '/';

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { LocalPgCluster, isAlive } from './cluster.js';
@@ -26,9 +27,20 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const log = options.log ?? (() => undefined);
   const database = options.database ?? 'verdict';
   const resolved = resolveDataDir(options.dir);
-  if (resolved.relocatedBecause) log(`embedded PostgreSQL lives in ${resolved.dir}: ${resolved.relocatedBecause}`);
-  const cluster = new LocalPgCluster({ dir: resolved.dir, durable: true });
+  if (resolved.relocatedBecause) {
+    log(`embedded PostgreSQL lives in ${resolved.dir}: ${resolved.relocatedBecause}`);
+    checkRelocatedParent(path.dirname(resolved.dir));
+  }
   const ownerFile = path.join(path.dirname(resolved.dir), `${path.basename(resolved.dir)}.owner`);
+  // Password authentication even on loopback: other local users must not get a superuser session.
+  const passwordFile = path.join(path.dirname(resolved.dir), `${path.basename(resolved.dir)}.password`);
+  const fresh = !existsSync(path.join(resolved.dir, 'PG_VERSION'));
+  if (fresh) {
+    mkdirSync(path.dirname(passwordFile), { recursive: true });
+    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  }
+  const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
+  const cluster = new LocalPgCluster({ dir: resolved.dir, durable: true, ...(password ? { password } : {}) });
 
   const owner = readOwner(ownerFile);
   if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
@@ -65,6 +77,22 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       }
     },
   };
+}
+
+/**
+ * A relocated cluster lives under the shared temp folder at a predictable path: refuse a parent
+ * folder someone else created or can write to, instead of handing it our database.
+ */
+function checkRelocatedParent(dir: string): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    return;
+  }
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || st.isSymbolicLink() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) {
+    throw new Error(`${dir} exists but is not a folder owned by this user and writable only by it; remove it or set VERDICT_DATA_DIR`);
+  }
 }
 
 function readOwner(file: string): number | undefined {

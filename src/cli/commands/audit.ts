@@ -15,8 +15,13 @@ export function registerAuditCommands(program: Command, ctx: CommandContext): vo
     .option('--since <time>', 'ISO 8601 time')
     .option('--until <time>', 'ISO 8601 time')
     .option('--limit <n>', 'how many entries', (v) => parsePositive(v, '--limit'), 50)
-    .action(async (opts: { project?: string; action?: string; actor?: string; target?: string; since?: string; until?: string; limit: number }, cmd: Command) => {
-      const page = await ctx.client(cmd).get<{ entries: AuditEntry[] }>('api/audit', {
+    .option('--before <id>', 'page: only entries older than this id (printed as the next page hint)', (v) => parsePositive(v, '--before'))
+    .action(
+      async (
+        opts: { project?: string; action?: string; actor?: string; target?: string; since?: string; until?: string; limit: number; before?: number },
+        cmd: Command,
+      ) => {
+      const page = await ctx.client(cmd).get<{ entries: AuditEntry[]; nextCursor: number | null }>('api/audit', {
         project: opts.project,
         action: opts.action,
         actor: opts.actor,
@@ -24,8 +29,10 @@ export function registerAuditCommands(program: Command, ctx: CommandContext): vo
         since: opts.since,
         until: opts.until,
         limit: opts.limit,
+        before: opts.before,
       });
       if (ctx.json(cmd)) return printJson(ctx.io, page.entries);
+      if (page.nextCursor !== null) ctx.io.stderr(`more entries: add --before ${page.nextCursor}\n`);
       printTable(ctx.io, page.entries, [
         { header: 'when', value: (e) => when(e.at) },
         { header: 'actor', value: (e) => e.actor },
@@ -34,7 +41,8 @@ export function registerAuditCommands(program: Command, ctx: CommandContext): vo
         { header: 'target', value: (e) => e.target },
         { header: 'request', value: (e) => e.requestId?.slice(0, 8) },
       ]);
-    });
+      },
+    );
 
   program
     .command('whoami')

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } from '../../features/decisions/schemas.js';
 import type { ReleaseDetail } from '../../features/releases/schemas.js';
 import { seg } from '../client.js';
-import { requireProject, type CommandContext } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 import { printJson, printTable, shortHash, when } from '../output.js';
 
@@ -80,7 +80,7 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
       } else {
         decisions = [{ key: opts.key ?? opts.prefix + path.basename(full).replace(/\.json$/, ''), file: full, content: readJson(full) }];
       }
-      const result = await ctx.client(cmd).post<SaveDecisionsResult>(`api/projects/${seg(requireProject(opts))}/decisions`, {
+      const result = await ctx.client(cmd).post<SaveDecisionsResult>(`api/projects/${seg(opts.project)}/decisions`, {
         decisions: decisions.map((d) => ({ key: d.key, content: d.content })),
         ...(opts.message ? { message: opts.message } : {}),
       });
@@ -94,13 +94,13 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
     .description('write decisions to files (<dir>/<key>.json); all current decisions when no key is given')
     .requiredOption('--project <project>', 'project key')
     .option('--release <release>', 'take the decisions as released (id, label or latest)')
-    .option('--version <n>', 'a specific version (single key only)', (v) => parsePositive(v, '--version'))
+    .option('--at <version>', 'a specific version number (single key only)', (v) => parsePositive(v, '--at'))
     .option('-o, --output <dir>', "folder to write into, or '-' for stdout (single key)", '.')
-    .action(async (keys: string[], opts: { project: string; release?: string; version?: number; output: string }, cmd: Command) => {
+    .action(async (keys: string[], opts: { project: string; release?: string; at?: number; output: string }, cmd: Command) => {
       const client = ctx.client(cmd);
-      const project = seg(requireProject(opts));
-      if (opts.version !== undefined && (keys.length !== 1 || opts.release)) {
-        throw new CliError('--version needs exactly one key and no --release');
+      const project = seg(opts.project);
+      if (opts.at !== undefined && (keys.length !== 1 || opts.release)) {
+        throw new CliError('--at needs exactly one key and no --release');
       }
       if (keys.length === 0) {
         keys = opts.release
@@ -112,8 +112,8 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
       for (const key of keys) {
         const found = opts.release
           ? await client.get<DecisionVersion>(`api/projects/${project}/releases/${seg(opts.release)}/decisions/${seg(key)}`)
-          : opts.version !== undefined
-            ? await client.get<DecisionVersion>(`api/projects/${project}/decisions/${seg(key)}/versions/${opts.version}`)
+          : opts.at !== undefined
+            ? await client.get<DecisionVersion>(`api/projects/${project}/decisions/${seg(key)}/versions/${opts.at}`)
             : await client.get<DecisionVersion>(`api/projects/${project}/decisions/${seg(key)}`);
         if (found.content === null) throw new CliError(`version ${found.version} of '${key}' is a deletion; it has no content`);
         const text = `${JSON.stringify(found.content, null, 2)}\n`;
@@ -136,7 +136,7 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
     .requiredOption('--project <project>', 'project key')
     .option('--deleted', 'include deleted decisions')
     .action(async (opts: { project: string; deleted?: boolean }, cmd: Command) => {
-      const rows = await ctx.client(cmd).get<DecisionVersionSummary[]>(`api/projects/${seg(requireProject(opts))}/decisions`, {
+      const rows = await ctx.client(cmd).get<DecisionVersionSummary[]>(`api/projects/${seg(opts.project)}/decisions`, {
         includeDeleted: opts.deleted ? true : undefined,
       });
       if (ctx.json(cmd)) return printJson(ctx.io, rows);
@@ -154,7 +154,7 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
     .description("a decision's versions, newest first")
     .requiredOption('--project <project>', 'project key')
     .action(async (key: string, opts: { project: string }, cmd: Command) => {
-      const rows = await ctx.client(cmd).get<DecisionVersionSummary[]>(`api/projects/${seg(requireProject(opts))}/decisions/${seg(key)}/versions`);
+      const rows = await ctx.client(cmd).get<DecisionVersionSummary[]>(`api/projects/${seg(opts.project)}/decisions/${seg(key)}/versions`);
       if (ctx.json(cmd)) return printJson(ctx.io, rows);
       printTable(ctx.io, rows, [
         { header: 'version', value: (d) => d.version },
@@ -170,7 +170,7 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
     .description('delete a decision (a tombstone version; history and earlier releases keep it)')
     .requiredOption('--project <project>', 'project key')
     .action(async (key: string, opts: { project: string }, cmd: Command) => {
-      const result = await ctx.client(cmd).delete<DecisionVersionSummary>(`api/projects/${seg(requireProject(opts))}/decisions/${seg(key)}`);
+      const result = await ctx.client(cmd).delete<DecisionVersionSummary>(`api/projects/${seg(opts.project)}/decisions/${seg(key)}`);
       if (ctx.json(cmd)) return printJson(ctx.io, result);
       ctx.io.stdout(`deleted ${result.key} (tombstone version ${result.version})\n`);
     });

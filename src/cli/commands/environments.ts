@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import type { Deployment, DeployResult } from '../../features/deployments/schemas.js';
 import type { Environment } from '../../features/environments/schemas.js';
 import { seg } from '../client.js';
-import { requireProject, type CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import type { CommandContext } from '../context.js';
 import { printJson, printTable, when } from '../output.js';
 
 export function registerEnvironmentCommands(program: Command, ctx: CommandContext): void {
@@ -15,7 +14,7 @@ export function registerEnvironmentCommands(program: Command, ctx: CommandContex
     .requiredOption('--project <project>', 'project key')
     .option('--name <name>', 'display name (default: the key)')
     .action(async (key: string, opts: { project: string; name?: string }, cmd: Command) => {
-      const created = await ctx.client(cmd).post<Environment>(`api/projects/${seg(requireProject(opts))}/environments`, {
+      const created = await ctx.client(cmd).post<Environment>(`api/projects/${seg(opts.project)}/environments`, {
         key,
         ...(opts.name ? { name: opts.name } : {}),
       });
@@ -28,7 +27,7 @@ export function registerEnvironmentCommands(program: Command, ctx: CommandContex
     .description('list environments and the release each serves')
     .requiredOption('--project <project>', 'project key')
     .action(async (opts: { project: string }, cmd: Command) => {
-      const rows = await ctx.client(cmd).get<Environment[]>(`api/projects/${seg(requireProject(opts))}/environments`);
+      const rows = await ctx.client(cmd).get<Environment[]>(`api/projects/${seg(opts.project)}/environments`);
       if (ctx.json(cmd)) return printJson(ctx.io, rows);
       printTable(ctx.io, rows, [
         { header: 'env', value: (e) => e.key },
@@ -43,7 +42,7 @@ export function registerEnvironmentCommands(program: Command, ctx: CommandContex
     .description("an environment's deployments, newest first")
     .requiredOption('--project <project>', 'project key')
     .action(async (key: string, opts: { project: string }, cmd: Command) => {
-      const rows = await ctx.client(cmd).get<Deployment[]>(`api/projects/${seg(requireProject(opts))}/environments/${seg(key)}/deployments`);
+      const rows = await ctx.client(cmd).get<Deployment[]>(`api/projects/${seg(opts.project)}/environments/${seg(key)}/deployments`);
       if (ctx.json(cmd)) return printJson(ctx.io, rows);
       printTable(ctx.io, rows, [
         { header: 'id', value: (d) => d.id },
@@ -76,7 +75,7 @@ export function registerDeploymentCommands(program: Command, ctx: CommandContext
     .action(async (opts: { project: string; env: string; release: string }, cmd: Command) => {
       const result = await ctx
         .client(cmd)
-        .post<DeployResult>(`api/projects/${seg(requireProject(opts))}/environments/${seg(opts.env)}/deployments`, { release: opts.release });
+        .post<DeployResult>(`api/projects/${seg(opts.project)}/environments/${seg(opts.env)}/deployments`, { release: opts.release });
       reportDeploy(ctx, cmd, result);
     });
 
@@ -86,11 +85,10 @@ export function registerDeploymentCommands(program: Command, ctx: CommandContext
     .requiredOption('--project <project>', 'project key')
     .requiredOption('--env <env>', 'environment key')
     .option('--release <release>', 'release to roll back to')
-    .action(async (opts: { project: string; env?: string; release?: string }, cmd: Command) => {
-      if (!opts.env) throw new CliError('--env is required');
+    .action(async (opts: { project: string; env: string; release?: string }, cmd: Command) => {
       const result = await ctx
         .client(cmd)
-        .post<DeployResult>(`api/projects/${seg(requireProject(opts))}/environments/${seg(opts.env)}/rollback`, opts.release ? { release: opts.release } : {});
+        .post<DeployResult>(`api/projects/${seg(opts.project)}/environments/${seg(opts.env)}/rollback`, opts.release ? { release: opts.release } : {});
       reportDeploy(ctx, cmd, result);
     });
 }

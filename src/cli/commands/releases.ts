@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Release, ReleaseDetail, ReleaseDiff } from '../../features/releases/schemas.js';
 import { seg } from '../client.js';
-import { requireProject, type CommandContext } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { printFields, printJson, printTable, shortHash, when } from '../output.js';
 
 export function registerReleaseCommands(program: Command, ctx: CommandContext): void {
@@ -14,7 +14,7 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
     .option('--label <label>', 'version label (default: v<sequence>)')
     .option('--notes <notes>', 'release notes')
     .action(async (opts: { project: string; label?: string; notes?: string }, cmd: Command) => {
-      const created = await ctx.client(cmd).post<ReleaseDetail>(`api/projects/${seg(requireProject(opts))}/releases`, {
+      const created = await ctx.client(cmd).post<ReleaseDetail>(`api/projects/${seg(opts.project)}/releases`, {
         ...(opts.label ? { label: opts.label } : {}),
         ...(opts.notes ? { notes: opts.notes } : {}),
       });
@@ -27,7 +27,7 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
     .description('list releases, newest first')
     .requiredOption('--project <project>', 'project key')
     .action(async (opts: { project: string }, cmd: Command) => {
-      const rows = await ctx.client(cmd).get<Release[]>(`api/projects/${seg(requireProject(opts))}/releases`);
+      const rows = await ctx.client(cmd).get<Release[]>(`api/projects/${seg(opts.project)}/releases`);
       if (ctx.json(cmd)) return printJson(ctx.io, rows);
       printTable(ctx.io, rows, [
         { header: 'label', value: (r) => r.label },
@@ -44,7 +44,7 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
     .description('show a release (id, label or latest) and its decision versions')
     .requiredOption('--project <project>', 'project key')
     .action(async (ref: string, opts: { project: string }, cmd: Command) => {
-      const found = await ctx.client(cmd).get<ReleaseDetail>(`api/projects/${seg(requireProject(opts))}/releases/${seg(ref)}`);
+      const found = await ctx.client(cmd).get<ReleaseDetail>(`api/projects/${seg(opts.project)}/releases/${seg(ref)}`);
       if (ctx.json(cmd)) return printJson(ctx.io, found);
       printFields(ctx.io, {
         label: found.label,
@@ -67,7 +67,7 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
     .description('what changed from release <base> to [target] (default: latest)')
     .requiredOption('--project <project>', 'project key')
     .action(async (base: string, target: string | undefined, opts: { project: string }, cmd: Command) => {
-      const diff = await ctx.client(cmd).get<ReleaseDiff>(`api/projects/${seg(requireProject(opts))}/releases/${seg(target ?? 'latest')}/diff`, { base });
+      const diff = await ctx.client(cmd).get<ReleaseDiff>(`api/projects/${seg(opts.project)}/releases/${seg(target ?? 'latest')}/diff`, { base });
       if (ctx.json(cmd)) return printJson(ctx.io, diff);
       ctx.io.stdout(`${diff.base.label} -> ${diff.target.label}\n`);
       for (const a of diff.added) ctx.io.stdout(`  + ${a.key} (v${a.version})\n`);

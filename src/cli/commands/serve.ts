@@ -15,6 +15,11 @@ Environment:
   VERDICT_ADMIN_TOKEN        admin API token to register at start (otherwise one is generated
                              and printed once when no admin exists)
   VERDICT_BODY_LIMIT_BYTES   largest request body (default 8 MiB)
+  VERDICT_SYNC_INTERVAL_MS   how often the node polls for deployments (default 250)
+  VERDICT_HTTP_ALLOW_HOSTS   hosts function nodes may call (host or host:port, comma-separated;
+                             *.example.com for subdomains); default: none
+  VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
+  VERDICT_PG_BIN             folder of PostgreSQL server binaries for the embedded cluster
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 
 function config(ctx: CommandContext) {
@@ -34,20 +39,19 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
     .action(async () => {
       const cfg = config(ctx);
       const logger = createLogger(cfg.logLevel);
-      const server = await startServer(cfg, logger);
-      if (server.generatedAdminToken) {
+      const announce = (token: string) =>
         ctx.io.stderr(
           [
             '',
             '  First start: an admin API token was generated. It is shown only now; store it.',
             '',
-            `    export VERDICT_TOKEN=${server.generatedAdminToken}`,
+            `    export VERDICT_TOKEN=${token}`,
             '',
             '  Use it with the CLI (VERDICT_TOKEN) or as "Authorization: Bearer <token>".',
             '',
           ].join('\n') + '\n',
         );
-      }
+      const server = await startServer(cfg, logger, { onAdminTokenGenerated: announce });
       ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', resolve);

@@ -3,7 +3,7 @@ import type { ApiToken, NewApiToken } from '../../features/api-tokens/schemas.js
 import { ROLES, isRole } from '../../features/api-tokens/roles.js';
 import type { EvaluationToken, NewEvaluationToken } from '../../features/evaluation-tokens/schemas.js';
 import { seg } from '../client.js';
-import { requireProject, type CommandContext } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 import { printJson, printTable, when } from '../output.js';
 
@@ -12,7 +12,7 @@ interface EnvOpts {
   env: string;
 }
 
-const envPath = (opts: EnvOpts) => `api/projects/${seg(requireProject(opts))}/environments/${seg(opts.env)}/tokens`;
+const envPath = (opts: EnvOpts) => `api/projects/${seg(opts.project)}/environments/${seg(opts.env)}/tokens`;
 
 export function registerTokenCommands(program: Command, ctx: CommandContext): void {
   const token = program.command('token').description('evaluation tokens: what clients send as X-Access-Token to evaluate in one environment');

@@ -5,18 +5,20 @@ import { conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { ApiToken, CreateApiToken, NewApiToken } from './schemas.js';
 import {
-  countActiveAdmins,
+  CONFIGURED_ADMIN_NAME,
   findApiToken,
   findApiTokenByHash,
   insertApiToken,
   listApiTokens,
+  lockActiveAdmins,
   revokeApiToken,
+  revokeConfiguredAdmins,
   touchApiToken,
 } from './store.js';
 
 export type BootstrapOutcome =
   | { readonly kind: 'generated'; readonly token: string }
-  | { readonly kind: 'configured' }
+  | { readonly kind: 'configured'; readonly revokedPrevious: number }
   | { readonly kind: 'existing' }
   | { readonly kind: 'configured-token-revoked' };
 
@@ -50,10 +52,13 @@ export class ApiTokensService {
 
   async revoke(actor: Actor, id: string): Promise<ApiToken> {
     return this.db.transaction(async (tx) => {
+      const admins = await lockActiveAdmins(tx);
       const token = await findApiToken(tx, id);
       if (!token) throw notFound(`there is no API token ${id}`);
-      if (token.revokedAt) throw conflict(`API token ${id} was already revoked at ${token.revokedAt}`);
-      await revokeApiToken(tx, id, actor.name);
+      if (token.role === 'admin' && admins.length === 1 && admins[0] === id) {
+        throw conflict('this is the last active admin token; create another admin token before revoking it');
+      }
+      if (!(await revokeApiToken(tx, id, actor.name))) throw conflict(`API token ${id} was already revoked`);
       await this.audit.record(tx, actor, {
         action: 'api-token.revoke',
         targetType: 'api-token',
@@ -85,16 +90,23 @@ export class ApiTokensService {
         const existing = await findApiTokenByHash(tx, hashSecret(configured));
         if (existing) return existing.revokedAt ? { kind: 'configured-token-revoked' } : { kind: 'existing' };
         const token = await insertApiToken(tx, {
-          name: 'bootstrap (VERDICT_ADMIN_TOKEN)',
+          name: CONFIGURED_ADMIN_NAME,
           role: 'admin',
           hash: hashSecret(configured),
           prefix: displayPrefix(configured),
           createdBy: SYSTEM_ACTOR.name,
         });
-        await this.audit.record(tx, SYSTEM_ACTOR, { action: 'api-token.bootstrap', targetType: 'api-token', target: token.id, details: { source: 'VERDICT_ADMIN_TOKEN' } });
-        return { kind: 'configured' };
+        // A new VERDICT_ADMIN_TOKEN replaces the old one: an admin secret that was rotated out must stop working.
+        const revoked = await revokeConfiguredAdmins(tx, hashSecret(configured), SYSTEM_ACTOR.name);
+        await this.audit.record(tx, SYSTEM_ACTOR, {
+          action: 'api-token.bootstrap',
+          targetType: 'api-token',
+          target: token.id,
+          details: { source: 'VERDICT_ADMIN_TOKEN', revokedPrevious: revoked },
+        });
+        return { kind: 'configured', revokedPrevious: revoked.length };
       }
-      if ((await countActiveAdmins(tx)) > 0) return { kind: 'existing' };
+      if ((await lockActiveAdmins(tx)).length > 0) return { kind: 'existing' };
       const secret = newSecret('api');
       const token = await insertApiToken(tx, { name: 'bootstrap admin', role: 'admin', hash: secret.hash, prefix: secret.prefix, createdBy: SYSTEM_ACTOR.name });
       await this.audit.record(tx, SYSTEM_ACTOR, { action: 'api-token.bootstrap', targetType: 'api-token', target: token.id, details: { source: 'generated' } });

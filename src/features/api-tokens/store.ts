@@ -43,13 +43,27 @@ export async function listApiTokens(q: Queryable): Promise<ApiToken[]> {
   return rows.map(toToken);
 }
 
-export async function revokeApiToken(q: Queryable, id: string, by: string): Promise<void> {
-  await q`UPDATE api_tokens SET revoked_at = now(), revoked_by = ${by} WHERE id = ${id} AND revoked_at IS NULL`;
+/** Revokes an active token; false when it was already revoked (a concurrent revoke won). */
+export async function revokeApiToken(q: Queryable, id: string, by: string): Promise<boolean> {
+  const rows = await q`UPDATE api_tokens SET revoked_at = now(), revoked_by = ${by} WHERE id = ${id} AND revoked_at IS NULL RETURNING id`;
+  return rows.length === 1;
 }
 
-export async function countActiveAdmins(q: Queryable): Promise<number> {
-  const [row] = await q<{ n: number }[]>`SELECT count(*)::int AS n FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL`;
-  return row!.n;
+export const CONFIGURED_ADMIN_NAME = 'bootstrap (VERDICT_ADMIN_TOKEN)';
+
+/** Revokes earlier VERDICT_ADMIN_TOKEN registrations when the configured token changes. */
+export async function revokeConfiguredAdmins(q: Queryable, exceptHash: string, by: string): Promise<string[]> {
+  const rows = await q<{ id: string }[]>`
+    UPDATE api_tokens SET revoked_at = now(), revoked_by = ${by}
+    WHERE name = ${CONFIGURED_ADMIN_NAME} AND revoked_at IS NULL AND token_hash <> ${exceptHash}
+    RETURNING id`;
+  return rows.map((r) => r.id);
+}
+
+/** Active admin tokens, locked so two concurrent revocations cannot both remove "the other" last admin. */
+export async function lockActiveAdmins(q: Queryable): Promise<string[]> {
+  const rows = await q<{ id: string }[]>`SELECT id FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL ORDER BY id FOR UPDATE`;
+  return rows.map((r) => r.id);
 }
 
 /** Best effort and rate-limited to once a minute per token: a timestamp is not worth a write per request. */

@@ -42,7 +42,7 @@ export const AuditQuerySchema = Type.Object({
   target: Type.Optional(Type.String({ minLength: 1 })),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),
-  before: Type.Optional(Type.Integer({ minimum: 1, description: 'Cursor: only entries with a smaller id' })),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: only entries with a smaller id' })),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
 });
 export type AuditQuery = Static<typeof AuditQuerySchema>;

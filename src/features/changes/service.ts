@@ -18,7 +18,7 @@ export const ChangesSchema = Type.Object({
 });
 
 export const ChangesQuerySchema = Type.Object({
-  since: Type.Integer({ minimum: 0, default: 0, description: 'Return events with a larger sequence number' }),
+  since: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Return events with a larger sequence number' }),
   limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
 });
 

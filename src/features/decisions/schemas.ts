@@ -15,7 +15,7 @@ export const DecisionParamsSchema = Type.Object({
 export const DecisionVersionParamsSchema = Type.Object({
   project: Type.String({ minLength: 1, maxLength: 63 }),
   key: DecisionKeyParamSchema,
-  version: Type.Integer({ minimum: 1 }),
+  version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }),
 });
 
 export const SaveDecisionSchema = Type.Object(
@@ -23,7 +23,7 @@ export const SaveDecisionSchema = Type.Object(
     content: JdmDocumentSchema,
     message: Type.Optional(Type.String({ maxLength: 2000, description: 'Why this version was saved' })),
     baseVersion: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Optimistic concurrency: save only if the latest version is this one (0: the decision must not exist)' }),
+      Type.Integer({ minimum: 0, maximum: 2_147_483_647, description: 'Optimistic concurrency: save only if the latest version is this one (0: the decision must not exist)' }),
     ),
   },
   { additionalProperties: false },
@@ -37,7 +37,7 @@ export const SaveDecisionsSchema = Type.Object(
         {
           key: DecisionKeyParamSchema,
           content: JdmDocumentSchema,
-          baseVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+          baseVersion: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
         },
         { additionalProperties: false },
       ),

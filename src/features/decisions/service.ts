@@ -50,13 +50,15 @@ export class DecisionsService {
       if (seen.has(item.key)) throw badRequest(`decision '${item.key}' appears more than once in the request`);
       seen.add(item.key);
     }
-    assertValidDecisions(items); // CPU work, before any database lock is taken
-    const prepared = items.map((item) => ({ ...item, hash: contentHash(item.content) }));
+    await assertValidDecisions(items); // before any database lock is taken
+    // Locks are taken in key order, so two batches touching the same decisions cannot deadlock.
+    const prepared = items.map((item) => ({ ...item, hash: contentHash(item.content) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const order = new Map(items.map((item, i) => [item.key, i]));
     const results = await this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
       const saved: SaveDecisionResult[] = [];
       for (const item of prepared) saved.push(await this.#saveOne(tx, actor, project.id, projectKey, item, input.message ?? ''));
-      return saved;
+      return saved.sort((a, b) => order.get(a.key)! - order.get(b.key)!); // answer in request order
     });
     const changed = results.filter((r) => !r.unchanged).length;
     return { saved: changed, unchanged: results.length - changed, results };

@@ -1,4 +1,4 @@
-import { evaluateExpressionSync, evaluateUnaryExpressionSync } from '@gorules/zen-engine';
+import { evaluateExpression, evaluateUnaryExpression } from '@gorules/zen-engine';
 import * as acorn from 'acorn';
 import { AppError } from '../../errors.js';
 import { isNodeType, type JdmDocument, type JdmNode } from './jdm.js';
@@ -23,17 +23,24 @@ export interface JdmProblem {
 type Locator = Omit<JdmProblem, 'message'>;
 
 const MAX_REPORTED = 50;
+/** Far above any real decision graph; keeps a hostile document from costing unbounded work. */
+export const MAX_NODES = 5_000;
+export const MAX_EDGES = 20_000;
 
 /**
  * Checks a JDM graph the way the engine will use it: known node types, unique ids, edges between
  * existing nodes, exactly one input node, no cycles, and every expression, table cell and function
  * source compiled. Returns every problem found (capped), so an editor can fix them in one pass.
  */
-export function validateJdm(doc: JdmDocument): JdmProblem[] {
+export async function validateJdm(doc: JdmDocument): Promise<JdmProblem[]> {
   const problems: JdmProblem[] = [];
   const report = (message: string, at: Locator = {}) => {
     if (problems.length < MAX_REPORTED) problems.push({ ...at, message });
   };
+  if (doc.nodes.length > MAX_NODES || doc.edges.length > MAX_EDGES) {
+    report(`the graph has ${doc.nodes.length} nodes and ${doc.edges.length} edges; at most ${MAX_NODES} nodes and ${MAX_EDGES} edges are accepted`);
+    return problems;
+  }
   const compiler = new ExpressionCompiler();
 
   const byId = new Map<string, JdmNode>();
@@ -90,12 +97,13 @@ export function validateJdm(doc: JdmDocument): JdmProblem[] {
   }
 
   checkResultIsDefined(doc, outgoing, report);
+  await compiler.flush();
   return problems;
 }
 
 /** Throws one 422 problem listing every problem of every invalid graph, each tagged with its decision key. */
-export function assertValidDecisions(decisions: readonly { key: string; content: JdmDocument }[]): void {
-  const problems = decisions.flatMap(({ key, content }) => validateJdm(content).map((p) => ({ decision: key, ...p })));
+export async function assertValidDecisions(decisions: readonly { key: string; content: JdmDocument }[]): Promise<void> {
+  const problems = (await Promise.all(decisions.map(async ({ key, content }) => (await validateJdm(content)).map((p) => ({ decision: key, ...p }))))).flat();
   const first = problems[0];
   if (!first) return;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
@@ -137,27 +145,28 @@ function checkResultIsDefined(doc: JdmDocument, outgoing: Map<string, string[]>,
   }
 }
 
+/** A cycle as a list of node ids (first = last), found with an iterative depth-first search. */
 function findCycle(nodes: readonly JdmNode[], outgoing: Map<string, string[]>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
-  const visit = (id: string): string[] | undefined => {
-    state.set(id, 'visiting');
-    stack.push(id);
-    for (const next of outgoing.get(id) ?? []) {
-      if (state.get(next) === 'visiting') return [...stack.slice(stack.indexOf(next)), next];
-      if (!state.has(next)) {
-        const found = visit(next);
-        if (found) return found;
+  for (const start of nodes) {
+    if (state.has(start.id)) continue;
+    const path: string[] = [start.id];
+    const cursors: number[] = [0];
+    state.set(start.id, 'visiting');
+    while (path.length > 0) {
+      const id = path[path.length - 1]!;
+      const next = (outgoing.get(id) ?? [])[cursors[cursors.length - 1]!++];
+      if (next === undefined) {
+        state.set(id, 'done');
+        path.pop();
+        cursors.pop();
+      } else if (state.get(next) === 'visiting') {
+        return [...path.slice(path.indexOf(next)), next];
+      } else if (!state.has(next)) {
+        state.set(next, 'visiting');
+        path.push(next);
+        cursors.push(0);
       }
-    }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const node of nodes) {
-    if (!state.has(node.id)) {
-      const found = visit(node.id);
-      if (found) return found;
     }
   }
   return undefined;
@@ -182,8 +191,8 @@ function checkNodeContent(node: JdmNode, at: Locator, report: Report, compiler: 
         }
         const item = { ...at, itemId: typeof e.id === 'string' ? e.id : undefined, expression: e.value };
         if (e.key.trim() === '') report(`expression ${i + 1} has an empty key`, item);
-        const error = compiler.standard(e.value);
-        if (error) report(`expression '${e.key}' does not compile: ${error}`, item);
+        const name = e.key;
+        compiler.standard(e.value, (error) => report(`expression '${name}' does not compile: ${error}`, item));
       });
       return;
     }
@@ -196,8 +205,8 @@ function checkNodeContent(node: JdmNode, at: Locator, report: Report, compiler: 
         const condition = s.condition ?? '';
         if (typeof condition !== 'string') return report(`statement ${i + 1} has a condition that is not a string`, { ...at, itemId: s.id });
         if (condition.trim() === '') return; // an empty condition is the default branch
-        const error = compiler.standard(condition);
-        if (error) report(`condition of branch ${i + 1} does not compile: ${error}`, { ...at, itemId: s.id, expression: condition });
+        const branch = { ...at, itemId: s.id, expression: condition };
+        compiler.standard(condition, (error) => report(`condition of branch ${i + 1} does not compile: ${error}`, branch));
       });
       return;
     }
@@ -275,8 +284,9 @@ function checkDecisionTable(content: unknown, at: Locator, report: Report, compi
       if (cell.trim() === '') continue; // empty input cell matches anything; empty output cell is null
       // The engine parses every input cell as a unary test (against the column's field, or null when
       // the column has none) and output cells as full expressions.
-      const error = kind === 'input' ? compiler.unary(cell) : compiler.standard(cell);
-      if (error) report(`cell ${JSON.stringify(cell)} does not compile: ${error}`, { ...cellAt, expression: cell });
+      const onError = (error: string) => report(`cell ${JSON.stringify(cell)} does not compile: ${error}`, { ...cellAt, expression: cell });
+      if (kind === 'input') compiler.unary(cell, onError);
+      else compiler.standard(cell, onError);
     }
   });
 }
@@ -285,30 +295,40 @@ function checkDecisionTable(content: unknown, at: Locator, report: Report, compi
  * Compiles expressions with the engine itself. The engine has no parse-only call, so an
  * expression is evaluated against an empty context: lexer and parser errors mean it cannot
  * compile; runtime errors (null arithmetic and the like) are expected with no data and ignored.
- * Results are cached because tables repeat cells.
+ * The engine's async calls run off the event loop, so a costly expression in a saved graph cannot
+ * stall the server; each distinct expression is compiled once, and problems are reported in
+ * document order when everything has been compiled.
  */
 class ExpressionCompiler {
-  readonly #standard = new Map<string, string | undefined>();
-  readonly #unary = new Map<string, string | undefined>();
+  readonly #results = new Map<string, Promise<string | undefined>>();
+  readonly #pending: { result: Promise<string | undefined>; onError: (error: string) => void }[] = [];
 
-  standard(expression: string): string | undefined {
-    return this.#compile(this.#standard, expression, () => evaluateExpressionSync(expression, {}));
+  standard(expression: string, onError: (error: string) => void): void {
+    this.#queue(`s:${expression}`, () => evaluateExpression(expression, {}), onError);
   }
 
-  unary(expression: string): string | undefined {
-    return this.#compile(this.#unary, expression, () => evaluateUnaryExpressionSync(expression, { $: null }));
+  unary(expression: string, onError: (error: string) => void): void {
+    this.#queue(`u:${expression}`, () => evaluateUnaryExpression(expression, { $: null }), onError);
   }
 
-  #compile(cache: Map<string, string | undefined>, expression: string, run: () => unknown): string | undefined {
-    if (cache.has(expression)) return cache.get(expression);
-    let result: string | undefined;
-    try {
-      run();
-    } catch (error) {
-      result = compileError(error);
+  async flush(): Promise<void> {
+    for (const { result, onError } of this.#pending) {
+      const error = await result;
+      if (error !== undefined) onError(error);
     }
-    cache.set(expression, result);
-    return result;
+    this.#pending.length = 0;
+  }
+
+  #queue(cacheKey: string, run: () => Promise<unknown>, onError: (error: string) => void): void {
+    let result = this.#results.get(cacheKey);
+    if (!result) {
+      result = run().then(
+        () => undefined,
+        (error: unknown) => compileError(error),
+      );
+      this.#results.set(cacheKey, result);
+    }
+    this.#pending.push({ result, onError });
   }
 }
 

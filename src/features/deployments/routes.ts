@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.js';
+import { emptyBodyAsObject } from '../../http/validation.js';
 import { EnvironmentParamsSchema } from '../environments/schemas.js';
 import { DeploymentHistoryQuerySchema, DeploymentSchema, DeployResultSchema, DeploySchema, RollbackSchema } from './schemas.js';
 
@@ -31,17 +32,18 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     '/api/projects/:project/environments/:env/rollback',
     {
       config: { permission: 'deploy' },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags,
         summary: 'Roll back: deploy the previously deployed release (or the one named)',
         params: EnvironmentParamsSchema,
-        body: Type.Optional(RollbackSchema),
+        body: RollbackSchema,
         response: { 200: DeployResultSchema, 201: DeployResultSchema },
       },
     },
     async (request, reply) => {
       const { project, env } = request.params;
-      const result = await services.deployments.rollback(request.actor, project, env, request.body?.release);
+      const result = await services.deployments.rollback(request.actor, project, env, request.body.release);
       return reply.status(result.unchanged ? 200 : 201).send(result);
     },
   );

@@ -7,7 +7,8 @@ import type { EnvironmentsService } from '../environments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { ReleasesService } from '../releases/service.js';
 import type { Deployment, DeployResult } from './schemas.js';
-import { findDeployment, insertDeployment, listDeployments } from './store.js';
+import type { TransactionSql } from '../../db/connect.js';
+import { deploymentTrail, findDeployment, insertDeployment, listDeployments } from './store.js';
 
 export class DeploymentsService {
   constructor(
@@ -25,15 +26,17 @@ export class DeploymentsService {
   }
 
   /**
-   * Rollback is a deployment of an earlier release: by default the one served before the current
-   * deployment (as `helm rollback`); history only grows.
+   * Rollback is a deployment of an earlier release. By default it undoes the last deployment that
+   * is not itself undone: rolling back twice after deploying v2, v3, v4 serves v3 and then v2,
+   * never v4 again. History only grows.
    */
   rollback(actor: Actor, projectKey: string, envKey: string, releaseRef?: string): Promise<DeployResult> {
-    return this.#deploy(actor, projectKey, envKey, 'rollback', async (current) => {
+    return this.#deploy(actor, projectKey, envKey, 'rollback', async (current, tx, environmentId) => {
       if (releaseRef) return releaseRef;
       if (!current) throw conflict(`nothing is deployed to '${envKey}' yet; there is nothing to roll back`);
-      if (!current.previousRelease) throw conflict(`'${envKey}' has had only one release (${current.release.label}); there is no earlier release to roll back to`);
-      return current.previousRelease.id;
+      const target = rollbackTarget(await deploymentTrail(tx, environmentId));
+      if (!target) throw conflict(`'${envKey}' has no earlier release to roll back to (it serves ${current.release.label})`);
+      return target;
     });
   }
 
@@ -47,13 +50,13 @@ export class DeploymentsService {
     projectKey: string,
     envKey: string,
     kind: Deployment['kind'],
-    target: (current: Deployment | undefined) => Promise<string>,
+    target: (current: Deployment | undefined, tx: TransactionSql, environmentId: string) => Promise<string>,
   ): Promise<DeployResult> {
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
       const environment = await this.environments.lock(tx, project, envKey);
       const current = environment.current ? await findDeployment(tx, environment.current.deploymentId) : undefined;
-      const release = await this.releases.resolve(tx, project, await target(current));
+      const release = await this.releases.resolve(tx, project, await target(current, tx, environment.id));
       if (current && current.release.id === release.id) return { ...current, unchanged: true };
       const changeSeq = await this.changes.bump(tx, 'deployment', project.id, environment.id);
       const deployment = await insertDeployment(tx, {
@@ -77,4 +80,18 @@ export class DeploymentsService {
       return { ...deployment, unchanged: false };
     });
   }
+}
+
+/**
+ * Replays an environment's deployments as a stack: a deploy pushes its release, a rollback that
+ * went back to the release below the top pops. The rollback target is then the release below the
+ * top. (A rollback to a named release does not match that pattern and so counts as a push.)
+ */
+export function rollbackTarget(trail: readonly { kind: Deployment['kind']; releaseId: string }[]): string | undefined {
+  const stack: string[] = [];
+  for (const step of trail) {
+    if (step.kind === 'rollback' && stack.length >= 2 && stack[stack.length - 2] === step.releaseId) stack.pop();
+    else if (stack.at(-1) !== step.releaseId) stack.push(step.releaseId);
+  }
+  return stack.at(-2);
 }

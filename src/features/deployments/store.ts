@@ -62,3 +62,9 @@ export async function listDeployments(q: Queryable, environmentId: string, limit
   const rows = await q<DeploymentRow[]>`${select(q)} WHERE d.environment_id = ${environmentId} ORDER BY d.id DESC LIMIT ${limit}`;
   return rows.map(toDeployment);
 }
+
+/** Every deployment of an environment, oldest first: kind and release only. */
+export async function deploymentTrail(q: Queryable, environmentId: string): Promise<{ kind: Deployment['kind']; releaseId: string }[]> {
+  return q<{ kind: Deployment['kind']; releaseId: string }[]>`
+    SELECT kind, release_id FROM deployments WHERE environment_id = ${environmentId} ORDER BY id`;
+}

@@ -51,9 +51,9 @@ export class EnvironmentsService {
 
   /** Locks the environment for the rest of the transaction and returns its current state. */
   async lock(q: Queryable, project: Project, envKey: string): Promise<Environment> {
-    const environment = await this.require(q, project, envKey);
-    await lockEnvironment(q, environment.id);
-    return (await findEnvironment(q, project.id, envKey))!;
+    const environment = await lockEnvironment(q, project.id, envKey);
+    if (!environment) throw notFound(`project '${project.key}' has no environment '${envKey}'`);
+    return environment;
   }
 
   /** Every environment of every project with its current release (read by evaluating nodes). */

@@ -49,9 +49,14 @@ export async function listEnvironments(q: Queryable, projectId: string): Promise
   return rows.map(toEnvironment);
 }
 
-/** Serialises deployments to one environment so each sees the one before it. */
-export async function lockEnvironment(q: Queryable, id: string): Promise<void> {
-  await q`SELECT 1 FROM environments WHERE id = ${id} FOR UPDATE`;
+/**
+ * The environment, locked: serialises deployments to it so each sees the one before it. The lock
+ * and the read are two statements on purpose: in READ COMMITTED a statement that waited for the
+ * lock would still read the deployments as of its own start, missing the one it waited for.
+ */
+export async function lockEnvironment(q: Queryable, projectId: string, key: string): Promise<Environment | undefined> {
+  const locked = await q`SELECT id FROM environments WHERE project_id = ${projectId} AND key = ${key} FOR UPDATE`;
+  return locked.length === 0 ? undefined : findEnvironment(q, projectId, key);
 }
 
 /** One environment of any project and what it serves: what an evaluating node keeps in memory. */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.js';
+import { emptyBodyAsObject } from '../../http/validation.js';
 import { EnvironmentParamsSchema } from '../environments/schemas.js';
 import { CreateEvaluationTokenSchema, EvaluationTokenParamsSchema, EvaluationTokenSchema, NewEvaluationTokenSchema } from './schemas.js';
 
@@ -11,17 +12,18 @@ export const evaluationTokenRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     '/api/projects/:project/environments/:env/tokens',
     {
       config: { permission: 'evaluation-token:manage' },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags,
         summary: 'Create an evaluation token for an environment (the secret is shown once)',
         params: EnvironmentParamsSchema,
-        body: Type.Optional(CreateEvaluationTokenSchema),
+        body: CreateEvaluationTokenSchema,
         response: { 201: NewEvaluationTokenSchema },
       },
     },
     async (request, reply) => {
       const { project, env } = request.params;
-      return reply.status(201).send(await services.evaluationTokens.create(request.actor, project, env, request.body?.name));
+      return reply.status(201).send(await services.evaluationTokens.create(request.actor, project, env, request.body.name));
     },
   );
 

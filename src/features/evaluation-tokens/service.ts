@@ -58,8 +58,7 @@ export class EvaluationTokensService {
       const environment = await this.environments.require(tx, project, envKey);
       const token = await findEvaluationToken(tx, environment.id, id);
       if (!token) throw notFound(`environment '${envKey}' has no evaluation token ${id}`);
-      if (token.revokedAt) throw conflict(`evaluation token ${id} was already revoked at ${token.revokedAt}`);
-      await revokeEvaluationToken(tx, id, actor.name);
+      if (!(await revokeEvaluationToken(tx, id, actor.name))) throw conflict(`evaluation token ${id} was already revoked`);
       await this.changes.bump(tx, 'evaluation-token', project.id, environment.id);
       await this.audit.record(tx, actor, {
         action: 'evaluation-token.revoke',

@@ -38,8 +38,10 @@ export async function listEvaluationTokens(q: Queryable, environmentId: string):
   return rows.map(toToken);
 }
 
-export async function revokeEvaluationToken(q: Queryable, id: string, by: string): Promise<void> {
-  await q`UPDATE evaluation_tokens SET revoked_at = now(), revoked_by = ${by} WHERE id = ${id} AND revoked_at IS NULL`;
+/** Revokes an active token; false when it was already revoked (a concurrent revoke won). */
+export async function revokeEvaluationToken(q: Queryable, id: string, by: string): Promise<boolean> {
+  const rows = await q`UPDATE evaluation_tokens SET revoked_at = now(), revoked_by = ${by} WHERE id = ${id} AND revoked_at IS NULL RETURNING id`;
+  return rows.length === 1;
 }
 
 export async function activeTokenHashes(q: Queryable): Promise<{ tokenHash: string; environmentId: string }[]> {

@@ -63,7 +63,7 @@ export const SimulateBodySchema = Type.Object(
     trace: Type.Boolean({ default: true }),
     content: Type.Optional(JdmDocumentSchema),
     key: Type.Optional(Type.String({ minLength: 1, maxLength: 205, description: 'A stored decision to evaluate (instead of content)' })),
-    version: Type.Optional(Type.Integer({ minimum: 1, description: 'With key: that version instead of the latest' })),
+    version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'With key: that version instead of the latest' })),
     release: Type.Optional(
       Type.String({ minLength: 1, maxLength: 64, description: 'Resolve the decision and its sub-decisions as in this release (default: latest versions)' }),
     ),

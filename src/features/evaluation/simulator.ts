@@ -36,7 +36,7 @@ export class SimulatorService {
     if (body.content) {
       doc = body.content as JdmDocument;
       name = 'draft';
-      assertValidDecisions([{ key: name, content: doc }]);
+      await assertValidDecisions([{ key: name, content: doc }]);
     } else {
       name = parseDecisionKey(body.key!);
       doc =

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.js';
+import { emptyBodyAsObject } from '../../http/validation.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import {
   CreateReleaseSchema,
@@ -20,6 +21,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     '/api/projects/:project/releases',
     {
       config: { permission: 'release:create' },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags,
         summary: "Cut an immutable release from the project's current decisions",

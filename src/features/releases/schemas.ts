@@ -3,7 +3,7 @@ import { JdmDocumentSchema } from '../decisions/jdm.js';
 
 export const ReleaseLabelSchema = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
-  description: "Letters, digits, '.', '_', '+', '-'; not 'latest', not UUID-shaped. Defaults to v<sequence>.",
+  description: "Letters, digits, '.', '_', '+', '-'; not 'latest', not v<number> (automatic labels), not UUID-shaped. Defaults to v<sequence>.",
   examples: ['v1', '2026.11.25-1'],
 });
 

@@ -93,7 +93,7 @@ export class ReleasesService {
         return { ...release, decisions: entries.map(({ decisionId: _id, ...e }) => e) };
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'releases_project_id_label_key')) {
+      if (input.label !== undefined && isUniqueViolation(error, 'releases_project_id_label_key')) {
         throw conflict(`project '${projectKey}' already has a release labelled '${input.label}'`);
       }
       throw error;
@@ -168,5 +168,6 @@ export class ReleasesService {
 
 function checkLabel(label: string): void {
   if (label === 'latest') throw badRequest("'latest' is reserved; it always means the newest release");
+  if (/^v\d+$/.test(label)) throw badRequest(`'${label}': labels of the form v<number> are given automatically (v<sequence>); choose another label`);
   if (UUID.test(label)) throw badRequest('a release label cannot look like a release id (UUID)');
 }
