@@ -20,6 +20,8 @@ export interface Config {
   readonly httpAllowHosts: readonly string[];
   /** Most contexts accepted in one batch evaluation. */
   readonly batchMaxItems: number;
+  /** Concurrent evaluations that may run function nodes (undefined: cores - 1, at least 1). */
+  readonly functionConcurrency: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -87,5 +89,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     syncIntervalMs: integer(env, 'VERDICT_SYNC_INTERVAL_MS', 250, 10, 3_600_000),
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),
+    functionConcurrency: env.VERDICT_FUNCTION_CONCURRENCY ? integer(env, 'VERDICT_FUNCTION_CONCURRENCY', 1, 1, 1024) : undefined,
   });
 }

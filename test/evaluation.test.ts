@@ -128,14 +128,24 @@ describe('evaluation API', () => {
     });
   });
 
-  it('stops an endless function node and keeps serving', async () => {
-    const [stuck, quick] = await Promise.all([
-      evaluate(`${prod}/evaluate/forever`, prodToken, { context: {} }),
-      evaluate(`${prod}/evaluate/shipping/table`, prodToken, { context: shipping.tests[0].input }),
-    ]);
-    expect(stuck.status).toBe(422);
-    expect(stuck.body.detail).toMatch(/ran longer than the engine's time limit/);
+  it('stops endless function nodes without stalling other decisions', async () => {
+    const finished: string[] = [];
+    const stuck = Array.from({ length: 4 }, (_, i) =>
+      evaluate(`${prod}/evaluate/forever`, prodToken, { context: {} }).then((r) => {
+        finished.push(`stuck-${i}`);
+        return r;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const quick = await evaluate(`${prod}/evaluate/shipping/table`, prodToken, { context: shipping.tests[0].input });
+    finished.push('table');
     expect(quick.status).toBe(200);
+    // Each stuck evaluation holds an engine worker for about 500 ms; the table did not wait for them.
+    expect(finished[0]).toBe('table');
+    for (const r of await Promise.all(stuck)) {
+      expect(r.status).toBe(422);
+      expect(r.body.detail).toMatch(/ran longer than the engine's time limit/);
+    }
   });
 
   it('denies outbound HTTP from function nodes by default', async () => {
@@ -293,5 +303,20 @@ describe('outbound HTTP allow-list', () => {
     expect(denied.status).toBe(422);
     expect(denied.body.detail).toMatch(/is not allowed/);
     expect(hits).toBe(1);
+  });
+});
+
+describe('which decisions run function code', () => {
+  it('follows sub-decision calls', async () => {
+    const { decisionsRunningFunctions } = await import('../src/features/evaluation/compiled-release.js');
+    const entry = (key: string, content: any) => ({ key, version: 1, contentHash: 'x', content });
+    const found = decisionsRunningFunctions([
+      entry('fn', functionGraph('export const handler = async () => ({});')),
+      entry('calls-fn', parentGraph('fn', 'p')),
+      entry('calls-calls-fn', parentGraph('calls-fn', 'p')),
+      entry('plain', expressionGraph({ a: '1' })),
+      entry('calls-plain', parentGraph('plain', 'p')),
+    ]);
+    expect([...found].sort()).toEqual(['calls-calls-fn', 'calls-fn', 'fn']);
   });
 });

@@ -4,6 +4,7 @@ import { createServices } from '../src/services.js';
 import { hashSecret } from '../src/lib/secrets.js';
 import { createTestDatabase } from './helpers/db.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
 
 describe('evaluation tokens', () => {
   let server: TestServer;
@@ -61,8 +62,11 @@ describe('API tokens', () => {
 
     const me = await server.request('GET', '/api/whoami', { token });
     expect(me.body).toEqual({ name: 'ci pipeline', role: 'deployer', tokenId: created.body.id });
-    const list = await server.request('GET', '/api/tokens');
-    expect(list.body.find((t: any) => t.id === created.body.id).lastUsedAt).not.toBeNull();
+    // last_used_at is written after the response, best effort: wait for it.
+    const list = await waitFor('last use to be recorded', async () => {
+      const res = await server.request('GET', '/api/tokens');
+      return res.body.find((t: any) => t.id === created.body.id).lastUsedAt ? res : undefined;
+    });
     expect(JSON.stringify(list.body)).not.toContain(token);
 
     await server.request('DELETE', `/api/tokens/${created.body.id}`);

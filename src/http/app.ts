@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,7 +16,7 @@ import { environmentRoutes } from '../features/environments/routes.js';
 import { evaluationTokenRoutes } from '../features/evaluation-tokens/routes.js';
 import { healthRoutes } from '../features/health/routes.js';
 import type { DataPlane } from '../features/evaluation/data-plane.js';
-import { evaluationRoutes } from '../features/evaluation/routes.js';
+import { evaluationRoutes, simulatorRoutes } from '../features/evaluation/routes.js';
 import { projectRoutes } from '../features/projects/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
@@ -31,26 +32,70 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// Request ids: a random per-process prefix and a counter; unique across nodes, and far cheaper
+// than a UUID per request on the evaluation path.
+const ID_PREFIX = randomUUID().slice(0, 8);
+let requestCounter = 0;
 
-/** Builds the HTTP application without listening, so tests and the server share one factory. */
-export async function buildApp({ config, services, dataPlane, logger }: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+/** Evaluation URLs, served by the lean data-plane app. */
+const EVALUATION_URL = /^\/api\/projects\/[^/?]+\/(?:environments\/[^/?]+\/)?evaluate(?:-batch)?\//;
+
+function commonOptions(config: AppOptions['config'], logger: Logger) {
+  return {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.bodyLimitBytes,
     // Clients and proxies may pass their own request id; anything odd is replaced.
-    genReqId: (req) => {
+    genReqId: (req: IncomingMessage) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`;
     },
     routerOptions: { ignoreTrailingSlash: true },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+    // Fastify's per-request logs are replaced by one line per management request (below).
+    disableRequestLogging: true,
+  };
+}
 
-  app.addHook('onRequest', async (request, reply) => {
+function applyCommon(app: FastifyInstance, config: AppOptions['config']): void {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app, config.bodyLimitBytes);
+}
+
+/**
+ * The data plane's own Fastify instance: only the evaluation routes, none of the management
+ * app's plugins and hooks. Measured on one core, the management app's machinery alone cost ~15%
+ * of evaluation throughput; evaluation requests are dispatched here before it sees them.
+ */
+async function buildEvaluationApp({ config, services, dataPlane, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify(commonOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>();
+  applyCommon(app, config);
+  await app.register(evaluationRoutes, { services, dataPlane });
+  await app.ready();
+  return app;
+}
+
+/**
+ * Builds the HTTP application without listening, so tests and the server share one factory. One
+ * port: evaluation URLs go to the lean data-plane app, everything else to the management app.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, services, dataPlane, logger } = options;
+  const evaluationApp = await buildEvaluationApp(options);
+  const app = Fastify({
+    ...commonOptions(config, logger),
+    serverFactory: (handler) =>
+      http.createServer((req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res))),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onClose', async () => evaluationApp.close());
+
+  applyCommon(app, config);
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    done();
+  });
   registerAuth(app, services.apiTokens);
 
   await app.register(swagger, {
@@ -62,7 +107,12 @@ export async function buildApp({ config, services, dataPlane, logger }: AppOptio
         description:
           'Management API of Verdict, a self-hosted business rules management system. Errors are RFC 9457 problem+json documents with a stable `code`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API token (vrd_api_...)' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token (vrd_api_...)' },
+          accessToken: { type: 'apiKey', in: 'header', name: 'X-Access-Token', description: 'Evaluation token of an environment (vrd_eval_...)' },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });
@@ -81,7 +131,10 @@ export async function buildApp({ config, services, dataPlane, logger }: AppOptio
     evaluationTokenRoutes,
     apiTokenRoutes,
     auditRoutes,
+    // Registered here too so the OpenAPI document lists them (and inject() reaches them); on the
+    // wire the lean evaluation app answers these URLs.
     evaluationRoutes,
+    simulatorRoutes,
   ];
   for (const plugin of plugins) await app.register(plugin, { services, dataPlane });
 

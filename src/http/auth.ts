@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Actor } from '../lib/actor.js';
 import { allows, type Permission } from '../features/api-tokens/roles.js';
@@ -45,28 +45,34 @@ export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService):
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, permission });
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback-style hook: routes that do not take API tokens (evaluation, health) pass through
+  // synchronously, without the promise an async hook costs on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     const permission = request.routeOptions.config.permission;
-    if (permission === undefined || permission === 'public' || permission === 'evaluation') return;
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) {
-      reply.header('www-authenticate', 'Bearer realm="verdict"');
-      throw new AppError('unauthorized', 'send an API token in the Authorization header: "Authorization: Bearer <token>"');
-    }
-    const token = await apiTokens.authenticate(match[1]!);
-    if (!token) {
-      reply.header('www-authenticate', 'Bearer realm="verdict", error="invalid_token"');
-      throw new AppError('unauthorized', 'the API token is unknown or has been revoked');
-    }
-    if (!allows(token.role, permission)) {
-      throw new AppError('forbidden', `role '${token.role}' (token '${token.name}') is not allowed to ${describe(permission)}`, {
-        role: token.role,
-        permission,
-      });
-    }
-    request.actor = { name: token.name, tokenId: token.id, role: token.role, requestId: request.id, ip: request.ip };
+    if (permission === undefined || permission === 'public' || permission === 'evaluation') return done();
+    authenticate(apiTokens, request, reply, permission).then(() => done(), done);
   });
+}
+
+async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<void> {
+  const header = request.headers.authorization;
+  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    reply.header('www-authenticate', 'Bearer realm="verdict"');
+    throw new AppError('unauthorized', 'send an API token in the Authorization header: "Authorization: Bearer <token>"');
+  }
+  const token = await apiTokens.authenticate(match[1]!);
+  if (!token) {
+    reply.header('www-authenticate', 'Bearer realm="verdict", error="invalid_token"');
+    throw new AppError('unauthorized', 'the API token is unknown or has been revoked');
+  }
+  if (!allows(token.role, permission)) {
+    throw new AppError('forbidden', `role '${token.role}' (token '${token.name}') is not allowed to ${describe(permission)}`, {
+      role: token.role,
+      permission,
+    });
+  }
+  request.actor = { name: token.name, tokenId: token.id, role: token.role, requestId: request.id, ip: request.ip };
 }
 
 function describe(permission: Permission): string {

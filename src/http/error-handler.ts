@@ -79,8 +79,9 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: 
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error, request, reply) => {
     const { code, detail, extensions } = problemFor(error, request, bodyLimit);
-    if (PROBLEMS[code].status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code, detail }, 'request refused');
+    // reqId explicitly: evaluation routes log through a shared logger, not a per-request child.
+    if (PROBLEMS[code].status >= 500) request.log.error({ err: error, reqId: request.id, url: request.url }, 'request failed');
+    else request.log.info({ code, detail, reqId: request.id }, 'request refused');
     return sendProblem(reply, request, code, detail, extensions);
   });
 

@@ -1,6 +1,8 @@
 import type { ZenDecision } from '@gorules/zen-engine';
 import type { ReleasedDecision } from '../releases/store.js';
 import type { DecisionEngine } from './engine.js';
+import { subDecisionReferences } from '../decisions/jdm.js';
+import { normalizeDecisionKey } from '../decisions/keys.js';
 
 export interface NodeInfo {
   readonly decision: string;
@@ -15,6 +17,10 @@ export interface NodeInfo {
 export class CompiledRelease {
   readonly namespace: string;
   readonly decisions = new Map<string, ZenDecision>();
+  /** Decisions that run a function node, themselves or through a sub-decision. */
+  readonly runsFunctions = new Set<string>();
+  /** Decisions that call sub-decisions: only their evaluations need the loader, and so `use`. */
+  readonly callsSubDecisions = new Set<string>();
   /** decision key -> node id -> node (ids are only unique within one graph) */
   readonly #nodes = new Map<string, Map<string, NodeInfo>>();
   /** Requests evaluating this release right now; a retired release is dropped when this reaches 0. */
@@ -33,6 +39,8 @@ export class CompiledRelease {
   static compile(engine: DecisionEngine, release: { id: string; label: string; contentHash: string }, contents: readonly ReleasedDecision[]): CompiledRelease {
     const compiled = new CompiledRelease(release.id, release.label, release.contentHash);
     for (const d of contents) engine.register(compiled.namespace, d.key, d.content);
+    for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
+    for (const d of contents) if (subDecisionReferences(d.content).length > 0) compiled.callsSubDecisions.add(d.key);
     for (const d of contents) {
       compiled.decisions.set(d.key, engine.createDecision(compiled.namespace, d.content));
       compiled.#nodes.set(d.key, new Map(d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }])));
@@ -55,15 +63,24 @@ export class CompiledRelease {
     return this.#retired;
   }
 
-  /** Runs `work` while keeping this release's sub-decisions loadable. */
-  async use<T>(work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` while keeping this release's sub-decisions loadable. Only evaluations of decisions
+   * that call sub-decisions need it; the bookkeeping costs ~5% of a small evaluation.
+   */
+  use<T>(work: () => Promise<T>): Promise<T> {
     this.#inflight++;
-    try {
-      return await work();
-    } finally {
+    const done = () => {
       this.#inflight--;
       if (this.#retired && this.#inflight === 0) this.#drained();
+    };
+    let promise: Promise<T>;
+    try {
+      promise = work();
+    } catch (error) {
+      done();
+      throw error;
     }
+    return promise.finally(done);
   }
 
   /** Marks the release as no longer served; `onDrained` runs once no request uses it any more. */
@@ -78,4 +95,26 @@ export class CompiledRelease {
     this.#onDrained = undefined;
     done?.();
   }
+}
+
+/** Keys of decisions whose evaluation can reach a function node, following sub-decision calls. */
+export function decisionsRunningFunctions(contents: readonly ReleasedDecision[]): Set<string> {
+  const calls = new Map(contents.map((d) => [d.key, subDecisionReferences(d.content).map((r) => normalizeDecisionKey(r.reference))]));
+  const direct = new Set(contents.filter((d) => d.content.nodes.some((n) => n.type === 'functionNode')).map((d) => d.key));
+  const result = new Set<string>();
+  for (const d of contents) {
+    const seen = new Set<string>();
+    const stack = [d.key];
+    while (stack.length > 0) {
+      const key = stack.pop()!;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (direct.has(key)) {
+        result.add(d.key);
+        break;
+      }
+      stack.push(...(calls.get(key) ?? []));
+    }
+  }
+  return result;
 }

@@ -4,7 +4,6 @@ import type { Services } from '../../services.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import type { DataPlane } from './data-plane.js';
 import {
-  AccessTokenHeadersSchema,
   EvaluateBatchBodySchema,
   EvaluateBatchResponseSchema,
   EvaluateBodySchema,
@@ -22,22 +21,27 @@ function accessToken(request: FastifyRequest): string | undefined {
 
 /**
  * Evaluation endpoints shaped like GoRules BRMS (`X-Access-Token`, `{context, trace}` in,
- * `{result, performance, trace}` out) plus batch evaluation and the editors' simulator.
+ * `{result, performance, trace}` out) plus batch evaluation.
  */
 export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
-  const { evaluation, simulator } = dataPlane;
+  const { evaluation } = dataPlane;
   const tags = ['evaluation'];
-  // Per-request info logs would cost more than the evaluation itself; failures still log.
-  const hot = { logLevel: 'warn' as const, config: { permission: 'evaluation' as const } };
+  // The hot path skips per-request child loggers (failures still log, with the request id) and
+  // serialises with JSON.stringify: the response schema stays for the OpenAPI document, but the
+  // result is arbitrary JSON that fast-json-stringify would hand to JSON.stringify anyway.
+  const quietLogger = app.log.child({ component: 'evaluation' }, { level: 'warn' });
+  const hot = {
+    logLevel: 'warn' as const,
+    config: { permission: 'evaluation' as const },
+    childLoggerFactory: () => quietLogger,
+    serializerCompiler: () => (data: unknown) => JSON.stringify(data),
+  };
+  const security = [{ accessToken: [] }];
 
   // Counts requests refused before evaluation; engine failures are counted where they happen.
-  const guard = async <T>(project: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      evaluation.countRefused(project, error);
-      throw error;
-    }
+  const refused = (project: string, error: unknown): never => {
+    evaluation.countRefused(project, error);
+    throw error;
   };
 
   app.post(
@@ -48,16 +52,18 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
         tags,
         summary: "Evaluate a decision in the evaluation token's environment (GoRules-compatible)",
         params: EvaluateParamsSchema,
-        headers: AccessTokenHeadersSchema,
+        security,
         body: EvaluateBodySchema,
         response: { 200: EvaluateResponseSchema },
       },
     },
     async (request) => {
       const { project, '*': key } = request.params;
-      return guard(project, () =>
-        evaluation.evaluate(evaluation.resolve(project, undefined, accessToken(request)), key, request.body.context, request.body.trace ?? false),
-      );
+      try {
+        return await evaluation.evaluate(evaluation.resolve(project, undefined, accessToken(request)), key, request.body.context, request.body.trace ?? false);
+      } catch (error) {
+        return refused(project, error);
+      }
     },
   );
 
@@ -69,16 +75,18 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
         tags,
         summary: 'Evaluate a decision in a named environment (the token must belong to it)',
         params: EvaluateEnvParamsSchema,
-        headers: AccessTokenHeadersSchema,
+        security,
         body: EvaluateBodySchema,
         response: { 200: EvaluateResponseSchema },
       },
     },
     async (request) => {
       const { project, env, '*': key } = request.params;
-      return guard(project, () =>
-        evaluation.evaluate(evaluation.resolve(project, env, accessToken(request)), key, request.body.context, request.body.trace ?? false),
-      );
+      try {
+        return await evaluation.evaluate(evaluation.resolve(project, env, accessToken(request)), key, request.body.context, request.body.trace ?? false);
+      } catch (error) {
+        return refused(project, error);
+      }
     },
   );
 
@@ -90,16 +98,18 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
         tags,
         summary: "Evaluate many contexts in one request, in the token's environment",
         params: EvaluateParamsSchema,
-        headers: AccessTokenHeadersSchema,
+        security,
         body: EvaluateBatchBodySchema,
         response: { 200: EvaluateBatchResponseSchema },
       },
     },
     async (request) => {
       const { project, '*': key } = request.params;
-      return guard(project, () =>
-        evaluation.evaluateBatch(evaluation.resolve(project, undefined, accessToken(request)), key, request.body.contexts, request.body.trace ?? false),
-      );
+      try {
+        return await evaluation.evaluateBatch(evaluation.resolve(project, undefined, accessToken(request)), key, request.body.contexts, request.body.trace ?? false);
+      } catch (error) {
+        return refused(project, error);
+      }
     },
   );
 
@@ -111,19 +121,25 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
         tags,
         summary: 'Evaluate many contexts in one request, in a named environment',
         params: EvaluateEnvParamsSchema,
-        headers: AccessTokenHeadersSchema,
+        security,
         body: EvaluateBatchBodySchema,
         response: { 200: EvaluateBatchResponseSchema },
       },
     },
     async (request) => {
       const { project, env, '*': key } = request.params;
-      return guard(project, () =>
-        evaluation.evaluateBatch(evaluation.resolve(project, env, accessToken(request)), key, request.body.contexts, request.body.trace ?? false),
-      );
+      try {
+        return await evaluation.evaluateBatch(evaluation.resolve(project, env, accessToken(request)), key, request.body.contexts, request.body.trace ?? false);
+      } catch (error) {
+        return refused(project, error);
+      }
     },
   );
+};
 
+/** The editors' simulator: an API-token (management) route, never on the hot path. */
+export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
+  const tags = ['evaluation'];
   app.post(
     '/api/projects/:project/simulate',
     {
@@ -136,6 +152,6 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
         response: { 200: SimulateResponseSchema },
       },
     },
-    (request) => simulator.simulate(request.params.project, request.body),
+    (request) => dataPlane.simulator.simulate(request.params.project, request.body),
   );
 };

@@ -87,7 +87,3 @@ export const EvaluateEnvParamsSchema = Type.Object({
   ...EvaluateParamsSchema.properties,
   env: Type.String({ minLength: 1, maxLength: 63 }),
 });
-
-export const AccessTokenHeadersSchema = Type.Object({
-  'x-access-token': Type.Optional(Type.String({ description: 'Evaluation token of the environment' })),
-});

@@ -5,6 +5,7 @@ import type { JdmDocument } from '../decisions/jdm.js';
 import { parseDecisionKey } from '../decisions/keys.js';
 import { assertValidDecisions } from '../decisions/validate.js';
 import type { DecisionEngine } from './engine.js';
+import type { FunctionGate } from './function-gate.js';
 import { engineError } from './engine-errors.js';
 import type { SimulateBody } from './schemas.js';
 
@@ -16,6 +17,7 @@ export class SimulatorService {
   constructor(
     private readonly services: Services,
     private readonly engine: DecisionEngine,
+    private readonly functionGate: FunctionGate,
   ) {}
 
   async simulate(projectKey: string, body: SimulateBody): Promise<{ result: unknown; performance: string; trace?: unknown }> {
@@ -50,7 +52,9 @@ export class SimulatorService {
     this.engine.registerResolver(namespace, (key) => load(key).catch(() => undefined));
     const nodes = new Map(doc.nodes.map((n) => [n.id, { decision: name, name: n.name ?? n.id, type: n.type }]));
     try {
-      const response = await this.engine.createDecision(namespace, doc).evaluate(body.context, { trace: body.trace });
+      const decision = this.engine.createDecision(namespace, doc);
+      // Sub-decisions load lazily here, so any simulation may run function code: always gated.
+      const response = await this.functionGate.run(() => decision.evaluate(body.context, { trace: body.trace }));
       return { result: response.result, performance: response.performance, ...(body.trace ? { trace: response.trace } : {}) };
     } catch (error) {
       throw engineError(error, (id) => nodes.get(id), name);
