@@ -19,7 +19,7 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
         ...(opts.notes ? { notes: opts.notes } : {}),
       });
       if (ctx.json(cmd)) return printJson(ctx.io, created);
-      ctx.io.stdout(`created release ${created.label} (${created.id}) with ${created.decisionCount} decisions, hash ${shortHash(created.contentHash)}\n`);
+      ctx.io.stdout(`created release ${created.label} (${created.id}) with ${created.decisionCount} decision${created.decisionCount === 1 ? "" : "s"}, hash ${shortHash(created.contentHash)}\n`);
     });
 
   release
