@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -22,6 +23,16 @@ export interface Config {
   readonly batchMaxItems: number;
   /** Concurrent evaluations that may run function nodes (undefined: cores - 1, at least 1). */
   readonly functionConcurrency: number | undefined;
+  /** Named in the manifests of packages this instance exports (default: the host name). */
+  readonly instanceName: string;
+  /** Ed25519 private key (PEM file) the server signs exported packages with. */
+  readonly signingKeyFile: string | undefined;
+  /** Ed25519 public keys (PEM files) whose signatures applied packages may carry. */
+  readonly trustedKeyFiles: readonly string[];
+  /** Refuse unsigned packages (default: on when NODE_ENV=production). */
+  readonly requireSignedPackages: boolean;
+  /** Largest release package accepted for apply, in bytes. */
+  readonly packageLimitBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +69,14 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
+}
+
 function hostList(env: Env, name: string): string[] {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return [];
@@ -90,5 +109,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),
     functionConcurrency: env.VERDICT_FUNCTION_CONCURRENCY ? integer(env, 'VERDICT_FUNCTION_CONCURRENCY', 1, 1, 1024) : undefined,
+    instanceName: env.VERDICT_INSTANCE_NAME || hostname(),
+    signingKeyFile: env.VERDICT_SIGNING_KEY ? path.resolve(cwd, env.VERDICT_SIGNING_KEY) : undefined,
+    trustedKeyFiles: Object.freeze((env.VERDICT_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(cwd, p))),
+    requireSignedPackages: boolean(env, 'VERDICT_REQUIRE_SIGNED_PACKAGES', env.NODE_ENV === 'production'),
+    packageLimitBytes: integer(env, 'VERDICT_PACKAGE_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   });
 }

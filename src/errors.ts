@@ -14,6 +14,8 @@ export const PROBLEMS = {
   'invalid-decision': { status: 422, title: 'Decision graph is invalid' },
   'invalid-release': { status: 422, title: 'Release cannot be cut' },
   'evaluation-failed': { status: 422, title: 'Evaluation failed' },
+  'invalid-package': { status: 422, title: 'Release package refused' },
+  'untrusted-package': { status: 422, title: 'Release package signature refused' },
   'not-ready': { status: 503, title: 'Not ready' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
   'read-only': { status: 503, title: 'Database is read-only' },

@@ -8,6 +8,7 @@ import { migrate } from './db/migrate.js';
 import { buildApp } from './http/app.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createServices, type Services } from './services.js';
+import { packagesOptionsFromConfig } from './features/packages/service.js';
 import { createDataPlane, type DataPlane } from './features/evaluation/data-plane.js';
 
 export interface RunningServer {
@@ -47,7 +48,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   try {
     const migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
     logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');
-    const services = createServices(db);
+    const services = createServices(db, { packages: packagesOptionsFromConfig(config) });
     let generatedAdminToken: string | undefined;
     if (!migration.readOnly) {
       const outcome = await services.apiTokens.bootstrap(config.adminToken);

@@ -8,6 +8,7 @@ import { EnvironmentsService } from './features/environments/service.js';
 import { EvaluationTokensService } from './features/evaluation-tokens/service.js';
 import { ProjectsService } from './features/projects/service.js';
 import { ReleasesService } from './features/releases/service.js';
+import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './features/packages/service.js';
 
 export interface Services {
   readonly db: Database;
@@ -20,10 +21,11 @@ export interface Services {
   readonly deployments: DeploymentsService;
   readonly evaluationTokens: EvaluationTokensService;
   readonly apiTokens: ApiTokensService;
+  readonly packages: PackagesService;
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
-export function createServices(db: Database): Services {
+export function createServices(db: Database, options: { packages?: PackagesOptions } = {}): Services {
   const audit = new AuditService(db);
   const projects = new ProjectsService(db, audit);
   const decisions = new DecisionsService(db, projects, audit);
@@ -33,5 +35,6 @@ export function createServices(db: Database): Services {
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit);
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens });
+  const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, options.packages ?? DEFAULT_PACKAGES_OPTIONS);
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages });
 }

@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { CliError } from './io.js';
 
+/** An error answer of the API, keeping its status and problem code for callers that branch on them. */
+export class ApiError extends CliError {
+  override name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 interface ProblemBody {
   title?: string;
   detail?: string;
@@ -31,34 +43,62 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+  request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+    return this.#send<T>(method, path, body === undefined ? undefined : { data: JSON.stringify(body), type: 'application/json' }, query);
+  }
+
+  /** Sends raw bytes (a release package) and parses the JSON answer. */
+  upload<T>(path: string, data: Buffer, type: string, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+    return this.#send<T>('POST', path, { data, type }, query);
+  }
+
+  /** Downloads raw bytes (a release package). */
+  async download(path: string): Promise<Buffer> {
+    const response = await this.#fetch('GET', path, undefined, undefined);
+    if (!response.ok) await this.#fail(response, await response.text());
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  async #send<T>(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+    const response = await this.#fetch(method, path, body, query);
+    const text = await response.text();
+    if (!response.ok) await this.#fail(response, text);
+    try {
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    } catch {
+      throw new CliError(`the server answered ${response.status} with something that is not JSON`);
+    }
+  }
+
+  async #fetch(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Record<string, string | number | boolean | undefined>): Promise<Response> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'x-request-id': randomUUID() };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
+    if (body !== undefined) headers['content-type'] = body.type;
     try {
-      response = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return await fetch(url, { method, headers, ...(body === undefined ? {} : { body: body.data }) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(
         `cannot reach Verdict at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}); is the server running? Set --url or VERDICT_URL`,
       );
     }
-    const text = await response.text();
-    let parsed: unknown;
+  }
+
+  async #fail(response: Response, text: string): Promise<never> {
+    let problem: ProblemBody = {};
     try {
-      parsed = text === '' ? undefined : JSON.parse(text);
+      problem = JSON.parse(text) as ProblemBody;
     } catch {
-      parsed = undefined;
+      // not a problem document
     }
-    if (!response.ok) {
-      const problem = (parsed ?? {}) as ProblemBody;
-      const hint = response.status === 401 && !this.token ? ' (no token given: use --token or VERDICT_TOKEN)' : '';
-      throw new CliError(`${problem.title ?? `HTTP ${response.status}`}: ${problem.detail ?? (text.slice(0, 200) || response.statusText)}${hint}`);
-    }
-    return parsed as T;
+    const hint = response.status === 401 && !this.token ? ' (no token given: use --token or VERDICT_TOKEN)' : '';
+    throw new ApiError(
+      `${problem.title ?? `HTTP ${response.status}`}: ${problem.detail ?? (text.slice(0, 200) || response.statusText)}${hint}`,
+      response.status,
+      problem.code,
+    );
   }
 }
 

@@ -5,6 +5,7 @@ import { registerDecisionCommands } from './commands/decisions.js';
 import { registerDeploymentCommands, registerEnvironmentCommands } from './commands/environments.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerReleaseCommands } from './commands/releases.js';
+import { registerPackageCommands } from './commands/packages.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { CommandContext } from './context.js';
@@ -24,7 +25,7 @@ export function createProgram(io: CliIo): Command {
   registerServeCommands(program, ctx);
   registerProjectCommands(program, ctx);
   registerDecisionCommands(program, ctx);
-  registerReleaseCommands(program, ctx);
+  registerPackageCommands(registerReleaseCommands(program, ctx), program, ctx);
   registerEnvironmentCommands(program, ctx);
   registerDeploymentCommands(program, ctx);
   registerTokenCommands(program, ctx);

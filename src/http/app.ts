@@ -16,8 +16,9 @@ import { environmentRoutes } from '../features/environments/routes.js';
 import { evaluationTokenRoutes } from '../features/evaluation-tokens/routes.js';
 import { healthRoutes } from '../features/health/routes.js';
 import type { DataPlane } from '../features/evaluation/data-plane.js';
-import { evaluationRoutes, simulatorRoutes } from '../features/evaluation/routes.js';
+import { evaluationRoutes, servingRoutes, simulatorRoutes } from '../features/evaluation/routes.js';
 import { projectRoutes } from '../features/projects/routes.js';
+import { packageRoutes } from '../features/packages/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
 import { registerErrorHandling } from './error-handler.js';
@@ -25,7 +26,7 @@ import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
 
 export interface AppOptions {
-  readonly config: Pick<Config, 'bodyLimitBytes'>;
+  readonly config: Pick<Config, 'bodyLimitBytes'> & Partial<Pick<Config, 'packageLimitBytes'>>;
   readonly services: Services;
   readonly dataPlane: DataPlane;
   readonly logger: Logger;
@@ -135,8 +136,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // wire the lean evaluation app answers these URLs.
     evaluationRoutes,
     simulatorRoutes,
+    servingRoutes,
   ];
   for (const plugin of plugins) await app.register(plugin, { services, dataPlane });
+  await app.register(packageRoutes, { services, ...(config.packageLimitBytes === undefined ? {} : { packageLimitBytes: config.packageLimitBytes }) });
 
   return app;
 }

@@ -91,6 +91,8 @@ function describe(permission: Permission): string {
       return 'cut releases';
     case 'deploy':
       return 'deploy or roll back';
+    case 'package:apply':
+      return 'apply release packages';
     case 'evaluation-token:manage':
       return 'manage evaluation tokens';
     case 'api-token:manage':

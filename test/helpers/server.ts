@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices, type Services } from '../../src/services.js';
+import type { PackagesOptions } from '../../src/features/packages/service.js';
 import { createDataPlane, type DataPlane } from '../../src/features/evaluation/data-plane.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
@@ -29,11 +30,18 @@ export interface TestServer {
 
 /** A Verdict HTTP server on a free loopback port, backed by its own fresh database. */
 export async function startTestServer(
-  options: { bodyLimitBytes?: number; httpAllowHosts?: string[]; batchMaxItems?: number; syncIntervalMs?: number; database?: TestDatabase } = {},
+  options: {
+    bodyLimitBytes?: number;
+    httpAllowHosts?: string[];
+    batchMaxItems?: number;
+    syncIntervalMs?: number;
+    database?: TestDatabase;
+    packages?: PackagesOptions;
+  } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (await createTestDatabase());
   const database = new Database(db.sql);
-  const services = createServices(database);
+  const services = createServices(database, options.packages ? { packages: options.packages } : {});
   const outcome = await services.apiTokens.bootstrap(undefined);
   if (outcome.kind !== 'generated') throw new Error('expected a generated admin token in a fresh database');
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -57,12 +65,18 @@ export async function startTestServer(
       const token = opts.token === undefined ? outcome.token : opts.token;
       const headers: Record<string, string> = { ...opts.headers };
       if (token !== null) headers.authorization = `Bearer ${token}`;
-      let body: string | undefined;
-      if (opts.body !== undefined) {
+      let body: string | Buffer | undefined;
+      if (Buffer.isBuffer(opts.body)) {
+        body = opts.body;
+        headers['content-type'] ??= 'application/zip';
+      } else if (opts.body !== undefined) {
         body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';
       }
       const response = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      if ((response.headers.get('content-type') ?? '').startsWith('application/zip')) {
+        return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) as any };
+      }
       const text = await response.text();
       let parsed: unknown = text;
       try {

@@ -4,7 +4,7 @@ import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { printFields, printJson, printTable, shortHash, when } from '../output.js';
 
-export function registerReleaseCommands(program: Command, ctx: CommandContext): void {
+export function registerReleaseCommands(program: Command, ctx: CommandContext): Command {
   const release = program.command('release').description("cut, list, show and compare releases (immutable snapshots of a project's decisions)");
 
   release
@@ -75,4 +75,5 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
       for (const r of diff.removed) ctx.io.stdout(`  - ${r.key} (was v${r.version})\n`);
       ctx.io.stdout(`${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed, ${diff.unchanged} unchanged\n`);
     });
+  return release;
 }

@@ -14,6 +14,8 @@ export const PERMISSIONS = {
   'decision:simulate': ['admin', 'editor'],
   'release:create': ['admin', 'editor', 'deployer'],
   deploy: ['admin', 'deployer'],
+  /** Applying a package saves, releases and (optionally) deploys: the pipeline's one step. */
+  'package:apply': ['admin', 'deployer'],
   'evaluation-token:manage': ['admin', 'deployer'],
   'api-token:manage': ['admin'],
   'audit:read': ['admin'],

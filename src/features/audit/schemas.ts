@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'api-token.create',
   'api-token.revoke',
   'api-token.bootstrap',
+  'package.apply',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -51,17 +51,37 @@ export class DecisionsService {
       seen.add(item.key);
     }
     await assertValidDecisions(items); // before any database lock is taken
-    // Locks are taken in key order, so two batches touching the same decisions cannot deadlock.
-    const prepared = items.map((item) => ({ ...item, hash: contentHash(item.content) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const prepared = items.map((item) => ({ ...item, hash: contentHash(item.content) }));
     const order = new Map(items.map((item, i) => [item.key, i]));
     const results = await this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
-      const saved: SaveDecisionResult[] = [];
-      for (const item of prepared) saved.push(await this.#saveOne(tx, actor, project.id, projectKey, item, input.message ?? ''));
-      return saved.sort((a, b) => order.get(a.key)! - order.get(b.key)!); // answer in request order
+      const saved = await this.saveInTransaction(tx, actor, project, prepared, input.message ?? '');
+      return saved.map(({ decisionId: _id, ...r }) => r).sort((a, b) => order.get(a.key)! - order.get(b.key)!); // answer in request order
     });
     const changed = results.filter((r) => !r.unchanged).length;
     return { saved: changed, unchanged: results.length - changed, results };
+  }
+
+  /** JDM validation of many graphs (422 naming decision, node, rule and column). */
+  validate(items: readonly { key: string; content: JdmDocument }[]): Promise<void> {
+    return assertValidDecisions(items);
+  }
+
+  /**
+   * Saves validated decisions inside the caller's transaction, in key order (so concurrent batches
+   * cannot deadlock); a decision whose latest version has the same content keeps that version.
+   */
+  async saveInTransaction(
+    tx: Queryable,
+    actor: Actor,
+    project: { id: string; key: string },
+    items: readonly { key: string; content: JdmDocument; hash: string; baseVersion?: number | undefined }[],
+    message: string,
+  ): Promise<(SaveDecisionResult & { decisionId: string })[]> {
+    const sorted = [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const saved: (SaveDecisionResult & { decisionId: string })[] = [];
+    for (const item of sorted) saved.push(await this.#saveOne(tx, actor, project.id, project.key, item, message));
+    return saved;
   }
 
   async #saveOne(
@@ -71,7 +91,7 @@ export class DecisionsService {
     projectKey: string,
     item: { key: string; content: JdmDocument; hash: string; baseVersion?: number | undefined },
     message: string,
-  ): Promise<SaveDecisionResult> {
+  ): Promise<SaveDecisionResult & { decisionId: string }> {
     const { key, hash } = item;
     const existing = await lockDecision(tx, projectId, key);
     const decision = existing ? { ...existing, isNew: false } : await this.#create(tx, projectId, key);
@@ -83,7 +103,7 @@ export class DecisionsService {
         { latestVersion: latest?.version ?? 0 },
       );
     }
-    if (current && current.contentHash === hash) return { ...current, unchanged: true };
+    if (current && current.contentHash === hash) return { ...current, unchanged: true, decisionId: decision.id };
     const saved = await insertVersion(tx, {
       decisionId: decision.id,
       key,
@@ -102,7 +122,7 @@ export class DecisionsService {
       afterHash: hash,
       details: { version: saved.version },
     });
-    return { ...saved, unchanged: false };
+    return { ...saved, unchanged: false, decisionId: decision.id };
   }
 
   /** Deletes by saving a tombstone version: history stays, releases made before keep the decision. */

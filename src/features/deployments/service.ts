@@ -5,6 +5,7 @@ import type { AuditService } from '../audit/service.js';
 import type { ChangesService } from '../changes/service.js';
 import type { EnvironmentsService } from '../environments/service.js';
 import type { ProjectsService } from '../projects/service.js';
+import type { Project } from '../projects/schemas.js';
 import type { ReleasesService } from '../releases/service.js';
 import type { Deployment, DeployResult } from './schemas.js';
 import type { TransactionSql } from '../../db/connect.js';
@@ -54,31 +55,43 @@ export class DeploymentsService {
   ): Promise<DeployResult> {
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
-      const environment = await this.environments.lock(tx, project, envKey);
-      const current = environment.current ? await findDeployment(tx, environment.current.deploymentId) : undefined;
-      const release = await this.releases.resolve(tx, project, await target(current, tx, environment.id));
-      if (current && current.release.id === release.id) return { ...current, unchanged: true };
-      const changeSeq = await this.changes.bump(tx, 'deployment', project.id, environment.id);
-      const deployment = await insertDeployment(tx, {
-        projectId: project.id,
-        environmentId: environment.id,
-        releaseId: release.id,
-        previousReleaseId: current?.release.id ?? null,
-        kind,
-        changeSeq,
-        deployedBy: actor.name,
-      });
-      await this.audit.record(tx, actor, {
-        action: kind === 'deploy' ? 'deployment.deploy' : 'deployment.rollback',
-        targetType: 'environment',
-        target: envKey,
-        projectKey,
-        beforeHash: current?.release.contentHash ?? null,
-        afterHash: release.contentHash,
-        details: { deploymentId: deployment.id, release: release.label, releaseId: release.id, previousRelease: current?.release.label ?? null },
-      });
-      return { ...deployment, unchanged: false };
+      return this.deployInTransaction(tx, actor, project, envKey, kind, target);
     });
+  }
+
+  /** Points an environment at a release inside the caller's transaction (release packages deploy with their apply). */
+  async deployInTransaction(
+    tx: TransactionSql,
+    actor: Actor,
+    project: Project,
+    envKey: string,
+    kind: Deployment['kind'],
+    target: (current: Deployment | undefined, tx: TransactionSql, environmentId: string) => Promise<string>,
+  ): Promise<DeployResult> {
+    const environment = await this.environments.lock(tx, project, envKey);
+    const current = environment.current ? await findDeployment(tx, environment.current.deploymentId) : undefined;
+    const release = await this.releases.resolve(tx, project, await target(current, tx, environment.id));
+    if (current && current.release.id === release.id) return { ...current, unchanged: true };
+    const changeSeq = await this.changes.bump(tx, 'deployment', project.id, environment.id);
+    const deployment = await insertDeployment(tx, {
+      projectId: project.id,
+      environmentId: environment.id,
+      releaseId: release.id,
+      previousReleaseId: current?.release.id ?? null,
+      kind,
+      changeSeq,
+      deployedBy: actor.name,
+    });
+    await this.audit.record(tx, actor, {
+      action: kind === 'deploy' ? 'deployment.deploy' : 'deployment.rollback',
+      targetType: 'environment',
+      target: envKey,
+      projectKey: project.key,
+      beforeHash: current?.release.contentHash ?? null,
+      afterHash: release.contentHash,
+      details: { deploymentId: deployment.id, release: release.label, releaseId: release.id, previousRelease: current?.release.label ?? null },
+    });
+    return { ...deployment, unchanged: false };
   }
 }
 

@@ -1,5 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, notFound } from '../../errors.js';
+import { envKey } from './runtime.js';
 import type { Services } from '../../services.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import type { DataPlane } from './data-plane.js';
@@ -11,6 +14,7 @@ import {
   EvaluateParamsSchema,
   EvaluateResponseSchema,
   SimulateBodySchema,
+  ServingSchema,
   SimulateResponseSchema,
 } from './schemas.js';
 
@@ -153,5 +157,35 @@ export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services; da
       },
     },
     (request) => dataPlane.simulator.simulate(request.params.project, request.body),
+  );
+};
+
+/** What this node serves for an environment right now (pipelines wait on it after a deploy). */
+export const servingRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
+  app.get(
+    '/api/projects/:project/environments/:env/serving',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['evaluation'],
+        summary: 'The release this node serves in an environment',
+        params: Type.Object({ project: Type.String({ minLength: 1, maxLength: 63 }), env: Type.String({ minLength: 1, maxLength: 63 }) }),
+        response: { 200: ServingSchema },
+      },
+    },
+    (request) => {
+      const state = dataPlane.runtime.state;
+      if (!state) throw new AppError('not-ready', 'this node has not loaded its serving state yet');
+      const served = state.environments.get(envKey(request.params.project, request.params.env));
+      if (!served) throw notFound(`this node knows no environment '${request.params.project}/${request.params.env}'`);
+      return {
+        project: served.projectKey,
+        environment: served.environmentKey,
+        releaseId: served.release?.id ?? null,
+        releaseLabel: served.release?.label ?? null,
+        changeCounter: state.changeCounter,
+        loadedAt: state.loadedAt.toISOString(),
+      };
+    },
   );
 };

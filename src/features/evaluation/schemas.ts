@@ -87,3 +87,12 @@ export const EvaluateEnvParamsSchema = Type.Object({
   ...EvaluateParamsSchema.properties,
   env: Type.String({ minLength: 1, maxLength: 63 }),
 });
+
+export const ServingSchema = Type.Object({
+  project: Type.String(),
+  environment: Type.String(),
+  releaseId: Type.Union([Type.String(), Type.Null()]),
+  releaseLabel: Type.Union([Type.String(), Type.Null()]),
+  changeCounter: Type.Integer(),
+  loadedAt: Type.String({ format: 'date-time' }),
+});

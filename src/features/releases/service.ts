@@ -5,7 +5,7 @@ import { contentHash } from '../../lib/hash.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 import { AppError, badRequest, conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
-import { subDecisionReferences } from '../decisions/jdm.js';
+import { subDecisionReferences, type JdmDocument } from '../decisions/jdm.js';
 import { normalizeDecisionKey, parseDecisionKey } from '../decisions/keys.js';
 import type { DecisionsService } from '../decisions/service.js';
 import type { Project } from '../projects/schemas.js';
@@ -26,7 +26,7 @@ import {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The release content hash: over (key, content hash) pairs in code-unit key order, whatever the DB collation. */
-export function releaseContentHash(entries: readonly ReleaseEntry[]): string {
+export function releaseContentHash(entries: readonly Pick<ReleaseEntry, 'key' | 'contentHash'>[]): string {
   const pairs = entries.map((e) => ({ key: e.key, contentHash: e.contentHash })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return contentHash(pairs);
 }
@@ -48,49 +48,8 @@ export class ReleasesService {
     try {
       return await this.db.transaction(async (tx) => {
         const project = await this.projects.get(projectKey, tx);
-        await this.projects.lock(tx, project); // serialises release numbering per project
         const current = await this.decisions.current(tx, project.id);
-        if (current.length === 0) {
-          throw new AppError('invalid-release', `project '${projectKey}' has no decisions; push at least one before cutting a release`);
-        }
-        const keys = new Set(current.map((d) => d.key));
-        const missing = current.flatMap((d) =>
-          subDecisionReferences(d.content)
-            .filter((ref) => !keys.has(normalizeDecisionKey(ref.reference)))
-            .map((ref) => ({ decision: d.key, ...ref })),
-        );
-        if (missing.length > 0) {
-          const first = missing[0]!;
-          throw new AppError(
-            'invalid-release',
-            `decision '${first.decision}', node '${first.nodeName}' (id ${first.nodeId}) calls sub-decision '${first.reference}', which is not in the project` +
-              (missing.length > 1 ? ` (and ${missing.length - 1} more missing references)` : ''),
-            { errors: missing },
-          );
-        }
-        const entries = current.map((d) => ({ key: d.key, version: d.version, contentHash: d.contentHash, decisionId: d.decisionId }));
-        const seq = await nextReleaseSeq(tx, project.id);
-        const release = await insertRelease(
-          tx,
-          {
-            projectId: project.id,
-            seq,
-            label: input.label ?? `v${seq}`,
-            contentHash: releaseContentHash(entries),
-            notes: input.notes ?? '',
-            createdBy: actor.name,
-          },
-          entries,
-        );
-        await this.audit.record(tx, actor, {
-          action: 'release.create',
-          targetType: 'release',
-          target: release.label,
-          projectKey,
-          afterHash: release.contentHash,
-          details: { releaseId: release.id, decisions: entries.length },
-        });
-        return { ...release, decisions: entries.map(({ decisionId: _id, ...e }) => e) };
+        return this.cutInTransaction(tx, actor, project, { ...(input.label === undefined ? {} : { label: input.label }), notes: input.notes ?? '', entries: current });
       });
     } catch (error) {
       if (input.label !== undefined && isUniqueViolation(error, 'releases_project_id_label_key')) {
@@ -98,6 +57,74 @@ export class ReleasesService {
       }
       throw error;
     }
+  }
+
+  /**
+   * Records a release of exactly these decision versions inside the caller's transaction. Release
+   * packages pass the id, label and content hash of the source release to keep them identical.
+   */
+  async cutInTransaction(
+    tx: Queryable,
+    actor: Actor,
+    project: Project,
+    input: {
+      id?: string;
+      label?: string;
+      notes: string;
+      expectedContentHash?: string;
+      entries: readonly { key: string; version: number; contentHash: string; decisionId: string; content: JdmDocument }[];
+    },
+  ): Promise<ReleaseDetail> {
+    await this.projects.lock(tx, project); // serialises release numbering per project
+    const { entries } = input;
+    if (entries.length === 0) {
+      throw new AppError('invalid-release', `project '${project.key}' has no decisions; push at least one before cutting a release`);
+    }
+    const keys = new Set(entries.map((d) => d.key));
+    const missing = entries.flatMap((d) =>
+      subDecisionReferences(d.content)
+        .filter((ref) => !keys.has(normalizeDecisionKey(ref.reference)))
+        .map((ref) => ({ decision: d.key, ...ref })),
+    );
+    if (missing.length > 0) {
+      const first = missing[0]!;
+      throw new AppError(
+        'invalid-release',
+        `decision '${first.decision}', node '${first.nodeName}' (id ${first.nodeId}) calls sub-decision '${first.reference}', which is not in the project` +
+          (missing.length > 1 ? ` (and ${missing.length - 1} more missing references)` : ''),
+        { errors: missing },
+      );
+    }
+    const hash = releaseContentHash(entries);
+    if (input.expectedContentHash !== undefined && hash !== input.expectedContentHash) {
+      throw new AppError('invalid-release', `the decisions do not add up to the expected release content hash ${input.expectedContentHash}`);
+    }
+    let seq = await nextReleaseSeq(tx, project.id);
+    // Automatic labels skip labels taken by releases applied from other instances.
+    while (input.label === undefined && (await findReleaseByLabel(tx, project.id, `v${seq}`))) seq++;
+    const release = await insertRelease(
+      tx,
+      { id: input.id, projectId: project.id, seq, label: input.label ?? `v${seq}`, contentHash: hash, notes: input.notes, createdBy: actor.name },
+      entries,
+    );
+    await this.audit.record(tx, actor, {
+      action: 'release.create',
+      targetType: 'release',
+      target: release.label,
+      projectKey: project.key,
+      afterHash: release.contentHash,
+      details: { releaseId: release.id, decisions: entries.length },
+    });
+    return { ...release, decisions: entries.map((e) => ({ key: e.key, version: e.version, contentHash: e.contentHash })) };
+  }
+
+  /** A release by id, or undefined (for packages, which carry their release id). */
+  findById(q: Queryable, project: Project, id: string): Promise<Release | undefined> {
+    return findReleaseById(q, project.id, id);
+  }
+
+  findByLabel(q: Queryable, project: Project, label: string): Promise<Release | undefined> {
+    return findReleaseByLabel(q, project.id, label);
   }
 
   async list(projectKey: string): Promise<Release[]> {

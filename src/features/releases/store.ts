@@ -19,12 +19,12 @@ export async function nextReleaseSeq(q: Queryable, projectId: string): Promise<n
 
 export async function insertRelease(
   q: Queryable,
-  r: { projectId: string; seq: number; label: string; contentHash: string; notes: string; createdBy: string },
+  r: { id?: string | undefined; projectId: string; seq: number; label: string; contentHash: string; notes: string; createdBy: string },
   entries: readonly (ReleaseEntry & { decisionId: string })[],
 ): Promise<Release> {
   const [row] = await q<{ id: string }[]>`
-    INSERT INTO releases (project_id, seq, label, content_hash, notes, created_by)
-    VALUES (${r.projectId}, ${r.seq}, ${r.label}, ${r.contentHash}, ${r.notes}, ${r.createdBy})
+    INSERT INTO releases (id, project_id, seq, label, content_hash, notes, created_by)
+    VALUES (coalesce(${r.id ?? null}::uuid, gen_random_uuid()), ${r.projectId}, ${r.seq}, ${r.label}, ${r.contentHash}, ${r.notes}, ${r.createdBy})
     RETURNING id`;
   const id = row!.id;
   if (entries.length > 0) {

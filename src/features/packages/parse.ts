@@ -1,0 +1,134 @@
+import { Compile } from 'typebox/compile';
+import { AppError } from '../../errors.js';
+import { contentHash, sha256Hex } from '../../lib/hash.js';
+import type { JdmDocument } from '../decisions/jdm.js';
+import { decisionKeyProblem, normalizeDecisionKey } from '../decisions/keys.js';
+import { releaseContentHash } from '../releases/service.js';
+import { FORMAT_VERSION, MANIFEST_FILE, ManifestSchema, SIGNATURE_FILE, SignatureSchema, decisionPath, type Manifest, type Signature } from './format.js';
+import { ZipError, readZip } from './zip.js';
+
+export interface PackagedDecision {
+  readonly key: string;
+  readonly content: JdmDocument;
+  readonly contentHash: string;
+}
+
+export type ParsedPackage =
+  | {
+      readonly kind: 'verdict';
+      readonly manifest: Manifest;
+      readonly manifestBytes: Buffer;
+      readonly signature: Signature | undefined;
+      readonly decisions: readonly PackagedDecision[];
+    }
+  | { readonly kind: 'gorules'; readonly decisions: readonly PackagedDecision[] };
+
+const manifestValidator = Compile(ManifestSchema);
+const signatureValidator = Compile(SignatureSchema);
+
+export const invalidPackage = (detail: string) => new AppError('invalid-package', detail);
+
+function parseJson(name: string, data: Buffer): unknown {
+  try {
+    return JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    throw invalidPackage(`${name} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function asDecision(name: string, value: unknown): JdmDocument {
+  const doc = value as Partial<JdmDocument> | null;
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.nodes) || !Array.isArray(doc.edges)) {
+    throw invalidPackage(`${name} is not a JDM decision (it needs nodes and edges arrays)`);
+  }
+  return doc as JdmDocument;
+}
+
+/**
+ * Reads and verifies a package: every listed file present with its SHA-256, nothing unlisted,
+ * every decision's canonical content hash and the release hash recomputed. The signature is
+ * parsed here and checked against trusted keys by the caller. A zip without a manifest is read as
+ * a GoRules release export.
+ */
+export async function parsePackage(buffer: Buffer): Promise<ParsedPackage> {
+  let files: Map<string, Buffer>;
+  try {
+    files = await readZip(buffer);
+  } catch (error) {
+    if (error instanceof ZipError) throw invalidPackage(error.message);
+    throw error;
+  }
+  const manifestBytes = files.get(MANIFEST_FILE);
+  if (!manifestBytes) return { kind: 'gorules', decisions: goRulesDecisions(files) };
+
+  const raw = parseJson(MANIFEST_FILE, manifestBytes) as { formatVersion?: unknown };
+  if (raw?.formatVersion !== FORMAT_VERSION) {
+    throw invalidPackage(
+      typeof raw?.formatVersion === 'number' && raw.formatVersion > FORMAT_VERSION
+        ? `package format version ${raw.formatVersion} is newer than this Verdict understands (${FORMAT_VERSION}); upgrade Verdict`
+        : `unsupported package format version ${JSON.stringify(raw?.formatVersion)} (this Verdict reads version ${FORMAT_VERSION})`,
+    );
+  }
+  if (!manifestValidator.Check(raw)) {
+    const [first] = manifestValidator.Errors(raw);
+    throw invalidPackage(`${MANIFEST_FILE} is malformed: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
+  }
+  const manifest = raw as Manifest;
+
+  const listed = new Map(manifest.files.map((f) => [f.path, f.sha256]));
+  for (const [path, expected] of listed) {
+    const data = files.get(path);
+    if (!data) throw invalidPackage(`${path} is listed in the manifest but missing from the package`);
+    if (sha256Hex(data) !== expected) throw invalidPackage(`${path} does not match its SHA-256 in the manifest: the package was modified`);
+  }
+  for (const path of files.keys()) {
+    if (path !== MANIFEST_FILE && path !== SIGNATURE_FILE && !listed.has(path)) {
+      throw invalidPackage(`${path} is in the package but not in the manifest: the package was modified`);
+    }
+  }
+
+  const decisions = manifest.decisions.map((d) => {
+    const problem = decisionKeyProblem(d.key);
+    if (problem) throw invalidPackage(`decision key in the manifest: ${problem}`);
+    if (d.path !== decisionPath(d.key) || listed.get(d.path) !== d.sha256) {
+      throw invalidPackage(`decision '${d.key}' does not match its file entry in the manifest`);
+    }
+    const content = asDecision(d.path, parseJson(d.path, files.get(d.path)!));
+    const hash = contentHash(content);
+    if (hash !== d.contentHash) throw invalidPackage(`decision '${d.key}' does not match its content hash in the manifest`);
+    return { key: d.key, content, contentHash: hash };
+  });
+  if (releaseContentHash(decisions) !== manifest.release.contentHash) {
+    throw invalidPackage(`the decisions do not add up to release ${manifest.release.label}'s content hash`);
+  }
+
+  let signature: Signature | undefined;
+  const signatureBytes = files.get(SIGNATURE_FILE);
+  if (signatureBytes) {
+    const parsed = parseJson(SIGNATURE_FILE, signatureBytes);
+    if (!signatureValidator.Check(parsed)) throw invalidPackage(`${SIGNATURE_FILE} is malformed`);
+    signature = parsed as Signature;
+  }
+  return { kind: 'verdict', manifest, manifestBytes, signature, decisions };
+}
+
+/**
+ * A GoRules release export, read as the GoRules Agent reads it: every file outside `.config/` is
+ * JSON; graphs are decisions keyed by their path (a `.json` suffix dropped), test files and other
+ * documents are skipped.
+ */
+function goRulesDecisions(files: Map<string, Buffer>): PackagedDecision[] {
+  const decisions: PackagedDecision[] = [];
+  for (const [path, data] of files) {
+    if (path.split('/')[0] === '.config') continue;
+    const parsed = parseJson(path, data) as { nodes?: unknown; edges?: unknown; contentType?: unknown } | null;
+    if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.nodes) || !Array.isArray(parsed.edges) || parsed.contentType === 'test') continue;
+    const key = normalizeDecisionKey(path);
+    const problem = decisionKeyProblem(key);
+    if (problem) throw invalidPackage(`${path}: ${problem}`);
+    const content = parsed as JdmDocument;
+    decisions.push({ key, content, contentHash: contentHash(content) });
+  }
+  if (decisions.length === 0) throw invalidPackage('the zip holds neither a Verdict manifest nor any decision (.json) files');
+  return decisions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { KeyObject } from 'node:crypto';
+import type { Database } from '../../db/database.js';
+import type { Actor } from '../../lib/actor.js';
+import { AppError, badRequest, conflict } from '../../errors.js';
+import type { AuditService } from '../audit/service.js';
+import type { DecisionsService } from '../decisions/service.js';
+import type { DeploymentsService } from '../deployments/service.js';
+import type { ProjectsService } from '../projects/service.js';
+import type { ReleasesService } from '../releases/service.js';
+import { buildPackage } from './build.js';
+import { parsePackage, invalidPackage, type ParsedPackage } from './parse.js';
+import type { ApplyResult } from './schemas.js';
+import { loadPrivateKey, loadTrustedKeys, verifyManifest } from './signing.js';
+
+export interface PackagesOptions {
+  readonly instanceName: string;
+  readonly signingKey: KeyObject | undefined;
+  readonly trustedKeys: ReadonlyMap<string, KeyObject>;
+  readonly requireSigned: boolean;
+}
+
+export const DEFAULT_PACKAGES_OPTIONS: PackagesOptions = Object.freeze({
+  instanceName: hostname(),
+  signingKey: undefined,
+  trustedKeys: new Map(),
+  requireSigned: false,
+});
+
+/** Reads the key files named in the configuration once, at start, so a bad file stops the server. */
+export function packagesOptionsFromConfig(config: {
+  instanceName: string;
+  signingKeyFile: string | undefined;
+  trustedKeyFiles: readonly string[];
+  requireSignedPackages: boolean;
+}): PackagesOptions {
+  return {
+    instanceName: config.instanceName,
+    signingKey: config.signingKeyFile ? loadPrivateKey(readFileSync(config.signingKeyFile, 'utf8')) : undefined,
+    trustedKeys: loadTrustedKeys(config.trustedKeyFiles),
+    requireSigned: config.requireSignedPackages,
+  };
+}
+
+const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/**
+ * Release packages: export a release as a (signed) zip, and apply one in a single transaction on
+ * another instance, with the same release id, label and content hash. Applying twice is a no-op.
+ */
+export class PackagesService {
+  constructor(
+    private readonly db: Database,
+    private readonly projects: ProjectsService,
+    private readonly decisions: DecisionsService,
+    private readonly releases: ReleasesService,
+    private readonly deployments: DeploymentsService,
+    private readonly audit: AuditService,
+    private readonly options: PackagesOptions,
+  ) {}
+
+  /** The release as a package, signed when the server has a signing key. */
+  async export(projectKey: string, releaseRef: string): Promise<{ zip: Buffer; label: string }> {
+    const project = await this.projects.get(projectKey);
+    const release = await this.releases.resolve(this.db.sql, project, releaseRef);
+    const contents = await this.releases.contents(this.db.sql, release.id);
+    const zip = await buildPackage(
+      {
+        project: { id: project.id, key: project.key, name: project.name },
+        release: { id: release.id, label: release.label, contentHash: release.contentHash, notes: release.notes, createdAt: release.createdAt, createdBy: release.createdBy },
+        instance: this.options.instanceName,
+        decisions: contents,
+      },
+      this.options.signingKey,
+    );
+    return { zip, label: release.label };
+  }
+
+  /**
+   * Verifies and applies a package: decisions get new versions only where content differs (history
+   * is never rewritten), the release is recorded with the package's id, label and hash, and it is
+   * optionally deployed, all in one transaction.
+   */
+  async apply(actor: Actor, projectKey: string, zip: Buffer, options: { environment?: string | undefined; label?: string | undefined }): Promise<ApplyResult> {
+    const pkg = await parsePackage(zip);
+    const signedBy = this.#checkSignature(pkg);
+    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
+      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
+    }
+    if (options.label !== undefined && !LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
+    if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
+      throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
+    }
+    await this.decisions.validate(pkg.decisions);
+
+    const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';
+    return this.db.transaction(async (tx) => {
+      const project = await this.projects.get(projectKey, tx);
+      await this.projects.lock(tx, project); // one apply per project at a time: the id/label checks below stay true
+      let status: ApplyResult['status'] = 'applied';
+      let release: { id: string; label: string; contentHash: string };
+      let saved = 0;
+      let unchanged = 0;
+      const existing = pkg.kind === 'verdict' ? await this.releases.findById(tx, project, pkg.manifest.release.id) : undefined;
+      if (pkg.kind === 'verdict' && existing) {
+        if (existing.contentHash !== pkg.manifest.release.contentHash || existing.label !== pkg.manifest.release.label) {
+          throw conflict(
+            `release ${pkg.manifest.release.id} exists here as '${existing.label}' with different content; a package cannot replace a release`,
+          );
+        }
+        status = 'already-applied';
+        release = existing;
+        unchanged = pkg.decisions.length;
+      } else {
+        const label = pkg.kind === 'verdict' ? pkg.manifest.release.label : options.label;
+        if (label !== undefined && (await this.releases.findByLabel(tx, project, label))) {
+          throw conflict(`project '${projectKey}' already has a different release labelled '${label}'`);
+        }
+        const message = pkg.kind === 'verdict' ? `applied from release ${pkg.manifest.release.label} of ${source}` : 'imported from a GoRules release zip';
+        const results = await this.decisions.saveInTransaction(
+          tx,
+          actor,
+          project,
+          pkg.decisions.map((d) => ({ key: d.key, content: d.content, hash: d.contentHash })),
+          message,
+        );
+        saved = results.filter((r) => !r.unchanged).length;
+        unchanged = results.length - saved;
+        const byKey = new Map(pkg.decisions.map((d) => [d.key, d.content]));
+        const cut = await this.releases.cutInTransaction(tx, actor, project, {
+          ...(pkg.kind === 'verdict'
+            ? { id: pkg.manifest.release.id, label: pkg.manifest.release.label, notes: pkg.manifest.release.notes, expectedContentHash: pkg.manifest.release.contentHash }
+            : { ...(label === undefined ? {} : { label }), notes: message }),
+          entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: byKey.get(r.key)! })),
+        });
+        release = cut;
+      }
+      let deployment: ApplyResult['deployment'] = null;
+      if (options.environment !== undefined) {
+        const deployed = await this.deployments.deployInTransaction(tx, actor, project, options.environment, 'deploy', async () => release.id);
+        deployment = { environment: options.environment, deploymentId: deployed.id, changed: !deployed.unchanged };
+      }
+      if (status === 'applied' || deployment?.changed) {
+        await this.audit.record(tx, actor, {
+          action: 'package.apply',
+          targetType: 'release',
+          target: release.label,
+          projectKey,
+          afterHash: release.contentHash,
+          details: { status, source, signedBy, releaseId: release.id, saved, unchanged, environment: options.environment ?? null },
+        });
+      }
+      return {
+        status,
+        release: { id: release.id, label: release.label, contentHash: release.contentHash },
+        decisions: { saved, unchanged },
+        deployment,
+        signedBy,
+        source,
+      };
+    });
+  }
+
+  /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
+  #checkSignature(pkg: ParsedPackage): string | null {
+    if (pkg.kind === 'verdict' && pkg.signature) {
+      const key = this.options.trustedKeys.get(pkg.signature.keyId);
+      if (!key) {
+        const trusted = [...this.options.trustedKeys.keys()];
+        throw new AppError(
+          'untrusted-package',
+          `the package is signed by key ${pkg.signature.keyId}, which this instance does not trust (trusted: ${trusted.length ? trusted.join(', ') : 'none; set VERDICT_TRUSTED_KEYS'})`,
+        );
+      }
+      if (!verifyManifest(pkg.manifestBytes, pkg.signature.signature, key)) {
+        throw new AppError('untrusted-package', `the signature of key ${pkg.signature.keyId} does not match the manifest: the package was modified or signed wrongly`);
+      }
+      return pkg.signature.keyId;
+    }
+    if (this.options.requireSigned) {
+      throw new AppError(
+        'untrusted-package',
+        pkg.kind === 'gorules'
+          ? 'this instance accepts signed Verdict packages only (VERDICT_REQUIRE_SIGNED_PACKAGES); import GoRules zips where that is off, then promote a signed package'
+          : 'the package is not signed and this instance requires signatures (VERDICT_REQUIRE_SIGNED_PACKAGES); sign it with verdict release export --sign-key',
+      );
+    }
+    return null;
+  }
+}
