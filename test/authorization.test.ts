@@ -4,6 +4,9 @@ import { registerAuth } from '../src/http/auth.js';
 import { ROLES, type Role } from '../src/features/api-tokens/roles.js';
 import { readCorpus } from './helpers/corpus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+let packageZip: Buffer;
 
 interface Case {
   readonly name: string;
@@ -41,6 +44,9 @@ const CASES: readonly Case[] = [
   { name: 'read audit log', method: 'GET', path: () => '/api/audit', allowed: ['admin'] },
   { name: 'read changes', method: 'GET', path: () => '/api/changes', allowed: everyone },
   { name: 'who am I', method: 'GET', path: () => '/api/whoami', allowed: everyone },
+  { name: 'apply a release package', method: 'POST', path: () => '/api/projects/m/packages', body: () => packageZip, allowed: ['admin', 'deployer'] },
+  { name: 'download a release package', method: 'GET', path: () => '/api/projects/m/releases/latest/package', allowed: everyone },
+  { name: 'what the node serves', method: 'GET', path: () => '/api/projects/m/environments/prod/serving', allowed: everyone },
   { name: 'simulate', method: 'POST', path: () => '/api/projects/m/simulate', body: () => ({ content: doc, context: { a: 1, b: 2 } }), allowed: ['admin', 'editor'] },
 ];
 
@@ -55,6 +61,8 @@ describe('role-based authorisation', () => {
     for (let i = 0; i < 40; i++) await server.request('PUT', `/api/projects/m/decisions/del-${i}`, { body: { content: doc } });
     await server.request('POST', '/api/projects/m/releases', { body: {} });
     await server.request('POST', '/api/projects/m/environments', { body: { key: 'prod' } });
+    packageZip = (await server.request('GET', '/api/projects/m/releases/latest/package')).body;
+    await waitFor('the node to know the environment', () => server.dataPlane.runtime.state?.environments.has('m/prod'));
   });
   afterAll(() => server?.close());
 
