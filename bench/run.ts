@@ -1,5 +1,6 @@
 import { benchControlPlane } from './control-plane.js';
 import { benchEvaluation, benchPropagation } from './evaluation.js';
+import { benchPackages } from './packages.js';
 
 // Benchmarks print numbers and ratios measured side by side in one run; they assert nothing.
 // BENCH_SECONDS sets the length of each load run (default 5).
@@ -8,3 +9,4 @@ console.log(`# Verdict benchmarks (${new Date().toISOString()}, node ${process.v
 await benchEvaluation(seconds);
 await benchPropagation();
 await benchControlPlane();
+await benchPackages();

@@ -25,6 +25,7 @@ export class ApiClient {
   constructor(
     readonly baseUrl: string,
     private readonly token: string | undefined,
+    private readonly extraHeaders: Readonly<Record<string, string>> = {},
   ) {}
 
   get<T>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
@@ -73,7 +74,7 @@ export class ApiClient {
   async #fetch(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Record<string, string | number | boolean | undefined>): Promise<Response> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'x-request-id': randomUUID() };
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'x-request-id': randomUUID(), ...this.extraHeaders };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = body.type;
     try {

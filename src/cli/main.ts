@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerEvaluateCommand } from './commands/evaluate.js';
 import { registerDecisionCommands } from './commands/decisions.js';
 import { registerDeploymentCommands, registerEnvironmentCommands } from './commands/environments.js';
 import { registerProjectCommands } from './commands/projects.js';
@@ -30,6 +31,7 @@ export function createProgram(io: CliIo): Command {
   registerDeploymentCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerEvaluateCommand(program, ctx);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

@@ -92,7 +92,11 @@ export class PackagesService {
     if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
     }
-    await this.decisions.validate(pkg.decisions);
+    // Graph validation compiles every expression: skip it when the release is already here (checked
+    // again, under the project lock, inside the transaction).
+    const project0 = await this.projects.get(projectKey);
+    const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.sql, project0, pkg.manifest.release.id) : undefined;
+    if (!known) await this.decisions.validate(pkg.decisions);
 
     const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';
     return this.db.transaction(async (tx) => {

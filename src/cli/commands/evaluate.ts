@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { EvaluateResponse } from '../../features/evaluation/schemas.js';
+import { ApiClient, seg } from '../client.js';
+import type { CommandContext } from '../context.js';
+import { CliError } from '../io.js';
+import { printJson } from '../output.js';
+
+export function registerEvaluateCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('evaluate <key>')
+    .description('evaluate a decision over HTTP with an evaluation token (smoke tests in pipelines)')
+    .requiredOption('--project <project>', 'project key')
+    .option('--env <env>', "environment (default: the token's)")
+    .option('--context <json>', 'input as JSON', '{}')
+    .option('--context-file <file>', 'input from a JSON file')
+    .option('--trace', 'include the per-node trace')
+    .option('--access-token <token>', 'evaluation token (env VERDICT_ACCESS_TOKEN)')
+    .action(async (key: string, opts: { project: string; env?: string; context: string; contextFile?: string; trace?: boolean; accessToken?: string }, cmd: Command) => {
+      const token = opts.accessToken ?? ctx.io.env.VERDICT_ACCESS_TOKEN;
+      if (!token) throw new CliError('an evaluation token is required: --access-token or VERDICT_ACCESS_TOKEN');
+      const text = opts.contextFile ? readFileSync(path.resolve(ctx.io.cwd, opts.contextFile), 'utf8') : opts.context;
+      let context: unknown;
+      try {
+        context = JSON.parse(text);
+      } catch (error) {
+        throw new CliError(`the context is not valid JSON (${(error as Error).message})`);
+      }
+      const base = ctx.client(cmd).baseUrl;
+      // Evaluation takes the environment's evaluation token, not an API token.
+      const client = new ApiClient(base, undefined, { 'x-access-token': token });
+      const where = opts.env ? `environments/${seg(opts.env)}/` : '';
+      const response = await client.post<EvaluateResponse>(`api/projects/${seg(opts.project)}/${where}evaluate/${key.split('/').map(seg).join('/')}`, {
+        context,
+        ...(opts.trace ? { trace: true } : {}),
+      });
+      if (ctx.json(cmd)) return printJson(ctx.io, response);
+      printJson(ctx.io, response.result);
+      ctx.io.stderr(`${response.details.environment} ${response.details.releaseLabel}, ${response.performance}\n`);
+    });
+}
