@@ -104,8 +104,8 @@ export class PackagesService {
       await this.projects.lock(tx, project); // one apply per project at a time: the id/label checks below stay true
       let status: ApplyResult['status'] = 'applied';
       let release: { id: string; label: string; contentHash: string };
-      let saved = 0;
-      let unchanged = 0;
+      let saved: number;
+      let unchanged: number;
       const existing = pkg.kind === 'verdict' ? await this.releases.findById(tx, project, pkg.manifest.release.id) : undefined;
       if (pkg.kind === 'verdict' && existing) {
         if (existing.contentHash !== pkg.manifest.release.contentHash || existing.label !== pkg.manifest.release.label) {
@@ -115,6 +115,7 @@ export class PackagesService {
         }
         status = 'already-applied';
         release = existing;
+        saved = 0;
         unchanged = pkg.decisions.length;
       } else {
         const label = pkg.kind === 'verdict' ? pkg.manifest.release.label : options.label;
