@@ -29,7 +29,7 @@ export interface Config {
   readonly signingKeyFile: string | undefined;
   /** Ed25519 public keys (PEM files) whose signatures applied packages may carry. */
   readonly trustedKeyFiles: readonly string[];
-  /** Refuse unsigned packages (default: on when NODE_ENV=production). */
+  /** Refuse unsigned packages (default: on when NODE_ENV=production or trusted keys are set). */
   readonly requireSignedPackages: boolean;
   /** Largest release package accepted for apply, in bytes. */
   readonly packageLimitBytes: number;
@@ -112,7 +112,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     instanceName: env.VERDICT_INSTANCE_NAME || hostname(),
     signingKeyFile: env.VERDICT_SIGNING_KEY ? path.resolve(cwd, env.VERDICT_SIGNING_KEY) : undefined,
     trustedKeyFiles: Object.freeze((env.VERDICT_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(cwd, p))),
-    requireSignedPackages: boolean(env, 'VERDICT_REQUIRE_SIGNED_PACKAGES', env.NODE_ENV === 'production'),
+    // Trusting signers means wanting signatures: on by default then, and in production.
+    requireSignedPackages: boolean(env, 'VERDICT_REQUIRE_SIGNED_PACKAGES', env.NODE_ENV === 'production' || Boolean(env.VERDICT_TRUSTED_KEYS?.trim())),
     packageLimitBytes: integer(env, 'VERDICT_PACKAGE_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
   });
 }

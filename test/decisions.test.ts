@@ -121,6 +121,12 @@ describe('decisions API', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.body.code).toBe('bad-request');
 
+    const nameless = readCorpus('graphs', 'expression-default.json');
+    delete nameless.nodes[0].name;
+    const noName = await server.request('PUT', `${base}/x`, { body: { content: nameless } });
+    expect(noName.status).toBe(400);
+    expect(noName.body.errors).toEqual([expect.objectContaining({ path: '/content/nodes/0', message: "must have required property 'name'" })]);
+
     const shape = await server.request('PUT', `${base}/x`, { body: { content: { nodes: 'nope' } } });
     expect(shape.status).toBe(400);
     expect(shape.body.code).toBe('validation-failed');

@@ -117,6 +117,12 @@ describe('JDM validation', () => {
     expect(messages.some((m) => /ends at node 'ghost', which does not exist/.test(m))).toBe(true);
   });
 
+  it('asks the engine itself to load the graph, naming what it misses', async () => {
+    const sw = { id: 'sw', type: 'switchNode', name: 'Route', content: { statements: [{ id: 's1' }] } };
+    const problems = await validateJdm(graph([input, sw, output], [link('in', 'sw'), link('sw', 'out')]));
+    expect(problems.map((p) => p.message)).toEqual(["the engine cannot load this graph: missing field 'condition'"]);
+  });
+
   it('requires a sub-decision key on decision nodes', async () => {
     const doc = graph([input, { id: 'sub', type: 'decisionNode', name: 'Child', content: {} }, output], [link('in', 'sub'), link('sub', 'out')]);
     expect((await validateJdm(doc))[0]!.message).toMatch(/content.key must name the sub-decision/);

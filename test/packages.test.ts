@@ -195,6 +195,40 @@ describe('release packages between two instances', () => {
       await refused(bomb, 'invalid-package', /expands \d+x; refusing a likely zip bomb/);
     });
 
+    it('a zip bomb made of many small entries', async () => {
+      const bomb = await rawZip(Array.from({ length: 400 }, (_, i) => ({ name: `part-${i}.json`, data: Buffer.alloc(512 * 1024, 0x20) })));
+      expect(bomb.length).toBeLessThan(1024 * 1024);
+      await refused(bomb, 'invalid-package', /expands more than 200x its size; refusing a likely zip bomb/);
+    });
+
+    it('a GoRules zip with two files for one decision', async () => {
+      const graph = Buffer.from(JSON.stringify(readCorpus('graphs', 'expression-default.json')));
+      const twice = await rawZip([{ name: 'a.json', data: graph }, { name: 'a', data: graph }]);
+      await refused(twice, 'invalid-package', /another file in the zip is also decision 'a'/);
+    });
+
+    it("a release id that belongs to another project", async () => {
+      await prod.request('POST', '/api/projects', { body: { key: 'other' } });
+      const source = (await dev.request('GET', '/api/projects/pricing/releases/2026.11.25-1')).body;
+      const content = expressionGraph({ marker: "'x'" });
+      const { contentHash } = await import('../src/lib/hash.js');
+      const { releaseContentHash } = await import('../src/features/releases/service.js');
+      const zip = await buildPackage(
+        {
+          project: { id: 'o', key: 'other', name: 'Other' },
+          release: { id: source.id, label: 'other-1', contentHash: releaseContentHash([{ key: 'k', contentHash: contentHash(content) }]), notes: '', createdAt: source.createdAt, createdBy: 'x' },
+          instance: 'elsewhere',
+          decisions: [{ key: 'k', version: 1, contentHash: contentHash(content), content }],
+        },
+        loadPrivateKey(trusted.privateKey),
+      );
+      const before = await rowCounts(prod.db.sql);
+      const res = await prod.request('POST', '/api/projects/other/packages', { body: zip });
+      expect(res.status).toBe(409);
+      expect(res.body.detail).toMatch(/already belongs to project 'pricing'/);
+      expect(await rowCounts(prod.db.sql)).toEqual(before);
+    });
+
     it('path traversal in entry names', async () => {
       const zip = await rawZip([{ name: 'xx/evil.json', data: Buffer.from('{"nodes":[],"edges":[]}') }]);
       // Rename the entry in both headers: a writer that allows it is easy to find.

@@ -42,17 +42,20 @@ case "$stage" in
     ;;
   staging)
     : "${STAGING_URL:?}" "${STAGING_TOKEN:?}"
-    $VERDICT --url "$STAGING_URL" --token "$STAGING_TOKEN" release apply "$PACKAGE" --project "$VERDICT_PROJECT" --env staging --wait
+    # Tokens travel in the environment, never on a command line (visible in the process list).
+    export VERDICT_URL="$STAGING_URL" VERDICT_TOKEN="$STAGING_TOKEN"
+    $VERDICT release apply "$PACKAGE" --project "$VERDICT_PROJECT" --env staging --wait
     if [ -n "${SMOKE_DECISION:-}" ]; then
       context="${SMOKE_CONTEXT:-}"
       [ -n "$context" ] || context='{}'
-      $VERDICT --url "$STAGING_URL" evaluate "$SMOKE_DECISION" --project "$VERDICT_PROJECT" --env staging \
-        --access-token "${STAGING_ACCESS_TOKEN:?set STAGING_ACCESS_TOKEN for the smoke test}" --context "$context"
+      export VERDICT_ACCESS_TOKEN="${STAGING_ACCESS_TOKEN:?set STAGING_ACCESS_TOKEN for the smoke test}"
+      $VERDICT evaluate "$SMOKE_DECISION" --project "$VERDICT_PROJECT" --env staging --context "$context"
     fi
     ;;
   prod)
     : "${PROD_URL:?}" "${PROD_TOKEN:?}"
-    $VERDICT --url "$PROD_URL" --token "$PROD_TOKEN" release apply "$PACKAGE" --project "$VERDICT_PROJECT" --env prod --wait
+    export VERDICT_URL="$PROD_URL" VERDICT_TOKEN="$PROD_TOKEN"
+    $VERDICT release apply "$PACKAGE" --project "$VERDICT_PROJECT" --env prod --wait
     ;;
   *)
     echo "promote.sh: unknown stage '$stage' (build, staging or prod)" >&2

@@ -38,6 +38,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ID_PREFIX = randomUUID().slice(0, 8);
 let requestCounter = 0;
 
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /** Evaluation URLs, served by the lean data-plane app. */
 const EVALUATION_URL = /^\/api\/projects\/[^/?]+\/(?:environments\/[^/?]+\/)?evaluate(?:-batch)?\//;
 
@@ -87,8 +89,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const evaluationApp = await buildEvaluationApp(options);
   const app = Fastify({
     ...commonOptions(config, logger),
-    serverFactory: (handler) =>
-      http.createServer((req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res))),
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res)));
+      // Fastify applies its server settings only to servers it creates: keep its defaults here
+      // (a 72 s keep-alive outlives the usual 60 s load-balancer idle timeout).
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+      return server;
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onClose', async () => evaluationApp.close());
 

@@ -48,6 +48,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Set by the sync loop: when the serving state was last confirmed current. */
+  lastSyncAt: () => Date | undefined = () => undefined;
+
+  readonly syncAge = new Gauge({
+    name: 'verdict_sync_age_seconds',
+    help: 'Seconds since this node last confirmed its serving state is current (polled the database)',
+    registers: [this.registry],
+    collect: () => {
+      const at = this.lastSyncAt();
+      this.syncAge.set(at ? (Date.now() - at.getTime()) / 1000 : -1);
+    },
+  });
+
   readonly outboundHttp = new Counter({
     name: 'verdict_function_http_requests_total',
     help: 'Outbound HTTP calls made by function nodes, allowed or denied',

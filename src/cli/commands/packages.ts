@@ -12,6 +12,7 @@ import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 import { printJson } from '../output.js';
+import { parsePositive } from './decisions.js';
 import { Progress } from '../progress.js';
 import { createPublicKey } from 'node:crypto';
 
@@ -140,7 +141,9 @@ export function registerPackageCommands(release: Command, program: Command, ctx:
         );
         signedBy = null;
       }
-      const file = path.resolve(ctx.io.cwd, opts.output ?? `${opts.project}-${pkg.manifest.release.label}.zip`);
+      const defaultName = `${opts.project}-${pkg.manifest.release.label}.zip`;
+      if (!opts.output && !/^[A-Za-z0-9._+-]+$/.test(defaultName)) throw new CliError('the release label cannot be used as a file name; pass -o');
+      const file = path.resolve(ctx.io.cwd, opts.output ?? defaultName);
       writeFileSync(file, zip);
       const summary = {
         file,
@@ -165,9 +168,12 @@ export function registerPackageCommands(release: Command, program: Command, ctx:
     .option('--project <project>', "target project (default: the package's)")
     .option('--env <env>', 'deploy the release to this environment in the same transaction')
     .option('--wait', 'with --env: return once the server answering --url serves the release')
-    .option('--wait-timeout <seconds>', 'how long --wait waits', (v) => Number(v), 60)
+    .option('--wait-timeout <seconds>', 'how long --wait waits', (v) => parsePositive(v, '--wait-timeout'), 60)
     .addHelpText('after', APPLY_HELP)
-    .action((file: string, opts: { project?: string; env?: string; wait?: boolean; waitTimeout: number }, cmd: Command) => applyPackage(ctx, cmd, file, opts));
+    .action((file: string, opts: { project?: string; env?: string; wait?: boolean; waitTimeout: number }, cmd: Command) => {
+      if (opts.wait && !opts.env) throw new CliError('--wait needs --env: it waits until that environment serves the release');
+      return applyPackage(ctx, cmd, file, opts);
+    });
 
   release
     .command('import <file>')

@@ -9,7 +9,8 @@ export const JdmNodeSchema = Type.Object(
   {
     id: Type.String({ minLength: 1 }),
     type: Type.String({ minLength: 1 }),
-    name: Type.Optional(Type.String()),
+    // The engine refuses a node without a name ("missing field `name`").
+    name: Type.String(),
     content: Type.Optional(Type.Unknown()),
   },
   { additionalProperties: true },

@@ -1,4 +1,4 @@
-import { evaluateExpression, evaluateUnaryExpression } from '@gorules/zen-engine';
+import { ZenEngine, evaluateExpression, evaluateUnaryExpression } from '@gorules/zen-engine';
 import * as acorn from 'acorn';
 import { AppError } from '../../errors.js';
 import { isNodeType, type JdmDocument, type JdmNode } from './jdm.js';
@@ -98,7 +98,33 @@ export async function validateJdm(doc: JdmDocument): Promise<JdmProblem[]> {
 
   checkResultIsDefined(doc, outgoing, report);
   await compiler.flush();
+  if (problems.length === 0) checkEngineLoads(doc, report);
   return problems;
+}
+
+// Only parses graphs (createDecision), never evaluates: no loader or HTTP handler needed.
+let loadChecker: ZenEngine | undefined;
+
+/**
+ * The last word: the engine itself must be able to load the graph. It parses node contents into
+ * its own types, so a field it needs and our checks do not know about is caught here, at save
+ * time, instead of on every node that loads the release.
+ */
+function checkEngineLoads(doc: JdmDocument, report: Report): void {
+  loadChecker ??= new ZenEngine();
+  try {
+    loadChecker.createDecision(doc as object).validate();
+  } catch (error) {
+    const text = String((error as Error)?.message ?? error).split('\n')[0] ?? '';
+    let detail = text;
+    try {
+      const parsed = JSON.parse(text) as { type?: string };
+      detail = parsed.type ?? text;
+    } catch {
+      // plain message
+    }
+    report(`the engine cannot load this graph: ${detail.replaceAll('`', "'")}`);
+  }
 }
 
 /** Throws one 422 problem listing every problem of every invalid graph, each tagged with its decision key. */

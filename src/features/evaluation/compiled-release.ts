@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ZenDecision } from '@gorules/zen-engine';
 import type { ReleasedDecision } from '../releases/store.js';
 import type { DecisionEngine } from './engine.js';
@@ -33,17 +34,31 @@ export class CompiledRelease {
     readonly label: string,
     readonly contentHash: string,
   ) {
-    this.namespace = `rel:${id}`;
+    this.namespace = `rel:${id}#${randomUUID()}`;
   }
 
-  static compile(engine: DecisionEngine, release: { id: string; label: string; contentHash: string }, contents: readonly ReleasedDecision[]): CompiledRelease {
+  /**
+   * Compiles every decision of a release. Parsing a large graph takes milliseconds of CPU, so the
+   * event loop gets a turn between decisions: evaluations keep flowing while a node reloads.
+   */
+  static async compile(
+    engine: DecisionEngine,
+    release: { id: string; label: string; contentHash: string },
+    contents: readonly ReleasedDecision[],
+  ): Promise<CompiledRelease> {
     const compiled = new CompiledRelease(release.id, release.label, release.contentHash);
-    for (const d of contents) engine.register(compiled.namespace, d.key, d.content);
-    for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
-    for (const d of contents) if (subDecisionReferences(d.content).length > 0) compiled.callsSubDecisions.add(d.key);
-    for (const d of contents) {
-      compiled.decisions.set(d.key, engine.createDecision(compiled.namespace, d.content));
-      compiled.#nodes.set(d.key, new Map(d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }])));
+    try {
+      for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
+      for (const d of contents) if (subDecisionReferences(d.content).length > 0) compiled.callsSubDecisions.add(d.key);
+      for (const d of contents) {
+        const parsed = engine.register(compiled.namespace, d.key, d.content);
+        compiled.decisions.set(d.key, engine.createDecision(compiled.namespace, parsed));
+        compiled.#nodes.set(d.key, new Map(d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }])));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      engine.unregister(compiled.namespace);
+      throw error;
     }
     return compiled;
   }

@@ -31,6 +31,7 @@ export function createDataPlane(
   const runtime = new EvaluationRuntime(engine, metrics);
   const sync = new RuntimeSync(services, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs);
   const functionGate = new FunctionGate(config.functionConcurrency);
+  metrics.lastSyncAt = () => sync.status.lastSuccessAt;
   return {
     metrics,
     engine,

@@ -12,8 +12,11 @@ const SEPARATOR = '::';
 /**
  * One zen engine per node. Its loader cannot know which release asked for a sub-decision, so every
  * compiled graph has its decisionNode keys rewritten to `<namespace>::<key>`, with a namespace per
- * release (`rel:<id>`) or simulation. Sub-decisions thus always resolve from the same release, from
- * memory. A single long-lived engine also avoids the memory growth seen when engines are created
+ * compiled release (`rel:<id>#<random>`) or simulation. Sub-decisions thus always resolve from the
+ * same compiled release, from memory. The random part keeps a release compiled again (redeployed
+ * while its previous copy drains) apart from that copy, and keeps a function node's
+ * `zen.evaluate(key)` from reaching other releases: the engine passes such keys to the loader
+ * unchanged, so they are simply not found. A single long-lived engine also avoids the memory growth seen when engines are created
  * and disposed per request (gorules/zen#375).
  */
 export class DecisionEngine {
@@ -28,9 +31,11 @@ export class DecisionEngine {
     });
   }
 
-  /** Makes `doc` loadable as a sub-decision `key` within `namespace`. */
-  register(namespace: string, key: string, doc: JdmDocument): void {
-    this.#contents.set(`${namespace}${SEPARATOR}${key}`, new ZenDecisionContent(namespaced(namespace, doc) as object));
+  /** Makes `doc` loadable as a sub-decision `key` within `namespace`; returns the engine's parsed form. */
+  register(namespace: string, key: string, doc: JdmDocument): ZenDecisionContent {
+    const content = new ZenDecisionContent(namespaced(namespace, doc) as object);
+    this.#contents.set(`${namespace}${SEPARATOR}${key}`, content);
+    return content;
   }
 
   registerResolver(namespace: string, resolver: SubDecisionResolver): void {
@@ -44,8 +49,8 @@ export class DecisionEngine {
     this.#resolvers.delete(namespace);
   }
 
-  createDecision(namespace: string, doc: JdmDocument): ZenDecision {
-    return this.#engine.createDecision(namespaced(namespace, doc) as object);
+  createDecision(namespace: string, doc: JdmDocument | ZenDecisionContent): ZenDecision {
+    return this.#engine.createDecision(doc instanceof ZenDecisionContent ? doc : (namespaced(namespace, doc) as object));
   }
 
   dispose(): void {

@@ -4,13 +4,20 @@ export class OutboundHttpDenied extends Error {
   override name = 'OutboundHttpDenied';
 }
 
+/** host or host:port; `*.example.com[:port]` for subdomains. Without a port only the default port matches. */
 export function isHostAllowed(allowHosts: readonly string[], url: URL): boolean {
-  const host = url.host.toLowerCase(); // includes a non-default port
   const hostname = url.hostname.toLowerCase();
-  return allowHosts.some((entry) =>
-    entry.startsWith('*.') ? hostname.endsWith(entry.slice(1)) : entry === host || (!entry.includes(':') && entry === hostname && url.port === ''),
-  );
+  const port = url.port; // '' for the scheme's default port
+  return allowHosts.some((entry) => {
+    const at = entry.lastIndexOf(':');
+    const hasPort = at > entry.lastIndexOf(']');
+    const name = hasPort ? entry.slice(0, at) : entry;
+    if ((hasPort ? entry.slice(at + 1) : '') !== port) return false;
+    return name.startsWith('*.') ? hostname.endsWith(name.slice(1)) : name === hostname;
+  });
 }
+
+const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /**
  * The engine's hook for every HTTP call a function node makes. Without it any decision author could
@@ -44,7 +51,7 @@ export function createHttpHandler(
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual', // a redirect must not lead around the allow-list
     });
-    const text = await response.text();
+    const text = await readLimited(response, MAX_RESPONSE_BYTES);
     let data: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('json')) {
       try {
@@ -55,4 +62,17 @@ export function createHttpHandler(
     }
     return { status: response.status, headers: Object.fromEntries(response.headers), data };
   };
+}
+
+/** The body as text, refusing more than `limit` bytes: a decision must not buffer an endless download. */
+async function readLimited(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > limit) throw new OutboundHttpDenied(`the response from ${response.url} is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

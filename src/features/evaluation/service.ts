@@ -79,6 +79,7 @@ export class EvaluationService {
         details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey },
       };
     } catch (error) {
+      if (error instanceof AppError) throw error; // e.g. the function gate's queue is full (503)
       this.#count(served, key, 'engine_error');
       throw engineError(error, (id) => release.node(key, id), key);
     } finally {

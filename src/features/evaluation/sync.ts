@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Services } from '../../services.js';
 import { CompiledRelease } from './compiled-release.js';
-import type { EvaluationRuntime } from './runtime.js';
+import { envKey, type EvaluationRuntime } from './runtime.js';
+import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
 
 export interface SyncStatus {
   readonly lastSuccessAt: Date | undefined;
@@ -10,9 +11,24 @@ export interface SyncStatus {
   readonly consecutiveFailures: number;
   /** Deploy-commit-to-serving delay of the last deployment this node picked up. */
   readonly lastPropagationMs: number | undefined;
+  /** Releases this node could not compile, by id: their environments keep what they served. */
+  readonly failedReleases: ReadonlyMap<string, string>;
 }
 
 const TOKEN_TOUCH_INTERVAL_MS = 30_000;
+
+class SyncTimeout extends Error {
+  override name = 'SyncTimeout';
+}
+
+/** Rejects when `work` takes longer than `ms`: a database that stops answering must not stall sync. */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SyncTimeout(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Keeps the runtime in step with the database: polls the change counter (a one-row read, cheap
@@ -29,6 +45,7 @@ export class RuntimeSync {
   #lastPropagationMs: number | undefined;
   #lastTouch = Date.now();
   readonly #usedTokens = new Set<string>();
+  readonly #failedReleases = new Map<string, string>();
 
   constructor(
     private readonly services: Services,
@@ -39,7 +56,13 @@ export class RuntimeSync {
   ) {}
 
   get status(): SyncStatus {
-    return { lastSuccessAt: this.#lastSuccessAt, lastError: this.#lastError, consecutiveFailures: this.#failures, lastPropagationMs: this.#lastPropagationMs };
+    return {
+      lastSuccessAt: this.#lastSuccessAt,
+      lastError: this.#lastError,
+      consecutiveFailures: this.#failures,
+      lastPropagationMs: this.#lastPropagationMs,
+      failedReleases: this.#failedReleases,
+    };
   }
 
   /** Called on the evaluation path: remembers a token was used, written in batches later. */
@@ -49,7 +72,8 @@ export class RuntimeSync {
 
   /** Loads everything now (at start), then polls until stopped. */
   async start(): Promise<void> {
-    await this.refresh();
+    await withTimeout(this.refresh(), this.#pollTimeoutMs, 'the database');
+    this.#succeeded();
     this.#stopped = false;
     this.#schedule();
   }
@@ -60,20 +84,36 @@ export class RuntimeSync {
     await this.#touchTokens().catch(() => undefined);
   }
 
+  /** How long one poll (including a reload) may take before it counts as failed. */
+  get #pollTimeoutMs(): number {
+    return Math.max(5_000, this.intervalMs * 10);
+  }
+
   /** One poll: reload when the change counter moved. Returns true when something was reloaded. */
   async poll(): Promise<boolean> {
+    let changed: boolean;
     try {
-      const counter = await this.services.changes.counter();
-      const current = this.runtime.state?.changeCounter;
-      const changed = current === undefined || counter !== current;
-      if (changed) await this.refresh();
-      else this.#succeeded();
-      if (Date.now() - this.#lastTouch > TOKEN_TOUCH_INTERVAL_MS) await this.#touchTokens();
-      return changed;
+      changed = await withTimeout(
+        (async () => {
+          const counter = await this.services.changes.counter();
+          const current = this.runtime.state?.changeCounter;
+          const moved = current === undefined || counter !== current;
+          if (moved) await this.refresh();
+          return moved;
+        })(),
+        this.#pollTimeoutMs,
+        'the database',
+      );
+      this.#succeeded();
     } catch (error) {
       this.#failed(error);
       return false;
     }
+    if (Date.now() - this.#lastTouch > TOKEN_TOUCH_INTERVAL_MS) {
+      // Best effort, and a write: on a read-only replica it fails without making sync unhealthy.
+      await this.#touchTokens().catch((error: unknown) => this.logger.debug({ err: error }, 'could not record token use'));
+    }
+    return changed;
   }
 
   /** Reads the catalog, tokens and new change events in one consistent snapshot and installs them. */
@@ -90,19 +130,33 @@ export class RuntimeSync {
       tokens: Awaited<ReturnType<Services['evaluationTokens']['active']>>;
       events: Awaited<ReturnType<Services['changes']['eventsAfter']>>;
     };
-    try {
-      for (const entry of snapshot.catalog) {
-        if (!entry.releaseId || this.runtime.hasRelease(entry.releaseId)) continue;
-        const contents = await this.services.releases.contents(this.services.db.sql, entry.releaseId);
-        this.runtime.addRelease(
-          CompiledRelease.compile(this.runtime.engine, { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! }, contents),
-        );
+    // Each release compiles on its own: one that cannot (a graph this engine version refuses) keeps
+    // its environments on what they served before, and every other environment moves on.
+    const previous = this.runtime.state;
+    const catalog = [];
+    for (const entry of snapshot.catalog) {
+      if (entry.releaseId && !this.runtime.hasRelease(entry.releaseId) && !this.#failedReleases.has(entry.releaseId)) {
+        try {
+          const contents = await this.services.releases.contents(this.services.db.sql, entry.releaseId);
+          this.runtime.addRelease(
+            await CompiledRelease.compile(this.runtime.engine, { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! }, contents),
+          );
+        } catch (error) {
+          if (isConnectionOrReadOnlyError(error)) throw error;
+          const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+          this.#failedReleases.set(entry.releaseId, message);
+          this.metrics.reloads.inc({ result: 'error' });
+          this.logger.error({ releaseId: entry.releaseId, release: entry.releaseLabel, err: error }, 'cannot compile release; its environments keep what they served');
+        }
       }
-      this.runtime.install(snapshot.counter, snapshot.catalog, snapshot.tokens);
-    } catch (error) {
-      this.metrics.reloads.inc({ result: 'error' });
-      throw error;
+      if (entry.releaseId && this.#failedReleases.has(entry.releaseId)) {
+        const kept = previous?.environments.get(envKey(entry.projectKey, entry.environmentKey))?.release;
+        catalog.push({ ...entry, releaseId: kept?.id ?? null, releaseLabel: kept?.label ?? null, releaseHash: kept?.contentHash ?? null });
+      } else {
+        catalog.push(entry);
+      }
     }
+    this.runtime.install(snapshot.counter, catalog, snapshot.tokens);
     this.metrics.reloads.inc({ result: 'ok' });
     const now = Date.now();
     for (const event of snapshot.events) {
@@ -115,7 +169,6 @@ export class RuntimeSync {
       { changeCounter: snapshot.counter, environments: snapshot.catalog.length, releases: this.runtime.releaseIds().length, propagationMs: this.#lastPropagationMs },
       'serving state reloaded',
     );
-    this.#succeeded();
   }
 
   #schedule(): void {
@@ -144,6 +197,11 @@ export class RuntimeSync {
     if (this.#usedTokens.size === 0) return;
     const hashes = [...this.#usedTokens];
     this.#usedTokens.clear();
-    await this.services.evaluationTokens.touch(hashes, new Date());
+    try {
+      await this.services.evaluationTokens.touch(hashes, new Date());
+    } catch (error) {
+      for (const hash of hashes) this.#usedTokens.add(hash); // try again next time
+      throw error;
+    }
   }
 }

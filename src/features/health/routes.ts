@@ -29,10 +29,15 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataP
     async (_request, reply) => {
       const state = dataPlane.runtime.state;
       const sync = dataPlane.sync.status;
+      const age = sync.lastSuccessAt ? ((Date.now() - sync.lastSuccessAt.getTime()) / 1000).toFixed(1) : undefined;
       const checks: Record<string, string> = {
         servingState: state ? `loaded (change counter ${state.changeCounter}, ${state.loadedAt.toISOString()})` : 'not loaded',
         database: sync.consecutiveFailures === 0 ? 'ok' : `unreachable for ${sync.consecutiveFailures} polls: ${sync.lastError ?? ''}`,
+        lastSync: age === undefined ? 'never' : `${age} s ago`,
       };
+      if (sync.failedReleases.size > 0) {
+        checks.releases = [...sync.failedReleases].map(([id, error]) => `cannot load ${id}: ${error}`).join('; ');
+      }
       const ready = state !== undefined;
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
     },

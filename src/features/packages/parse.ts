@@ -24,6 +24,8 @@ export type ParsedPackage =
   | { readonly kind: 'gorules'; readonly decisions: readonly PackagedDecision[] };
 
 const manifestValidator = Compile(ManifestSchema);
+const RELEASE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const signatureValidator = Compile(SignatureSchema);
 
 export const invalidPackage = (detail: string) => new AppError('invalid-package', detail);
@@ -87,7 +89,14 @@ export async function parsePackage(buffer: Buffer): Promise<ParsedPackage> {
     }
   }
 
+  const label = manifest.release.label;
+  if (!RELEASE_LABEL.test(label) || label === 'latest' || UUID.test(label)) {
+    throw invalidPackage(`the release label '${label}' is not valid (letters, digits, . _ + -; not 'latest' nor an id)`);
+  }
+  const keys = new Set<string>();
   const decisions = manifest.decisions.map((d) => {
+    if (keys.has(d.key)) throw invalidPackage(`decision '${d.key}' is listed twice in the manifest`);
+    keys.add(d.key);
     const problem = decisionKeyProblem(d.key);
     if (problem) throw invalidPackage(`decision key in the manifest: ${problem}`);
     if (d.path !== decisionPath(d.key) || listed.get(d.path) !== d.sha256) {
@@ -126,6 +135,7 @@ function goRulesDecisions(files: Map<string, Buffer>): PackagedDecision[] {
     const key = normalizeDecisionKey(path);
     const problem = decisionKeyProblem(key);
     if (problem) throw invalidPackage(`${path}: ${problem}`);
+    if (decisions.some((d) => d.key === key)) throw invalidPackage(`${path}: another file in the zip is also decision '${key}'`);
     const content = parsed as JdmDocument;
     decisions.push({ key, content, contentHash: contentHash(content) });
   }

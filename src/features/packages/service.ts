@@ -8,7 +8,7 @@ import type { AuditService } from '../audit/service.js';
 import type { DecisionsService } from '../decisions/service.js';
 import type { DeploymentsService } from '../deployments/service.js';
 import type { ProjectsService } from '../projects/service.js';
-import type { ReleasesService } from '../releases/service.js';
+import { checkLabel, type ReleasesService } from '../releases/service.js';
 import { buildPackage } from './build.js';
 import { parsePackage, invalidPackage, type ParsedPackage } from './parse.js';
 import type { ApplyResult } from './schemas.js';
@@ -88,7 +88,10 @@ export class PackagesService {
     if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
       throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
     }
-    if (options.label !== undefined && !LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
+    if (options.label !== undefined) {
+      if (!LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
+      checkLabel(options.label);
+    }
     if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
     }
@@ -106,6 +109,12 @@ export class PackagesService {
       let release: { id: string; label: string; contentHash: string };
       let saved: number;
       let unchanged: number;
+      if (pkg.kind === 'verdict') {
+        const owner = await this.releases.projectOfRelease(tx, pkg.manifest.release.id);
+        if (owner !== undefined && owner !== projectKey) {
+          throw conflict(`release id ${pkg.manifest.release.id} already belongs to project '${owner}' here`);
+        }
+      }
       const existing = pkg.kind === 'verdict' ? await this.releases.findById(tx, project, pkg.manifest.release.id) : undefined;
       if (pkg.kind === 'verdict' && existing) {
         if (existing.contentHash !== pkg.manifest.release.contentHash || existing.label !== pkg.manifest.release.label) {

@@ -80,6 +80,10 @@ export async function readZip(buffer: Buffer, limits = LIMITS): Promise<Map<stri
       const data = await readEntry(zip, entry, limits.maxEntryBytes);
       total += data.length;
       if (total > limits.maxTotalBytes) throw new ZipError(`the zip expands to more than ${limits.maxTotalBytes} bytes`);
+      // Many small entries can be a bomb too: the archive as a whole may not expand past the ratio.
+      if (total > 1024 * 1024 && total > buffer.length * limits.maxCompressionRatio) {
+        throw new ZipError(`the zip expands more than ${limits.maxCompressionRatio}x its size; refusing a likely zip bomb`);
+      }
       files.set(name, data);
     }
   } catch (error) {

@@ -123,6 +123,12 @@ export class ReleasesService {
     return findReleaseById(q, project.id, id);
   }
 
+  /** Which project holds a release id, if any: release ids are unique across projects. */
+  async projectOfRelease(q: Queryable, id: string): Promise<string | undefined> {
+    const [row] = await q<{ key: string }[]>`SELECT p.key FROM releases r JOIN projects p ON p.id = r.project_id WHERE r.id = ${id}`;
+    return row?.key;
+  }
+
   findByLabel(q: Queryable, project: Project, label: string): Promise<Release | undefined> {
     return findReleaseByLabel(q, project.id, label);
   }
@@ -193,7 +199,8 @@ export class ReleasesService {
   }
 }
 
-function checkLabel(label: string): void {
+/** Refuses labels users may not choose (400): 'latest', v<number>, id-shaped. */
+export function checkLabel(label: string): void {
   if (label === 'latest') throw badRequest("'latest' is reserved; it always means the newest release");
   if (/^v\d+$/.test(label)) throw badRequest(`'${label}': labels of the form v<number> are given automatically (v<sequence>); choose another label`);
   if (UUID.test(label)) throw badRequest('a release label cannot look like a release id (UUID)');
