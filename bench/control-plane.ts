@@ -46,7 +46,8 @@ export async function benchControlPlane(): Promise<void> {
     await cluster.start();
     const sql = connect(cluster.url());
     await migrate(sql);
-    const services = createServices(new Database(sql));
+    const database = new Database({ writerUrl: cluster.url() });
+    const services = createServices(database);
     const outcome = await services.apiTokens.bootstrap(undefined);
     if (outcome.kind !== 'generated') throw new Error('bootstrap failed');
     const logger = pino({ level: 'silent' });
@@ -85,6 +86,7 @@ export async function benchControlPlane(): Promise<void> {
 
     await app.close();
     await dataPlane.close();
+    await database.close();
     await sql.end();
   } finally {
     await cluster.stop().catch(() => undefined);

@@ -33,7 +33,8 @@ export async function benchPackages(count = 1000): Promise<void> {
     const instance = async (database: string, trusted: boolean) => {
       const sql = connect(cluster.url(database));
       await migrate(sql);
-      const services = createServices(new Database(sql), {
+      const db = new Database({ writerUrl: cluster.url(database) });
+      const services = createServices(db, {
         packages: {
           instanceName: database,
           signingKey: undefined,
@@ -50,6 +51,7 @@ export async function benchPackages(count = 1000): Promise<void> {
       closers.push(async () => {
         await app.close();
         await dataPlane.close();
+        await db.close();
         await sql.end();
       });
       const token = outcome.kind === 'generated' ? outcome.token : '';

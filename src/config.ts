@@ -33,6 +33,22 @@ export interface Config {
   readonly requireSignedPackages: boolean;
   /** Largest release package accepted for apply, in bytes. */
   readonly packageLimitBytes: number;
+  /** This node's region (fleet view, DR). */
+  readonly region: string;
+  /** Unique id of this node in the fleet. */
+  readonly nodeId: string;
+  /** The local replica to read from (optional). */
+  readonly databaseReadUrl: string | undefined;
+  /** Reads fall back to the writer when the replica lags more than this. */
+  readonly maxReadLagMs: number;
+  /** Connect and statement timeout for database calls. */
+  readonly databaseTimeoutMs: number;
+  /** Where the last-known-good serving snapshot is kept (static stability). */
+  readonly snapshotDir: string;
+  /** /health/ready answers 503 when the serving state is older than this (0: never). */
+  readonly maxStalenessMs: number;
+  /** How often the node reports itself to the fleet table. */
+  readonly heartbeatIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -60,12 +76,19 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return raw as T;
 }
 
-function databaseUrl(env: Env): string | undefined {
-  const raw = env.DATABASE_URL;
+function databaseUrl(env: Env, name = 'DATABASE_URL'): string | undefined {
+  const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   if (!/^postgres(ql)?:\/\//.test(raw)) {
-    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+    throw new ConfigError(`${name} must start with postgres:// or postgresql://`);
   }
+  return raw;
+}
+
+function name(env: Env, key: string, fallback: string): string {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(`${key} must be letters, digits, '.', '_' or '-' (got "${raw}")`);
   return raw;
 }
 
@@ -115,5 +138,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // Trusting signers means wanting signatures: on by default then, and in production.
     requireSignedPackages: boolean(env, 'VERDICT_REQUIRE_SIGNED_PACKAGES', env.NODE_ENV === 'production' || Boolean(env.VERDICT_TRUSTED_KEYS?.trim())),
     packageLimitBytes: integer(env, 'VERDICT_PACKAGE_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    region: name(env, 'VERDICT_REGION', 'local'),
+    nodeId: name(env, 'VERDICT_NODE_ID', `${hostname()}-${process.pid}`),
+    databaseReadUrl: databaseUrl(env, 'DATABASE_READ_URL'),
+    maxReadLagMs: integer(env, 'VERDICT_MAX_READ_LAG_MS', 10_000, 0, 86_400_000),
+    databaseTimeoutMs: integer(env, 'VERDICT_DB_TIMEOUT_MS', 5_000, 100, 600_000),
+    snapshotDir: path.resolve(cwd, env.VERDICT_SNAPSHOT_DIR || path.join(env.VERDICT_DATA_DIR || '.verdict', 'snapshot')),
+    maxStalenessMs: integer(env, 'VERDICT_MAX_STALENESS_MS', 0, 0, 30 * 86_400_000),
+    heartbeatIntervalMs: integer(env, 'VERDICT_HEARTBEAT_INTERVAL_MS', 5_000, 100, 3_600_000),
   });
 }

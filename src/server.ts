@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { connect } from './db/connect.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { buildApp } from './http/app.js';
@@ -42,10 +41,17 @@ export interface StartOptions {
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
   const handle = await openDatabaseUrl(config, logger);
-  const db = new Database(connect(handle.url));
+  const db = new Database({
+    writerUrl: handle.url,
+    readerUrl: config.databaseReadUrl,
+    maxReadLagMs: config.maxReadLagMs,
+    timeoutMs: config.databaseTimeoutMs,
+    logger: logger.child({ component: 'database' }),
+  });
   let app: FastifyInstance | undefined;
   let dataPlane: DataPlane | undefined;
   try {
+    await db.open();
     const migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
     logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');
     const services = createServices(db, { packages: packagesOptionsFromConfig(config) });

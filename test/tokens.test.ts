@@ -96,7 +96,8 @@ describe('admin bootstrap', () => {
   it('generates one admin token only when no admin exists, or registers VERDICT_ADMIN_TOKEN', async () => {
     const db = await createTestDatabase();
     try {
-      const services = createServices(new Database(db.sql));
+      const database = new Database({ writerUrl: db.url, poolSize: 2 });
+      const services = createServices(database);
       const first = await services.apiTokens.bootstrap(undefined);
       expect(first.kind).toBe('generated');
       expect(await services.apiTokens.bootstrap(undefined)).toEqual({ kind: 'existing' });
@@ -117,6 +118,7 @@ describe('admin bootstrap', () => {
       expect(await services.apiTokens.authenticate(rotated)).toBeDefined();
       const audit = await db.sql`SELECT action, details FROM audit_log WHERE action = 'api-token.bootstrap' ORDER BY id`;
       expect(audit.map((a) => a.details.source)).toEqual(['generated', 'VERDICT_ADMIN_TOKEN', 'VERDICT_ADMIN_TOKEN']);
+      await database.close();
     } finally {
       await db.drop();
     }

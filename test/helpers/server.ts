@@ -40,7 +40,8 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (await createTestDatabase());
-  const database = new Database(db.sql);
+  const database = new Database({ writerUrl: db.url, poolSize: 4 });
+  await database.open();
   const services = createServices(database, options.packages ? { packages: options.packages } : {});
   const outcome = await services.apiTokens.bootstrap(undefined);
   if (outcome.kind !== 'generated') throw new Error('expected a generated admin token in a fresh database');
@@ -96,6 +97,7 @@ export async function startTestServer(
     async close() {
       await app.close();
       await dataPlane.close();
+      await database.close();
       await db.drop();
     },
   };

@@ -47,7 +47,7 @@ export class ApiTokensService {
   }
 
   list(): Promise<ApiToken[]> {
-    return listApiTokens(this.db.sql);
+    return listApiTokens(this.db.read);
   }
 
   async revoke(actor: Actor, id: string): Promise<ApiToken> {
@@ -71,10 +71,14 @@ export class ApiTokensService {
 
   /** The active token a secret belongs to, or undefined (unknown or revoked). */
   async authenticate(secret: string): Promise<ApiToken | undefined> {
-    const token = await findApiTokenByHash(this.db.sql, hashSecret(secret));
+    const hash = hashSecret(secret);
+    let token = await findApiTokenByHash(this.db.read, hash);
+    // A token created a moment ago may not have reached the replica yet: ask the primary.
+    if (!token && this.db.read !== this.db.sql) token = await findApiTokenByHash(this.db.sql, hash).catch(() => undefined);
     if (!token || token.revokedAt) return undefined;
     if (!token.lastUsedAt || Date.now() - Date.parse(token.lastUsedAt) > 60_000) {
-      touchApiToken(this.db.sql, token.id).catch(() => undefined); // e.g. read-only standby: not worth failing a request
+      // Best effort: with the primary unreachable, reads still authenticate.
+      this.db.transaction((tx) => touchApiToken(tx, token.id)).catch(() => undefined);
     }
     return token;
   }

@@ -29,7 +29,7 @@ export class AuditService {
   }
 
   async query(filter: AuditQuery): Promise<{ entries: AuditEntry[]; nextCursor: number | null }> {
-    const entries = await queryAuditLog(this.db.sql, filter);
+    const entries = await queryAuditLog(this.db.read, filter);
     const last = entries.at(-1);
     return { entries, nextCursor: entries.length === filter.limit && last ? last.id : null };
   }

@@ -36,13 +36,13 @@ export class ChangesService {
     return seq;
   }
 
-  async counter(q: Queryable = this.db.sql): Promise<number> {
+  async counter(q: Queryable = this.db.read): Promise<number> {
     const [row] = await q<{ value: number }[]>`SELECT value FROM change_counter`;
     return row!.value;
   }
 
   async since(seq: number, limit: number): Promise<{ counter: number; events: ChangeEvent[] }> {
-    return this.db.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    return this.db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
       const counter = await this.counter(tx);
       const events = await this.eventsAfter(tx, seq, limit);
       return { counter, events: events.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) };

@@ -156,7 +156,7 @@ export class DecisionsService {
 
   async list(projectKey: string, options: { includeDeleted: boolean; prefix?: string | undefined }): Promise<DecisionVersionSummary[]> {
     const project = await this.projects.get(projectKey);
-    return listLatest(this.db.sql, project.id, options);
+    return listLatest(this.db.read, project.id, options);
   }
 
   /** A version with content; the latest one when `version` is omitted (404 if the decision is deleted). */
@@ -166,14 +166,14 @@ export class DecisionsService {
     if (version === undefined && decision.deleted) {
       throw notFound(`decision '${key}' was deleted (version ${decision.latestVersion}); ask for an earlier version`);
     }
-    const found = await getVersion(this.db.sql, decision, version ?? decision.latestVersion);
+    const found = await getVersion(this.db.read, decision, version ?? decision.latestVersion);
     if (!found) throw notFound(`decision '${key}' has no version ${version} (latest is ${decision.latestVersion})`);
     return found;
   }
 
   async history(projectKey: string, rawKey: string): Promise<DecisionVersionSummary[]> {
     const key = parseDecisionKey(rawKey);
-    return listVersions(this.db.sql, await this.#require(projectKey, key));
+    return listVersions(this.db.read, await this.#require(projectKey, key));
   }
 
   /** For releases: the decisions a release cut now would hold, inside the caller's transaction. */
@@ -183,7 +183,7 @@ export class DecisionsService {
 
   async #require(projectKey: string, key: string): Promise<DecisionRow> {
     const project = await this.projects.get(projectKey);
-    const decision = await findDecision(this.db.sql, project.id, key);
+    const decision = await findDecision(this.db.read, project.id, key);
     if (!decision) throw notFound(`decision '${key}' does not exist in project '${projectKey}'`);
     return decision;
   }

@@ -43,7 +43,7 @@ export class DeploymentsService {
 
   async history(projectKey: string, envKey: string, limit: number): Promise<Deployment[]> {
     const environment = await this.environments.get(projectKey, envKey);
-    return listDeployments(this.db.sql, environment.id, limit);
+    return listDeployments(this.db.read, environment.id, limit);
   }
 
   async #deploy(

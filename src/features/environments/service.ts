@@ -35,12 +35,12 @@ export class EnvironmentsService {
 
   async list(projectKey: string): Promise<Environment[]> {
     const project = await this.projects.get(projectKey);
-    return listEnvironments(this.db.sql, project.id);
+    return listEnvironments(this.db.read, project.id);
   }
 
   async get(projectKey: string, envKey: string): Promise<Environment> {
     const project = await this.projects.get(projectKey);
-    return this.require(this.db.sql, project, envKey);
+    return this.require(this.db.read, project, envKey);
   }
 
   async require(q: Queryable, project: Project, envKey: string): Promise<Environment> {
@@ -57,7 +57,7 @@ export class EnvironmentsService {
   }
 
   /** Every environment of every project with its current release (read by evaluating nodes). */
-  catalog(q: Queryable = this.db.sql): Promise<CatalogEntry[]> {
+  catalog(q: Queryable = this.db.read): Promise<CatalogEntry[]> {
     return environmentCatalog(q);
   }
 }

@@ -49,7 +49,7 @@ export class EvaluationTokensService {
 
   async list(projectKey: string, envKey: string): Promise<EvaluationToken[]> {
     const environment = await this.environments.get(projectKey, envKey);
-    return listEvaluationTokens(this.db.sql, environment.id);
+    return listEvaluationTokens(this.db.read, environment.id);
   }
 
   async revoke(actor: Actor, projectKey: string, envKey: string, id: string): Promise<EvaluationToken> {
@@ -72,12 +72,12 @@ export class EvaluationTokensService {
   }
 
   /** Hashes of every unrevoked token and its environment (what evaluating nodes check against). */
-  active(q: Queryable = this.db.sql): Promise<{ tokenHash: string; environmentId: string }[]> {
+  active(q: Queryable = this.db.read): Promise<{ tokenHash: string; environmentId: string }[]> {
     return activeTokenHashes(q);
   }
 
   /** Records use reported by evaluating nodes, batched; best effort. */
   async touch(hashes: readonly string[], at: Date): Promise<void> {
-    if (hashes.length > 0) await touchTokens(this.db.sql, hashes, at);
+    if (hashes.length > 0) await this.db.transaction((tx) => touchTokens(tx, hashes, at), { idempotent: true });
   }
 }

@@ -119,17 +119,20 @@ export class RuntimeSync {
   /** Reads the catalog, tokens and new change events in one consistent snapshot and installs them. */
   async refresh(): Promise<void> {
     const since = this.runtime.state?.changeCounter;
-    const snapshot = (await this.services.db.sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => ({
+    const snapshot = (await this.services.db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => ({
       counter: await this.services.changes.counter(tx),
+      generation: await this.services.db.generation(tx),
       catalog: await this.services.environments.catalog(tx),
       tokens: await this.services.evaluationTokens.active(tx),
       events: since === undefined ? [] : await this.services.changes.eventsAfter(tx, since, 10_000),
     }))) as {
       counter: number;
+      generation: number | null;
       catalog: Awaited<ReturnType<Services['environments']['catalog']>>;
       tokens: Awaited<ReturnType<Services['evaluationTokens']['active']>>;
       events: Awaited<ReturnType<Services['changes']['eventsAfter']>>;
     };
+    if (snapshot.generation !== null) this.services.db.observeGeneration(snapshot.generation);
     // Each release compiles on its own: one that cannot (a graph this engine version refuses) keeps
     // its environments on what they served before, and every other environment moves on.
     const previous = this.runtime.state;
@@ -137,7 +140,7 @@ export class RuntimeSync {
     for (const entry of snapshot.catalog) {
       if (entry.releaseId && !this.runtime.hasRelease(entry.releaseId) && !this.#failedReleases.has(entry.releaseId)) {
         try {
-          const contents = await this.services.releases.contents(this.services.db.sql, entry.releaseId);
+          const contents = await this.services.releases.contents(this.services.db.read, entry.releaseId);
           this.runtime.addRelease(
             await CompiledRelease.compile(this.runtime.engine, { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! }, contents),
           );

@@ -63,8 +63,8 @@ export class PackagesService {
   /** The release as a package, signed when the server has a signing key. */
   async export(projectKey: string, releaseRef: string): Promise<{ zip: Buffer; label: string }> {
     const project = await this.projects.get(projectKey);
-    const release = await this.releases.resolve(this.db.sql, project, releaseRef);
-    const contents = await this.releases.contents(this.db.sql, release.id);
+    const release = await this.releases.resolve(this.db.read, project, releaseRef);
+    const contents = await this.releases.contents(this.db.read, release.id);
     const zip = await buildPackage(
       {
         project: { id: project.id, key: project.key, name: project.name },
@@ -98,7 +98,7 @@ export class PackagesService {
     // Graph validation compiles every expression: skip it when the release is already here (checked
     // again, under the project lock, inside the transaction).
     const project0 = await this.projects.get(projectKey);
-    const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.sql, project0, pkg.manifest.release.id) : undefined;
+    const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
     if (!known) await this.decisions.validate(pkg.decisions);
 
     const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';

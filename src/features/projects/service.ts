@@ -27,11 +27,11 @@ export class ProjectsService {
   }
 
   list(): Promise<Project[]> {
-    return listProjects(this.db.sql);
+    return listProjects(this.db.read);
   }
 
   /** The project, or a 404 naming it. `q` lets other features look it up inside their transaction. */
-  async get(key: string, q: Queryable = this.db.sql): Promise<Project> {
+  async get(key: string, q: Queryable = this.db.read): Promise<Project> {
     const project = await findProject(q, key);
     if (!project) throw notFound(`project '${key}' does not exist`);
     return project;

@@ -135,13 +135,13 @@ export class ReleasesService {
 
   async list(projectKey: string): Promise<Release[]> {
     const project = await this.projects.get(projectKey);
-    return listReleases(this.db.sql, project.id);
+    return listReleases(this.db.read, project.id);
   }
 
   async get(projectKey: string, ref: string): Promise<ReleaseDetail> {
     const project = await this.projects.get(projectKey);
-    const release = await this.resolve(this.db.sql, project, ref);
-    return { ...release, decisions: await releaseEntries(this.db.sql, release.id) };
+    const release = await this.resolve(this.db.read, project, ref);
+    return { ...release, decisions: await releaseEntries(this.db.read, release.id) };
   }
 
   /** Finds a release by id, label or 'latest', answering 404 with what was asked for. */
@@ -161,8 +161,8 @@ export class ReleasesService {
   /** What changed from `baseRef` to `targetRef`. */
   async diff(projectKey: string, targetRef: string, baseRef: string): Promise<ReleaseDiff> {
     const project = await this.projects.get(projectKey);
-    const [target, base] = await Promise.all([this.resolve(this.db.sql, project, targetRef), this.resolve(this.db.sql, project, baseRef)]);
-    const [targetEntries, baseEntries] = await Promise.all([releaseEntries(this.db.sql, target.id), releaseEntries(this.db.sql, base.id)]);
+    const [target, base] = await Promise.all([this.resolve(this.db.read, project, targetRef), this.resolve(this.db.read, project, baseRef)]);
+    const [targetEntries, baseEntries] = await Promise.all([releaseEntries(this.db.read, target.id), releaseEntries(this.db.read, base.id)]);
     const before = new Map(baseEntries.map((e) => [e.key, e]));
     const after = new Map(targetEntries.map((e) => [e.key, e]));
     const changed: ReleaseDiff['changed'] = [];
@@ -187,8 +187,8 @@ export class ReleasesService {
   async decision(projectKey: string, ref: string, rawKey: string): Promise<ReleasedDecision & { release: { id: string; label: string } }> {
     const key = parseDecisionKey(rawKey);
     const project = await this.projects.get(projectKey);
-    const release = await this.resolve(this.db.sql, project, ref);
-    const [found] = await releaseContents(this.db.sql, release.id, key);
+    const release = await this.resolve(this.db.read, project, ref);
+    const [found] = await releaseContents(this.db.read, release.id, key);
     if (!found) throw notFound(`release '${release.label}' does not contain decision '${key}'`);
     return { ...found, release: { id: release.id, label: release.label } };
   }
