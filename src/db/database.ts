@@ -209,8 +209,14 @@ export class Database {
           .filter((p) => p.generation === null || p.generation >= this.#highestGeneration)
           .sort((a, b) => (b.generation ?? 0) - (a.generation ?? 0))[0];
         if (!best) {
-          const seen = probes.map((p) => `${p.host} ${p.role}${p.error ? ` (${p.error})` : ''}`).join(', ');
-          throw new AppError('database-unavailable', `no primary among the configured database hosts (${seen})`);
+          const seen = probes
+            .map((p) => {
+              const fenced = p.role === 'primary' && p.generation !== null && p.generation < this.#highestGeneration;
+              const detail = fenced ? `writable but fenced: cluster generation ${p.generation} is older than ${this.#highestGeneration}` : (p.error ?? '');
+              return `${p.host} ${p.role}${detail ? ` (${detail})` : ''}`;
+            })
+            .join(', ');
+          throw new AppError('database-unavailable', `no usable primary among the configured database hosts: ${seen}`);
         }
         if (best.host !== this.#writerHost) {
           const previous = this.#writer;

@@ -19,6 +19,7 @@ export interface TestServer {
   readonly url: string;
   readonly adminToken: string;
   readonly services: Services;
+  /** The test database (absent for replicated servers: use the pair's clusters). */
   readonly db: TestDatabase;
   readonly app: FastifyInstance;
   readonly dataPlane: DataPlane;
@@ -37,10 +38,18 @@ export async function startTestServer(
     syncIntervalMs?: number;
     database?: TestDatabase;
     packages?: PackagesOptions;
+    /** A writer URL (several hosts allowed) and an optional replica, instead of a test database. */
+    replicated?: { writerUrl: string; readerUrl?: string; maxReadLagMs?: number };
   } = {},
 ): Promise<TestServer> {
-  const db = options.database ?? (await createTestDatabase());
-  const database = new Database({ writerUrl: db.url, poolSize: 4 });
+  const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
+  const database = new Database({
+    writerUrl: options.replicated?.writerUrl ?? db!.url,
+    readerUrl: options.replicated?.readerUrl,
+    maxReadLagMs: options.replicated?.maxReadLagMs ?? 10_000,
+    timeoutMs: 3000,
+    poolSize: 4,
+  });
   await database.open();
   const services = createServices(database, options.packages ? { packages: options.packages } : {});
   const outcome = await services.apiTokens.bootstrap(undefined);
@@ -59,7 +68,7 @@ export async function startTestServer(
     url,
     adminToken: outcome.token,
     services,
-    db,
+    db: db as TestDatabase,
     app,
     dataPlane,
     async request(method, path, opts = {}) {
@@ -98,7 +107,7 @@ export async function startTestServer(
       await app.close();
       await dataPlane.close();
       await database.close();
-      await db.drop();
+      await db?.drop();
     },
   };
   return server;
