@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { AppError } from './errors.js';
+import { isConnectionOrReadOnlyError } from './lib/pg-errors.js';
 import { buildApp } from './http/app.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createServices, type Services } from './services.js';
@@ -18,6 +20,10 @@ export interface RunningServer {
   /** Set when the server generated the first admin token: print it once. */
   readonly generatedAdminToken: string | undefined;
   close(): Promise<void>;
+}
+
+function isUnreachable(error: unknown): boolean {
+  return isConnectionOrReadOnlyError(error) || (error instanceof AppError && error.code === 'database-unavailable');
 }
 
 export interface DatabaseHandle {
@@ -51,12 +57,19 @@ export async function startServer(config: Config, logger: Logger, options: Start
   let app: FastifyInstance | undefined;
   let dataPlane: DataPlane | undefined;
   try {
-    await db.open();
-    const migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
-    logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');
+    // With every database down a node may still start and serve its last-known-good snapshot.
+    let migration: Awaited<ReturnType<typeof migrate>> | undefined;
+    try {
+      await db.open();
+      migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
+      logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      logger.warn({ err: error }, 'no database reachable at start; trying the serving snapshot');
+    }
     const services = createServices(db, { packages: packagesOptionsFromConfig(config) });
     let generatedAdminToken: string | undefined;
-    if (!migration.readOnly) {
+    if (migration && !migration.readOnly) {
       const outcome = await services.apiTokens.bootstrap(config.adminToken);
       if (outcome.kind === 'generated') {
         generatedAdminToken = outcome.token;

@@ -38,6 +38,13 @@ describe('a region-B node on a primary and a streaming standby', () => {
     expect(row).toEqual({ key: 'geo' });
     await pair.caughtUp();
     expect((await node.request('GET', '/api/projects/geo')).status).toBe(200); // served by the standby
+
+    // HAProxy-style role checks about this node's local database (the standby).
+    expect((await node.request('GET', '/health/replica', { token: null })).status).toBe(200);
+    expect((await node.request('GET', '/health/replica?lag=0', { token: null })).body).toMatchObject({ role: 'replica', lagMs: 0 });
+    expect((await node.request('GET', '/health/primary', { token: null })).status).toBe(503);
+    const health = (await node.request('GET', '/health', { token: null })).body;
+    expect(health.database).toMatchObject({ local: { role: 'replica' }, highestGeneration: 1, writer: { generation: 1 } });
   });
 
   it('after the primary is lost and the standby promoted, writes again without a restart, and fences the old primary', async () => {
@@ -66,6 +73,7 @@ describe('a region-B node on a primary and a streaming standby', () => {
     const write = await node.request('POST', '/api/projects', { body: { key: 'after-failover' } });
     expect(write.status, JSON.stringify(write.body)).toBe(201);
     expect(node.services.db.status().writer).toEqual({ host: `127.0.0.1:${pair.standby.port}`, generation: 2 });
+    await waitFor('the local database to report as primary', async () => (await node.request('GET', '/health/primary', { token: null })).status === 200);
 
     // The old primary comes back, writable, with the old generation: it is fenced, not written to.
     await pair.primary.start();

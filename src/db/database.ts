@@ -104,6 +104,7 @@ export class Database {
   /** Where reads go: the local replica while healthy and within VERDICT_MAX_READ_LAG_MS, else the writer. */
   get read(): Sql {
     if (this.#reader && this.#readerState.healthy) return this.#reader;
+    if (!this.#writer && !this.#reader && this.#hosts.length > 1) void this.#discover().catch(() => undefined); // ready for the next call
     return this.#writer ?? this.#reader ?? this.sql;
   }
 

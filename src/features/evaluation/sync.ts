@@ -3,6 +3,9 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Services } from '../../services.js';
 import { CompiledRelease } from './compiled-release.js';
 import { envKey, type EvaluationRuntime } from './runtime.js';
+import type { Snapshot, SnapshotRelease, SnapshotStore } from './snapshot.js';
+import type { CatalogEntry } from '../environments/store.js';
+import { AppError } from '../../errors.js';
 import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
 
 export interface SyncStatus {
@@ -13,6 +16,9 @@ export interface SyncStatus {
   readonly lastPropagationMs: number | undefined;
   /** Releases this node could not compile, by id: their environments keep what they served. */
   readonly failedReleases: ReadonlyMap<string, string>;
+  /** Where the served state came from: the database, or the local snapshot (no database at start). */
+  readonly source: 'database' | 'snapshot' | 'none';
+  readonly snapshotTakenAt: string | undefined;
 }
 
 const TOKEN_TOUCH_INTERVAL_MS = 30_000;
@@ -46,6 +52,10 @@ export class RuntimeSync {
   #lastTouch = Date.now();
   readonly #usedTokens = new Set<string>();
   readonly #failedReleases = new Map<string, string>();
+  /** Contents of the releases served now, kept for the snapshot. */
+  readonly #contents = new Map<string, SnapshotRelease>();
+  #source: SyncStatus['source'] = 'none';
+  #snapshotTakenAt: string | undefined;
 
   constructor(
     private readonly services: Services,
@@ -53,6 +63,7 @@ export class RuntimeSync {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly intervalMs: number,
+    private readonly snapshots?: SnapshotStore,
   ) {}
 
   get status(): SyncStatus {
@@ -62,6 +73,8 @@ export class RuntimeSync {
       consecutiveFailures: this.#failures,
       lastPropagationMs: this.#lastPropagationMs,
       failedReleases: this.#failedReleases,
+      source: this.#source,
+      snapshotTakenAt: this.#snapshotTakenAt,
     };
   }
 
@@ -70,12 +83,40 @@ export class RuntimeSync {
     this.#usedTokens.add(hash);
   }
 
-  /** Loads everything now (at start), then polls until stopped. */
+  /**
+   * Loads everything now (at start), then polls until stopped. With every database unreachable it
+   * serves the last-known-good snapshot instead, and catches up once a database answers.
+   */
   async start(): Promise<void> {
-    await withTimeout(this.refresh(), this.#pollTimeoutMs, 'the database');
-    this.#succeeded();
+    try {
+      await withTimeout(this.refresh(), this.#pollTimeoutMs, 'the database');
+      this.#succeeded();
+    } catch (error) {
+      const unreachable = error instanceof SyncTimeout || isConnectionOrReadOnlyError(error) || (error instanceof AppError && error.code === 'database-unavailable');
+      const snapshot = unreachable ? this.snapshots?.read() : undefined;
+      if (!snapshot) throw error;
+      await this.#installSnapshot(snapshot);
+      this.#failed(error);
+      this.logger.warn({ takenAt: snapshot.takenAt, changeCounter: snapshot.changeCounter }, 'no database reachable: serving the last-known-good snapshot');
+    }
     this.#stopped = false;
     this.#schedule();
+  }
+
+  async #installSnapshot(snapshot: Snapshot): Promise<void> {
+    for (const release of snapshot.releases) {
+      if (this.runtime.hasRelease(release.id)) continue;
+      this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, release.decisions));
+      this.#contents.set(release.id, release);
+    }
+    if (snapshot.generation !== null) this.services.db.observeGeneration(snapshot.generation);
+    this.runtime.install(
+      snapshot.changeCounter,
+      snapshot.catalog.map((e) => ({ ...e, deployedAt: e.deployedAt ? new Date(e.deployedAt) : null })),
+      snapshot.tokens,
+    );
+    this.#source = 'snapshot';
+    this.#snapshotTakenAt = snapshot.takenAt;
   }
 
   async stop(): Promise<void> {
@@ -141,9 +182,9 @@ export class RuntimeSync {
       if (entry.releaseId && !this.runtime.hasRelease(entry.releaseId) && !this.#failedReleases.has(entry.releaseId)) {
         try {
           const contents = await this.services.releases.contents(this.services.db.read, entry.releaseId);
-          this.runtime.addRelease(
-            await CompiledRelease.compile(this.runtime.engine, { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! }, contents),
-          );
+          const release = { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! };
+          this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, contents));
+          this.#contents.set(entry.releaseId, { ...release, decisions: contents });
         } catch (error) {
           if (isConnectionOrReadOnlyError(error)) throw error;
           const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
@@ -161,6 +202,8 @@ export class RuntimeSync {
     }
     this.runtime.install(snapshot.counter, catalog, snapshot.tokens);
     this.metrics.reloads.inc({ result: 'ok' });
+    this.#source = 'database';
+    this.#writeSnapshot(snapshot.counter, snapshot.generation, catalog, snapshot.tokens);
     const now = Date.now();
     for (const event of snapshot.events) {
       if (event.kind !== 'deployment') continue;
@@ -172,6 +215,31 @@ export class RuntimeSync {
       { changeCounter: snapshot.counter, environments: snapshot.catalog.length, releases: this.runtime.releaseIds().length, propagationMs: this.#lastPropagationMs },
       'serving state reloaded',
     );
+  }
+
+  /** Best effort: a node that cannot write its snapshot still serves; it says so in the log. */
+  #writeSnapshot(
+    changeCounter: number,
+    generation: number | null,
+    catalog: readonly CatalogEntry[],
+    tokens: readonly { tokenHash: string; environmentId: string }[],
+  ): void {
+    const served = new Set(catalog.map((e) => e.releaseId).filter((id): id is string => id !== null));
+    for (const id of this.#contents.keys()) if (!served.has(id)) this.#contents.delete(id);
+    if (!this.snapshots) return;
+    try {
+      this.snapshots.write({
+        version: 1,
+        takenAt: new Date().toISOString(),
+        changeCounter,
+        generation,
+        catalog: catalog.map((e) => ({ ...e, deployedAt: e.deployedAt ? e.deployedAt.toISOString() : null })),
+        tokens,
+        releases: [...served].map((id) => this.#contents.get(id)).filter((r): r is SnapshotRelease => r !== undefined),
+      });
+    } catch (error) {
+      this.logger.warn({ err: error, file: this.snapshots.file }, 'cannot write the serving snapshot');
+    }
   }
 
   #schedule(): void {
