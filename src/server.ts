@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.j
 import { createServices, type Services } from './services.js';
 import { packagesOptionsFromConfig } from './features/packages/service.js';
 import { createDataPlane, type DataPlane } from './features/evaluation/data-plane.js';
+import { FleetReporter } from './features/fleet/reporter.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -84,6 +85,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
     await dataPlane.sync.start();
     app = await buildApp({ config, services, dataPlane, logger });
     const url = await app.listen({ host: config.host, port: config.port });
+    const reporter = new FleetReporter(services, dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
+    reporter.start();
     const server = app;
     const plane = dataPlane;
     let closing: Promise<void> | undefined;
@@ -95,6 +98,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       generatedAdminToken,
       close() {
         closing ??= (async () => {
+          reporter.stop();
           await server.close();
           await plane.close();
           await db.close();

@@ -8,6 +8,7 @@ import { EnvironmentsService } from './features/environments/service.js';
 import { EvaluationTokensService } from './features/evaluation-tokens/service.js';
 import { ProjectsService } from './features/projects/service.js';
 import { ReleasesService } from './features/releases/service.js';
+import { FleetService } from './features/fleet/service.js';
 import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './features/packages/service.js';
 
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   readonly evaluationTokens: EvaluationTokensService;
   readonly apiTokens: ApiTokensService;
   readonly packages: PackagesService;
+  readonly fleet: FleetService;
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
@@ -36,5 +38,6 @@ export function createServices(db: Database, options: { packages?: PackagesOptio
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, options.packages ?? DEFAULT_PACKAGES_OPTIONS);
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages });
+  const fleet = new FleetService(db, environments, changes);
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet });
 }

@@ -46,6 +46,7 @@ const CASES: readonly Case[] = [
   { name: 'who am I', method: 'GET', path: () => '/api/whoami', allowed: everyone },
   { name: 'apply a release package', method: 'POST', path: () => '/api/projects/m/packages', body: () => packageZip, allowed: ['admin', 'deployer'] },
   { name: 'download a release package', method: 'GET', path: () => '/api/projects/m/releases/latest/package', allowed: everyone },
+  { name: 'fleet view', method: 'GET', path: () => '/api/fleet', allowed: everyone },
   { name: 'what the node serves', method: 'GET', path: () => '/api/projects/m/environments/prod/serving', allowed: everyone },
   { name: 'simulate', method: 'POST', path: () => '/api/projects/m/simulate', body: () => ({ content: doc, context: { a: 1, b: 2 } }), allowed: ['admin', 'editor'] },
 ];

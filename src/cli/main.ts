@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerFleetCommand } from './commands/fleet.js';
 import { registerDecisionCommands } from './commands/decisions.js';
 import { registerDeploymentCommands, registerEnvironmentCommands } from './commands/environments.js';
 import { registerProjectCommands } from './commands/projects.js';
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo): Command {
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerEvaluateCommand(program, ctx);
+  registerFleetCommand(program, ctx);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

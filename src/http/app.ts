@@ -18,6 +18,7 @@ import { healthRoutes } from '../features/health/routes.js';
 import type { DataPlane } from '../features/evaluation/data-plane.js';
 import { evaluationRoutes, servingRoutes, simulatorRoutes } from '../features/evaluation/routes.js';
 import { projectRoutes } from '../features/projects/routes.js';
+import { fleetRoutes } from '../features/fleet/routes.js';
 import { packageRoutes } from '../features/packages/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     evaluationTokenRoutes,
     apiTokenRoutes,
     auditRoutes,
+    fleetRoutes,
     // Registered here too so the OpenAPI document lists them (and inject() reaches them); on the
     // wire the lean evaluation app answers these URLs.
     evaluationRoutes,

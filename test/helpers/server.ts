@@ -5,6 +5,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { PackagesOptions } from '../../src/features/packages/service.js';
 import { createDataPlane, type DataPlane } from '../../src/features/evaluation/data-plane.js';
+import { FleetReporter } from '../../src/features/fleet/reporter.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -40,6 +41,8 @@ export async function startTestServer(
     packages?: PackagesOptions;
     /** A writer URL (several hosts allowed) and an optional replica, instead of a test database. */
     replicated?: { writerUrl: string; readerUrl?: string; maxReadLagMs?: number };
+    /** Identity in the fleet view; a heartbeat is sent every 100 ms. */
+    node?: { nodeId: string; region: string };
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -53,26 +56,35 @@ export async function startTestServer(
   await database.open();
   const services = createServices(database, options.packages ? { packages: options.packages } : {});
   const outcome = await services.apiTokens.bootstrap(undefined);
-  if (outcome.kind !== 'generated') throw new Error('expected a generated admin token in a fresh database');
+  // A second node on the same database gets an admin token of its own.
+  const adminToken = outcome.kind === 'generated' ? outcome.token : (await services.apiTokens.create(SYSTEM_ACTOR, { name: 'bootstrap admin', role: 'admin' })).token;
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const dataPlane = createDataPlane(
     services,
-    { httpAllowHosts: options.httpAllowHosts ?? [], syncIntervalMs: options.syncIntervalMs ?? 50, batchMaxItems: options.batchMaxItems ?? 1000 },
+    {
+      httpAllowHosts: options.httpAllowHosts ?? [],
+      syncIntervalMs: options.syncIntervalMs ?? 50,
+      batchMaxItems: options.batchMaxItems ?? 1000,
+      nodeId: options.node?.nodeId ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+      region: options.node?.region ?? 'test',
+    },
     logger,
   );
   await dataPlane.sync.start();
+  const reporter = new FleetReporter(services, dataPlane, 100, logger);
+  reporter.start();
   const app = await buildApp({ config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 }, services, dataPlane, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const tokens = new Map<Role, string>();
   const server: TestServer = {
     url,
-    adminToken: outcome.token,
+    adminToken,
     services,
     db: db as TestDatabase,
     app,
     dataPlane,
     async request(method, path, opts = {}) {
-      const token = opts.token === undefined ? outcome.token : opts.token;
+      const token = opts.token === undefined ? adminToken : opts.token;
       const headers: Record<string, string> = { ...opts.headers };
       if (token !== null) headers.authorization = `Bearer ${token}`;
       let body: string | Buffer | undefined;
@@ -104,6 +116,7 @@ export async function startTestServer(
       return created.token;
     },
     async close() {
+      reporter.stop();
       await app.close();
       await dataPlane.close();
       await database.close();

@@ -5,6 +5,7 @@ const ReleaseRefSchema = Type.Object({ id: Type.String(), label: Type.String(), 
 export const DeploymentSchema = Type.Object({
   id: Type.Integer(),
   environment: Type.String(),
+  environmentId: Type.String(),
   kind: Type.Union([Type.Literal('deploy'), Type.Literal('rollback')]),
   release: ReleaseRefSchema,
   previousRelease: Type.Union([Type.Object({ id: Type.String(), label: Type.String() }), Type.Null()]),
@@ -14,9 +15,26 @@ export const DeploymentSchema = Type.Object({
 });
 export type Deployment = Static<typeof DeploymentSchema>;
 
+export const DeployWaitQuerySchema = Type.Object({
+  wait: Type.Optional(
+    Type.Union([Type.Literal('replicas'), Type.Literal('fleet')], {
+      description: 'replicas: return when every standby has replayed the deploy; fleet: when every live node serves it',
+    }),
+  ),
+  timeout: Type.Integer({ minimum: 0, maximum: 600_000, default: 30_000, description: 'How long to wait (ms); past it the answer is 202 with what is pending' }),
+});
+
+export const WaitOutcomeSchema = Type.Object({
+  for: Type.Union([Type.Literal('replicas'), Type.Literal('fleet')]),
+  satisfied: Type.Boolean(),
+  waitedMs: Type.Integer(),
+  pending: Type.Array(Type.String()),
+});
+
 export const DeployResultSchema = Type.Object({
   ...DeploymentSchema.properties,
   unchanged: Type.Boolean({ description: 'The release was already deployed there: nothing changed' }),
+  wait: Type.Optional(WaitOutcomeSchema),
 });
 export type DeployResult = Static<typeof DeployResultSchema>;
 

@@ -4,6 +4,7 @@ import type { Deployment } from './schemas.js';
 interface DeploymentRow {
   id: number;
   environment: string;
+  environmentId: string;
   kind: Deployment['kind'];
   releaseId: string;
   releaseLabel: string;
@@ -18,6 +19,7 @@ interface DeploymentRow {
 const toDeployment = (r: DeploymentRow): Deployment => ({
   id: r.id,
   environment: r.environment,
+  environmentId: r.environmentId,
   kind: r.kind,
   release: { id: r.releaseId, label: r.releaseLabel, contentHash: r.releaseHash },
   previousRelease: r.previousReleaseId ? { id: r.previousReleaseId, label: r.previousReleaseLabel! } : null,
@@ -27,7 +29,7 @@ const toDeployment = (r: DeploymentRow): Deployment => ({
 });
 
 const select = (q: Queryable) => q`
-  SELECT d.id, e.key AS environment, d.kind, d.release_id, r.label AS release_label, r.content_hash AS release_hash,
+  SELECT d.id, e.key AS environment, d.environment_id, d.kind, d.release_id, r.label AS release_label, r.content_hash AS release_hash,
          d.previous_release_id, pr.label AS previous_release_label, d.change_seq, d.deployed_by, d.created_at
   FROM deployments d
   JOIN environments e ON e.id = d.environment_id
