@@ -12,6 +12,7 @@ export const PROBLEMS = {
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'invalid-decision': { status: 422, title: 'Decision graph is invalid' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused' },
   'invalid-release': { status: 422, title: 'Release cannot be cut' },
   'evaluation-failed': { status: 422, title: 'Evaluation failed' },
   'invalid-package': { status: 422, title: 'Release package refused' },

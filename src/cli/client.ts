@@ -61,7 +61,7 @@ export class ApiClient {
   }
 
   async #send<T>(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
-    const response = await this.#fetch(method, path, body, query);
+    const response = await this.#withRetries(method, (key) => this.#fetch(method, path, body, query, key));
     const text = await response.text();
     if (!response.ok) await this.#fail(response, text);
     try {
@@ -71,12 +71,37 @@ export class ApiClient {
     }
   }
 
-  async #fetch(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Record<string, string | number | boolean | undefined>): Promise<Response> {
+  /**
+   * Writes carry one Idempotency-Key for all their attempts, so retrying after a lost answer, a
+   * dropped connection or a failover (503) applies them once.
+   */
+  async #withRetries(method: string, attempt: (idempotencyKey: string | undefined) => Promise<Response>): Promise<Response> {
+    const write = method !== 'GET';
+    const key = write ? randomUUID() : undefined;
+    for (let tries = 0; ; tries++) {
+      try {
+        const response = await attempt(key);
+        if (response.status !== 503 || !write || tries >= RETRY_DELAYS_MS.length) return response;
+      } catch (error) {
+        if (!write || tries >= RETRY_DELAYS_MS.length) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[tries]));
+    }
+  }
+
+  async #fetch(
+    method: string,
+    path: string,
+    body: { data: string | Buffer; type: string } | undefined,
+    query?: Record<string, string | number | boolean | undefined>,
+    idempotencyKey?: string,
+  ): Promise<Response> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'x-request-id': randomUUID(), ...this.extraHeaders };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = body.type;
+    if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     try {
       return await fetch(url, { method, headers, ...(body === undefined ? {} : { body: body.data }) });
     } catch (error) {
@@ -102,6 +127,8 @@ export class ApiClient {
     );
   }
 }
+
+const RETRY_DELAYS_MS = [500, 1500];
 
 /** Encodes a path-like decision key as one URL path segment. */
 export const seg = (value: string): string => encodeURIComponent(value);

@@ -4,6 +4,7 @@ import { isConnectionOrReadOnlyError } from '../lib/pg-errors.js';
 import { connect, type Sql, type TransactionSql } from './connect.js';
 import { splitHosts } from './hosts.js';
 import { readGeneration } from './generation.js';
+import { claimKey, idempotencyContext, storeResult } from './idempotency.js';
 
 export interface DatabaseOptions {
   /** DATABASE_URL: one or several hosts (`postgres://u@h1:5432,h2:5432/db`). */
@@ -117,21 +118,31 @@ export class Database {
 
   /** Runs `work` in a write transaction on the primary, fenced and retried (see the class comment). */
   async transaction<T>(work: (tx: TransactionSql) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    // A request with an Idempotency-Key claims it in its first transaction, which stores the result.
+    const context = idempotencyContext.getStore();
+    const keyed = context && !context.consumed ? context : undefined;
+    if (keyed) keyed.consumed = true; // later transactions of the same request are plain
+    const idempotent = options.idempotent ?? keyed !== undefined;
     for (let attempt = 0; ; attempt++) {
-        const writer = this.#writer ?? (await this.#discover());
+      const writer = this.#writer ?? (await this.#discover());
       const host = this.#writerHost!;
       let committing = false;
       try {
         return (await writer.begin(async (tx) => {
           await this.#checkGeneration(tx, host);
+          if (keyed) {
+            const claim = await claimKey(tx, keyed);
+            if (claim) return claim.replay as T; // this request already committed: answer as it did
+          }
           const result = await work(tx);
+          if (keyed) await storeResult(tx, keyed, result);
           committing = true;
           return result;
         })) as T;
       } catch (error) {
         const retriable = error instanceof FencedError || isConnectionOrReadOnlyError(error);
         if (!retriable || attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
-        if (committing && !options.idempotent) throw error; // the commit may have happened: do not do it twice
+        if (committing && !idempotent) throw error; // the commit may have happened: do not do it twice
         this.#options.logger?.warn({ err: error, host, attempt: attempt + 1 }, 'write failed on the primary; finding the primary again');
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
         if (this.#hosts.length > 1) await this.#discover().catch(() => undefined);

@@ -22,6 +22,7 @@ import { fleetRoutes } from '../features/fleet/routes.js';
 import { packageRoutes } from '../features/packages/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
+import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
@@ -107,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   registerAuth(app, services.apiTokens);
+  registerIdempotency(app, services.db);
 
   await app.register(swagger, {
     openapi: {
