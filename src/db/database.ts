@@ -54,7 +54,7 @@ export class FencedError extends AppError {
 }
 
 const RETRY_DELAYS_MS = [50, 250, 1000];
-const READER_CHECK_MS = 1000;
+const READER_CHECK_MS = 250;
 
 /**
  * The application's handle on PostgreSQL. Writes go through `transaction`, the one place where
@@ -143,6 +143,7 @@ export class Database {
         const retriable = error instanceof FencedError || isConnectionOrReadOnlyError(error);
         if (!retriable || attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
         if (committing && !idempotent) throw error; // the commit may have happened: do not do it twice
+        void this.checkReader(); // reads move to the replica now, not at the next periodic check
         this.#options.logger?.warn({ err: error, host, attempt: attempt + 1 }, 'write failed on the primary; finding the primary again');
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
         if (this.#hosts.length > 1) await this.#discover().catch(() => undefined);
@@ -150,29 +151,41 @@ export class Database {
     }
   }
 
-  /** Measures the replica: reachable, a standby, and how far behind the primary it is. */
+  /**
+   * Measures the replica: reachable, a standby, and how far behind the primary it is. Lag is 0 when
+   * it has replayed up to the primary's current position (however long ago the last transaction
+   * was). With the primary unreachable the replica is all there is: it stays in use for reads,
+   * stale or not (static stability beats failing reads).
+   */
   async checkReader(): Promise<void> {
     if (!this.#reader) return;
     const maxLag = this.#options.maxReadLagMs ?? 10_000;
     try {
       const [row] = await withTimeout(
-        this.#reader<{ standby: boolean; replayLsn: string | null; replayAgeMs: number | null }[]>`
-          SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay_lsn,
+        this.#reader<{ standby: boolean; replayLsn: string | null; receiveLsn: string | null; replayAgeMs: number | null }[]>`
+          SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay_lsn, pg_last_wal_receive_lsn()::text AS receive_lsn,
                  (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`,
         this.#options.timeoutMs ?? 5000,
       );
-      let lagMs: number | null = 0;
-      if (row!.standby) {
-        // Caught up with the primary's current position: no lag, however old the last transaction.
-        const primaryLsn = this.#writer
-          ? await withTimeout(this.#writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`, 1000).then((r) => r[0]!.lsn).catch(() => undefined)
-          : undefined;
-        const caughtUp = primaryLsn !== undefined && row!.replayLsn !== null && compareLsn(row!.replayLsn, primaryLsn) >= 0;
-        lagMs = caughtUp ? 0 : row!.replayAgeMs;
-        if (primaryLsn === undefined) lagMs = row!.replayAgeMs; // primary unknown: the replica is all there is
+      if (!row!.standby) {
+        this.#readerState = { healthy: true, standby: false, lagMs: 0 };
+        return;
       }
-      const healthy = lagMs === null ? !this.#writer : lagMs <= maxLag || !this.#writer;
-      this.#readerState = { healthy, standby: row!.standby, lagMs };
+      const primaryLsn = this.#writer
+        ? await withTimeout(this.#writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`, 1000)
+            .then((r) => r[0]!.lsn)
+            .catch(() => undefined)
+        : undefined;
+      const replay = row!.replayLsn;
+      let lagMs: number | null;
+      if (primaryLsn !== undefined) {
+        lagMs = replay !== null && compareLsn(replay, primaryLsn) >= 0 ? 0 : row!.replayAgeMs;
+      } else {
+        const appliedAllReceived = replay !== null && row!.receiveLsn !== null && compareLsn(replay, row!.receiveLsn) >= 0;
+        lagMs = appliedAllReceived ? 0 : row!.replayAgeMs;
+      }
+      const primaryDown = primaryLsn === undefined;
+      this.#readerState = { healthy: primaryDown || (lagMs !== null && lagMs <= maxLag), standby: true, lagMs };
     } catch (error) {
       this.#readerState = { healthy: false, standby: false, lagMs: null, error: (error as Error).message };
     }
