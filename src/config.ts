@@ -43,6 +43,8 @@ export interface Config {
   readonly maxReadLagMs: number;
   /** Connect and statement timeout for database calls. */
   readonly databaseTimeoutMs: number;
+  /** A write transaction unfinished after this long is abandoned and the primary looked for again. */
+  readonly databaseWriteTimeoutMs: number;
   /** Where the last-known-good serving snapshot is kept (static stability). */
   readonly snapshotDir: string;
   /** /health/ready answers 503 when the serving state is older than this (0: never). */
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     databaseReadUrl: databaseUrl(env, 'DATABASE_READ_URL'),
     maxReadLagMs: integer(env, 'VERDICT_MAX_READ_LAG_MS', 10_000, 0, 86_400_000),
     databaseTimeoutMs: integer(env, 'VERDICT_DB_TIMEOUT_MS', 5_000, 100, 600_000),
+    databaseWriteTimeoutMs: integer(env, 'VERDICT_DB_WRITE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     snapshotDir: path.resolve(cwd, env.VERDICT_SNAPSHOT_DIR || path.join(env.VERDICT_DATA_DIR || '.verdict', 'snapshot')),
     maxStalenessMs: integer(env, 'VERDICT_MAX_STALENESS_MS', 0, 0, 30 * 86_400_000),
     heartbeatIntervalMs: integer(env, 'VERDICT_HEARTBEAT_INTERVAL_MS', 5_000, 100, 3_600_000),

@@ -12,6 +12,7 @@ import { createServices, type Services } from './services.js';
 import { packagesOptionsFromConfig } from './features/packages/service.js';
 import { createDataPlane, type DataPlane } from './features/evaluation/data-plane.js';
 import { FleetReporter } from './features/fleet/reporter.js';
+import { SnapshotStore } from './features/evaluation/snapshot.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -25,6 +26,16 @@ export interface RunningServer {
 
 function isUnreachable(error: unknown): boolean {
   return isConnectionOrReadOnlyError(error) || (error instanceof AppError && error.code === 'database-unavailable');
+}
+
+function snapshotGeneration(config: Config, logger: Logger): number | null {
+  if (!config.snapshotDir) return null;
+  try {
+    return new SnapshotStore(config.snapshotDir).read()?.generation ?? null;
+  } catch (error) {
+    logger.warn({ err: error }, 'cannot read the serving snapshot for its cluster generation');
+    return null;
+  }
 }
 
 export interface DatabaseHandle {
@@ -53,6 +64,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     readerUrl: config.databaseReadUrl,
     maxReadLagMs: config.maxReadLagMs,
     timeoutMs: config.databaseTimeoutMs,
+    transactionTimeoutMs: config.databaseWriteTimeoutMs,
     logger: logger.child({ component: 'database' }),
   });
   let app: FastifyInstance | undefined;
@@ -61,6 +73,10 @@ export async function startServer(config: Config, logger: Logger, options: Start
     // With every database down a node may still start and serve its last-known-good snapshot.
     let migration: Awaited<ReturnType<typeof migrate>> | undefined;
     try {
+      // The snapshot's generation is a floor from before this restart: an old primary that came
+      // back is fenced even when it is the only server this node reaches now.
+      const floor = snapshotGeneration(config, logger);
+      if (floor !== null) db.observeGeneration(floor);
       await db.open();
       migration = await migrate(db.sql, undefined, (msg) => logger.info(msg));
       logger.info({ schemaVersion: migration.schemaVersion, applied: migration.applied.length, readOnly: migration.readOnly }, 'database schema ready');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { connect } from '../src/db/connect.js';
+import { Database } from '../src/db/database.js';
 import { CompiledRelease } from '../src/features/evaluation/compiled-release.js';
 import { DecisionEngine } from '../src/features/evaluation/engine.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -80,6 +81,7 @@ describe('a database that stops answering', () => {
   let proxy: TcpProxy;
   let db: TestDatabase;
   let server: TestServer;
+  let proxyUrl: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -87,8 +89,9 @@ describe('a database that stops answering', () => {
     proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
     await proxy.start();
     const url = db.url.replace(`:${target.port}/`, `:${proxy.port}/`);
+    proxyUrl = url;
     const sql = connect(url, { max: 4, connectTimeoutSeconds: 2 });
-    server = await startTestServer({ database: { ...db, url, sql, drop: async () => sql.end({ timeout: 1 }).then(() => db.drop()) } });
+    server = await startTestServer({ database: { ...db, url, sql, drop: async () => sql.end({ timeout: 1 }).then(() => db.drop()) }, transactionTimeoutMs: 1500 });
     await server.request('POST', '/api/projects', { body: { key: 'ops' } });
     await server.request('PUT', '/api/projects/ops/decisions/calc', { body: { content: expressionGraph({ v: "'one'" }) } });
     await server.request('POST', '/api/projects/ops/releases', { body: {} });
@@ -106,13 +109,33 @@ describe('a database that stops answering', () => {
     await waitFor('token to sync', () => server.dataPlane.runtime.state?.tokens.size === 1);
     proxy.pause();
     await waitFor('the poll to time out', () => server.dataPlane.sync.status.consecutiveFailures > 0, 30_000);
-    expect(server.dataPlane.sync.status.lastError).toMatch(/did not answer within \d+ ms/);
+    // The poll's own timeout, or a write's deadline that dropped the connections under it first.
+    expect(server.dataPlane.sync.status.lastError).toMatch(/did not answer within \d+ ms|CONNECTION_DESTROYED|no usable primary/);
     const res = await server.request('POST', '/api/projects/ops/evaluate/calc', { token: null, headers: { 'x-access-token': token }, body: { context: {} } });
     expect(res.body.result).toEqual({ v: 'one' });
     const ready = await server.request('GET', '/health/ready', { token: null });
     expect(ready.body.checks.database).toMatch(/^unreachable/);
     expect((await server.request('GET', '/metrics', { token: null })).body).toMatch(/verdict_sync_age_seconds [1-9]/);
+    // A write does not hang on connections that will never answer: it gives up and says so.
+    const write = await server.request('POST', '/api/projects', { body: { key: 'during-partition' } });
+    expect(write.status).toBe(503);
+    expect(write.body.detail).toMatch(/did not finish the write within 1500 ms|no usable primary|no primary database/);
     proxy.resume();
     await waitFor('the sync to recover', () => server.dataPlane.sync.status.consecutiveFailures === 0, 30_000);
+    expect((await server.request('POST', '/api/projects', { body: { key: 'after-partition' } })).status).toBe(201);
+  });
+
+  it('abandons a write that gets no answer, instead of waiting on the socket forever', async () => {
+    const database = new Database({ writerUrl: proxyUrl, timeoutMs: 1000, transactionTimeoutMs: 500 });
+    try {
+      await database.open();
+      proxy.pause();
+      await expect(database.transaction((tx) => tx`SELECT 1`)).rejects.toThrow(/did not finish the write within 500 ms|no usable primary/);
+      proxy.resume();
+      await waitFor('writes to work again', () => database.transaction((tx) => tx`SELECT 1`).then(() => true, () => false), 30_000);
+    } finally {
+      proxy.resume();
+      await database.close();
+    }
   });
 });

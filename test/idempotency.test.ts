@@ -55,6 +55,26 @@ describe('Idempotency-Key on management writes', () => {
     expect((await server.request('POST', '/api/projects/shop/releases', { body: {}, headers: { 'idempotency-key': 'not a key!' } })).status).toBe(400);
   });
 
+  it('replays a package applied twice with one key (the raw body is hashed as bytes)', async () => {
+    const zip = (await server.request('GET', '/api/projects/shop/releases/v1/package')).body as Buffer;
+    const target = await startTestServer();
+    try {
+      await target.request('POST', '/api/projects', { body: { key: 'shop' } });
+      const first = await target.request('POST', '/api/projects/shop/packages', { body: zip, headers: withKey('apply-1') });
+      const retry = await target.request('POST', '/api/projects/shop/packages', { body: zip, headers: withKey('apply-1') });
+      expect(first.status).toBe(200);
+      expect(first.body.status).toBe('applied');
+      expect(retry.headers.get('idempotent-replayed')).toBe('true');
+      expect(retry.body).toEqual(first.body);
+      const other = Buffer.concat([zip, Buffer.from([0])]);
+      const reused = await target.request('POST', '/api/projects/shop/packages', { body: other, headers: withKey('apply-1') });
+      expect(reused.status).toBe(422);
+      expect((await target.request('GET', '/api/projects/shop/releases')).body).toHaveLength(1);
+    } finally {
+      await target.close();
+    }
+  });
+
   it('does not keep answers that hold secrets', async () => {
     const a = await server.request('POST', '/api/projects/shop/environments/prod/tokens', { body: {}, headers: withKey('token-1') });
     const b = await server.request('POST', '/api/projects/shop/environments/prod/tokens', { body: {}, headers: withKey('token-1') });

@@ -20,20 +20,42 @@ interface ProblemBody {
   status?: number;
 }
 
+type Query = Record<string, string | number | boolean | undefined>;
+
+export interface ApiClientOptions {
+  /** A request unanswered after this long fails (a server-side wait adds its own timeout). */
+  readonly timeoutMs?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface WriteOptions {
+  /**
+   * Retry after a lost answer or a 503. Only for routes that honour Idempotency-Key; a route that
+   * creates a secret (a token) would create a second one.
+   */
+  readonly retry?: boolean;
+}
+
 /** A thin client for the management API that turns problem+json answers into one-line errors. */
 export class ApiClient {
+  readonly #timeoutMs: number;
+  readonly #headers: Readonly<Record<string, string>>;
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string | undefined,
-    private readonly extraHeaders: Readonly<Record<string, string>> = {},
-  ) {}
+    options: ApiClientOptions = {},
+  ) {
+    this.#timeoutMs = options.timeoutMs ?? 120_000;
+    this.#headers = options.headers ?? {};
+  }
 
-  get<T>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+  get<T>(path: string, query?: Query): Promise<T> {
     return this.request<T>('GET', path, undefined, query);
   }
 
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body ?? {});
+  post<T>(path: string, body?: unknown, options?: WriteOptions): Promise<T> {
+    return this.request<T>('POST', path, body ?? {}, undefined, options);
   }
 
   put<T>(path: string, body: unknown): Promise<T> {
@@ -44,12 +66,12 @@ export class ApiClient {
     return this.request<T>('DELETE', path);
   }
 
-  request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
-    return this.#send<T>(method, path, body === undefined ? undefined : { data: JSON.stringify(body), type: 'application/json' }, query);
+  request<T>(method: string, path: string, body?: unknown, query?: Query, options?: WriteOptions): Promise<T> {
+    return this.#send<T>(method, path, body === undefined ? undefined : { data: JSON.stringify(body), type: 'application/json' }, query, options);
   }
 
   /** Sends raw bytes (a release package) and parses the JSON answer. */
-  upload<T>(path: string, data: Buffer, type: string, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
+  upload<T>(path: string, data: Buffer, type: string, query?: Query): Promise<T> {
     return this.#send<T>('POST', path, { data, type }, query);
   }
 
@@ -60,8 +82,8 @@ export class ApiClient {
     return Buffer.from(await response.arrayBuffer());
   }
 
-  async #send<T>(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Record<string, string | number | boolean | undefined>): Promise<T> {
-    const response = await this.#withRetries(method, (key) => this.#fetch(method, path, body, query, key));
+  async #send<T>(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Query, options?: WriteOptions): Promise<T> {
+    const response = await this.#withRetries(method, options?.retry ?? true, (key) => this.#fetch(method, path, body, query, key));
     const text = await response.text();
     if (!response.ok) await this.#fail(response, text);
     try {
@@ -75,15 +97,16 @@ export class ApiClient {
    * Writes carry one Idempotency-Key for all their attempts, so retrying after a lost answer, a
    * dropped connection or a failover (503) applies them once.
    */
-  async #withRetries(method: string, attempt: (idempotencyKey: string | undefined) => Promise<Response>): Promise<Response> {
+  async #withRetries(method: string, retry: boolean, attempt: (idempotencyKey: string | undefined) => Promise<Response>): Promise<Response> {
     const write = method !== 'GET';
-    const key = write ? randomUUID() : undefined;
+    const key = write && retry ? randomUUID() : undefined;
+    const retries = write && retry ? RETRY_DELAYS_MS.length : 0;
     for (let tries = 0; ; tries++) {
       try {
         const response = await attempt(key);
-        if (response.status !== 503 || !write || tries >= RETRY_DELAYS_MS.length) return response;
+        if (response.status !== 503 || tries >= retries) return response;
       } catch (error) {
-        if (!write || tries >= RETRY_DELAYS_MS.length) throw error;
+        if (tries >= retries || error instanceof RequestTimeout) throw error;
       }
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[tries]));
     }
@@ -93,18 +116,23 @@ export class ApiClient {
     method: string,
     path: string,
     body: { data: string | Buffer; type: string } | undefined,
-    query?: Record<string, string | number | boolean | undefined>,
+    query?: Query,
     idempotencyKey?: string,
   ): Promise<Response> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'x-request-id': randomUUID(), ...this.extraHeaders };
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', 'x-request-id': randomUUID(), ...this.#headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = body.type;
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+    // A deploy that waits for replicas or the fleet may take its own timeout on top.
+    const timeoutMs = this.#timeoutMs + (query?.wait !== undefined ? Number(query.timeout ?? 30_000) : 0);
     try {
-      return await fetch(url, { method, headers, ...(body === undefined ? {} : { body: body.data }) });
+      return await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs), ...(body === undefined ? {} : { body: body.data }) });
     } catch (error) {
+      if ((error as Error).name === 'TimeoutError') {
+        throw new RequestTimeout(`${method} ${url.pathname}: no answer from Verdict at ${this.baseUrl} within ${timeoutMs} ms (--timeout or VERDICT_TIMEOUT_MS to wait longer)`);
+      }
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(
         `cannot reach Verdict at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}); is the server running? Set --url or VERDICT_URL`,
@@ -129,6 +157,11 @@ export class ApiClient {
 }
 
 const RETRY_DELAYS_MS = [500, 1500];
+
+/** Not retried: the server may still be working on it. */
+class RequestTimeout extends CliError {
+  override name = 'RequestTimeout';
+}
 
 /** Encodes a path-like decision key as one URL path segment. */
 export const seg = (value: string): string => encodeURIComponent(value);

@@ -6,6 +6,7 @@ export interface GlobalOptions {
   url?: string;
   token?: string;
   json?: boolean;
+  timeout?: string;
 }
 
 /** What every command needs: where to print, and an API client built from the global options. */
@@ -16,15 +17,20 @@ export class CommandContext {
     return cmd.optsWithGlobals<GlobalOptions>();
   }
 
-  client(cmd: Command): ApiClient {
-    const { url, token } = this.globals(cmd);
+  /** `auth` replaces the API token, e.g. with an evaluation token's header. */
+  client(cmd: Command, auth?: { readonly headers: Readonly<Record<string, string>> }): ApiClient {
+    const { url, token, timeout } = this.globals(cmd);
     const base = url ?? this.io.env.VERDICT_URL ?? 'http://127.0.0.1:8080';
     try {
       new URL(base);
     } catch {
       throw new CliError(`--url/VERDICT_URL is not a URL: ${base}`);
     }
-    return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN);
+    const timeoutText = timeout ?? this.io.env.VERDICT_TIMEOUT_MS ?? '120000';
+    const timeoutMs = Number(timeoutText);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout/VERDICT_TIMEOUT_MS must be a positive number of milliseconds, not '${timeoutText}'`);
+    if (auth) return new ApiClient(base, undefined, { timeoutMs, headers: auth.headers });
+    return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN, { timeoutMs });
   }
 
   json(cmd: Command): boolean {

@@ -15,6 +15,12 @@ export interface DatabaseOptions {
   readonly maxReadLagMs?: number;
   /** Connect timeout and server-side statement timeout. */
   readonly timeoutMs?: number;
+  /**
+   * A write transaction that has not finished by then is abandoned: its connections are dropped
+   * (the server rolls back what did not commit) and the primary is looked for again. A primary
+   * that stops answering without closing its connections must not hold requests forever.
+   */
+  readonly transactionTimeoutMs?: number;
   readonly logger?: Logger | undefined;
   readonly poolSize?: number;
 }
@@ -38,9 +44,21 @@ export interface HostStatus {
 export interface DatabaseStatus {
   readonly writer: { readonly host: string | undefined; readonly generation: number | null };
   readonly highestGeneration: number;
-  readonly reader: { readonly host: string; readonly healthy: boolean; readonly standby: boolean; readonly lagMs: number | null; readonly error?: string } | undefined;
+  readonly reader: (ReaderState & { readonly host: string }) | undefined;
+  /** Set while two writable servers hold the same, highest generation: no writes until resolved. */
+  readonly splitBrain: string | undefined;
   /** Writable servers refused because their generation is older than one already seen. */
   readonly fenced: readonly { readonly host: string; readonly generation: number; readonly at: string }[];
+}
+
+export interface ReaderState {
+  readonly healthy: boolean;
+  readonly standby: boolean;
+  /** How far the replica's replay is behind the primary's current WAL position, in time and bytes. */
+  readonly lagMs: number | null;
+  readonly lagBytes: number | null;
+  readonly generation: number | null;
+  readonly error?: string;
 }
 
 export class FencedError extends AppError {
@@ -73,10 +91,13 @@ export class Database {
   #highestGeneration = 0;
   #discovering: Promise<Sql> | undefined;
   readonly #fenced = new Map<string, { host: string; generation: number; at: string }>();
-  readonly #reader: Sql | undefined;
+  #reader: Sql | undefined;
   readonly #readerHost: string | undefined;
-  #readerState: { healthy: boolean; standby: boolean; lagMs: number | null; error?: string } = { healthy: false, standby: false, lagMs: null };
+  #readerState: ReaderState = { healthy: false, standby: false, lagMs: null, lagBytes: null, generation: null };
   #readerTimer: NodeJS.Timeout | undefined;
+  #checkingReader: Promise<void> | undefined;
+  #splitBrain: string | undefined;
+  #lastDiscoveryError: string | undefined;
   #closed = false;
   #generationTableSeen = false;
 
@@ -98,14 +119,21 @@ export class Database {
 
   /** The writer pool (the primary). Prefer `transaction` for writes: it fences and retries. */
   get sql(): Sql {
-    if (!this.#writer) throw new AppError('database-unavailable', 'no primary database found yet; retry shortly');
+    if (!this.#writer) {
+      throw new AppError('database-unavailable', this.#lastDiscoveryError ? `no primary database reachable now (${this.#lastDiscoveryError}); retry shortly` : 'no primary database found yet; retry shortly');
+    }
+    return this.#writer;
+  }
+
+  /** The writer pool when a primary is known, without throwing (for optional reads from the primary). */
+  get writerIfAny(): Sql | undefined {
     return this.#writer;
   }
 
   /** Where reads go: the local replica while healthy and within VERDICT_MAX_READ_LAG_MS, else the writer. */
   get read(): Sql {
     if (this.#reader && this.#readerState.healthy) return this.#reader;
-    if (!this.#writer && !this.#reader && this.#hosts.length > 1) void this.#discover().catch(() => undefined); // ready for the next call
+    if (!this.#writer && !this.#reader) void this.#discover().catch(() => undefined); // ready for the next call
     return this.#writer ?? this.#reader ?? this.sql;
   }
 
@@ -123,78 +151,139 @@ export class Database {
     const keyed = context && !context.consumed ? context : undefined;
     if (keyed) keyed.consumed = true; // later transactions of the same request are plain
     const idempotent = options.idempotent ?? keyed !== undefined;
+    const deadlineMs = this.#options.transactionTimeoutMs ?? 30_000;
     for (let attempt = 0; ; attempt++) {
       const writer = this.#writer ?? (await this.#discover());
       const host = this.#writerHost!;
       let committing = false;
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        this.#dropWriter(writer); // fails the transaction now; the server rolls back what did not commit
+      }, deadlineMs);
       try {
         return (await writer.begin(async (tx) => {
           await this.#checkGeneration(tx, host);
           if (keyed) {
             const claim = await claimKey(tx, keyed);
-            if (claim) return claim.replay as T; // this request already committed: answer as it did
+            if (claim) {
+              keyed.replayed = true; // this request already committed: answer as it did
+              return claim.replay as T;
+            }
           }
           const result = await work(tx);
           if (keyed) await storeResult(tx, keyed, result);
           committing = true;
           return result;
         })) as T;
-      } catch (error) {
-        const retriable = error instanceof FencedError || isConnectionOrReadOnlyError(error);
+      } catch (caught) {
+        const error = timedOut
+          ? new AppError('database-unavailable', `the primary ${host} did not finish the write within ${deadlineMs} ms${committing ? '; whether it committed is unknown' : ''}`)
+          : caught;
+        const retriable = timedOut || error instanceof FencedError || isConnectionOrReadOnlyError(error);
         if (!retriable || attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
         if (committing && !idempotent) throw error; // the commit may have happened: do not do it twice
         void this.checkReader(); // reads move to the replica now, not at the next periodic check
         this.#options.logger?.warn({ err: error, host, attempt: attempt + 1 }, 'write failed on the primary; finding the primary again');
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
-        if (this.#hosts.length > 1) await this.#discover().catch(() => undefined);
+        if (this.#hosts.length > 1 || !this.#writer) await this.#discover().catch(() => undefined);
+      } finally {
+        clearTimeout(deadline);
       }
     }
   }
 
   /**
-   * Measures the replica: reachable, a standby, and how far behind the primary it is. Lag is 0 when
-   * it has replayed up to the primary's current position (however long ago the last transaction
-   * was). With the primary unreachable the replica is all there is: it stays in use for reads,
-   * stale or not (static stability beats failing reads).
+   * Measures the replica: reachable, a standby of the current primary, and how far behind it is.
+   * Lag is 0 when it has replayed up to the primary's current position (however long ago the last
+   * transaction was). With the primary unreachable the replica is all there is: it stays in use
+   * for reads, stale or not (static stability beats failing reads). A replica holding an older
+   * cluster generation than one seen follows a superseded primary (or is one): never healthy.
+   * One check at a time; a replica that does not answer in time gets a fresh pool.
    */
-  async checkReader(): Promise<void> {
-    if (!this.#reader) return;
+  checkReader(): Promise<void> {
+    if (!this.#reader) return Promise.resolve();
+    this.#checkingReader ??= this.#measureReader().finally(() => (this.#checkingReader = undefined));
+    return this.#checkingReader;
+  }
+
+  async #measureReader(): Promise<void> {
+    const reader = this.#reader!;
+    const timeoutMs = this.#options.timeoutMs ?? 5000;
     const maxLag = this.#options.maxReadLagMs ?? 10_000;
     try {
-      const [row] = await withTimeout(
-        this.#reader<{ standby: boolean; replayLsn: string | null; receiveLsn: string | null; replayAgeMs: number | null }[]>`
-          SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay_lsn, pg_last_wal_receive_lsn()::text AS receive_lsn,
-                 (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`,
-        this.#options.timeoutMs ?? 5000,
-      );
-      if (!row!.standby) {
-        this.#readerState = { healthy: true, standby: false, lagMs: 0 };
-        return;
-      }
+      // The primary's position first: a replica measured after it can only look better than it is
+      // by what was written in between, never worse.
       const primaryLsn = this.#writer
-        ? await withTimeout(this.#writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`, 1000)
+        ? await withTimeout(this.#writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`, Math.min(timeoutMs, 1000))
             .then((r) => r[0]!.lsn)
             .catch(() => undefined)
         : undefined;
-      const replay = row!.replayLsn;
+      const [row, generation] = await withTimeout(
+        Promise.all([
+          reader<{ standby: boolean; replayLsn: string | null; receiveLsn: string | null; replayAgeMs: number | null }[]>`
+            SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replay_lsn, pg_last_wal_receive_lsn()::text AS receive_lsn,
+                   (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::float8 AS replay_age_ms`.then((rows) => rows[0]!),
+          readGeneration(reader),
+        ]),
+        timeoutMs,
+      );
+      if (generation !== null) this.#highestGeneration = Math.max(this.#highestGeneration, generation);
+      const outdated = generation !== null && generation < this.#highestGeneration;
+      if (!row.standby) {
+        if (outdated) {
+          this.#fence(this.#readerHost!, generation);
+          this.#readerState = { healthy: false, standby: false, lagMs: null, lagBytes: null, generation, error: `fenced: a writable server with cluster generation ${generation}, older than ${this.#highestGeneration}` };
+        } else {
+          this.#readerState = { healthy: true, standby: false, lagMs: 0, lagBytes: 0, generation };
+        }
+        return;
+      }
+      const replay = row.replayLsn;
       let lagMs: number | null;
+      let lagBytes: number | null = null;
       if (primaryLsn !== undefined) {
-        lagMs = replay !== null && compareLsn(replay, primaryLsn) >= 0 ? 0 : row!.replayAgeMs;
+        const behind = replay === null ? null : lsnDiff(primaryLsn, replay);
+        lagBytes = behind === null ? null : Math.max(0, behind);
+        lagMs = behind !== null && behind <= 0 ? 0 : row.replayAgeMs;
       } else {
-        const appliedAllReceived = replay !== null && row!.receiveLsn !== null && compareLsn(replay, row!.receiveLsn) >= 0;
-        lagMs = appliedAllReceived ? 0 : row!.replayAgeMs;
+        // No primary to compare with: what this replica received but has not replayed yet.
+        const behind = replay !== null && row.receiveLsn !== null ? lsnDiff(row.receiveLsn, replay) : null;
+        lagBytes = behind === null ? null : Math.max(0, behind);
+        lagMs = behind !== null && behind <= 0 ? 0 : row.replayAgeMs;
+      }
+      if (outdated) {
+        this.#readerState = { healthy: false, standby: true, lagMs, lagBytes, generation, error: `follows a superseded primary: cluster generation ${generation}, older than ${this.#highestGeneration}` };
+        return;
       }
       const primaryDown = primaryLsn === undefined;
-      this.#readerState = { healthy: primaryDown || (lagMs !== null && lagMs <= maxLag), standby: true, lagMs };
+      this.#readerState = { healthy: primaryDown || (lagMs !== null && lagMs <= maxLag), standby: true, lagMs, lagBytes, generation };
     } catch (error) {
-      this.#readerState = { healthy: false, standby: false, lagMs: null, error: (error as Error).message };
+      this.#readerState = { healthy: false, standby: false, lagMs: null, lagBytes: null, generation: null, error: (error as Error).message };
+      if (error instanceof DeadlineError) this.#resetReader(reader);
     }
+  }
+
+  /**
+   * Fresh pools for everything: called when the database stopped answering without closing its
+   * connections (a partition), so nothing waits on a socket that will never answer.
+   */
+  resetPools(): void {
+    if (this.#reader) this.#resetReader(this.#reader);
+    if (this.#writer) this.#dropWriter(this.#writer);
+  }
+
+  #resetReader(stale: Sql): void {
+    if (this.#reader !== stale || !this.#options.readerUrl) return;
+    this.#reader = this.#pool(this.#options.readerUrl);
+    void stale.end({ timeout: 0 }).catch(() => undefined);
   }
 
   status(): DatabaseStatus {
     return {
       writer: { host: this.#writerHost, generation: this.#writerGeneration },
       highestGeneration: this.#highestGeneration,
+      splitBrain: this.#splitBrain,
       reader: this.#readerHost ? { host: this.#readerHost, ...this.#readerState } : undefined,
       fenced: [...this.#fenced.values()],
     };
@@ -208,6 +297,7 @@ export class Database {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#readerTimer) clearInterval(this.#readerTimer);
+    await this.#checkingReader?.catch(() => undefined);
     await Promise.all([this.#writer?.end({ timeout: 5 }), this.#reader?.end({ timeout: 5 })]);
   }
 
@@ -227,17 +317,24 @@ export class Database {
         const probes = await this.probeHosts();
         const writable = probes.filter((p) => p.role === 'primary');
         for (const p of probes) if (p.generation !== null) this.#highestGeneration = Math.max(this.#highestGeneration, p.generation);
-        for (const p of writable) {
-          if (p.generation !== null && p.generation < this.#highestGeneration) this.#fence(p.host, p.generation);
+        const current = (p: HostStatus) => (p.generation === null ? this.#highestGeneration === 0 : p.generation >= this.#highestGeneration);
+        for (const p of writable) if (!current(p)) this.#fence(p.host, p.generation ?? 0);
+        const candidates = writable.filter(current);
+        if (candidates.length > 1 && this.#highestGeneration > 0) {
+          // Two primaries of the same generation: promoted without bumping it, or a bump that
+          // never happened. Writing to either could lose the other's writes: refuse both.
+          this.#splitBrain = `${candidates.map((p) => p.host).join(' and ')} are both writable with cluster generation ${this.#highestGeneration}`;
+          this.#options.logger?.error({ hosts: candidates.map((p) => p.host), generation: this.#highestGeneration }, 'split brain: refusing to write');
+          this.#dropWriter(this.#writer);
+          throw new AppError('database-unavailable', `split brain: ${this.#splitBrain}; fence one of them (verdict dr promote bumps the generation)`);
         }
-        const best = writable
-          .filter((p) => p.generation === null || p.generation >= this.#highestGeneration)
-          .sort((a, b) => (b.generation ?? 0) - (a.generation ?? 0))[0];
+        this.#splitBrain = undefined;
+        const best = candidates[0];
         if (!best) {
           const seen = probes
             .map((p) => {
-              const fenced = p.role === 'primary' && p.generation !== null && p.generation < this.#highestGeneration;
-              const detail = fenced ? `writable but fenced: cluster generation ${p.generation} is older than ${this.#highestGeneration}` : (p.error ?? '');
+              const fenced = p.role === 'primary' && !current(p);
+              const detail = fenced ? `writable but fenced: cluster generation ${p.generation ?? 'missing'} is older than ${this.#highestGeneration}` : (p.error ?? '');
               return `${p.host} ${p.role}${detail ? ` (${detail})` : ''}`;
             })
             .join(', ');
@@ -249,9 +346,15 @@ export class Database {
           this.#writerHost = best.host;
           this.#options.logger?.info({ host: best.host, generation: best.generation }, 'writing to this primary');
           void previous?.end({ timeout: 1 }).catch(() => undefined);
+        } else {
+          this.#writer ??= this.#pool(this.#hosts.find((url) => hostOf(url) === best.host)!);
         }
         this.#writerGeneration = best.generation;
+        this.#lastDiscoveryError = undefined;
         return this.#writer!;
+      } catch (error) {
+        this.#lastDiscoveryError = (error as Error).message;
+        throw error;
       } finally {
         this.#discovering = undefined;
       }
@@ -278,11 +381,12 @@ export class Database {
   /** Inside every write: a server whose generation is older than one already seen is fenced. */
   async #checkGeneration(tx: TransactionSql, host: string): Promise<void> {
     const generation = await this.generation(tx);
-    if (generation === null) return; // before the migration that creates it
-    if (generation < this.#highestGeneration) {
-      this.#fence(host, generation);
-      if (this.#writerHost === host) this.#dropWriter(); // the next attempt discovers the real primary
-      throw new FencedError(host, generation, this.#highestGeneration);
+    if (generation === null && this.#highestGeneration === 0) return; // before the migration that creates it
+    if (generation === null || generation < this.#highestGeneration) {
+      // No generation at all where one was seen before is a server that is not this cluster.
+      this.#fence(host, generation ?? 0);
+      if (this.#writerHost === host) this.#dropWriter(this.#writer); // the next attempt discovers the real primary
+      throw new FencedError(host, generation ?? 0, this.#highestGeneration);
     }
     this.#highestGeneration = generation;
     this.#writerGeneration = generation;
@@ -308,12 +412,13 @@ export class Database {
     this.#highestGeneration = Math.max(this.#highestGeneration, generation);
   }
 
-  #dropWriter(): void {
-    const writer = this.#writer;
+  /** Forgets the writer pool (only if it is still `stale`), closing its connections at once. */
+  #dropWriter(stale: Sql | undefined): void {
+    if (!stale || this.#writer !== stale) return;
     this.#writer = undefined;
     this.#writerHost = undefined;
     this.#writerGeneration = null;
-    void writer?.end({ timeout: 1 }).catch(() => undefined);
+    void stale.end({ timeout: 0 }).catch(() => undefined);
   }
 
   #fence(host: string, generation: number): void {
@@ -331,13 +436,23 @@ export function hostOf(url: string): string {
 
 /** Compares two pg_lsn values (`X/Y` hex). */
 export function compareLsn(a: string, b: string): number {
-  const parse = (lsn: string) => {
-    const [hi, lo] = lsn.split('/');
-    return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
-  };
-  const x = parse(a);
-  const y = parse(b);
+  const x = lsnValue(a);
+  const y = lsnValue(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** `a - b` in bytes for two pg_lsn values. */
+export function lsnDiff(a: string, b: string): number {
+  return Number(lsnValue(a) - lsnValue(b));
+}
+
+function lsnValue(lsn: string): bigint {
+  const [hi, lo] = lsn.split('/');
+  return BigInt(`0x${hi}`) * 2n ** 32n + BigInt(`0x${lo}`);
+}
+
+class DeadlineError extends Error {
+  override name = 'DeadlineError';
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -345,7 +460,7 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     work,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new DeadlineError(`no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }

@@ -9,7 +9,12 @@ export interface IdempotencyContext {
   readonly requestHash: string;
   /** Set by the first write transaction of the request, which is the one the key protects. */
   consumed: boolean;
+  /** That transaction found the key already committed and answered with the stored result. */
+  replayed: boolean;
 }
+
+/** How long a retry with the same key is answered from the stored result. */
+export const KEY_RETENTION = '7 days';
 
 export const idempotencyContext = new AsyncLocalStorage<IdempotencyContext>();
 
@@ -33,7 +38,14 @@ export async function claimKey(q: Queryable, ctx: IdempotencyContext): Promise<{
   const claimed = await q`
     INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (${ctx.scope}, ${ctx.key}, ${ctx.requestHash})
     ON CONFLICT (scope, key) DO NOTHING RETURNING key`;
-  if (claimed.length === 1) return undefined;
+  if (claimed.length === 1) {
+    // Keys are kept KEY_RETENTION; one claim in a hundred clears a batch of expired ones.
+    if (Math.random() < 0.01) {
+      await q`DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
+        SELECT ctid FROM idempotency_keys WHERE created_at < now() - ${KEY_RETENTION}::interval LIMIT 1000))`;
+    }
+    return undefined;
+  }
   const stored = await findStoredAnswer(q, ctx.scope, ctx.key);
   if (!stored) throw conflict('a request with this Idempotency-Key is being processed; retry');
   if (stored.requestHash !== ctx.requestHash) {
@@ -45,9 +57,4 @@ export async function claimKey(q: Queryable, ctx: IdempotencyContext): Promise<{
 /** Before commit: the answer, kept for retries of the same request. */
 export async function storeResult(q: Queryable, ctx: IdempotencyContext, result: unknown): Promise<void> {
   await q`UPDATE idempotency_keys SET response = ${q.json((result ?? null) as never)} WHERE scope = ${ctx.scope} AND key = ${ctx.key}`;
-}
-
-/** After the answer is sent: its status code (best effort; a replay without it answers 200). */
-export async function storeStatus(q: Queryable, ctx: IdempotencyContext, status: number): Promise<void> {
-  await q`UPDATE idempotency_keys SET status = ${status} WHERE scope = ${ctx.scope} AND key = ${ctx.key} AND status IS NULL`;
 }

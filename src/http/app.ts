@@ -108,7 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done();
   });
   registerAuth(app, services.apiTokens);
-  registerIdempotency(app, services.db);
+  registerIdempotency(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+/** SHA-256 of the parts, fed in order (no concatenated copy of large buffers). */
+export function sha256Hex(...parts: (string | Buffer)[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
 }
 
 /** RFC 8785 canonical JSON: the same document always hashes the same, whatever its key order. */

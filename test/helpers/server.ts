@@ -41,6 +41,8 @@ export async function startTestServer(
     packages?: PackagesOptions;
     /** A writer URL (several hosts allowed) and an optional replica, instead of a test database. */
     replicated?: { writerUrl: string; readerUrl?: string; maxReadLagMs?: number };
+    /** Database.transactionTimeoutMs (default 30 s). */
+    transactionTimeoutMs?: number;
     /** Identity in the fleet view; a heartbeat is sent every 100 ms. */
     node?: { nodeId: string; region: string };
   } = {},
@@ -52,6 +54,7 @@ export async function startTestServer(
     maxReadLagMs: options.replicated?.maxReadLagMs ?? 10_000,
     timeoutMs: 3000,
     poolSize: 4,
+    ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
   });
   await database.open();
   const services = createServices(database, options.packages ? { packages: options.packages } : {});

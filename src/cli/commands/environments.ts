@@ -70,7 +70,7 @@ function reportDeploy(ctx: CommandContext, cmd: Command, result: DeployResult): 
     return;
   }
   const verb = result.kind === 'rollback' ? 'rolled back' : 'deployed';
-  const waited = result.wait ? `; ${result.wait.for === 'replicas' ? 'every replica has it' : 'every node serves it'} (${result.wait.waitedMs} ms)` : '';
+  const waited = result.wait ? `; ${waitedFor(result.wait)} (${result.wait.waitedMs} ms)` : '';
   ctx.io.stdout(`${verb} ${result.environment} to ${result.release.label}${result.previousRelease ? ` (was ${result.previousRelease.label})` : ''}; deployment ${result.id}${waited}\n`);
 }
 
@@ -116,4 +116,10 @@ export function registerDeploymentCommands(program: Command, ctx: CommandContext
         .request<DeployResult>('POST', `api/projects/${seg(opts.project)}/environments/${seg(opts.env)}/rollback`, opts.release ? { release: opts.release } : {}, waitQuery(opts));
       reportDeploy(ctx, cmd, result);
     });
+}
+
+function waitedFor(wait: NonNullable<DeployResult['wait']>): string {
+  if (wait.checked === 0) return wait.for === 'replicas' ? 'no standby is attached, nothing to wait for' : 'no live node reports, nothing to wait for';
+  const things = wait.for === 'replicas' ? `${wait.checked} standby${wait.checked === 1 ? '' : 's'}` : `${wait.checked} node${wait.checked === 1 ? '' : 's'}`;
+  return wait.for === 'replicas' ? `replayed by ${things}` : `served by ${things}`;
 }

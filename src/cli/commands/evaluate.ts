@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { EvaluateResponse } from '../../features/evaluation/schemas.js';
-import { ApiClient, seg } from '../client.js';
+import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 import { printJson } from '../output.js';
@@ -27,9 +27,8 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
       } catch (error) {
         throw new CliError(`the context is not valid JSON (${(error as Error).message})`);
       }
-      const base = ctx.client(cmd).baseUrl;
       // Evaluation takes the environment's evaluation token, not an API token.
-      const client = new ApiClient(base, undefined, { 'x-access-token': token });
+      const client = ctx.client(cmd, { headers: { 'x-access-token': token } });
       const where = opts.env ? `environments/${seg(opts.env)}/` : '';
       const response = await client.post<EvaluateResponse>(`api/projects/${seg(opts.project)}/${where}evaluate/${key.split('/').map(seg).join('/')}`, {
         context,

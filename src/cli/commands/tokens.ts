@@ -24,7 +24,7 @@ export function registerTokenCommands(program: Command, ctx: CommandContext): vo
     .requiredOption('--env <env>', 'environment key')
     .option('--name <name>', 'what the token is for')
     .action(async (opts: EnvOpts & { name?: string }, cmd: Command) => {
-      const created = await ctx.client(cmd).post<NewEvaluationToken>(envPath(opts), opts.name ? { name: opts.name } : {});
+      const created = await ctx.client(cmd).post<NewEvaluationToken>(envPath(opts), opts.name ? { name: opts.name } : {}, { retry: false });
       if (ctx.json(cmd)) return printJson(ctx.io, created);
       ctx.io.stdout(`${created.token}\n`);
       ctx.io.stderr(`evaluation token ${created.id} for ${opts.project}/${opts.env}: store it now, it is not shown again\n`);
@@ -68,7 +68,7 @@ export function registerTokenCommands(program: Command, ctx: CommandContext): vo
     .option('--name <name>', 'who or what uses it (default: <role> token)')
     .action(async (opts: { role: string; name?: string }, cmd: Command) => {
       if (!isRole(opts.role)) throw new CliError(`--role must be one of ${ROLES.join(', ')} (got "${opts.role}")`);
-      const created = await ctx.client(cmd).post<NewApiToken>('api/tokens', { role: opts.role, name: opts.name ?? `${opts.role} token` });
+      const created = await ctx.client(cmd).post<NewApiToken>('api/tokens', { role: opts.role, name: opts.name ?? `${opts.role} token` }, { retry: false });
       if (ctx.json(cmd)) return printJson(ctx.io, created);
       ctx.io.stdout(`${created.token}\n`);
       ctx.io.stderr(`API token ${created.id} (${created.role}): store it now, it is not shown again\n`);

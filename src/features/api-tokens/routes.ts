@@ -27,7 +27,7 @@ export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.delete(
     '/api/tokens/:id',
     {
-      config: { permission: 'api-token:manage' },
+      config: { permission: 'api-token:manage', idempotent: true },
       schema: { tags, summary: 'Revoke an API token', params: ApiTokenParamsSchema, response: { 200: ApiTokenSchema } },
     },
     (request) => services.apiTokens.revoke(request.actor, request.params.id),

@@ -73,8 +73,10 @@ export class ApiTokensService {
   async authenticate(secret: string): Promise<ApiToken | undefined> {
     const hash = hashSecret(secret);
     let token = await findApiTokenByHash(this.db.read, hash);
-    // A token created a moment ago may not have reached the replica yet: ask the primary.
-    if (!token && this.db.read !== this.db.sql) token = await findApiTokenByHash(this.db.sql, hash).catch(() => undefined);
+    // A token created a moment ago may not have reached the replica yet: ask the primary. (A
+    // revocation reaches the replica within VERDICT_MAX_READ_LAG_MS, past which reads use the primary.)
+    const writer = this.db.writerIfAny;
+    if (!token && writer && this.db.read !== writer) token = await findApiTokenByHash(writer, hash).catch(() => undefined);
     if (!token || token.revokedAt) return undefined;
     if (!token.lastUsedAt || Date.now() - Date.parse(token.lastUsedAt) > 60_000) {
       // Best effort: with the primary unreachable, reads still authenticate.

@@ -35,7 +35,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.post(
     '/api/projects/:project/decisions',
     {
-      config: { permission: 'decision:write' , idempotent: true },
+      config: { permission: 'decision:write', idempotent: true },
       schema: {
         tags,
         summary: 'Save many decisions in one transaction (all validated first; all or nothing)',
@@ -50,7 +50,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.put(
     '/api/projects/:project/decisions/:key',
     {
-      config: { permission: 'decision:write' , idempotent: true },
+      config: { permission: 'decision:write', idempotent: true },
       schema: {
         tags,
         summary: 'Save a new version of a decision (validated and compiled first)',
@@ -79,7 +79,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.delete(
     '/api/projects/:project/decisions/:key',
     {
-      config: { permission: 'decision:write' , idempotent: true },
+      config: { permission: 'decision:write', idempotent: true },
       schema: {
         tags,
         summary: 'Delete a decision (saves a tombstone version; history is kept)',

@@ -26,7 +26,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.post(
     '/api/projects/:project/environments/:env/deployments',
     {
-      config: { permission: 'deploy' , idempotent: true },
+      config: { permission: 'deploy', idempotent: true },
       schema: {
         tags,
         summary: 'Deploy a release to an environment',
@@ -47,7 +47,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
   app.post(
     '/api/projects/:project/environments/:env/rollback',
     {
-      config: { permission: 'deploy' , idempotent: true },
+      config: { permission: 'deploy', idempotent: true },
       preValidation: emptyBodyAsObject,
       schema: {
         tags,

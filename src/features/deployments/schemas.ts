@@ -28,6 +28,7 @@ export const WaitOutcomeSchema = Type.Object({
   for: Type.Union([Type.Literal('replicas'), Type.Literal('fleet')]),
   satisfied: Type.Boolean(),
   waitedMs: Type.Integer(),
+  checked: Type.Integer({ description: 'How many standbys (replicas) or live nodes (fleet) were waited for' }),
   pending: Type.Array(Type.String()),
 });
 

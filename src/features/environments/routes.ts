@@ -10,7 +10,7 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }
   app.post(
     '/api/projects/:project/environments',
     {
-      config: { permission: 'environment:create' , idempotent: true },
+      config: { permission: 'environment:create', idempotent: true },
       schema: { tags, summary: 'Create an environment', params: ProjectParamsSchema, body: CreateEnvironmentSchema, response: { 201: EnvironmentSchema } },
     },
     async (request, reply) => reply.status(201).send(await services.environments.create(request.actor, request.params.project, request.body)),

@@ -39,7 +39,7 @@ export const evaluationTokenRoutes: FastifyPluginAsyncTypebox<{ services: Servic
   app.delete(
     '/api/projects/:project/environments/:env/tokens/:id',
     {
-      config: { permission: 'evaluation-token:manage' },
+      config: { permission: 'evaluation-token:manage', idempotent: true },
       schema: { tags, summary: 'Revoke an evaluation token', params: EvaluationTokenParamsSchema, response: { 200: EvaluationTokenSchema } },
     },
     (request) => services.evaluationTokens.revoke(request.actor, request.params.project, request.params.env, request.params.id),

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../../lib/hash.js';
 import type { CatalogEntry } from '../environments/store.js';
@@ -34,7 +34,7 @@ export class SnapshotError extends Error {
 /**
  * The last-known-good serving state on local disk. The body is stored with its SHA-256 and checked
  * when read, so a torn or edited file is refused rather than served. Writes go to a temporary file
- * renamed into place (atomic on one file system).
+ * renamed into place (atomic on one file system), both synced to disk.
  */
 export class SnapshotStore {
   readonly file: string;
@@ -48,8 +48,20 @@ export class SnapshotStore {
     const file: SnapshotFile = { sha256: sha256Hex(body), body };
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(file), { mode: 0o600 }); // holds token hashes: keep it private
+    const fd = openSync(tmp, 'w', 0o600); // holds token hashes: keep it private
+    try {
+      writeSync(fd, JSON.stringify(file));
+      fsyncSync(fd); // on disk before the rename makes it the snapshot a restart relies on
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, this.file);
+    const dir = openSync(path.dirname(this.file), 'r');
+    try {
+      fsyncSync(dir); // the rename itself survives a crash
+    } finally {
+      closeSync(dir);
+    }
   }
 
   /** The snapshot, or undefined when there is none; throws when one exists but fails its hash. */

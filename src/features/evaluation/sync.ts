@@ -5,6 +5,7 @@ import { CompiledRelease } from './compiled-release.js';
 import { envKey, type EvaluationRuntime } from './runtime.js';
 import type { Snapshot, SnapshotRelease, SnapshotStore } from './snapshot.js';
 import type { CatalogEntry } from '../environments/store.js';
+import type { ReleasedDecision } from '../releases/store.js';
 import { AppError } from '../../errors.js';
 import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
 
@@ -148,6 +149,8 @@ export class RuntimeSync {
       this.#succeeded();
     } catch (error) {
       this.#failed(error);
+      // No answer at all (a partition that leaves sockets open): the next poll gets fresh connections.
+      if (error instanceof SyncTimeout) this.services.db.resetPools();
       return false;
     }
     if (Date.now() - this.#lastTouch > TOKEN_TOUCH_INTERVAL_MS) {
@@ -160,33 +163,48 @@ export class RuntimeSync {
   /** Reads the catalog, tokens and new change events in one consistent snapshot and installs them. */
   async refresh(): Promise<void> {
     const since = this.runtime.state?.changeCounter;
-    const snapshot = (await this.services.db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => ({
-      counter: await this.services.changes.counter(tx),
-      generation: await this.services.db.generation(tx),
-      catalog: await this.services.environments.catalog(tx),
-      tokens: await this.services.evaluationTokens.active(tx),
-      events: since === undefined ? [] : await this.services.changes.eventsAfter(tx, since, 10_000),
-    }))) as {
+    const db = this.services.db;
+    // Release contents are read in the same snapshot as the catalog that names them: a replica
+    // half-way through replaying a deploy can never hand over a release without its decisions.
+    const snapshot = (await db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+      const catalog = await this.services.environments.catalog(tx);
+      const contents = new Map<string, ReleasedDecision[]>();
+      for (const entry of catalog) {
+        const id = entry.releaseId;
+        if (id && !contents.has(id) && !this.runtime.hasRelease(id) && !this.#failedReleases.has(id)) {
+          contents.set(id, await this.services.releases.contents(tx, id));
+        }
+      }
+      return {
+        counter: await this.services.changes.counter(tx),
+        generation: await db.generation(tx),
+        catalog,
+        contents,
+        tokens: await this.services.evaluationTokens.active(tx),
+        events: since === undefined ? [] : await this.services.changes.eventsAfter(tx, since, 10_000),
+      };
+    })) as {
       counter: number;
       generation: number | null;
-      catalog: Awaited<ReturnType<Services['environments']['catalog']>>;
+      catalog: CatalogEntry[];
+      contents: Map<string, ReleasedDecision[]>;
       tokens: Awaited<ReturnType<Services['evaluationTokens']['active']>>;
       events: Awaited<ReturnType<Services['changes']['eventsAfter']>>;
     };
-    if (snapshot.generation !== null) this.services.db.observeGeneration(snapshot.generation);
+    if (snapshot.generation !== null) db.observeGeneration(snapshot.generation);
     // Each release compiles on its own: one that cannot (a graph this engine version refuses) keeps
     // its environments on what they served before, and every other environment moves on.
     const previous = this.runtime.state;
     const catalog = [];
     for (const entry of snapshot.catalog) {
-      if (entry.releaseId && !this.runtime.hasRelease(entry.releaseId) && !this.#failedReleases.has(entry.releaseId)) {
+      const contents = entry.releaseId ? snapshot.contents.get(entry.releaseId) : undefined;
+      if (entry.releaseId && contents && !this.runtime.hasRelease(entry.releaseId)) {
         try {
-          const contents = await this.services.releases.contents(this.services.db.read, entry.releaseId);
+          if (contents.length === 0) throw new Error('the release has no decisions in the database');
           const release = { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! };
           this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, contents));
           this.#contents.set(entry.releaseId, { ...release, decisions: contents });
         } catch (error) {
-          if (isConnectionOrReadOnlyError(error)) throw error;
           const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
           this.#failedReleases.set(entry.releaseId, message);
           this.metrics.reloads.inc({ result: 'error' });

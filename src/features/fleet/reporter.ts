@@ -19,20 +19,31 @@ export class FleetReporter {
     private readonly logger: Logger,
   ) {}
 
+  #stopped = false;
+
   start(): void {
-    void this.beat();
-    this.#timer = setInterval(() => void this.beat(), this.intervalMs);
-    this.#timer.unref();
+    void this.#loop();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
+
+  /** The next beat is scheduled when this one ends: a slow primary never piles heartbeats up. */
+  async #loop(): Promise<void> {
+    await this.beat();
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#loop(), this.intervalMs);
+    this.#timer.unref();
   }
 
   async beat(): Promise<void> {
     const state = this.dataPlane.runtime.state;
     const database = this.services.db.status();
-    const dbRole = database.reader ? (database.reader.standby ? 'replica' : 'primary') : 'primary';
+    // Which database this node reads from; 'unknown' while its replica cannot be reached.
+    const reader = database.reader;
+    const dbRole = !reader ? 'primary' : reader.standby ? 'replica' : reader.healthy ? 'primary' : 'unknown';
     try {
       await this.services.fleet.heartbeat({
         nodeId: this.dataPlane.node.nodeId,

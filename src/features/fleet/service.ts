@@ -10,6 +10,7 @@ export interface WaitOutcome {
   readonly for: 'replicas' | 'fleet';
   readonly satisfied: boolean;
   readonly waitedMs: number;
+  readonly checked: number;
   /** What had not caught up when the wait ended. */
   readonly pending: readonly string[];
 }
@@ -53,16 +54,30 @@ export class FleetService {
     };
   }
 
-  /** Waits until every standby streaming from the primary has replayed `lsn`. */
+  /**
+   * Waits until every standby of the primary has replayed `lsn`: those streaming now
+   * (pg_stat_replication) and those that hold a physical replication slot but are not connected
+   * (a standby that is down counts as pending, not as absent). Cascading standbys, which stream
+   * from another standby, are not seen from the primary: `wait=fleet` covers their nodes.
+   */
   async waitForReplicas(lsn: string, timeoutMs: number): Promise<WaitOutcome> {
     const started = Date.now();
     for (;;) {
-      const rows = await this.db.sql<{ name: string; replayLsn: string | null }[]>`
-        SELECT coalesce(nullif(application_name, ''), client_addr::text, pid::text) AS name, replay_lsn::text AS replay_lsn
-        FROM pg_stat_replication`;
-      const pending = rows.filter((r) => r.replayLsn === null || compareLsn(r.replayLsn, lsn) < 0).map((r) => `${r.name} at ${r.replayLsn ?? 'nothing replayed'}`);
+      const writer = this.db.sql;
+      const [streaming, slots] = await Promise.all([
+        writer<{ name: string; replayLsn: string | null }[]>`
+          SELECT coalesce(nullif(application_name, ''), client_addr::text, pid::text) AS name, replay_lsn::text AS replay_lsn
+          FROM pg_stat_replication`,
+        writer<{ slotName: string }[]>`SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT active`,
+      ]);
+      const pending = [
+        ...streaming.filter((r) => r.replayLsn === null || compareLsn(r.replayLsn, lsn) < 0).map((r) => `${r.name} at ${r.replayLsn ?? 'nothing replayed'}`),
+        ...slots.map((s) => `slot ${s.slotName} (standby not connected)`),
+      ];
       const waitedMs = Date.now() - started;
-      if (pending.length === 0 || waitedMs >= timeoutMs) return { for: 'replicas', satisfied: pending.length === 0, waitedMs, pending };
+      if (pending.length === 0 || waitedMs >= timeoutMs) {
+        return { for: 'replicas', satisfied: pending.length === 0, waitedMs, checked: streaming.length + slots.length, pending };
+      }
       await sleep(POLL_MS);
     }
   }
@@ -72,12 +87,12 @@ export class FleetService {
     const started = Date.now();
     for (;;) {
       const nodes: FleetNode[] = await listNodes(this.db.sql, false);
-      const pending = nodes
-        .filter((n) => !n.stale)
+      const live = nodes.filter((n) => !n.stale);
+      const pending = live
         .filter((n) => n.serving.find((s) => s.environmentId === environmentId)?.releaseId !== releaseId)
         .map((n) => `${n.nodeId} (${n.region})`);
       const waitedMs = Date.now() - started;
-      if (pending.length === 0 || waitedMs >= timeoutMs) return { for: 'fleet', satisfied: pending.length === 0, waitedMs, pending };
+      if (pending.length === 0 || waitedMs >= timeoutMs) return { for: 'fleet', satisfied: pending.length === 0, waitedMs, checked: live.length, pending };
       await sleep(POLL_MS);
     }
   }

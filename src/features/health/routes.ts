@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../services.js';
 import { VERSION } from '../../version.js';
+import { AppError } from '../../errors.js';
 import type { DataPlane } from '../evaluation/data-plane.js';
 
 const HealthSchema = Type.Object({
@@ -12,8 +13,32 @@ const HealthSchema = Type.Object({
 const RoleSchema = Type.Object({
   role: Type.Union([Type.Literal('primary'), Type.Literal('replica'), Type.Literal('unknown')]),
   lagMs: Type.Union([Type.Number(), Type.Null()]),
+  lagBytes: Type.Union([Type.Number(), Type.Null()]),
   detail: Type.String(),
 });
+
+type LocalRole = { role: 'primary' | 'replica' | 'unknown'; lagMs: number | null; lagBytes: number | null; detail: string };
+
+const UNITS: Record<string, { kind: 'bytes' | 'ms'; factor: number }> = {
+  '': { kind: 'bytes', factor: 1 },
+  b: { kind: 'bytes', factor: 1 },
+  kb: { kind: 'bytes', factor: 1024 },
+  mb: { kind: 'bytes', factor: 1024 ** 2 },
+  gb: { kind: 'bytes', factor: 1024 ** 3 },
+  ms: { kind: 'ms', factor: 1 },
+  s: { kind: 'ms', factor: 1000 },
+  min: { kind: 'ms', factor: 60_000 },
+};
+
+/**
+ * `?lag=` as Patroni reads it: a plain number or `16kB`/`16MB`/`1GB` is WAL bytes; Verdict also
+ * takes time, `500ms`/`2s`/`1min`.
+ */
+export function parseLagBound(text: string): { kind: 'bytes' | 'ms'; value: number } | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  return match && unit ? { kind: unit.kind, value: Number(match[1]) * unit.factor } : undefined;
+}
 
 /**
  * Load-balancer conventions: live = the process runs; ready = it can serve evaluations now (a
@@ -32,16 +57,23 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataP
   };
 
   /** The local database: the replica when one is configured, else the writer. */
-  const localRole = (): { role: 'primary' | 'replica' | 'unknown'; lagMs: number | null; detail: string } => {
+  const localRole = (): LocalRole => {
     const status = services.db.status();
+    const unknown = (detail: string): LocalRole => ({ role: 'unknown', lagMs: null, lagBytes: null, detail });
+    if (status.splitBrain) return unknown(`split brain: ${status.splitBrain}`);
     if (status.reader) {
-      if (!status.reader.healthy && status.reader.error) return { role: 'unknown', lagMs: null, detail: `replica ${status.reader.host} unreachable: ${status.reader.error}` };
-      return status.reader.standby
-        ? { role: 'replica', lagMs: status.reader.lagMs, detail: `replica ${status.reader.host}` }
-        : { role: 'primary', lagMs: 0, detail: `${status.reader.host} is a primary` };
+      const reader = status.reader;
+      if (!reader.healthy && reader.error) return unknown(`${reader.host}: ${reader.error}`);
+      return reader.standby
+        ? { role: 'replica', lagMs: reader.lagMs, lagBytes: reader.lagBytes, detail: `replica ${reader.host}` }
+        : { role: 'primary', lagMs: 0, lagBytes: 0, detail: `${reader.host} is the primary (cluster generation ${reader.generation ?? 'unknown'})` };
     }
-    if (status.writer.host && dataPlane.sync.status.consecutiveFailures === 0) return { role: 'primary', lagMs: 0, detail: `primary ${status.writer.host}` };
-    return { role: 'unknown', lagMs: null, detail: dataPlane.sync.status.lastError ?? 'no database reached yet' };
+    // Without a replica the local database is the writer, if it is the newest generation's primary.
+    const writer = status.writer;
+    if (writer.host && dataPlane.sync.status.consecutiveFailures === 0 && (writer.generation ?? 0) >= status.highestGeneration) {
+      return { role: 'primary', lagMs: 0, lagBytes: 0, detail: `primary ${writer.host} (cluster generation ${writer.generation ?? 'unknown'})` };
+    }
+    return unknown(dataPlane.sync.status.lastError ?? (writer.host ? `${writer.host} is not the newest primary` : 'no primary reached yet'));
   };
 
   app.get('/health/live', { ...quiet, schema: { tags: ['health'], summary: 'The process is up', response: { 200: HealthSchema } } }, () => ({
@@ -72,33 +104,41 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataP
     },
   );
 
-  app.get(
-    '/health/primary',
-    { ...quiet, schema: { tags: ['health'], summary: "200 when this node's local database is the primary (HAProxy)", response: { 200: RoleSchema, 503: RoleSchema } } },
-    async (_request, reply) => {
+  // HAProxy's `option httpchk` sends OPTIONS by default (Patroni answers it too); HEAD comes with GET.
+  app.route({
+    method: ['GET', 'OPTIONS'],
+    url: '/health/primary',
+    ...quiet,
+    schema: { tags: ['health'], summary: "200 when this node's local database is the primary (HAProxy)", response: { 200: RoleSchema, 503: RoleSchema } },
+    handler: async (_request, reply) => {
       const role = localRole();
       return reply.status(role.role === 'primary' ? 200 : 503).send(role);
     },
-  );
+  });
 
-  app.get(
-    '/health/replica',
-    {
-      ...quiet,
-      schema: {
-        tags: ['health'],
-        summary: "200 when this node's local database is a replica within the lag bound (HAProxy)",
-        querystring: Type.Object({ lag: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest acceptable lag in ms (default VERDICT_MAX_READ_LAG_MS)' })) }),
-        response: { 200: RoleSchema, 503: RoleSchema },
-      },
+  app.route({
+    method: ['GET', 'OPTIONS'],
+    url: '/health/replica',
+    ...quiet,
+    schema: {
+      tags: ['health'],
+      summary: "200 when this node's local database is a replica within the lag bound (HAProxy)",
+      querystring: Type.Object({
+        lag: Type.Optional(
+          Type.String({ description: 'Largest acceptable lag: WAL bytes as Patroni reads it (`1048576`, `16MB`) or time (`500ms`, `2s`). Default VERDICT_MAX_READ_LAG_MS.' }),
+        ),
+      }),
+      response: { 200: RoleSchema, 503: RoleSchema },
     },
-    async (request, reply) => {
+    handler: async (request, reply) => {
+      const bound = request.query.lag === undefined ? { kind: 'ms' as const, value: dataPlane.node.maxReadLagMs } : parseLagBound(request.query.lag);
+      if (!bound) throw new AppError('bad-request', `lag must be bytes (1048576, 16MB) or a time (500ms, 2s), not '${request.query.lag}'`);
       const role = localRole();
-      const bound = request.query.lag ?? dataPlane.node.maxReadLagMs;
-      const ok = role.role === 'replica' && role.lagMs !== null && role.lagMs <= bound;
+      const lag = bound.kind === 'ms' ? role.lagMs : role.lagBytes;
+      const ok = role.role === 'replica' && lag !== null && lag <= bound.value;
       return reply.status(ok ? 200 : 503).send(role);
     },
-  );
+  });
 
   app.get('/health', { ...quiet, schema: { tags: ['health'], summary: "This node's state in JSON: role, lag, generation, what it serves" } }, async () => {
     const state = dataPlane.runtime.state;
@@ -106,7 +146,14 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataP
     const database = services.db.status();
     return {
       node: { id: dataPlane.node.nodeId, region: dataPlane.node.region, version: VERSION },
-      database: { local: localRole(), writer: database.writer, reader: database.reader ?? null, highestGeneration: database.highestGeneration, fenced: database.fenced },
+      database: {
+        local: localRole(),
+        writer: database.writer,
+        reader: database.reader ?? null,
+        highestGeneration: database.highestGeneration,
+        splitBrain: database.splitBrain ?? null,
+        fenced: database.fenced,
+      },
       serving: {
         source: sync.source,
         snapshotTakenAt: sync.snapshotTakenAt ?? null,

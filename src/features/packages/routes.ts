@@ -35,7 +35,7 @@ export const packageRoutes: FastifyPluginAsyncTypebox<{ services: Services; pack
   app.post(
     '/api/projects/:project/packages',
     {
-      config: { permission: 'package:apply' , idempotent: true },
+      config: { permission: 'package:apply', idempotent: true },
       bodyLimit: limit,
       schema: {
         tags,

@@ -20,7 +20,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   app.post(
     '/api/projects/:project/releases',
     {
-      config: { permission: 'release:create' , idempotent: true },
+      config: { permission: 'release:create', idempotent: true },
       preValidation: emptyBodyAsObject,
       schema: {
         tags,
