@@ -10,6 +10,8 @@ import { registerReleaseCommands } from './commands/releases.js';
 import { registerPackageCommands } from './commands/packages.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerLabCommands } from './commands/lab.js';
+import { registerDrCommands } from './commands/dr.js';
 import { CommandContext } from './context.js';
 import { CliError, EXIT, processIo, type CliIo } from './io.js';
 
@@ -35,6 +37,8 @@ export function createProgram(io: CliIo): Command {
   registerAuditCommands(program, ctx);
   registerEvaluateCommand(program, ctx);
   registerFleetCommand(program, ctx);
+  registerLabCommands(program, ctx);
+  registerDrCommands(program, ctx);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

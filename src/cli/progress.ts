@@ -12,11 +12,18 @@ export class Progress {
   #label = '';
   #started = 0;
 
-  constructor(private readonly io: CliIo) {}
+  /** `logSteps`: when output is piped, still print one line per step (long jobs such as the lab). */
+  constructor(
+    private readonly io: CliIo,
+    private readonly options: { readonly logSteps?: boolean } = {},
+  ) {}
 
   step(label: string): void {
     this.done();
-    if (!this.io.isTTY) return;
+    if (!this.io.isTTY) {
+      if (this.options.logSteps) this.io.stderr(`- ${label}\n`);
+      return;
+    }
     this.#label = label;
     this.#started = Date.now();
     this.#render();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 import { isConnectionOrReadOnlyError } from '../lib/pg-errors.js';
@@ -153,7 +154,15 @@ export class Database {
     const idempotent = options.idempotent ?? keyed !== undefined;
     const deadlineMs = this.#options.transactionTimeoutMs ?? 30_000;
     for (let attempt = 0; ; attempt++) {
-      const writer = this.#writer ?? (await this.#discover());
+      let writer: Sql;
+      try {
+        writer = this.#writer ?? (await this.#discover());
+      } catch (error) {
+        // No primary right now (a promotion may be under way): wait and look again.
+        if (attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
+        await sleep(RETRY_DELAYS_MS[attempt]!);
+        continue;
+      }
       const host = this.#writerHost!;
       let committing = false;
       let timedOut = false;
@@ -182,11 +191,13 @@ export class Database {
           : caught;
         const retriable = timedOut || error instanceof FencedError || isConnectionOrReadOnlyError(error);
         if (!retriable || attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
+        // A pool whose server refused or dropped us reconnects with a growing backoff (seconds):
+        // never reuse it; the next attempt gets a fresh pool for whichever server is primary then.
+        this.#dropWriter(writer);
         if (committing && !idempotent) throw error; // the commit may have happened: do not do it twice
         void this.checkReader(); // reads move to the replica now, not at the next periodic check
         this.#options.logger?.warn({ err: error, host, attempt: attempt + 1 }, 'write failed on the primary; finding the primary again');
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
-        if (this.#hosts.length > 1 || !this.#writer) await this.#discover().catch(() => undefined);
+        await sleep(RETRY_DELAYS_MS[attempt]!);
       } finally {
         clearTimeout(deadline);
       }
@@ -260,7 +271,8 @@ export class Database {
       this.#readerState = { healthy: primaryDown || (lagMs !== null && lagMs <= maxLag), standby: true, lagMs, lagBytes, generation };
     } catch (error) {
       this.#readerState = { healthy: false, standby: false, lagMs: null, lagBytes: null, generation: null, error: (error as Error).message };
-      if (error instanceof DeadlineError) this.#resetReader(reader);
+      // A pool that lost its server reconnects with a growing backoff: start afresh instead.
+      if (error instanceof DeadlineError || isConnectionOrReadOnlyError(error)) this.#resetReader(reader);
     }
   }
 

@@ -206,6 +206,15 @@ export class LocalPgCluster {
     return standby;
   }
 
+  /**
+   * Settings for a stopped cluster in postgresql.auto.conf, where ALTER SYSTEM writes (later
+   * lines win): e.g. a standby's primary_conninfo after pg_basebackup -R or pg_rewind -R.
+   */
+  setAutoConf(settings: Readonly<Record<string, string>>): void {
+    const lines = Object.entries(settings).map(([k, v]) => `${k} = '${v.replaceAll("'", "''")}'`);
+    appendFileSync(path.join(this.dir, 'postgresql.auto.conf'), `${lines.join('\n')}\n`);
+  }
+
   /** Runs a Postgres client binary (psql, pg_rewind...) as the Postgres OS user. */
   runTool(name: string, args: readonly string[]): Promise<RunResult> {
     return this.#run(binary(this.bins, name), args);

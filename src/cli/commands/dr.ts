@@ -1,0 +1,184 @@
+import { Option, type Command } from 'commander';
+import { changeReplication } from '../../dr/change-replication.js';
+import { promoteRegion, type PromoteReport } from '../../dr/promote.js';
+import { rejoinRegion, type RejoinReport } from '../../dr/rejoin.js';
+import type { ReplicationMode, ReplicationReport } from '../../dr/replication.js';
+import { drStatus, type DrStatus } from '../../dr/status.js';
+import type { TimelineStep } from '../../dr/timeline.js';
+import { drRegions, readLabState } from '../../lab/state.js';
+import type { CommandContext } from '../context.js';
+import { CliError } from '../io.js';
+import { printJson, printTable } from '../output.js';
+import { Progress } from '../progress.js';
+import { parsePositive } from './decisions.js';
+import { LAB_DIR_HELP, labDir, labErrors } from './lab.js';
+
+export function registerDrCommands(program: Command, ctx: CommandContext): void {
+  const dr = program
+    .command('dr')
+    .description('disaster recovery on a lab: replication state, replication mode, fenced promotion, rejoin, drills')
+    .addHelpText('after', '\nSee docs/disaster-recovery.md for the runbook.');
+
+  dr.command('status')
+    .description('every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation) and what every node serves')
+    .option('--dir <dir>', LAB_DIR_HELP)
+    .action(async (opts: { dir?: string }, cmd: Command) => {
+      const status = await labErrors(async () => {
+        const state = readLabState(labDir(ctx, opts.dir));
+        return drStatus(drRegions(state), state.adminToken);
+      });
+      if (ctx.json(cmd)) return printJson(ctx.io, status);
+      printStatus(ctx, status);
+    });
+
+  dr.command('replication')
+    .description("set the primary's replication mode (synchronous_standby_names, synchronous_commit) and verify it")
+    .addOption(new Option('--mode <mode>', 'sync: the first N standbys confirm; quorum: any N; async: none').choices(['sync', 'async', 'quorum']).makeOptionMandatory())
+    .option('--standbys <n>', 'standbys that must confirm each commit (sync, quorum)', '1')
+    .option('--dir <dir>', LAB_DIR_HELP)
+    .action(async (opts: { mode: ReplicationMode; standbys: string; dir?: string }, cmd: Command) => {
+      const standbys = opts.mode === 'async' ? 0 : parsePositive(opts.standbys, '--standbys');
+      const report = await labErrors(() => changeReplication(labDir(ctx, opts.dir), { mode: opts.mode, standbys }));
+      if (ctx.json(cmd)) return printJson(ctx.io, report);
+      ctx.io.stdout(`${report.primary}: ${describeReplication(report)}\n`);
+      printTable(ctx.io, report.standbys, [
+        { header: 'standby', value: (s) => s.name },
+        { header: 'sync state', value: (s) => s.syncState },
+        { header: 'replayed', value: (s) => s.replayLsn },
+      ], '(no standby is connected)');
+      if (report.degraded) ctx.io.stdout(`note: ${report.degraded}\n`);
+    });
+
+  dr.command('promote')
+    .description('fenced promotion of a standby region: fence the old primary, pg_promote, bump the generation, re-point the standbys')
+    .option('--region <region>', 'region to promote (default: the most advanced reachable standby)')
+    .option('--force', 'promote even when another standby has received more WAL (what only it holds is lost)')
+    .option('--confirm-old-primary-lost', 'the old primary cannot be reached and is lost, not merely cut off: promote without fencing it')
+    .option('--max-behind-bytes <n>', 'how far behind the most advanced standby the region may be without --force', '0')
+    .option('--dir <dir>', LAB_DIR_HELP)
+    .action(async (opts: { region?: string; force?: boolean; confirmOldPrimaryLost?: boolean; maxBehindBytes: string; dir?: string }, cmd: Command) => {
+      const progress = new Progress(ctx.io, { logSteps: true });
+      const report = await labErrors(() =>
+        promoteRegion(labDir(ctx, opts.dir), {
+          ...(opts.region ? { region: opts.region } : {}),
+          force: opts.force ?? false,
+          confirmOldPrimaryLost: opts.confirmOldPrimaryLost ?? false,
+          maxBehindBytes: nonNegative(opts.maxBehindBytes),
+          progress: (s) => progress.step(s),
+        }).finally(() => progress.done()),
+      );
+      if (ctx.json(cmd)) return printJson(ctx.io, report);
+      printPromote(ctx, report);
+    });
+
+  dr.command('rejoin')
+    .description('make a region (an old primary) a standby of the current primary: pg_rewind, else a base backup')
+    .requiredOption('--region <region>', 'region to rejoin')
+    .option('--dir <dir>', LAB_DIR_HELP)
+    .action(async (opts: { region: string; dir?: string }, cmd: Command) => {
+      const progress = new Progress(ctx.io, { logSteps: true });
+      const report = await labErrors(() => rejoinRegion(labDir(ctx, opts.dir), opts.region, { progress: (s) => progress.step(s) }).finally(() => progress.done()));
+      if (ctx.json(cmd)) return printJson(ctx.io, report);
+      printRejoin(ctx, report);
+    });
+}
+
+function nonNegative(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new CliError(`--max-behind-bytes must be a whole number of bytes (got "${text}")`);
+  return n;
+}
+
+export function describeReplication(report: ReplicationReport): string {
+  const mode = report.applied.mode === 'async' ? 'async replication' : `${report.applied.mode} replication, ${report.applied.standbys} confirming standby(s)`;
+  return `${mode} (synchronous_standby_names = '${report.synchronousStandbyNames}', synchronous_commit = ${report.synchronousCommit})`;
+}
+
+function printStatus(ctx: CommandContext, status: DrStatus): void {
+  const primary = status.servers.find((s) => s.region === status.primary);
+  ctx.io.stdout(
+    status.primary
+      ? `primary: ${status.primary} (timeline ${primary?.timeline ?? '?'}, cluster generation ${primary?.generation ?? '?'})\n`
+      : 'primary: NONE reachable\n',
+  );
+  if (status.writable.length > 1) ctx.io.stdout(`SPLIT BRAIN: writable servers in ${status.writable.join(', ')}\n`);
+  if (status.replication) {
+    ctx.io.stdout(`replication: ${status.replication.mode} (synchronous_standby_names = '${status.replication.synchronousStandbyNames}', synchronous_commit = ${status.replication.synchronousCommit})\n`);
+  }
+  if (status.rpoExposure) {
+    const e = status.rpoExposure;
+    ctx.io.stdout(
+      `RPO exposure now: ${e.bytes === null ? 'everything since the last standby contact (no standby streams)' : `${e.bytes} bytes not yet flushed on any standby${e.seconds ? ` (${e.seconds.toFixed(3)} s)` : ''}`}; ` +
+        `acknowledged commits at risk: ${e.acknowledgedCommitsAtRisk ? 'YES (async)' : 'no (a standby confirmed each one)'}\n`,
+    );
+  }
+  ctx.io.stdout('\n');
+  printTable(ctx.io, status.servers, [
+    { header: 'region', value: (s) => s.region },
+    { header: 'role', value: (s) => (s.role === 'unreachable' ? 'UNREACHABLE' : s.role) },
+    { header: 'tl', value: (s) => s.timeline },
+    { header: 'gen', value: (s) => s.generation },
+    { header: 'lsn', value: (s) => (s.role === 'primary' ? s.currentLsn : s.replayLsn) },
+    { header: 'upstream', value: (s) => (s.role === 'standby' ? `${s.upstream ?? '?'}${s.streaming ? '' : ' (NOT STREAMING)'}` : undefined) },
+    { header: 'sync', value: (s) => s.syncState },
+    { header: 'lag bytes', value: (s) => s.replayLagBytes },
+    { header: 'lag s', value: (s) => (s.replayLagSeconds === null ? undefined : s.replayLagSeconds.toFixed(3)) },
+  ]);
+  if (status.slots.length > 0) {
+    ctx.io.stdout(`\nslots on the primary: ${status.slots.map((s) => `${s.name} (${s.active ? 'active' : 'INACTIVE'})`).join(', ')}\n`);
+  }
+  ctx.io.stdout('\n');
+  if (!status.fleet) {
+    ctx.io.stdout(`fleet: unknown (${status.fleetError ?? 'no answer'})\n`);
+    return;
+  }
+  const envs = status.fleet.environments;
+  printTable(
+    ctx.io,
+    status.fleet.nodes,
+    [
+      { header: 'node', value: (n) => n.nodeId },
+      { header: 'region', value: (n) => n.region },
+      { header: 'db', value: (n) => n.dbRole },
+      { header: 'seen', value: (n) => (n.stale ? 'STALE' : 'live') },
+      {
+        header: 'serves',
+        value: (n) =>
+          envs
+            .map((e) => {
+              const entry = e.nodes.find((x) => x.nodeId === n.nodeId);
+              return `${e.project}/${e.environment}=${entry?.releaseLabel ?? '-'}${entry && entry.status !== 'in-sync' ? ` (${entry.status})` : ''}`;
+            })
+            .join(' ') || '-',
+      },
+    ],
+    '(no node has reported)',
+  );
+}
+
+function printSteps(ctx: CommandContext, steps: readonly TimelineStep[]): void {
+  printTable(ctx.io, steps, [
+    { header: 'at ms', value: (s) => s.startedAtMs },
+    { header: 'took ms', value: (s) => s.tookMs },
+    { header: 'step', value: (s) => s.step },
+  ]);
+}
+
+function printPromote(ctx: CommandContext, report: PromoteReport): void {
+  printSteps(ctx, report.steps);
+  ctx.io.stdout(
+    `\npromoted ${report.promoted} in ${report.totalMs} ms: timeline ${report.timeline ?? '?'}, cluster generation ${report.generation}; old primary ${report.oldPrimary}: ${report.oldPrimaryFence}\n`,
+  );
+  for (const s of report.standbys) ctx.io.stdout(`  ${s.region}: ${s.outcome}${s.detail ? ` (${s.detail})` : ''}\n`);
+  ctx.io.stdout(`${describeReplication(report.replication)}\n`);
+  if (report.replication.degraded) ctx.io.stdout(`note: ${report.replication.degraded}\n`);
+  if (report.standbys.some((s) => s.outcome === 'unreachable') || report.oldPrimaryFence.startsWith('confirmed')) {
+    ctx.io.stdout(`when ${report.oldPrimary} is back: verdict dr rejoin --region ${report.oldPrimary}\n`);
+  }
+}
+
+function printRejoin(ctx: CommandContext, report: RejoinReport): void {
+  printSteps(ctx, report.steps);
+  ctx.io.stdout(`\n${report.region} is a standby of ${report.primary} (${report.method}${report.rewindError ? `; pg_rewind said: ${report.rewindError}` : ''}) in ${report.totalMs} ms\n`);
+  ctx.io.stdout(`${describeReplication(report.replication)}\n`);
+}

@@ -1,0 +1,209 @@
+import { connect, type Sql } from '../db/connect.js';
+import { lsnDiff } from '../db/database.js';
+import { readGeneration } from '../db/generation.js';
+import type { Fleet } from '../features/fleet/schemas.js';
+
+/** One region as DR sees it: its Postgres server and the Verdict nodes in front of it. */
+export interface DrRegion {
+  readonly name: string;
+  readonly postgresUrl: string;
+  /** The standby's application_name (and slot) when it streams from another region. */
+  readonly standbyName: string;
+  readonly nodeUrls: readonly string[];
+}
+
+export interface ServerStatus {
+  readonly region: string;
+  readonly role: 'primary' | 'standby' | 'unreachable';
+  readonly error?: string;
+  readonly timeline: number | null;
+  readonly generation: number | null;
+  /** Primary: its current WAL position. Standby: what it has received and replayed. */
+  readonly currentLsn: string | null;
+  readonly receiveLsn: string | null;
+  readonly replayLsn: string | null;
+  /** Standby: where it streams from (host:port in primary_conninfo) and whether it streams now. */
+  readonly upstream: string | null;
+  readonly streaming: boolean;
+  /** Standby, as the primary sees it: sync, potential, quorum or async. */
+  readonly syncState: string | null;
+  /** Standby: how far its replay is behind the primary's current position. */
+  readonly replayLagBytes: number | null;
+  readonly replayLagSeconds: number | null;
+}
+
+export interface DrStatus {
+  readonly at: string;
+  /** The writable server's region; more than one writable server is listed in `writable`. */
+  readonly primary: string | null;
+  readonly writable: readonly string[];
+  readonly highestGeneration: number | null;
+  readonly replication: {
+    readonly synchronousStandbyNames: string;
+    readonly synchronousCommit: string;
+    readonly mode: 'sync' | 'quorum' | 'async';
+  } | null;
+  /**
+   * What a loss of the primary now would cost: WAL it has written that no standby has flushed.
+   * Acknowledged commits are within it only in async mode (sync mode waits for a standby's flush).
+   */
+  readonly rpoExposure: {
+    /** null: no standby streams, so nothing written since the last contact is anywhere else. */
+    readonly bytes: number | null;
+    readonly seconds: number | null;
+    readonly acknowledgedCommitsAtRisk: boolean;
+  } | null;
+  readonly slots: readonly { readonly name: string; readonly active: boolean; readonly restartLsn: string | null }[];
+  readonly servers: readonly ServerStatus[];
+  readonly fleet: Fleet | null;
+  readonly fleetError?: string;
+}
+
+interface Probe {
+  readonly standby: boolean;
+  readonly timeline: number | null;
+  readonly currentLsn: string | null;
+  readonly receiveLsn: string | null;
+  readonly replayLsn: string | null;
+  readonly replayAgeSeconds: number | null;
+  readonly upstream: string | null;
+  readonly streaming: boolean;
+  readonly generation: number | null;
+}
+
+const PROBE_TIMEOUT_S = 2;
+
+/** Asks every server about itself and the primary about its standbys; asks a node for the fleet. */
+export async function drStatus(regions: readonly DrRegion[], adminToken: string | undefined): Promise<DrStatus> {
+  const probes = await Promise.all(regions.map((r) => probe(r.postgresUrl).then((p) => ({ ok: true as const, p }), (e: Error) => ({ ok: false as const, e }))));
+  const writable = regions.filter((_, i) => probes[i]!.ok && !(probes[i] as { p: Probe }).p.standby).map((r) => r.name);
+  const primaryIndex = regions.findIndex((r) => r.name === writable[0]);
+  const primaryProbe = primaryIndex >= 0 ? (probes[primaryIndex] as { p: Probe }).p : undefined;
+
+  let replication: DrStatus['replication'] = null;
+  let slots: DrStatus['slots'] = [];
+  let standbyRows: { name: string; syncState: string; flushLsn: string | null; flushLagS: number | null }[] = [];
+  if (primaryIndex >= 0) {
+    const sql = connect(regions[primaryIndex]!.postgresUrl, { max: 1, connectTimeoutSeconds: PROBE_TIMEOUT_S });
+    try {
+      const [settings] = await sql<{ names: string; commit: string }[]>`
+        SELECT current_setting('synchronous_standby_names') AS names, current_setting('synchronous_commit') AS commit`;
+      const names = settings!.names.trim();
+      replication = {
+        synchronousStandbyNames: names,
+        synchronousCommit: settings!.commit,
+        mode: names === '' || ['off', 'local'].includes(settings!.commit) ? 'async' : /^ANY\b/i.test(names) ? 'quorum' : 'sync',
+      };
+      standbyRows = await sql`
+        SELECT application_name AS name, sync_state, flush_lsn::text AS flush_lsn, extract(epoch FROM flush_lag)::float8 AS flush_lag_s
+        FROM pg_stat_replication`;
+      slots = await sql`SELECT slot_name AS name, active, restart_lsn::text AS restart_lsn FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name`;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }
+
+  const servers: ServerStatus[] = regions.map((region, i) => {
+    const result = probes[i]!;
+    if (!result.ok) {
+      return {
+        region: region.name, role: 'unreachable', error: result.e.message, timeline: null, generation: null, currentLsn: null, receiveLsn: null,
+        replayLsn: null, upstream: null, streaming: false, syncState: null, replayLagBytes: null, replayLagSeconds: null,
+      };
+    }
+    const p = result.p;
+    const row = standbyRows.find((r) => r.name === region.standbyName);
+    const behind = p.standby && primaryProbe?.currentLsn && p.replayLsn ? Math.max(0, lsnDiff(primaryProbe.currentLsn, p.replayLsn)) : null;
+    return {
+      region: region.name,
+      role: p.standby ? 'standby' : 'primary',
+      timeline: p.timeline,
+      generation: p.generation,
+      currentLsn: p.currentLsn,
+      receiveLsn: p.receiveLsn,
+      replayLsn: p.replayLsn,
+      upstream: p.upstream,
+      streaming: p.standby ? p.streaming : false,
+      syncState: p.standby ? (row?.syncState ?? null) : null,
+      replayLagBytes: behind,
+      replayLagSeconds: behind === null ? null : behind === 0 ? 0 : p.replayAgeSeconds,
+    };
+  });
+
+  let rpoExposure: DrStatus['rpoExposure'] = null;
+  if (primaryProbe?.currentLsn && replication) {
+    const best = standbyRows.filter((r) => r.flushLsn !== null).sort((a, b) => lsnDiff(b.flushLsn!, a.flushLsn!))[0];
+    const bytes = best ? Math.max(0, lsnDiff(primaryProbe.currentLsn, best.flushLsn!)) : null;
+    rpoExposure = {
+      bytes,
+      seconds: bytes === null ? null : bytes === 0 ? 0 : (best?.flushLagS ?? null),
+      acknowledgedCommitsAtRisk: replication.mode === 'async' || best === undefined,
+    };
+  }
+
+  const generations = servers.map((s) => s.generation).filter((g): g is number => g !== null);
+  const fleet = await fetchFleet(regions, adminToken);
+  return {
+    at: new Date().toISOString(),
+    primary: writable[0] ?? null,
+    writable,
+    highestGeneration: generations.length > 0 ? Math.max(...generations) : null,
+    replication,
+    rpoExposure,
+    slots,
+    servers,
+    fleet: fleet.fleet,
+    ...(fleet.error ? { fleetError: fleet.error } : {}),
+  };
+}
+
+async function probe(url: string): Promise<Probe> {
+  const sql: Sql = connect(url, { max: 1, connectTimeoutSeconds: PROBE_TIMEOUT_S });
+  try {
+    const [row] = await sql<{ standby: boolean; currentLsn: string | null; receiveLsn: string | null; replayLsn: string | null; replayAgeSeconds: number | null }[]>`
+      SELECT pg_is_in_recovery() AS standby,
+             CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_lsn,
+             pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn,
+             extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds`;
+    let timeline: number | null;
+    let upstream: string | null = null;
+    let streaming = false;
+    if (row!.standby) {
+      const [receiver] = await sql<{ tli: number | null; host: string | null; port: number | null; status: string | null }[]>`
+        SELECT received_tli AS tli, sender_host AS host, sender_port AS port, status FROM pg_stat_wal_receiver`;
+      const [control] = await sql<{ tli: number }[]>`SELECT timeline_id AS tli FROM pg_control_checkpoint()`;
+      timeline = receiver?.tli ?? control?.tli ?? null;
+      streaming = receiver?.status === 'streaming';
+      const [conninfo] = await sql<{ value: string }[]>`SELECT current_setting('primary_conninfo') AS value`;
+      upstream = receiver?.host ? `${receiver.host}:${receiver.port}` : conninfoTarget(conninfo?.value ?? '');
+    } else {
+      // The timeline is the first 8 hex digits of the current WAL file name.
+      const [tl] = await sql<{ tli: number }[]>`SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
+      timeline = tl!.tli;
+    }
+    return { ...row!, timeline, upstream, streaming, generation: await readGeneration(sql) };
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+function conninfoTarget(conninfo: string): string | null {
+  const host = /host=(\S+)/.exec(conninfo)?.[1];
+  const port = /port=(\d+)/.exec(conninfo)?.[1];
+  return host ? `${host}:${port ?? '5432'}` : null;
+}
+
+async function fetchFleet(regions: readonly DrRegion[], adminToken: string | undefined): Promise<{ fleet: Fleet | null; error?: string }> {
+  if (!adminToken) return { fleet: null, error: 'no admin token to ask a node' };
+  let error = 'no node answered';
+  for (const url of regions.flatMap((r) => r.nodeUrls)) {
+    try {
+      const response = await fetch(`${url}/api/fleet`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(2000) });
+      if (response.ok) return { fleet: (await response.json()) as Fleet };
+      error = `${url} answered ${response.status}`;
+    } catch (e) {
+      error = `${url}: ${(e as Error).message}`;
+    }
+  }
+  return { fleet: null, error };
+}

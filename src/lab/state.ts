@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ReplicationMode } from '../dr/replication.js';
+import type { DrRegion } from '../dr/status.js';
+
+export type { ReplicationMode };
+export type Topology = 'active-active' | 'active-passive';
+
+export interface LabNode {
+  readonly id: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  pid: number | null;
+}
+
+export interface LabRegion {
+  /** `region-1`...; `region_1` as the standby's application_name and slot. */
+  readonly name: string;
+  readonly postgres: { readonly dir: string; readonly port: number; readonly logFile: string };
+  readonly nodes: LabNode[];
+}
+
+/** Everything `verdict lab up` started, so later commands (and other processes) can find and stop it. */
+export interface LabState {
+  readonly version: 1;
+  readonly dir: string;
+  readonly createdAt: string;
+  readonly database: string;
+  readonly adminToken: string;
+  readonly topology: Topology;
+  replication: { mode: ReplicationMode; standbys: number };
+  /** The region whose Postgres is the primary now (changed by `dr promote`). */
+  primaryRegion: string;
+  readonly regions: LabRegion[];
+}
+
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+export const stateFile = (dir: string): string => path.join(path.resolve(dir), 'lab.json');
+
+export function readLabState(dir: string): LabState {
+  const file = stateFile(dir);
+  if (!existsSync(file)) throw new LabError(`no lab in ${path.resolve(dir)} (no lab.json); start one with verdict lab up --dir ${dir}`);
+  const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  if (state.version !== 1) throw new LabError(`${file} has an unknown lab state version ${String(state.version)}`);
+  return state;
+}
+
+export function writeLabState(state: LabState): void {
+  mkdirSync(state.dir, { recursive: true });
+  const file = stateFile(state.dir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 }); // holds the admin token
+  renameSync(tmp, file);
+}
+
+export function findRegion(state: LabState, name: string): LabRegion {
+  const region = state.regions.find((r) => r.name === name);
+  if (!region) throw new LabError(`no region '${name}' in this lab; it has ${state.regions.map((r) => r.name).join(', ')}`);
+  return region;
+}
+
+/** application_name and replication slot of a region's standby. */
+export const standbyName = (region: string): string => region.replaceAll('-', '_');
+
+export function postgresUrl(state: LabState, region: LabRegion, database = state.database): string {
+  return `postgres://postgres@127.0.0.1:${region.postgres.port}/${database}`;
+}
+
+/** DATABASE_URL every node gets: all regions' servers; the node finds the primary itself. */
+export function writerUrl(state: LabState): string {
+  return `postgres://postgres@${state.regions.map((r) => `127.0.0.1:${r.postgres.port}`).join(',')}/${state.database}`;
+}
+
+export const nodeUrl = (node: LabNode): string => `http://127.0.0.1:${node.port}`;
+
+/** The lab as DR commands see it. */
+export function drRegions(state: LabState): DrRegion[] {
+  return state.regions.map((r) => ({ name: r.name, postgresUrl: postgresUrl(state, r), standbyName: standbyName(r.name), nodeUrls: r.nodes.map(nodeUrl) }));
+}
