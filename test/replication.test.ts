@@ -28,7 +28,7 @@ describe('a region-B node on a primary and a streaming standby', () => {
 
   it('writes to the primary and reads from its local standby', async () => {
     expect(node.services.db.status().writer.host).toBe(`127.0.0.1:${pair.primary.port}`);
-    await waitFor('the replica to be healthy', () => node.services.db.status().reader?.healthy);
+    await waitFor('the replica to be healthy and measured', () => node.services.db.status().reader?.healthy && node.services.db.status().reader?.lagMs !== null);
     // Heartbeats keep writing, so the replica may be a replay or two behind: close, not exact.
     expect(node.services.db.status().reader).toMatchObject({ host: `127.0.0.1:${pair.standby.port}`, standby: true, generation: 1 });
     expect(node.services.db.status().reader!.lagMs).toBeLessThan(10_000);

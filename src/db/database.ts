@@ -72,7 +72,8 @@ export class FencedError extends AppError {
   }
 }
 
-const RETRY_DELAYS_MS = [50, 250, 1000];
+// Short first: a promotion takes a few hundred ms, and a write should land right after it.
+const RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 800];
 const READER_CHECK_MS = 250;
 
 /**
@@ -225,11 +226,17 @@ export class Database {
     try {
       // The primary's position first: a replica measured after it can only look better than it is
       // by what was written in between, never worse.
-      const primaryLsn = this.#writer
-        ? await withTimeout(this.#writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`, Math.min(timeoutMs, 1000))
-            .then((r) => r[0]!.lsn)
-            .catch(() => undefined)
-        : undefined;
+      // A primary that does not answer in time is slow, not gone: only a failed connection (or
+      // none at all) counts as down, which makes the replica usable whatever its lag.
+      let primaryLsn: string | undefined;
+      let primaryDown = this.#writer === undefined;
+      if (this.#writer) {
+        try {
+          primaryLsn = (await withTimeout(this.#writer<{ lsn: string }[]>`SELECT pg_current_wal_lsn()::text AS lsn`, Math.min(timeoutMs, 1000)))[0]!.lsn;
+        } catch (error) {
+          primaryDown = !(error instanceof DeadlineError);
+        }
+      }
       const [row, generation] = await withTimeout(
         Promise.all([
           reader<{ standby: boolean; replayLsn: string | null; receiveLsn: string | null; replayAgeMs: number | null }[]>`
@@ -267,7 +274,6 @@ export class Database {
         this.#readerState = { healthy: false, standby: true, lagMs, lagBytes, generation, error: `follows a superseded primary: cluster generation ${generation}, older than ${this.#highestGeneration}` };
         return;
       }
-      const primaryDown = primaryLsn === undefined;
       this.#readerState = { healthy: primaryDown || (lagMs !== null && lagMs <= maxLag), standby: true, lagMs, lagBytes, generation };
     } catch (error) {
       this.#readerState = { healthy: false, standby: false, lagMs: null, lagBytes: null, generation: null, error: (error as Error).message };

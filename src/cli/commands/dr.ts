@@ -1,4 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { runDrill, type DrillReport } from '../../dr/drill/drill.js';
+import { drillHtml } from '../../dr/drill/html-report.js';
+import type { Topology } from '../../lab/state.js';
 import { changeReplication } from '../../dr/change-replication.js';
 import { promoteRegion, type PromoteReport } from '../../dr/promote.js';
 import { rejoinRegion, type RejoinReport } from '../../dr/rejoin.js';
@@ -71,6 +76,8 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
       printPromote(ctx, report);
     });
 
+  registerDrill(dr, ctx);
+
   dr.command('rejoin')
     .description('make a region (an old primary) a standby of the current primary: pg_rewind, else a base backup')
     .requiredOption('--region <region>', 'region to rejoin')
@@ -81,6 +88,89 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
       if (ctx.json(cmd)) return printJson(ctx.io, report);
       printRejoin(ctx, report);
     });
+}
+
+function registerDrill(dr: Command, ctx: CommandContext): void {
+  dr.command('drill')
+    .description('kill the primary region under load, promote, and measure: lost and duplicated writes (RPO), evaluation errors, RTO, propagation')
+    .option('--dir <dir>', 'run on this lab (default: build one in a temporary folder and tear it down afterwards)')
+    .addOption(new Option('--replication <mode>', 'replication mode for the drill (default: sync for a lab it builds, the lab\'s own otherwise)').choices(['sync', 'async', 'quorum']))
+    .option('--standbys <n>', 'standbys that confirm each commit (sync, quorum)', '1')
+    .option('--duration <seconds>', 'how long the load runs; the kill comes at 30%', '30')
+    .option('--regions <n>', 'regions of a lab the drill builds', '3')
+    .option('--nodes-per-region <n>', 'Verdict nodes per region of a lab the drill builds', '1')
+    .addOption(new Option('--topology <topology>', 'active-active: every region takes evaluations; active-passive: only the primary region').choices(['active-active', 'active-passive']).default('active-active'))
+    .option('--concurrency <n>', 'evaluation loops per region', '2')
+    .option('--write-rate <n>', 'deploys per second in the write stream', '20')
+    .option('--no-fsync', 'a lab the drill builds runs PostgreSQL without fsync (CI)')
+    .option('--report <file>', 'write the full report as JSON (the global --json prints it instead of the summary)')
+    .option('--html <file>', 'write the report as an HTML page with a timeline chart')
+    .addHelpText(
+      'after',
+      `
+Exit code 0 when every check holds (RPO 0 in sync and quorum mode, no duplicate, no evaluation
+error in a surviving region for active-active, writes and evaluations resumed, the deploy after
+recovery reached every surviving node), 1 otherwise. In async mode lost writes are reported, not
+failed: that is what async means.`,
+    )
+    .action(
+      async (
+        opts: {
+          dir?: string; replication?: ReplicationMode; standbys: string; duration: string; regions: string; nodesPerRegion: string;
+          topology: Topology; concurrency: string; writeRate: string; fsync: boolean; report?: string; html?: string;
+        },
+        cmd: Command,
+      ) => {
+        const progress = new Progress(ctx.io, { logSteps: true });
+        const replication = opts.replication ? { mode: opts.replication, standbys: opts.replication === 'async' ? 0 : parsePositive(opts.standbys, '--standbys') } : undefined;
+        const report = await labErrors(() =>
+          runDrill({
+            ...(opts.dir ? { dir: labDir(ctx, opts.dir) } : {}),
+            ...(replication ? { replication } : {}),
+            regions: parsePositive(opts.regions, '--regions'),
+            nodesPerRegion: parsePositive(opts.nodesPerRegion, '--nodes-per-region'),
+            topology: opts.topology,
+            durationS: parsePositive(opts.duration, '--duration'),
+            concurrency: parsePositive(opts.concurrency, '--concurrency'),
+            writesPerSecond: parsePositive(opts.writeRate, '--write-rate'),
+            durable: opts.fsync,
+            progress: (s) => progress.step(s),
+          }).finally(() => progress.done()),
+        );
+        if (opts.report) writeFileSync(path.resolve(ctx.io.cwd, opts.report), `${JSON.stringify(report, null, 2)}\n`);
+        if (opts.html) writeFileSync(path.resolve(ctx.io.cwd, opts.html), drillHtml(report));
+        if (ctx.json(cmd)) printJson(ctx.io, report);
+        else printDrill(ctx, report, opts);
+        if (!report.passed) throw new CliError(`drill failed: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
+      },
+    );
+}
+
+function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: string; html?: string }): void {
+  const c = report.config;
+  const out = (line = '') => ctx.io.stdout(`${line}\n`);
+  out(`DR drill: ${c.regions} regions x ${c.nodesPerRegion} node(s), ${c.topology}, ${c.replication.mode} replication, ${c.durationS} s`);
+  out(`killed ${report.kill.region} at ${(report.kill.atMs / 1000).toFixed(1)} s; promoted ${report.promotion.promoted} in ${report.promotion.totalMs} ms (timeline ${report.promotion.timeline ?? '?'}, generation ${report.promotion.generation})`);
+  out();
+  const w = report.writes;
+  out(`writes: ${w.acknowledged} acknowledged, ${w.lost.length} lost (RPO), ${w.duplicates.length} duplicated, ${w.unacknowledged} unacknowledged (${w.unacknowledgedApplied} applied)`);
+  out(`write RTO: ${w.rtoMs === null ? 'no write after the kill' : `${w.rtoMs} ms`} (kill to first acknowledged write); longest gap ${w.longestGapMs} ms`);
+  out();
+  printTable(ctx.io, report.evaluations, [
+    { header: 'region', value: (e) => `${e.region}${e.killed ? ' (killed)' : ''}` },
+    { header: 'evaluations', value: (e) => e.requests },
+    { header: 'errors', value: (e) => e.errors },
+    { header: 'after kill', value: (e) => e.errorsAfterKill },
+    { header: 'p50 ms', value: (e) => e.p50Ms },
+    { header: 'p99 ms', value: (e) => e.p99Ms },
+  ]);
+  if (report.evaluationDowntimeMs !== null) out(`evaluation downtime through the front: ${report.evaluationDowntimeMs} ms`);
+  out(`propagation after recovery: ${report.propagation.ms === null ? 'did not complete' : `${report.propagation.ms} ms`} to ${report.propagation.nodes} node(s)`);
+  out();
+  for (const check of report.checks) out(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
+  if (files.report) out(`report: ${files.report}`);
+  if (files.html) out(`chart: ${files.html}`);
+  if (!report.lab.builtForTheDrill) out(`the lab keeps ${report.kill.region} down: verdict dr rejoin --region ${report.kill.region} --dir ${report.lab.dir}`);
 }
 
 function nonNegative(text: string): number {

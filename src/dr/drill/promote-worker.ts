@@ -1,0 +1,12 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { promoteRegion, type PromoteOptions } from '../promote.js';
+
+/**
+ * `dr promote` on its own thread: the drill's load generators share the main event loop, and a
+ * promotion queued behind them would measure the drill, not the failover.
+ */
+const { dir, options } = workerData as { dir: string; options: Omit<PromoteOptions, 'progress'> };
+promoteRegion(dir, options).then(
+  (report) => parentPort!.postMessage({ ok: true, report }),
+  (error: unknown) => parentPort!.postMessage({ ok: false, message: error instanceof Error ? error.message : String(error) }),
+);
