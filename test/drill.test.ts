@@ -18,7 +18,7 @@ describe('dr drill', () => {
 
   it('loses no acknowledged write and no evaluation in surviving regions with sync replication (active-active)', async () => {
     const run = await runCli(
-      ['dr', 'drill', '--duration', '8', '--regions', '3', '--concurrency', '1', '--write-rate', '10', '--no-fsync', '--report', 'report.json', '--html', 'report.html'],
+      ['dr', 'drill', '--duration', '8', '--regions', '3', '--concurrency', '1', '--write-rate', '10', '--no-fsync', '--json', 'report.json', '--html', 'report.html'],
       { url: 'http://127.0.0.1:9', cwd: work },
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);

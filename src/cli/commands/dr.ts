@@ -103,7 +103,9 @@ function registerDrill(dr: Command, ctx: CommandContext): void {
     .option('--concurrency <n>', 'evaluation loops per region', '2')
     .option('--write-rate <n>', 'deploys per second in the write stream', '20')
     .option('--no-fsync', 'a lab the drill builds runs PostgreSQL without fsync (CI)')
-    .option('--report <file>', 'write the full report as JSON (the global --json prints it instead of the summary)')
+    // The global --json is a flag, so `--json report.json` leaves the file name as an operand.
+    .argument('[json-file]', 'with --json: write the JSON report to this file and print the summary (without a file, --json prints the report)')
+    .option('--report <file>', 'write the full report as JSON to this file (same as --json <file>)')
     .option('--html <file>', 'write the report as an HTML page with a timeline chart')
     .addHelpText(
       'after',
@@ -115,12 +117,15 @@ failed: that is what async means.`,
     )
     .action(
       async (
+        jsonFile: string | undefined,
         opts: {
           dir?: string; replication?: ReplicationMode; standbys: string; duration: string; regions: string; nodesPerRegion: string;
           topology: Topology; concurrency: string; writeRate: string; fsync: boolean; report?: string; html?: string;
         },
         cmd: Command,
       ) => {
+        if (jsonFile !== undefined && opts.report !== undefined) throw new CliError('give the JSON report file once: --json <file> or --report <file>');
+        const reportFile = jsonFile ?? opts.report;
         const progress = new Progress(ctx.io, { logSteps: true });
         const replication = opts.replication ? { mode: opts.replication, standbys: opts.replication === 'async' ? 0 : parsePositive(opts.standbys, '--standbys') } : undefined;
         const report = await labErrors(() =>
@@ -137,10 +142,10 @@ failed: that is what async means.`,
             progress: (s) => progress.step(s),
           }).finally(() => progress.done()),
         );
-        if (opts.report) writeFileSync(path.resolve(ctx.io.cwd, opts.report), `${JSON.stringify(report, null, 2)}\n`);
+        if (reportFile) writeFileSync(path.resolve(ctx.io.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);
         if (opts.html) writeFileSync(path.resolve(ctx.io.cwd, opts.html), drillHtml(report));
-        if (ctx.json(cmd)) printJson(ctx.io, report);
-        else printDrill(ctx, report, opts);
+        if (ctx.json(cmd) && !reportFile) printJson(ctx.io, report);
+        else printDrill(ctx, report, { ...opts, ...(reportFile ? { report: reportFile } : {}) });
         if (!report.passed) throw new CliError(`drill failed: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
       },
     );

@@ -8,10 +8,20 @@ import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 
 const ENVIRONMENT_HELP = `
-Environment:
+Environment (README "Configuration" has the full table):
   PORT, HOST                 HTTP listen address (default 127.0.0.1:8080)
-  DATABASE_URL               PostgreSQL to use; without it an embedded cluster runs in
-                             $VERDICT_DATA_DIR/pg (default ./.verdict/pg), kept between runs
+  DATABASE_URL               PostgreSQL to write to; may list several hosts (h1:5432,h2:5432):
+                             the writable one with the highest cluster generation is used.
+                             Without it an embedded cluster runs in $VERDICT_DATA_DIR/pg
+                             (default ./.verdict/pg), kept between runs
+  DATABASE_READ_URL          the local replica for reads (default: read from the writer)
+  VERDICT_MAX_READ_LAG_MS    replica lag beyond which reads use the writer (default 10000)
+  VERDICT_DB_TIMEOUT_MS      connect and statement timeout of database calls (default 5000)
+  VERDICT_DB_WRITE_TIMEOUT_MS  abandon a write transaction after this long (default 30000)
+  VERDICT_REGION, VERDICT_NODE_ID  this node in the fleet view (default local, <host>-<pid>)
+  VERDICT_HEARTBEAT_INTERVAL_MS    fleet heartbeat (default 5000)
+  VERDICT_SNAPSHOT_DIR       last-known-good serving state (default $VERDICT_DATA_DIR/snapshot)
+  VERDICT_MAX_STALENESS_MS   /health/ready fails when the serving state is older (default 0: no bound)
   VERDICT_ADMIN_TOKEN        admin API token to register at start (otherwise one is generated
                              and printed once when no admin exists)
   VERDICT_BODY_LIMIT_BYTES   largest request body (default 8 MiB)
@@ -19,6 +29,8 @@ Environment:
   VERDICT_HTTP_ALLOW_HOSTS   hosts function nodes may call (host or host:port, comma-separated;
                              *.example.com for subdomains); default: none
   VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
+  VERDICT_FUNCTION_CONCURRENCY  evaluations running function-node code at once (default cores-1)
+  VERDICT_SIGNING_KEY, VERDICT_TRUSTED_KEYS, VERDICT_REQUIRE_SIGNED_PACKAGES  release packages
   VERDICT_PG_BIN             folder of PostgreSQL server binaries for the embedded cluster
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 

@@ -11,6 +11,7 @@ import type { ReplicationSetting } from '../replication.js';
 import { checkWrites, type WriteCheck } from './check.js';
 import { EvaluationLoad, type EvaluationSample } from './evaluation-load.js';
 import { call } from './http.js';
+import { drillGraph } from './graph.js';
 import { WriteStream, type WriteRecord } from './write-stream.js';
 
 export interface DrillOptions {
@@ -85,18 +86,6 @@ export interface DrillReport {
   readonly passed: boolean;
 }
 
-const PROJECT_RESULT = (v: string) => ({
-  nodes: [
-    { id: 'in', type: 'inputNode', name: 'Request', position: { x: 0, y: 0 } },
-    { id: 'calc', type: 'expressionNode', name: 'calc', position: { x: 200, y: 0 }, content: { expressions: [{ id: 'e1', key: 'v', value: `'${v}'` }] } },
-    { id: 'out', type: 'outputNode', name: 'Response', position: { x: 400, y: 0 } },
-  ],
-  edges: [
-    { id: 'e-in', sourceId: 'in', targetId: 'calc', type: 'edge' },
-    { id: 'e-out', sourceId: 'calc', targetId: 'out', type: 'edge' },
-  ],
-});
-
 /**
  * The DR drill: evaluation load on every region and a stream of acknowledged deploys, then the
  * primary region is killed and the most advanced standby promoted while the load goes on; a
@@ -154,7 +143,7 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   progress(`setting up project ${project}: three releases, environment prod, an evaluation token`);
   await api('POST', '/api/projects', { key: project });
   for (const label of ['one', 'two', 'three']) {
-    await api('PUT', `/api/projects/${project}/decisions/calc`, { content: PROJECT_RESULT(label) });
+    await api('PUT', `/api/projects/${project}/decisions/calc`, { content: drillGraph(label) });
     await api('POST', `/api/projects/${project}/releases`, { label });
   }
   await api('POST', `/api/projects/${project}/environments`, { key: 'prod' });
@@ -250,7 +239,7 @@ function promoteOnItsOwnThread(dir: string, options: Omit<PromoteOptions, 'progr
 }
 
 /** Polls every node's evaluation until all give `expected`. */
-async function servedEverywhere(urls: readonly string[], evalPath: string, token: string, expected: string, timeoutMs: number): Promise<void> {
+export async function servedEverywhere(urls: readonly string[], evalPath: string, token: string, expected: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const pending = new Set(urls);
   while (pending.size > 0) {
