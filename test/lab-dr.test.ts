@@ -1,13 +1,14 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connect } from '../src/db/connect.js';
 import { changeReplication } from '../src/dr/change-replication.js';
 import { promoteRegion } from '../src/dr/promote.js';
 import { rejoinRegion } from '../src/dr/rejoin.js';
 import { drStatus } from '../src/dr/status.js';
-import { labDown, labKill, labStatus, labUp } from '../src/lab/lab.js';
+import { runDrill } from '../src/dr/drill/drill.js';
+import { labDown, labKill, labStart, labStatus, labUp } from '../src/lab/lab.js';
 import { drRegions, nodeUrl, postgresUrl, readLabState, type LabState } from '../src/lab/state.js';
 import { runCli } from './helpers/cli.js';
 
@@ -108,5 +109,36 @@ describe('the DR lab on real streaming replication', () => {
     expect(report).toMatchObject({ promoted: 'region-1', oldPrimary: 'region-2', generation: 3, oldPrimaryFence: 'stopped after handing over its WAL' });
     expect(await projectsOn(1)).toEqual(expect.arrayContaining(['before-loss', 'after-promotion', 'before-switchover']));
     await expect(promoteRegion(dir, { region: 'region-3', confirmOldPrimaryLost: true })).resolves.toMatchObject({ promoted: 'region-3', generation: 4 });
+  });
+
+  it('rewinds old primaries right after a promotion, cycle after cycle, instead of copying everything', async () => {
+    // region-3 was promoted a moment ago: its control file still names the old timeline until its
+    // first checkpoint, which made pg_rewind compute the fork on the wrong timeline.
+    const first = await rejoinRegion(dir, 'region-1');
+    expect(first.method, first.rewindError).toBe('pg_rewind');
+    expect((await rejoinRegion(dir, 'region-2')).method).toBe('pg_rewind');
+    expect((await api(3, 'POST', '/api/projects', { key: 'before-third-loss' })).status).toBe(201);
+    await labKill(dir, 'region-3');
+    const drillOn = { dir, regions: 3, nodesPerRegion: 1, topology: 'active-active', durationS: 5, concurrency: 1, writesPerSecond: 5 } as const;
+    await expect(runDrill(drillOn)).rejects.toThrow(/the lab is not whole \(region-3 postgres \(primary\) stopped, region-3 node region-3-a stopped\): the primary region is down: promote another/);
+    const report = await promoteRegion(dir, { confirmOldPrimaryLost: true });
+    expect(report.generation).toBe(5);
+    await labStart(dir, 'region-3'); // the old primary comes back writable
+    await expect(runDrill(drillOn)).rejects.toThrow(/region-3 runs as a primary besides region-[12]: make it a standby first/);
+    expect((await rejoinRegion(dir, 'region-3')).method).toBe('pg_rewind');
+    const status = await drStatus(drRegions(readLabState(dir)), undefined);
+    expect(status.writable).toEqual([report.promoted]);
+    expect(new Set(status.servers.map((s) => s.timeline))).toEqual(new Set([report.timeline]));
+    expect(status.servers.filter((s) => s.role === 'standby').every((s) => s.streaming)).toBe(true);
+    const promotedIndex = Number(report.promoted.slice(-1));
+    expect(await projectsOn(promotedIndex)).toContain('before-third-loss');
+
+    // A standby that was only killed needs no rewind (pg_rewind refuses it) and no copy.
+    const standby = status.servers.find((s) => s.role === 'standby')!.region;
+    await labKill(dir, standby);
+    expect((await api(promotedIndex, 'POST', '/api/projects', { key: 'while-a-standby-is-down' })).status).toBe(201);
+    const restarted = await rejoinRegion(dir, standby);
+    expect(restarted.method, restarted.rewindError).toBe('restart');
+    await vi.waitFor(async () => expect(await projectsOn(Number(standby.slice(-1)))).toContain('while-a-standby-is-down'), { timeout: 10_000, interval: 100 });
   });
 });

@@ -95,7 +95,7 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
   try {
     const [first, ...others] = regions;
     progress(`initialising the primary in ${first!.name} (PostgreSQL on port ${first!.postgres.port})`);
-    const primary = new LocalPgCluster({ ...clusterOptions(first!), durable: options.durable ?? true });
+    const primary = new LocalPgCluster({ ...clusterOptions(first!), durable: options.durable ?? true, settings: LAB_PG_SETTINGS });
     await primary.init();
     await primary.start();
     started.push(primary);
@@ -142,6 +142,13 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
     throw error;
   }
 }
+
+/**
+ * What pg_rewind needs, so that `dr rejoin` rewinds instead of copying everything: kept WAL (it
+ * looks for the last checkpoint before the fork in the old primary's own pg_wal) and full-page
+ * writes, even in a --no-fsync lab. Base backups copy postgresql.conf: every standby gets them.
+ */
+const LAB_PG_SETTINGS = { wal_keep_size: '256MB', full_page_writes: true } as const;
 
 function clusterOptions(region: LabRegion) {
   return { dir: region.postgres.dir, port: region.postgres.port, logFile: region.postgres.logFile };

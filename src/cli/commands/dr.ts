@@ -79,7 +79,7 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
   registerDrill(dr, ctx);
 
   dr.command('rejoin')
-    .description('make a region (an old primary) a standby of the current primary: pg_rewind, else a base backup')
+    .description('make a region (an old primary, a lost standby) a standby of the current primary: restart it as it is, else pg_rewind, else a base backup')
     .requiredOption('--region <region>', 'region to rejoin')
     .option('--dir <dir>', LAB_DIR_HELP)
     .action(async (opts: { region: string; dir?: string }, cmd: Command) => {
@@ -155,11 +155,11 @@ function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: 
   const c = report.config;
   const out = (line = '') => ctx.io.stdout(`${line}\n`);
   out(`DR drill: ${c.regions} regions x ${c.nodesPerRegion} node(s), ${c.topology}, ${c.replication.mode} replication, ${c.durationS} s`);
-  out(`killed ${report.kill.region} at ${(report.kill.atMs / 1000).toFixed(1)} s; promoted ${report.promotion.promoted} in ${report.promotion.totalMs} ms (timeline ${report.promotion.timeline ?? '?'}, generation ${report.promotion.generation})`);
+  out(`killed ${report.kill.region} at ${(report.kill.startedAtMs / 1000).toFixed(1)} s (the kill took ${report.kill.atMs - report.kill.startedAtMs} ms); promoted ${report.promotion.promoted} in ${report.promotion.totalMs} ms (timeline ${report.promotion.timeline ?? '?'}, generation ${report.promotion.generation})`);
   out();
   const w = report.writes;
   out(`writes: ${w.acknowledged} acknowledged, ${w.lost.length} lost (RPO), ${w.duplicates.length} duplicated, ${w.unacknowledged} unacknowledged (${w.unacknowledgedApplied} applied)`);
-  out(`write RTO: ${w.rtoMs === null ? 'no write after the kill' : `${w.rtoMs} ms`} (kill to first acknowledged write); longest gap ${w.longestGapMs} ms`);
+  out(`write RTO: ${w.rtoMs === null ? 'no write after the kill' : `${w.rtoMs} ms`} (start of the kill to the first acknowledged write); longest gap ${w.longestGapMs} ms`);
   out();
   printTable(ctx.io, report.evaluations, [
     { header: 'region', value: (e) => `${e.region}${e.killed ? ' (killed)' : ''}` },

@@ -2,8 +2,9 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { labDown, labKill, labUp } from '../../lab/lab.js';
-import { LabError, findRegion, nodeUrl, postgresUrl, readLabState, type LabState, type Topology } from '../../lab/state.js';
+import { labDown, labKill, labStatus, labUp } from '../../lab/lab.js';
+import { LabError, drRegions, findRegion, nodeUrl, postgresUrl, readLabState, type LabState, type Topology } from '../../lab/state.js';
+import { drStatus } from '../status.js';
 import { changeReplication } from '../change-replication.js';
 import type { PromoteOptions, PromoteReport } from '../promote.js';
 import { Worker } from 'node:worker_threads';
@@ -110,7 +111,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         progress: (s) => progress(`  ${s}`),
       }));
     } else {
-      state = readLabState(dir);
+      progress('checking that the lab is whole');
+      state = await wholeLab(dir);
       if (options.replication) {
         progress(`setting ${options.replication.mode} replication on the lab`);
         await changeReplication(dir, options.replication);
@@ -126,6 +128,33 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A drill on an existing lab needs every region up and one primary with every other region
+ * streaming from it: a region still down from the last drill, or an old primary started again
+ * but not rejoined, would make the figures meaningless. Says how to repair it.
+ */
+async function wholeLab(dir: string): Promise<LabState> {
+  const { state, processes } = await labStatus(dir);
+  const down = processes.filter((p) => !p.running || p.ready === false);
+  if (down.length > 0) {
+    const regions = [...new Set(down.map((p) => p.region))];
+    const repair = regions.includes(state.primaryRegion)
+      ? `the primary region is down: promote another (verdict dr promote --confirm-old-primary-lost), then verdict dr rejoin --region ${state.primaryRegion}`
+      : `verdict dr rejoin --region ${regions[0]} brings it back as a standby of ${state.primaryRegion}`;
+    throw new LabError(`the lab is not whole (${down.map((p) => `${p.region} ${p.what} ${p.running ? 'not ready' : 'stopped'}`).join(', ')}): ${repair}`);
+  }
+  const status = await drStatus(drRegions(state), undefined);
+  const stray = status.servers.filter((s) => s.role === 'primary' && s.region !== state.primaryRegion);
+  if (stray.length > 0) {
+    throw new LabError(`${stray.map((s) => s.region).join(', ')} runs as a primary besides ${state.primaryRegion}: make it a standby first with verdict dr rejoin --region ${stray[0]!.region}`);
+  }
+  const notStreaming = status.servers.filter((s) => s.region !== state.primaryRegion && (s.role !== 'standby' || !s.streaming));
+  if (notStreaming.length > 0) {
+    throw new LabError(`${notStreaming.map((s) => `${s.region} (${s.role}${s.error ? `: ${s.error}` : ', not streaming'})`).join(', ')} does not stream from ${state.primaryRegion}: see verdict dr status`);
+  }
+  return state;
 }
 
 async function drill(state: LabState, options: DrillOptions, built: boolean, progress: (step: string) => void): Promise<DrillReport> {
@@ -270,10 +299,13 @@ function summarize(input: {
   propagationMs: number | null;
   survivors: number;
 }): DrillReport {
-  const { state, options, killAtMs, killedRegion, promotion, check, writes, samples } = input;
+  const { state, options, killAtMs, killStartedAtMs, killedRegion, promotion, check, writes, samples } = input;
   const replication = state.replication;
   const acks = writes.filter((w) => w.ackAt !== null).map((w) => w.ackAt!).sort((a, b) => a - b);
+  // Recovery times count from the start of the kill (the region may die at any moment of it), and
+  // what counts as recovered comes after its end, when no answer can come from the killed region.
   const firstAfterKill = acks.find((t) => t > killAtMs);
+  const rtoMs = firstAfterKill === undefined ? null : Math.round(firstAfterKill - killStartedAtMs);
   let longestGapMs = 0;
   for (let i = 1; i < acks.length; i++) longestGapMs = Math.max(longestGapMs, acks[i]! - acks[i - 1]!);
 
@@ -287,14 +319,14 @@ function summarize(input: {
       killed: region.name === killedRegion,
       requests: mine.length,
       errors: mine.filter((s) => !s.ok).length,
-      errorsAfterKill: mine.filter((s) => !s.ok && s.t >= killAtMs).length,
+      errorsAfterKill: mine.filter((s) => !s.ok && s.t >= killStartedAtMs).length,
       errorKinds,
       p50Ms: percentile(latencies, 0.5),
       p99Ms: percentile(latencies, 0.99),
     };
   });
   const firstGoodAfterKill = samples.filter((s) => s.ok && s.t >= killAtMs).reduce<number | null>((min, s) => (min === null || s.t < min ? s.t : min), null);
-  const evaluationDowntimeMs = options.topology === 'active-passive' && firstGoodAfterKill !== null ? Math.max(0, firstGoodAfterKill - killAtMs) : null;
+  const evaluationDowntimeMs = options.topology === 'active-passive' && firstGoodAfterKill !== null ? Math.max(0, firstGoodAfterKill - killStartedAtMs) : null;
 
   const seconds = Math.ceil(Math.max(...samples.map((s) => s.t), ...acks, 0) / 1000);
   const series: SeriesPoint[] = [];
@@ -324,7 +356,7 @@ function summarize(input: {
           ok: firstGoodAfterKill !== null,
           detail: evaluationDowntimeMs === null ? 'no good evaluation after the kill' : `the front served again ${Math.round(evaluationDowntimeMs)} ms after the kill`,
         },
-    { name: 'writes resumed', ok: firstAfterKill !== undefined, detail: firstAfterKill === undefined ? 'no write acknowledged after the kill' : `write RTO ${Math.round(firstAfterKill - killAtMs)} ms` },
+    { name: 'writes resumed', ok: firstAfterKill !== undefined, detail: rtoMs === null ? 'no write acknowledged after the kill' : `write RTO ${rtoMs} ms` },
     {
       name: 'propagation after recovery',
       ok: input.propagationMs !== null,
@@ -348,7 +380,7 @@ function summarize(input: {
     writes: {
       ...check,
       attempted: writes.length,
-      rtoMs: firstAfterKill === undefined ? null : Math.round(firstAfterKill - killAtMs),
+      rtoMs,
       longestGapMs: Math.round(longestGapMs),
     },
     evaluations,

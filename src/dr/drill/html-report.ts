@@ -47,7 +47,7 @@ export function drillHtml(report: DrillReport): string {
   ${xTicks.map((s) => `<text x="${x(s)}" y="${height - pad.bottom + 16}" font-size="11" text-anchor="middle">${s}s</text>`).join('')}
   <text x="${pad.left + plotW / 2}" y="${height - 4}" font-size="11" text-anchor="middle">seconds since the load started</text>
   ${lines.join('\n  ')}
-  ${marker(report.kill.atMs, `kill ${report.kill.region}`, '#dc2626')}
+  ${marker(report.kill.startedAtMs, `kill ${report.kill.region}`, '#dc2626')}
   ${marker(report.promotion.finishedAtMs, `${report.promotion.promoted} promoted`, '#16a34a')}
 </svg>`;
 
