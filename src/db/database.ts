@@ -72,8 +72,9 @@ export class FencedError extends AppError {
   }
 }
 
-// Short first: a promotion takes a few hundred ms, and a write should land right after it.
-const RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 800];
+// Short and capped: a promotion takes a few hundred ms to a few seconds, and a write should land
+// right after it, not at the end of a long backoff (a failed discovery against a dead host is cheap).
+const RETRY_DELAYS_MS = [25, 50, 100, 150, 200, 200, 200, 200, 200, 200];
 const READER_CHECK_MS = 250;
 
 /**

@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { runDrill, type DrillReport } from '../../dr/drill/drill.js';
 import { drillHtml } from '../../dr/drill/html-report.js';
-import type { Topology } from '../../lab/state.js';
+import { stateFile, type Topology } from '../../lab/state.js';
 import { changeReplication } from '../../dr/change-replication.js';
 import { promoteRegion, type PromoteReport } from '../../dr/promote.js';
 import { rejoinRegion, type RejoinReport } from '../../dr/rejoin.js';
@@ -126,6 +126,9 @@ failed: that is what async means.`,
       ) => {
         if (jsonFile !== undefined && opts.report !== undefined) throw new CliError('give the JSON report file once: --json <file> or --report <file>');
         const reportFile = jsonFile ?? opts.report;
+        if (opts.dir === undefined && existsSync(stateFile(labDir(ctx, undefined)))) {
+          ctx.io.stderr(`note: the drill builds a lab of its own; to drill on the lab in ${labDir(ctx, undefined)}, add --dir ${path.relative(ctx.io.cwd, labDir(ctx, undefined)) || '.'}\n`);
+        }
         const progress = new Progress(ctx.io, { logSteps: true });
         const replication = opts.replication ? { mode: opts.replication, standbys: opts.replication === 'async' ? 0 : parsePositive(opts.standbys, '--standbys') } : undefined;
         const report = await labErrors(() =>

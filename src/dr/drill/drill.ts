@@ -183,6 +183,7 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   progress('waiting for every node to serve the first release');
   await servedEverywhere(allNodes, evalPath, token, 'one', 60_000);
 
+  const promoter = await promotionThread(state.dir, { confirmOldPrimaryLost: true });
   const startedAtIso = new Date().toISOString();
   const startedAt = performance.now();
   const since = () => performance.now() - startedAt;
@@ -216,7 +217,7 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   let killAtMs: number;
   let killStartedAtMs: number;
   try {
-    await sleep(Math.max(2000, durationMs * 0.3));
+    await sleep(Math.max(2000, durationMs * 0.3) - since());
     progress(`killing ${primaryRegion} (PostgreSQL primary and its nodes, immediately)`);
     killed = primaryRegion;
     killStartedAtMs = since();
@@ -224,13 +225,14 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
     killAtMs = since(); // from here on no answer can come from the killed region
     progress('promoting the most advanced standby');
     const promoteStart = since();
-    const report = await promoteOnItsOwnThread(state.dir, { confirmOldPrimaryLost: true });
+    const report = await promoter.go();
     promotion = { ...report, startedAtMs: promoteStart, finishedAtMs: since() };
     front = report.promoted;
     progress(`${report.promoted} promoted in ${report.totalMs} ms; load goes on`);
     const left = durationMs - since();
     if (left > 0) await sleep(left);
   } finally {
+    await promoter.cancel();
     await writes.stop();
     await load.stop();
   }
@@ -255,16 +257,26 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
 /** The compiled worker (dist/), also when this module runs from src/ under the test runner. */
 const PROMOTE_WORKER = new URL('../../../dist/dr/drill/promote-worker.js', import.meta.url);
 
-function promoteOnItsOwnThread(dir: string, options: Omit<PromoteOptions, 'progress'>): Promise<PromoteReport> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(PROMOTE_WORKER, { workerData: { dir, options } });
-    worker.once('message', (message: { ok: true; report: PromoteReport } | { ok: false; message: string }) => {
-      void worker.terminate();
-      if (message.ok) resolve(message.report);
-      else reject(new LabError(message.message));
-    });
-    worker.once('error', reject);
-  });
+interface ReadyPromotion {
+  /** Promotes now; resolves with the report. */
+  readonly go: () => Promise<PromoteReport>;
+  readonly cancel: () => Promise<void>;
+}
+
+/** Starts the promotion thread and waits until it has loaded its modules. */
+function promotionThread(dir: string, options: Omit<PromoteOptions, 'progress'>): Promise<ReadyPromotion> {
+  const worker = new Worker(PROMOTE_WORKER, { workerData: { dir, options } });
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  failed.catch(() => undefined);
+  const ready = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+  const go = async (): Promise<PromoteReport> => {
+    const done = new Promise<{ ok: true; report: PromoteReport } | { ok: false; message: string }>((resolve) => worker.once('message', resolve));
+    worker.postMessage('go');
+    const message = await Promise.race([done, failed]).finally(() => void worker.terminate());
+    if (!message.ok) throw new LabError(message.message);
+    return message.report;
+  };
+  return Promise.race([ready, failed]).then(() => ({ go, cancel: async () => void (await worker.terminate()) }));
 }
 
 /** Polls every node's evaluation until all give `expected`. */
