@@ -75,6 +75,9 @@ export class FencedError extends AppError {
 // Short and capped: a promotion takes a few hundred ms to a few seconds, and a write should land
 // right after it, not at the end of a long backoff (a failed discovery against a dead host is cheap).
 const RETRY_DELAYS_MS = [25, 50, 100, 150, 200, 200, 200, 200, 200, 200];
+// ...and bounded in time too: against a host that drops packets every discovery costs a connect
+// timeout, and the client (which has its own retries) should hear 503 rather than wait minutes.
+const RETRY_BUDGET_MS = 10_000;
 const READER_CHECK_MS = 250;
 
 /**
@@ -155,13 +158,15 @@ export class Database {
     if (keyed) keyed.consumed = true; // later transactions of the same request are plain
     const idempotent = options.idempotent ?? keyed !== undefined;
     const deadlineMs = this.#options.transactionTimeoutMs ?? 30_000;
+    const retryUntil = Date.now() + RETRY_BUDGET_MS;
+    const mayRetry = (attempt: number) => attempt < RETRY_DELAYS_MS.length && Date.now() < retryUntil && !this.#closed;
     for (let attempt = 0; ; attempt++) {
       let writer: Sql;
       try {
         writer = this.#writer ?? (await this.#discover());
       } catch (error) {
         // No primary right now (a promotion may be under way): wait and look again.
-        if (attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
+        if (!mayRetry(attempt)) throw error;
         await sleep(RETRY_DELAYS_MS[attempt]!);
         continue;
       }
@@ -192,7 +197,7 @@ export class Database {
           ? new AppError('database-unavailable', `the primary ${host} did not finish the write within ${deadlineMs} ms${committing ? '; whether it committed is unknown' : ''}`)
           : caught;
         const retriable = timedOut || error instanceof FencedError || isConnectionOrReadOnlyError(error);
-        if (!retriable || attempt >= RETRY_DELAYS_MS.length || this.#closed) throw error;
+        if (!retriable || !mayRetry(attempt)) throw error;
         // A pool whose server refused or dropped us reconnects with a growing backoff (seconds):
         // never reuse it; the next attempt gets a fresh pool for whichever server is primary then.
         this.#dropWriter(writer);

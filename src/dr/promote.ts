@@ -120,8 +120,11 @@ export async function promoteRegion(dir: string, options: PromoteOptions = {}): 
         }
       }
     }
+    // Only standbys that follow can confirm commits: naming one that does not (its rebuild failed)
+    // would make every commit wait for it; with none, the new primary runs async until rejoin.
+    const confirming = outcomes.filter((o) => o.outcome === 'following' || o.outcome === 'rebuilt').map((o) => standbyName(o.region));
     const replication = await timeline.step(`${state.replication.mode} replication on ${target.region}`, () =>
-      setReplicationMode(newPrimarySql, state.replication, followers.map((r) => standbyName(r.name))),
+      setReplicationMode(newPrimarySql, state.replication, confirming),
     );
     const generation = await timeline.step('bump the cluster generation (fences the old primary in every node)', () =>
       bumpGeneration(newPrimarySql, 'verdict dr promote', `${target.region} promoted; ${oldPrimary.name} ${reachable ? 'stopped' : 'lost'}`),

@@ -1,33 +1,37 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from '../db/connect.js';
+import { connect, type Sql } from '../db/connect.js';
+import { compareLsn } from '../db/database.js';
 import { clusterOf, nodeEnv, primaryConninfo } from '../lab/lab.js';
 import { spawnNode, waitForNode } from '../lab/processes.js';
-import { LabError, findRegion, postgresUrl, readLabState, standbyName, writeLabState } from '../lab/state.js';
+import { LabError, findRegion, postgresUrl, readLabState, standbyName, writeLabState, type LabRegion, type LabState } from '../lab/state.js';
 import { isAlive, LocalPgCluster } from '../local-pg/index.js';
 import { ensureSlot, setReplicationMode, type ReplicationReport } from './replication.js';
 import { Timeline, type TimelineStep } from './timeline.js';
 
-const RESTART_STREAM_TIMEOUT_MS = 10_000;
+/** How long a restarted or rewound server may take to follow the primary before the next way is tried. */
+const FOLLOW_TIMEOUT_MS = 15_000;
 
 export interface RejoinReport {
   readonly region: string;
   readonly primary: string;
-  /** restart: a standby that was only stopped (or killed) streams again as it is. */
+  /** restart: a standby that was only stopped (or killed) follows again as it is. */
   readonly method: 'restart' | 'pg_rewind' | 'base backup';
-  /** Why pg_rewind was not enough, when a base backup was taken instead. */
-  readonly rewindError?: string;
+  /** Why the cheaper ways did not work, when one was tried and failed (also in `steps`). */
+  readonly failedAttempts?: readonly string[];
   readonly replication: ReplicationReport;
   readonly steps: readonly TimelineStep[];
   readonly totalMs: number;
 }
 
 /**
- * Turns a region's server (an old primary, or a standby that cannot follow the new timeline) into
- * a standby of the current primary: pg_rewind when possible (wal_log_hints is on in every lab
- * cluster), else a fresh base backup; then re-adds it to the primary's replication settings and
- * starts the region's nodes if they are down.
+ * Turns a region's server (an old primary, a lost standby, or one that cannot follow the new
+ * timeline) into a standby of the current primary, by the cheapest way that works: restart a
+ * standby as it is, else pg_rewind, else a fresh base backup. "Works" is judged on the server
+ * itself: its WAL receiver streams the primary's timeline and it has replayed what the primary
+ * had written when it started. Then it re-adds the region to the primary's replication settings
+ * and starts the region's nodes if they are down.
  */
 export async function rejoinRegion(
   dir: string,
@@ -50,66 +54,56 @@ export async function rejoinRegion(
   const primarySql = connect(postgresUrl(state, primary), { max: 1 });
   try {
     await timeline.step(`replication slot ${slot} on ${primary.name}`, () => ensureSlot(primarySql, slot));
-    const source = `host=127.0.0.1 port=${primary.postgres.port} user=postgres dbname=postgres`;
-    // A just-promoted primary writes its new timeline to its control file only at its first
-    // checkpoint, which may still be running (spread); pg_rewind reads the timeline from there and
-    // would compute the fork on the wrong timeline.
-    await timeline.step(`checkpoint on ${primary.name} (pg_rewind reads its timeline from the control file)`, () => primarySql`CHECKPOINT`);
     // Later lines win: name the standby (synchronous_standby_names matches it), use its slot, and
     // drop the read-only fence a planned switchover may have left in an old primary's settings.
     const followPrimary = () => cluster.setAutoConf({ primary_conninfo: primaryConninfo(primary, region), primary_slot_name: slot, default_transaction_read_only: 'off' });
-    const streams = async (timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const [row] = await primarySql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_replication WHERE application_name = ${slot} AND state = 'streaming'`;
-        if (row!.n > 0) return true;
-        if (Date.now() > deadline) return false;
-        await sleep(100);
-      }
-    };
-    let method: RejoinReport['method'] = 'pg_rewind';
-    let rewindError: string | undefined;
-    if (stoppedStandby) {
-      followPrimary();
-      const restarted = await timeline.step(`start ${region.name} as the standby it was`, async () => {
-        await cluster.start();
-        if (await streams(RESTART_STREAM_TIMEOUT_MS)) return true;
-        await cluster.stop('fast'); // shut down cleanly, pg_rewind can take it from here
-        return false;
-      }).catch(async () => {
-        await cluster.stop('immediate').catch(() => undefined);
-        return false;
-      });
-      if (restarted) method = 'restart';
-    }
-    const rewound = method === 'restart' ? undefined : await timeline.step(`pg_rewind ${region.name} onto ${primary.name}'s timeline`, () =>
-      cluster.runTool('pg_rewind', ['--target-pgdata', cluster.dir, '--source-server', source, '--write-recovery-conf']),
-    );
-    if (rewound?.code === 0) {
+    /** Starts the server as a standby; true once it follows, else it is stopped again (cleanly when it can be). */
+    const startAndFollow = async (): Promise<true | string> => {
       followPrimary();
       try {
-        await timeline.step(`start ${region.name} as a standby`, () => cluster.start());
+        await cluster.start();
       } catch (error) {
-        // pg_rewind can finish and still leave a server that cannot reach a consistent state.
-        rewindError = `the rewound server did not start: ${(error as Error).message.split('\n')[0]}`;
         await cluster.stop('immediate').catch(() => undefined);
+        return `it did not start: ${(error as Error).message.split('\n')[0]}`;
       }
-    } else if (rewound !== undefined) {
-      rewindError = rewound.output.trim().split('\n').slice(-3).join(' ');
+      const follows = await followsPrimary(state, region, primarySql, FOLLOW_TIMEOUT_MS);
+      if (follows === true) return true;
+      await cluster.stop('fast').catch(() => cluster.stop('immediate'));
+      return follows;
+    };
+
+    let method: RejoinReport['method'] | undefined;
+    const failures: string[] = [];
+    if (stoppedStandby) {
+      const restarted = await timeline.attempt(`start ${region.name} as the standby it was`, startAndFollow);
+      if (restarted === true) method = 'restart';
+      else failures.push(`restart: ${restarted}`);
     }
-    if (rewindError !== undefined) {
-      method = 'base backup';
-      await timeline.step(`base backup of ${primary.name} into ${region.name} (pg_rewind failed)`, async () => {
-        rmSync(cluster.dir, { recursive: true, force: true });
-        const upstream = new LocalPgCluster({ dir: primary.postgres.dir, port: primary.postgres.port, logFile: primary.postgres.logFile });
-        await upstream.createStandby({ dir: region.postgres.dir, port: region.postgres.port, logFile: region.postgres.logFile, slot, createSlot: false });
+    if (method === undefined) {
+      // A just-promoted primary writes its new timeline to its control file only at its first
+      // checkpoint, which may still be running (spread); pg_rewind reads the timeline from there and
+      // would compute the fork on the wrong timeline.
+      await timeline.step(`checkpoint on ${primary.name} (pg_rewind reads its timeline from the control file)`, () => primarySql`CHECKPOINT`);
+      const source = `host=127.0.0.1 port=${primary.postgres.port} user=postgres dbname=postgres`;
+      const rewound = await timeline.attempt(`pg_rewind ${region.name} onto ${primary.name}'s timeline`, async () => {
+        const run = await cluster.runTool('pg_rewind', ['--target-pgdata', cluster.dir, '--source-server', source, '--write-recovery-conf']);
+        return run.code === 0 ? true : run.output.trim().split('\n').slice(-3).join(' ');
       });
-      followPrimary();
-      await timeline.step(`start ${region.name} as a standby`, () => cluster.start());
+      if (rewound === true) {
+        // pg_rewind can finish and still leave a server that cannot start or follow.
+        const started = await timeline.attempt(`start ${region.name} as a standby`, startAndFollow);
+        if (started === true) method = 'pg_rewind';
+        else failures.push(`pg_rewind finished, but ${started}`);
+      } else {
+        failures.push(`pg_rewind: ${rewound}`);
+      }
     }
-    await timeline.step(`wait for ${region.name} to stream from ${primary.name}`, async () => {
-      if (!(await streams(30_000))) throw new LabError(`${region.name} does not stream from ${primary.name} after 30 s; see ${region.postgres.logFile}`);
-    });
+    if (method === undefined) {
+      method = 'base backup';
+      await timeline.step(`base backup of ${primary.name} into ${region.name}`, () => replaceWithBaseBackup(primary, region, cluster, slot));
+      const started = await timeline.attempt(`start ${region.name} as a standby`, startAndFollow);
+      if (started !== true) throw new LabError(`${region.name} does not follow ${primary.name} even after a fresh base backup (${started}); see ${region.postgres.logFile}`);
+    }
     const standbys = state.regions.filter((r) => r.name !== primary.name).map((r) => standbyName(r.name));
     const replication = await timeline.step(`${state.replication.mode} replication on ${primary.name} over ${standbys.join(', ')}`, () =>
       setReplicationMode(primarySql, state.replication, standbys),
@@ -124,8 +118,55 @@ export async function rejoinRegion(
         });
       }
     }
-    return { region: region.name, primary: primary.name, method, ...(rewindError ? { rewindError } : {}), replication, steps: timeline.steps, totalMs: timeline.elapsedMs };
+    return { region: region.name, primary: primary.name, method, ...(failures.length > 0 ? { failedAttempts: failures } : {}), replication, steps: timeline.steps, totalMs: timeline.elapsedMs };
   } finally {
     await primarySql.end({ timeout: 1 });
   }
+}
+
+/**
+ * Asks the standby itself, since the primary's pg_stat_replication also lists a walsender that
+ * streams the shared part of the old timeline to a standby about to refuse the fork: its WAL
+ * receiver must stream the primary's timeline and it must have replayed what the primary had
+ * written when the check began.
+ */
+async function followsPrimary(state: LabState, region: LabRegion, primarySql: Sql, timeoutMs: number): Promise<true | string> {
+  const [target] = await primarySql<{ lsn: string; tli: number }[]>`
+    SELECT pg_current_wal_lsn()::text AS lsn, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
+  const standby = connect(postgresUrl(state, region), { max: 1, connectTimeoutSeconds: 2 });
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  try {
+    for (;;) {
+      try {
+        const [row] = await standby<{ status: string | null; tli: number | null; replayed: string | null }[]>`
+          SELECT (SELECT status FROM pg_stat_wal_receiver) AS status, (SELECT received_tli FROM pg_stat_wal_receiver) AS tli,
+                 pg_last_wal_replay_lsn()::text AS replayed`;
+        if (row!.status === 'streaming' && row!.tli === target!.tli && row!.replayed !== null && compareLsn(row!.replayed, target!.lsn) >= 0) return true;
+        last = `WAL receiver ${row!.status ?? 'not running'} on timeline ${row!.tli ?? '-'}, replayed ${row!.replayed ?? '-'} of ${target!.lsn} on timeline ${target!.tli}`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      if (Date.now() > deadline) return `it did not follow within ${timeoutMs} ms (${last})`;
+      await sleep(100);
+    }
+  } finally {
+    await standby.end({ timeout: 1 });
+  }
+}
+
+/** A base backup into a sibling folder, swapped in only once complete: a failed copy keeps the old data. */
+async function replaceWithBaseBackup(primary: LabRegion, region: LabRegion, cluster: LocalPgCluster, slot: string): Promise<void> {
+  if (cluster.runningPid() !== undefined) throw new LabError(`PostgreSQL in ${region.name} is still running; refusing to replace its data directory`);
+  const fresh = `${region.postgres.dir}.rebuild`;
+  rmSync(fresh, { recursive: true, force: true });
+  const upstream = new LocalPgCluster({ dir: primary.postgres.dir, port: primary.postgres.port, logFile: primary.postgres.logFile });
+  try {
+    await upstream.createStandby({ dir: fresh, port: region.postgres.port, logFile: region.postgres.logFile, slot, createSlot: false });
+  } catch (error) {
+    rmSync(fresh, { recursive: true, force: true });
+    throw error;
+  }
+  rmSync(region.postgres.dir, { recursive: true, force: true });
+  renameSync(fresh, region.postgres.dir);
 }

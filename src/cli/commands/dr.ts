@@ -12,7 +12,7 @@ import { drStatus, type DrStatus } from '../../dr/status.js';
 import type { TimelineStep } from '../../dr/timeline.js';
 import { drRegions, readLabState } from '../../lab/state.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import { CliError, EXIT } from '../io.js';
 import { printJson, printTable } from '../output.js';
 import { Progress } from '../progress.js';
 import { parsePositive } from './decisions.js';
@@ -124,7 +124,8 @@ failed: that is what async means.`,
         },
         cmd: Command,
       ) => {
-        if (jsonFile !== undefined && opts.report !== undefined) throw new CliError('give the JSON report file once: --json <file> or --report <file>');
+        if (jsonFile !== undefined && !ctx.json(cmd)) throw new CliError(`unexpected argument '${jsonFile}': to write the JSON report to that file, use --json ${jsonFile} (or --report ${jsonFile})`, EXIT.usage);
+        if (jsonFile !== undefined && opts.report !== undefined) throw new CliError('give the JSON report file once: --json <file> or --report <file>', EXIT.usage);
         const reportFile = jsonFile ?? opts.report;
         if (opts.dir === undefined && existsSync(stateFile(labDir(ctx, undefined)))) {
           ctx.io.stderr(`note: the drill builds a lab of its own; to drill on the lab in ${labDir(ctx, undefined)}, add --dir ${path.relative(ctx.io.cwd, labDir(ctx, undefined)) || '.'}\n`);
@@ -258,7 +259,7 @@ function printSteps(ctx: CommandContext, steps: readonly TimelineStep[]): void {
   printTable(ctx.io, steps, [
     { header: 'at ms', value: (s) => s.startedAtMs },
     { header: 'took ms', value: (s) => s.tookMs },
-    { header: 'step', value: (s) => s.step },
+    { header: 'step', value: (s) => (s.failed === undefined ? s.step : `${s.step}: FAILED, ${s.failed}`) },
   ]);
 }
 
@@ -277,6 +278,6 @@ function printPromote(ctx: CommandContext, report: PromoteReport): void {
 
 function printRejoin(ctx: CommandContext, report: RejoinReport): void {
   printSteps(ctx, report.steps);
-  ctx.io.stdout(`\n${report.region} is a standby of ${report.primary} (${report.method}${report.rewindError ? `; pg_rewind said: ${report.rewindError}` : ''}) in ${report.totalMs} ms\n`);
+  ctx.io.stdout(`\n${report.region} is a standby of ${report.primary} (${report.method}) in ${report.totalMs} ms\n`);
   ctx.io.stdout(`${describeReplication(report.replication)}\n`);
 }

@@ -183,7 +183,6 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   progress('waiting for every node to serve the first release');
   await servedEverywhere(allNodes, evalPath, token, 'one', 60_000);
 
-  const promoter = await promotionThread(state.dir, { confirmOldPrimaryLost: true });
   const startedAtIso = new Date().toISOString();
   const startedAt = performance.now();
   const since = () => performance.now() - startedAt;
@@ -216,7 +215,10 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   let promotion: DrillReport['promotion'];
   let killAtMs: number;
   let killStartedAtMs: number;
+  let promoter: ReadyPromotion | undefined;
   try {
+    // Started (its modules loaded) before the kill, as an operator's shell would be ready.
+    promoter = await promotionThread(state.dir, { confirmOldPrimaryLost: true });
     await sleep(Math.max(2000, durationMs * 0.3) - since());
     progress(`killing ${primaryRegion} (PostgreSQL primary and its nodes, immediately)`);
     killed = primaryRegion;
@@ -232,9 +234,8 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
     const left = durationMs - since();
     if (left > 0) await sleep(left);
   } finally {
-    await promoter.cancel();
-    await writes.stop();
-    await load.stop();
+    await promoter?.cancel();
+    await Promise.allSettled([writes.stop(), load.stop()]);
   }
 
   progress('measuring propagation: deploy on the new primary until every surviving node serves it');
@@ -264,19 +265,34 @@ interface ReadyPromotion {
 }
 
 /** Starts the promotion thread and waits until it has loaded its modules. */
-function promotionThread(dir: string, options: Omit<PromoteOptions, 'progress'>): Promise<ReadyPromotion> {
+async function promotionThread(dir: string, options: Omit<PromoteOptions, 'progress'>): Promise<ReadyPromotion> {
   const worker = new Worker(PROMOTE_WORKER, { workerData: { dir, options } });
-  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
-  failed.catch(() => undefined);
-  const ready = new Promise<void>((resolve) => worker.once('message', () => resolve()));
-  const go = async (): Promise<PromoteReport> => {
-    const done = new Promise<{ ok: true; report: PromoteReport } | { ok: false; message: string }>((resolve) => worker.once('message', resolve));
-    worker.postMessage('go');
-    const message = await Promise.race([done, failed]).finally(() => void worker.terminate());
-    if (!message.ok) throw new LabError(message.message);
-    return message.report;
+  // Whatever ends the thread early (an error, or an exit without one) fails whoever waits on it.
+  const ended = new Promise<never>((_, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new LabError(`the promotion thread exited (code ${code}) before it reported`)));
+  });
+  ended.catch(() => undefined);
+  const messages: ((message: unknown) => void)[] = [];
+  worker.on('message', (message: unknown) => messages.shift()?.(message));
+  const next = () => Promise.race([new Promise<unknown>((resolve) => messages.push(resolve)), ended]);
+  const cancel = async () => void (await worker.terminate());
+  try {
+    await next(); // ready
+  } catch (error) {
+    await cancel();
+    throw error;
+  }
+  return {
+    cancel,
+    go: async () => {
+      const result = next();
+      worker.postMessage('go');
+      const message = (await result.finally(cancel)) as { ok: true; report: PromoteReport } | { ok: false; message: string };
+      if (!message.ok) throw new LabError(message.message);
+      return message.report;
+    },
   };
-  return Promise.race([ready, failed]).then(() => ({ go, cancel: async () => void (await worker.terminate()) }));
 }
 
 /** Polls every node's evaluation until all give `expected`. */

@@ -76,7 +76,7 @@ ${svg}
 <p>${legend.join(' &nbsp; ')}</p>
 <h2>Writes</h2>
 <p>${report.writes.attempted} attempted, ${report.writes.acknowledged} acknowledged, <b>${report.writes.lost.length} lost</b>, ${report.writes.duplicates.length} duplicated,
-${report.writes.unacknowledged} unacknowledged (${report.writes.unacknowledgedApplied} of them applied). Write RTO ${report.writes.rtoMs ?? '-'} ms (kill to the first acknowledged write), longest gap between acknowledgements ${report.writes.longestGapMs} ms.</p>
+${report.writes.unacknowledged} unacknowledged (${report.writes.unacknowledgedApplied} of them applied). Write RTO ${report.writes.rtoMs ?? '-'} ms (start of the kill to the first acknowledged write), longest gap between acknowledgements ${report.writes.longestGapMs} ms.</p>
 <h2>Evaluations</h2>
 <table><tr><th>region</th><th>requests</th><th>errors</th><th>errors after kill</th><th>p50 ms</th><th>p99 ms</th><th>error kinds</th></tr>
 ${rows}</table>
