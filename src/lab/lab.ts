@@ -146,9 +146,16 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
 /**
  * What pg_rewind needs, so that `dr rejoin` rewinds instead of copying everything: kept WAL (it
  * looks for the last checkpoint before the fork in the old primary's own pg_wal) and full-page
- * writes, even in a --no-fsync lab. Base backups copy postgresql.conf: every standby gets them.
+ * writes, even in a --no-fsync lab; and a quick promotion. Base backups copy postgresql.conf:
+ * every standby gets them.
  */
-const LAB_PG_SETTINGS = { wal_keep_size: '256MB', full_page_writes: true } as const;
+const LAB_PG_SETTINGS = {
+  wal_keep_size: '256MB',
+  full_page_writes: true,
+  // A standby whose primary just died waits this long between attempts to fetch WAL, and a
+  // pg_promote arriving meanwhile could wait for the rest of it (5 s by default).
+  wal_retrieve_retry_interval: '500ms',
+} as const;
 
 function clusterOptions(region: LabRegion) {
   return { dir: region.postgres.dir, port: region.postgres.port, logFile: region.postgres.logFile };
