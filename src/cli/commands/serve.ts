@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
-import { connect } from '../../db/connect.js';
-import { migrate } from '../../db/migrate.js';
-import { createLogger } from '../../logger.js';
-import { openDatabaseUrl, startServer } from '../../server.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 
@@ -34,6 +30,17 @@ Environment (README "Configuration" has the full table):
   VERDICT_PG_BIN             folder of PostgreSQL server binaries for the embedded cluster
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 
+/** The server and its dependencies load only for the commands that run it: every other command starts faster. */
+async function serverModules() {
+  const [{ connect }, { migrate }, { createLogger }, { openDatabaseUrl, startServer }] = await Promise.all([
+    import('../../db/connect.js'),
+    import('../../db/migrate.js'),
+    import('../../logger.js'),
+    import('../../server.js'),
+  ]);
+  return { connect, migrate, createLogger, openDatabaseUrl, startServer };
+}
+
 function config(ctx: CommandContext) {
   try {
     return loadConfig(ctx.io.env, ctx.io.cwd);
@@ -50,6 +57,7 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
     .addHelpText('after', ENVIRONMENT_HELP)
     .action(async () => {
       const cfg = config(ctx);
+      const { createLogger, startServer } = await serverModules();
       const logger = createLogger(cfg.logLevel);
       const announce = (token: string) =>
         ctx.io.stderr(
@@ -79,6 +87,7 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
     .addHelpText('after', ENVIRONMENT_HELP)
     .action(async () => {
       const cfg = config(ctx);
+      const { connect, createLogger, migrate, openDatabaseUrl } = await serverModules();
       const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
       const handle = await openDatabaseUrl(cfg, logger);
       const sql = connect(handle.url, { max: 1 });
