@@ -1,9 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../src/db/connect.js';
+import { checkWrites } from '../src/dr/drill/check.js';
 import { runDrill } from '../src/dr/drill/drill.js';
+import { drillGraph } from '../src/dr/drill/graph.js';
+import { call } from '../src/dr/drill/http.js';
+import { WriteStream } from '../src/dr/drill/write-stream.js';
+import { promoteRegion } from '../src/dr/promote.js';
+import { labDown, labKill, labUp } from '../src/lab/lab.js';
+import { nodeUrl, postgresUrl } from '../src/lab/state.js';
 import { runCli } from './helpers/cli.js';
+import { waitFor } from './helpers/wait.js';
 
 /**
  * Short drills on real labs (built and torn down by the drill itself): the primary region is
@@ -63,5 +73,74 @@ describe('dr drill', () => {
     expect(region2.every((p) => p.ok === 0 && p.errors === 0)).toBe(true);
     expect(report.evaluationDowntimeMs).toBeGreaterThan(0);
     expect(report.passed).toBe(true);
+  });
+});
+
+/**
+ * The checker against a real loss: async replication, the standby cut off from the primary while
+ * deploys keep being acknowledged, then the primary region lost and the standby promoted. What
+ * the standby never received must be reported lost, and nothing it did receive.
+ */
+describe('the drill checker with async replication', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'verdict-loss-'));
+    chmodSync(dir, 0o755); // the postgres OS user must reach the data directories
+  });
+  afterAll(async () => {
+    await labDown(dir, { purge: true }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports exactly the acknowledged writes the promoted standby never received', async () => {
+    const { state } = await labUp({ dir, regions: 2, nodesPerRegion: 1, replication: { mode: 'async', standbys: 0 }, topology: 'active-active', durable: false });
+    const [primary, standby] = state.regions;
+    const node = nodeUrl(primary!.nodes[0]!);
+    const api = async (route: string, body: unknown) => {
+      const outcome = await call(`${node}${route}`, { method: 'POST', headers: { authorization: `Bearer ${state.adminToken}` }, body, timeoutMs: 30_000 });
+      expect(outcome.ok, JSON.stringify(outcome.body)).toBe(true);
+    };
+    await api('/api/projects', { key: 'loss' });
+    for (const label of ['one', 'two']) {
+      const saved = await call(`${node}/api/projects/loss/decisions/calc`, { method: 'PUT', headers: { authorization: `Bearer ${state.adminToken}` }, body: { content: drillGraph(label) } });
+      expect(saved.ok).toBe(true);
+      await api('/api/projects/loss/releases', { label });
+    }
+    await api('/api/projects/loss/environments', { key: 'prod' });
+
+    const startedAt = performance.now();
+    const writes = new WriteStream(() => [node], {
+      path: '/api/projects/loss/environments/prod/deployments', adminToken: state.adminToken, releases: ['one', 'two'], perSecond: 20, startedAt, giveUpMs: 2000,
+    });
+    const primarySql = connect(postgresUrl(state, primary!), { max: 1 });
+    const standbySql = connect(postgresUrl(state, standby!), { max: 1 });
+    try {
+      writes.start();
+      await sleep(1000);
+      // Cut replication: the standby stops receiving (an empty primary_conninfo stops its WAL receiver).
+      const cutStartedAt = performance.now() - startedAt;
+      await standbySql.unsafe(`ALTER SYSTEM SET primary_conninfo = ''`);
+      await standbySql`SELECT pg_reload_conf()`;
+      await waitFor('the standby to stop receiving', async () => (await primarySql`SELECT 1 FROM pg_stat_replication`).length === 0);
+      const cutAt = performance.now() - startedAt;
+      await sleep(1000);
+      await writes.stop();
+      await labKill(dir, primary!.name);
+      await promoteRegion(dir, { confirmOldPrimaryLost: true });
+
+      const check = await checkWrites(postgresUrl(state, standby!), writes.log);
+      const acked = writes.log.filter((w) => w.ackAt !== null);
+      const before = acked.filter((w) => w.ackAt! < cutStartedAt).map((w) => w.id);
+      const after = acked.filter((w) => w.startedAt > cutAt).map((w) => w.id);
+      expect(before.length).toBeGreaterThan(5);
+      expect(after.length).toBeGreaterThan(5);
+      expect(check.lost).toEqual(expect.arrayContaining(after));
+      expect(check.lost.filter((id) => before.includes(id))).toEqual([]);
+      expect(check.duplicates).toEqual([]);
+    } finally {
+      await writes.stop();
+      await primarySql.end({ timeout: 1 });
+      await standbySql.end({ timeout: 1 });
+    }
   });
 });
