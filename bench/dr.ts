@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { changeReplication } from '../src/dr/change-replication.js';
 import { runDrill, servedEverywhere } from '../src/dr/drill/drill.js';
-import { drillGraph } from '../src/dr/drill/graph.js';
+import { createDrillProject } from '../src/dr/drill/project.js';
 import { call } from '../src/dr/drill/http.js';
 import { labDown, labUp } from '../src/lab/lab.js';
 import { nodeUrl, type LabState } from '../src/lab/state.js';
@@ -89,21 +89,7 @@ export async function benchDr(rounds = 3, deploysPerRound = 30, drillsPerMode = 
 
 async function setUp(state: LabState) {
   const nodes = state.regions.flatMap((r) => r.nodes.map(nodeUrl));
-  const headers = { authorization: `Bearer ${state.adminToken}` };
-  const api = async (method: string, route: string, body?: unknown) => {
-    const outcome = await call(`${nodes[0]}${route}`, { method, headers, body, timeoutMs: 30_000 });
-    if (!outcome.ok) throw new Error(`${method} ${route}: ${outcome.status ?? outcome.error}`);
-    return outcome.body as Record<string, unknown>;
-  };
-  await api('POST', '/api/projects', { key: 'bench' });
-  for (const label of ['one', 'two']) {
-    await api('PUT', '/api/projects/bench/decisions/calc', { content: drillGraph(label) });
-    await api('POST', '/api/projects/bench/releases', { label });
-  }
-  await api('POST', '/api/projects/bench/environments', { key: 'prod' });
-  await api('POST', '/api/projects/bench/environments/prod/deployments', { release: 'one' });
-  const token = (await api('POST', '/api/projects/bench/environments/prod/tokens', {})).token as string;
-  const evalPath = '/api/projects/bench/evaluate/calc';
-  await servedEverywhere(nodes, evalPath, token, 'one', 60_000);
-  return { deployPath: '/api/projects/bench/environments/prod/deployments', evalPath, token, nodes };
+  const project = await createDrillProject(nodes[0]!, state.adminToken, 'bench', ['one', 'two']);
+  await servedEverywhere(nodes, project.evalPath, project.token, 'one', 60_000);
+  return { ...project, nodes };
 }

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../src/db/connect.js';
 import { checkWrites } from '../src/dr/drill/check.js';
 import { runDrill } from '../src/dr/drill/drill.js';
-import { drillGraph } from '../src/dr/drill/graph.js';
-import { call } from '../src/dr/drill/http.js';
+import { createDrillProject } from '../src/dr/drill/project.js';
 import { WriteStream } from '../src/dr/drill/write-stream.js';
 import { promoteRegion } from '../src/dr/promote.js';
 import { labDown, labKill, labUp } from '../src/lab/lab.js';
@@ -96,21 +95,11 @@ describe('the drill checker with async replication', () => {
     const { state } = await labUp({ dir, regions: 2, nodesPerRegion: 1, replication: { mode: 'async', standbys: 0 }, topology: 'active-active', durable: false });
     const [primary, standby] = state.regions;
     const node = nodeUrl(primary!.nodes[0]!);
-    const api = async (route: string, body: unknown) => {
-      const outcome = await call(`${node}${route}`, { method: 'POST', headers: { authorization: `Bearer ${state.adminToken}` }, body, timeoutMs: 30_000 });
-      expect(outcome.ok, JSON.stringify(outcome.body)).toBe(true);
-    };
-    await api('/api/projects', { key: 'loss' });
-    for (const label of ['one', 'two']) {
-      const saved = await call(`${node}/api/projects/loss/decisions/calc`, { method: 'PUT', headers: { authorization: `Bearer ${state.adminToken}` }, body: { content: drillGraph(label) } });
-      expect(saved.ok).toBe(true);
-      await api('/api/projects/loss/releases', { label });
-    }
-    await api('/api/projects/loss/environments', { key: 'prod' });
+    const { deployPath } = await createDrillProject(node, state.adminToken, 'loss', ['one', 'two']);
 
     const startedAt = performance.now();
     const writes = new WriteStream(() => [node], {
-      path: '/api/projects/loss/environments/prod/deployments', adminToken: state.adminToken, releases: ['one', 'two'], perSecond: 20, startedAt, giveUpMs: 2000,
+      path: deployPath, adminToken: state.adminToken, releases: ['one', 'two'], perSecond: 20, startedAt, giveUpMs: 2000,
     });
     const primarySql = connect(postgresUrl(state, primary!), { max: 1 });
     const standbySql = connect(postgresUrl(state, standby!), { max: 1 });

@@ -18,30 +18,27 @@ export class Timeline {
     return Math.round(performance.now() - this.#started);
   }
 
-  async step<T>(label: string, work: () => Promise<T>): Promise<T> {
-    this.progress?.(label);
-    const start = performance.now();
-    try {
-      const result = await work();
-      this.#record(label, start);
-      return result;
-    } catch (error) {
-      this.#record(label, start, error instanceof Error ? error.message.split('\n')[0] : String(error));
-      throw error;
-    }
+  step<T>(label: string, work: () => Promise<T>): Promise<T> {
+    return this.#timed(label, work, () => undefined);
   }
 
   /** A step that may fail without ending the operation: `work` returns true, or why it failed. */
-  async attempt(label: string, work: () => Promise<true | string>): Promise<true | string> {
-    const outcome = await this.step(label, work);
-    if (outcome !== true) {
-      const last = this.steps.pop()!;
-      this.steps.push({ ...last, failed: outcome });
-    }
-    return outcome;
+  attempt(label: string, work: () => Promise<true | string>): Promise<true | string> {
+    return this.#timed(label, work, (outcome) => (outcome === true ? undefined : outcome));
   }
 
-  #record(step: string, start: number, failed?: string): void {
-    this.steps.push({ step, startedAtMs: Math.round(start - this.#started), tookMs: Math.round(performance.now() - start), ...(failed === undefined ? {} : { failed }) });
+  async #timed<T>(label: string, work: () => Promise<T>, failure: (result: T) => string | undefined): Promise<T> {
+    this.progress?.(label);
+    const start = performance.now();
+    const record = (failed: string | undefined) =>
+      this.steps.push({ step: label, startedAtMs: Math.round(start - this.#started), tookMs: Math.round(performance.now() - start), ...(failed === undefined ? {} : { failed }) });
+    try {
+      const result = await work();
+      record(failure(result));
+      return result;
+    } catch (error) {
+      record(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+      throw error;
+    }
   }
 }

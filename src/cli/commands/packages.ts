@@ -4,10 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { sha256Hex } from '../../lib/hash.js';
 import type { parsePackage } from '../../features/packages/parse.js';
-// The package code pulls in TypeBox's compiler (~0.5 s to load): imported by the commands that
-// use it, so that every other command starts faster.
-const packageBuild = () => import('../../features/packages/build.js');
-type ParsedPackage = Awaited<ReturnType<typeof parsePackage>>;
 import { generateSigningKeys, keyId, loadPrivateKey } from '../../features/packages/signing.js';
 import type { ApplyResult } from '../../features/packages/schemas.js';
 import { AppError } from '../../errors.js';
@@ -18,6 +14,11 @@ import { printJson } from '../output.js';
 import { parsePositive } from './decisions.js';
 import { Progress } from '../progress.js';
 import { createPublicKey } from 'node:crypto';
+
+// The package code pulls in TypeBox's compiler (~0.5 s to load): imported by the commands that
+// use it, so that every other command starts faster.
+const packageBuild = () => import('../../features/packages/build.js');
+type ParsedPackage = Awaited<ReturnType<typeof parsePackage>>;
 
 /** Exit codes of `release apply` / `release import`, documented in --help and the README. */
 export const APPLY_EXIT = { applied: 0, conflict: 3, refused: 4 } as const;

@@ -12,7 +12,7 @@ import type { ReplicationSetting } from '../replication.js';
 import { checkWrites, type WriteCheck } from './check.js';
 import { EvaluationLoad, type EvaluationSample } from './evaluation-load.js';
 import { call } from './http.js';
-import { drillGraph } from './graph.js';
+import { createDrillProject } from './project.js';
 import { WriteStream, type WriteRecord } from './write-stream.js';
 
 export interface DrillOptions {
@@ -162,23 +162,8 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   const primaryRegion = state.primaryRegion;
   const project = `drill-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
   const admin = { authorization: `Bearer ${state.adminToken}` };
-  const setupUrl = nodeUrl(findRegion(state, primaryRegion).nodes[0]!);
-  const api = async (method: string, route: string, body?: unknown) => {
-    const outcome = await call(`${setupUrl}${route}`, { method, headers: admin, body, timeoutMs: 30_000 });
-    if (!outcome.ok) throw new LabError(`drill setup: ${method} ${route} answered ${outcome.status ?? outcome.error}: ${JSON.stringify(outcome.body)}`);
-    return outcome.body as Record<string, unknown>;
-  };
-
   progress(`setting up project ${project}: three releases, environment prod, an evaluation token`);
-  await api('POST', '/api/projects', { key: project });
-  for (const label of ['one', 'two', 'three']) {
-    await api('PUT', `/api/projects/${project}/decisions/calc`, { content: drillGraph(label) });
-    await api('POST', `/api/projects/${project}/releases`, { label });
-  }
-  await api('POST', `/api/projects/${project}/environments`, { key: 'prod' });
-  await api('POST', `/api/projects/${project}/environments/prod/deployments`, { release: 'one' });
-  const token = (await api('POST', `/api/projects/${project}/environments/prod/tokens`, { name: 'drill' })).token as string;
-  const evalPath = `/api/projects/${project}/evaluate/calc`;
+  const { evalPath, deployPath, token } = await createDrillProject(nodeUrl(findRegion(state, primaryRegion).nodes[0]!), state.adminToken, project, ['one', 'two', 'three']);
   const allNodes = state.regions.flatMap((r) => r.nodes.map(nodeUrl));
   progress('waiting for every node to serve the first release');
   await servedEverywhere(allNodes, evalPath, token, 'one', 60_000);
@@ -202,7 +187,7 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   // Primary region first, as a client configured with every node would try them.
   const writerNodes = [primaryRegion, ...state.regions.map((r) => r.name).filter((n) => n !== primaryRegion)].flatMap((n) => findRegion(state, n).nodes.map(nodeUrl));
   const writes = new WriteStream(() => writerNodes, {
-    path: `/api/projects/${project}/environments/prod/deployments`,
+    path: deployPath,
     adminToken: state.adminToken,
     releases: ['one', 'two'],
     perSecond: options.writesPerSecond,
@@ -241,7 +226,7 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   progress('measuring propagation: deploy on the new primary until every surviving node serves it');
   const survivors = state.regions.filter((r) => r.name !== killed).flatMap((r) => r.nodes.map(nodeUrl));
   const deployUrl = nodeUrl(findRegion(state, promotion.promoted).nodes[0]!);
-  const deployed = await call(`${deployUrl}/api/projects/${project}/environments/prod/deployments`, { method: 'POST', headers: admin, body: { release: 'three' }, timeoutMs: 30_000 });
+  const deployed = await call(`${deployUrl}${deployPath}`, { method: 'POST', headers: admin, body: { release: 'three' }, timeoutMs: 30_000 });
   const deployedAt = performance.now();
   const propagationMs = deployed.ok ? await servedEverywhere(survivors, evalPath, token, 'three', 30_000).then(() => performance.now() - deployedAt, () => null) : null;
 
