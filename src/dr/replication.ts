@@ -69,7 +69,14 @@ export async function setReplicationMode(primary: Sql, requested: ReplicationSet
     const standbys = await primary<StandbyState[]>`
       SELECT application_name AS name, sync_state, replay_lsn::text AS replay_lsn FROM pg_stat_replication ORDER BY application_name`;
     const confirming = standbys.filter((s) => s.syncState === expected).length;
-    const settled = settings!.names === value && (applied.mode === 'async' ? standbys.every((s) => s.syncState === 'async') : confirming >= Math.min(applied.standbys, present.length));
+    // Each walsender picks up the new setting on its own: wait until none of the named standbys
+    // still reports the old state, so the report shows what the mode is, not a moment of change.
+    const named = standbys.filter((s) => present.includes(s.name));
+    const settled =
+      settings!.names === value &&
+      (applied.mode === 'async'
+        ? standbys.every((s) => s.syncState === 'async')
+        : confirming >= Math.min(applied.standbys, present.length) && named.every((s) => s.syncState !== 'async'));
     if (settled || Date.now() - started > timeoutMs) {
       if (!settled) degraded ??= `the standbys did not report the expected sync_state '${expected}' within ${timeoutMs} ms`;
       return { requested, applied, synchronousStandbyNames: settings!.names, synchronousCommit: settings!.commit, standbys, degraded };

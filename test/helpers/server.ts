@@ -30,6 +30,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+// A node is stale after three missed heartbeats: at 100 ms a busy CI machine delayed one past
+// that (a flaky "STALE" in the fleet test); 500 ms keeps the waits short and the view stable.
+const HEARTBEAT_MS = 500;
+
 /** A Verdict HTTP server on a free loopback port, backed by its own fresh database. */
 export async function startTestServer(
   options: {
@@ -43,7 +47,7 @@ export async function startTestServer(
     replicated?: { writerUrl: string; readerUrl?: string; maxReadLagMs?: number };
     /** Database.transactionTimeoutMs (default 30 s). */
     transactionTimeoutMs?: number;
-    /** Identity in the fleet view; a heartbeat is sent every 100 ms. */
+    /** Identity in the fleet view; a heartbeat is sent every HEARTBEAT_MS. */
     node?: { nodeId: string; region: string };
   } = {},
 ): Promise<TestServer> {
@@ -74,7 +78,7 @@ export async function startTestServer(
     logger,
   );
   await dataPlane.sync.start();
-  const reporter = new FleetReporter(services, dataPlane, 100, logger);
+  const reporter = new FleetReporter(services, dataPlane, HEARTBEAT_MS, logger);
   reporter.start();
   const app = await buildApp({ config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 }, services, dataPlane, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
