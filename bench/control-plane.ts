@@ -8,8 +8,8 @@ import { migrate } from '../src/db/migrate.js';
 import { validateJdm } from '../src/features/decisions/validate.js';
 import { buildApp } from '../src/http/app.js';
 import { LocalPgCluster } from '../src/local-pg/index.js';
-import { createServices } from '../src/services.js';
-import { createDataPlane } from '../src/features/evaluation/data-plane.js';
+import { benchNode } from './node.js';
+import { startTestEngine } from '../test/helpers/engine.js';
 import { corpusFiles, readCorpus } from '../test/helpers/corpus.js';
 
 function percentile(sorted: number[], p: number): number {
@@ -30,11 +30,13 @@ export async function benchControlPlane(): Promise<void> {
   const graphs = corpusFiles('graphs').map((f) => ({ key: f.replace(/\.json$/, ''), content: readCorpus('graphs', f) }));
   const big = readCorpus('engine-cases', '8k.json');
 
-  console.log('\n## JDM validation (in-process, zen-engine compiles every expression)');
+  console.log('\n## JDM validation (zen-engine compiles every expression, in the isolated engine host)');
+  const engine = startTestEngine();
   const perGraph: number[] = [];
-  for (let round = 0; round < 5; round++) for (const g of graphs) perGraph.push((await time(() => validateJdm(g.content)))[0]);
+  for (let round = 0; round < 5; round++) for (const g of graphs) perGraph.push((await time(() => validateJdm(g.content, engine)))[0]);
   perGraph.sort((a, b) => a - b);
-  const [bigMs] = await time(() => validateJdm(big));
+  const [bigMs] = await time(() => validateJdm(big, engine));
+  await engine.close();
   console.log(`corpus graphs (${graphs.length} x 5): p50 ${percentile(perGraph, 50).toFixed(2)} ms, p99 ${percentile(perGraph, 99).toFixed(2)} ms`);
   console.log(`8k.json (2.8 MB table): ${bigMs.toFixed(0)} ms`);
 
@@ -47,11 +49,10 @@ export async function benchControlPlane(): Promise<void> {
     const sql = connect(cluster.url());
     await migrate(sql);
     const database = new Database({ writerUrl: cluster.url() });
-    const services = createServices(database);
+    const logger = pino({ level: 'silent' });
+    const { services, dataPlane } = benchNode(database, logger);
     const outcome = await services.apiTokens.bootstrap(undefined);
     if (outcome.kind !== 'generated') throw new Error('bootstrap failed');
-    const logger = pino({ level: 'silent' });
-    const dataPlane = createDataPlane(services, { httpAllowHosts: [], syncIntervalMs: 250, batchMaxItems: 1000 }, logger);
     await dataPlane.sync.start();
     const app = await buildApp({ config: { bodyLimitBytes: 64 * 1024 * 1024 }, services, dataPlane, logger });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });

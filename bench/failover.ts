@@ -2,9 +2,8 @@ import pino from 'pino';
 import { connect } from '../src/db/connect.js';
 import { Database } from '../src/db/database.js';
 import { bumpGeneration } from '../src/db/generation.js';
-import { createDataPlane } from '../src/features/evaluation/data-plane.js';
+import { benchNode } from './node.js';
 import { buildApp } from '../src/http/app.js';
-import { createServices } from '../src/services.js';
 import { startReplicatedPair } from '../test/helpers/replication.js';
 import { fmt, percentile, printTable } from './lib.js';
 
@@ -21,10 +20,9 @@ export async function benchFailover(rounds = 3): Promise<void> {
     const logger = pino({ level: 'silent' });
     try {
       await db.open();
-      const services = createServices(db);
+      const { services, dataPlane } = benchNode(db, logger);
       const outcome = await services.apiTokens.bootstrap(undefined);
       const token = outcome.kind === 'generated' ? outcome.token : '';
-      const dataPlane = createDataPlane(services, { httpAllowHosts: [], syncIntervalMs: 250, batchMaxItems: 1000 }, logger);
       await dataPlane.sync.start();
       const app = await buildApp({ config: { bodyLimitBytes: 1024 * 1024 }, services, dataPlane, logger });
       const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -5,12 +5,11 @@ import pino from 'pino';
 import { connect } from '../src/db/connect.js';
 import { Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { createDataPlane } from '../src/features/evaluation/data-plane.js';
+import { benchNode } from './node.js';
 import { generateSigningKeys, loadPrivateKey } from '../src/features/packages/signing.js';
 import { signPackage } from '../src/features/packages/build.js';
 import { buildApp } from '../src/http/app.js';
 import { LocalPgCluster } from '../src/local-pg/index.js';
-import { createServices } from '../src/services.js';
 import { SYSTEM_ACTOR } from '../src/lib/actor.js';
 import { corpusFiles, readCorpus } from '../test/helpers/corpus.js';
 import { createPublicKey } from 'node:crypto';
@@ -34,7 +33,8 @@ export async function benchPackages(count = 1000): Promise<void> {
       const sql = connect(cluster.url(database));
       await migrate(sql);
       const db = new Database({ writerUrl: cluster.url(database) });
-      const services = createServices(db, {
+      const logger = pino({ level: 'silent' });
+      const { services, dataPlane } = benchNode(db, logger, {
         packages: {
           instanceName: database,
           signingKey: undefined,
@@ -43,8 +43,6 @@ export async function benchPackages(count = 1000): Promise<void> {
         },
       });
       const outcome = await services.apiTokens.bootstrap(undefined);
-      const logger = pino({ level: 'silent' });
-      const dataPlane = createDataPlane(services, { httpAllowHosts: [], syncIntervalMs: 250, batchMaxItems: 1000 }, logger);
       await dataPlane.sync.start();
       const app = await buildApp({ config: { bodyLimitBytes: 256 * 1024 * 1024, packageLimitBytes: 256 * 1024 * 1024 }, services, dataPlane, logger });
       const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -23,6 +23,16 @@ export interface Config {
   readonly batchMaxItems: number;
   /** Concurrent evaluations that may run function nodes (undefined: cores - 1, at least 1). */
   readonly functionConcurrency: number | undefined;
+  /** Engine host processes serving evaluations (zen-engine runs in child processes). */
+  readonly engineHosts: number;
+  /** Deadline of one evaluation, batch, simulation or expression check (ms). */
+  readonly evalTimeoutMs: number;
+  /** An evaluation still running after this long moves its decision to the isolated lane (ms). */
+  readonly evalSlowMs: number;
+  /** How long a decision that hit a bound stays in the isolated lane (ms). */
+  readonly isolationMs: number;
+  /** Deepest nesting accepted in contexts and decision contents (the engine crashes on ~4,000). */
+  readonly maxJsonDepth: number;
   /** Named in the manifests of packages this instance exports (default: the host name). */
   readonly instanceName: string;
   /** Ed25519 private key (PEM file) the server signs exported packages with. */
@@ -134,6 +144,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),
     functionConcurrency: env.VERDICT_FUNCTION_CONCURRENCY ? integer(env, 'VERDICT_FUNCTION_CONCURRENCY', 1, 1, 1024) : undefined,
+    engineHosts: integer(env, 'VERDICT_ENGINE_HOSTS', 2, 1, 64),
+    evalTimeoutMs: integer(env, 'VERDICT_EVAL_TIMEOUT_MS', 1_000, 50, 600_000),
+    evalSlowMs: integer(env, 'VERDICT_EVAL_SLOW_MS', 500, 10, 600_000),
+    isolationMs: integer(env, 'VERDICT_ISOLATION_MS', 60_000, 0, 86_400_000),
+    maxJsonDepth: integer(env, 'VERDICT_MAX_JSON_DEPTH', 64, 4, 2_000),
     instanceName: env.VERDICT_INSTANCE_NAME || hostname(),
     signingKeyFile: env.VERDICT_SIGNING_KEY ? path.resolve(cwd, env.VERDICT_SIGNING_KEY) : undefined,
     trustedKeyFiles: Object.freeze((env.VERDICT_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(cwd, p))),

@@ -15,6 +15,7 @@ export const PROBLEMS = {
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused' },
   'invalid-release': { status: 422, title: 'Release cannot be cut' },
   'evaluation-failed': { status: 422, title: 'Evaluation failed' },
+  'evaluation-timeout': { status: 422, title: 'Evaluation exceeded its time limit' },
   'invalid-package': { status: 422, title: 'Release package refused' },
   'untrusted-package': { status: 422, title: 'Release package signature refused' },
   'not-ready': { status: 503, title: 'Not ready' },

@@ -10,7 +10,8 @@ import { buildApp } from './http/app.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createServices, type Services } from './services.js';
 import { packagesOptionsFromConfig } from './features/packages/service.js';
-import { createDataPlane, type DataPlane } from './features/evaluation/data-plane.js';
+import { createDataPlane, createEngine, type DataPlane } from './features/evaluation/data-plane.js';
+import { Metrics } from './observability/metrics.js';
 import { FleetReporter } from './features/fleet/reporter.js';
 import { SnapshotStore } from './features/evaluation/snapshot.js';
 
@@ -69,6 +70,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   });
   let app: FastifyInstance | undefined;
   let dataPlane: DataPlane | undefined;
+  let dataPlaneParts: { engine: { close(): Promise<void> }; metrics: Metrics } | undefined;
   try {
     // With every database down a node may still start and serve its last-known-good snapshot.
     let migration: Awaited<ReturnType<typeof migrate>> | undefined;
@@ -84,7 +86,10 @@ export async function startServer(config: Config, logger: Logger, options: Start
       if (!isUnreachable(error)) throw error;
       logger.warn({ err: error }, 'no database reachable at start; trying the serving snapshot');
     }
-    const services = createServices(db, { packages: packagesOptionsFromConfig(config) });
+    const metrics = new Metrics();
+    const engine = createEngine(config, logger, metrics);
+    dataPlaneParts = { engine, metrics };
+    const services = createServices(db, { checker: engine, limits: { maxJsonDepth: config.maxJsonDepth }, packages: packagesOptionsFromConfig(config) });
     let generatedAdminToken: string | undefined;
     if (migration && !migration.readOnly) {
       const outcome = await services.apiTokens.bootstrap(config.adminToken);
@@ -97,8 +102,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
       }
       if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
     }
-    dataPlane = createDataPlane(services, config, logger);
-    await dataPlane.sync.start();
+    dataPlane = createDataPlane(services, config, logger, { engine, metrics });
+    // Listening only once the engine hosts run: a load balancer may send traffic at once.
+    await Promise.all([dataPlane.sync.start(), engine.started()]);
     app = await buildApp({ config, services, dataPlane, logger });
     const url = await app.listen({ host: config.host, port: config.port });
     const reporter = new FleetReporter(services, dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
@@ -125,7 +131,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
-    await dataPlane?.close().catch(() => undefined);
+    await (dataPlane ?? dataPlaneParts?.engine)?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     await handle.release().catch(() => undefined);
     throw error;

@@ -3,6 +3,7 @@ import { ApiTokensService } from './features/api-tokens/service.js';
 import { AuditService } from './features/audit/service.js';
 import { ChangesService } from './features/changes/service.js';
 import { DecisionsService } from './features/decisions/service.js';
+import { DEFAULT_JDM_LIMITS, type JdmChecker, type JdmLimits } from './features/decisions/validate.js';
 import { DeploymentsService } from './features/deployments/service.js';
 import { EnvironmentsService } from './features/environments/service.js';
 import { EvaluationTokensService } from './features/evaluation-tokens/service.js';
@@ -27,10 +28,17 @@ export interface Services {
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
-export function createServices(db: Database, options: { packages?: PackagesOptions } = {}): Services {
+export interface ServicesOptions {
+  /** The engine's side of graph validation (an EnginePool). */
+  readonly checker: JdmChecker;
+  readonly limits?: JdmLimits;
+  readonly packages?: PackagesOptions;
+}
+
+export function createServices(db: Database, options: ServicesOptions): Services {
   const audit = new AuditService(db);
   const projects = new ProjectsService(db, audit);
-  const decisions = new DecisionsService(db, projects, audit);
+  const decisions = new DecisionsService(db, projects, audit, options.checker, options.limits ?? DEFAULT_JDM_LIMITS);
   const releases = new ReleasesService(db, projects, decisions, audit);
   const changes = new ChangesService(db);
   const environments = new EnvironmentsService(db, projects, changes, audit);

@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { connect } from '../src/db/connect.js';
 import { Database } from '../src/db/database.js';
 import { CompiledRelease } from '../src/features/evaluation/compiled-release.js';
-import { DecisionEngine } from '../src/features/evaluation/engine.js';
+import { startTestEngine } from './helpers/engine.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { expressionGraph, parentGraph } from './helpers/graphs.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -57,7 +57,7 @@ describe('a release the engine cannot load', () => {
 
 describe('compiled releases', () => {
   it('keep a release compiled again apart from its draining copy', async () => {
-    const engine = new DecisionEngine({ allowHosts: [] });
+    const engine = startTestEngine();
     const contents = [
       { key: 'child', version: 1, contentHash: 'c', content: expressionGraph({ marker: "'c'" }) },
       { key: 'parent', version: 1, contentHash: 'p', content: parentGraph('child', 'p') },
@@ -70,10 +70,10 @@ describe('compiled releases', () => {
     const second = await CompiledRelease.compile(engine, release, contents); // ...and deployed again
     finishFirst();
     await inFlight; // the first copy drains and unregisters its namespace
-    const result = await second.decisions.get('parent')!.evaluate({});
+    const result = await second.use(() => engine.evaluate({ ns: second.namespace, key: 'parent', label: 'parent@v1', runsFunctions: false }, {}, false));
     expect(result.result).toEqual({ parent: 'p', child: 'c' });
     expect(second.namespace).not.toBe(first.namespace);
-    engine.dispose();
+    await engine.close();
   });
 });
 

@@ -144,7 +144,7 @@ describe('evaluation API', () => {
     expect(finished[0]).toBe('table');
     for (const r of await Promise.all(stuck)) {
       expect(r.status).toBe(422);
-      expect(r.body.detail).toMatch(/ran longer than the engine's time limit/);
+      expect(r.body.detail).toMatch(/ran longer than its time limit/);
     }
   });
 

@@ -1,7 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { validateJdm, describe as describeProblem } from '../src/features/decisions/validate.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateJdm as validateWith, describe as describeProblem } from '../src/features/decisions/validate.js';
 import type { JdmDocument } from '../src/features/decisions/jdm.js';
 import { corpusFiles, readCorpus } from './helpers/corpus.js';
+import { startTestEngine } from './helpers/engine.js';
+
+const engine = startTestEngine();
+afterAll(() => engine.close());
+const validateJdm = (doc: JdmDocument) => validateWith(doc, engine);
 
 function graph(nodes: any[], edges: any[] = []): JdmDocument {
   return { nodes, edges } as JdmDocument;

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Database } from '../src/db/database.js';
 import { createServices } from '../src/services.js';
 import { hashSecret } from '../src/lib/secrets.js';
 import { createTestDatabase } from './helpers/db.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
+import { startTestEngine } from './helpers/engine.js';
 
 describe('evaluation tokens', () => {
   let server: TestServer;
@@ -97,7 +98,9 @@ describe('admin bootstrap', () => {
     const db = await createTestDatabase();
     try {
       const database = new Database({ writerUrl: db.url, poolSize: 2 });
-      const services = createServices(database);
+      const engine = startTestEngine();
+      onTestFinished(() => engine.close());
+      const services = createServices(database, { checker: engine });
       const first = await services.apiTokens.bootstrap(undefined);
       expect(first.kind).toBe('generated');
       expect(await services.apiTokens.bootstrap(undefined)).toEqual({ kind: 'existing' });

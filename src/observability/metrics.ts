@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type EvaluationOutcome = 'ok' | 'engine_error' | 'not_found' | 'unauthorized' | 'forbidden' | 'bad_request' | 'unavailable';
+export type EvaluationOutcome = 'ok' | 'engine_error' | 'timeout' | 'not_found' | 'unauthorized' | 'forbidden' | 'bad_request' | 'unavailable';
 
 /** Prometheus instruments for one node. One registry per app so tests can run several apps. */
 export class Metrics {
@@ -66,6 +66,40 @@ export class Metrics {
     help: 'Outbound HTTP calls made by function nodes, allowed or denied',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+  });
+
+  readonly engineRestarts = new Counter({
+    name: 'verdict_engine_host_restarts_total',
+    help: 'Engine host processes replaced, by lane and reason (deadline: stopped at an evaluation deadline; else how it died)',
+    labelNames: ['lane', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly evaluationLimits = new Counter({
+    name: 'verdict_evaluation_limits_total',
+    help: 'Evaluations that hit a bound: slow (moved to the isolated lane), timeout (stopped at the deadline), crash (an engine host died)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  /** Set by the data plane: engine lanes and isolated decisions, read at scrape time. */
+  engineStatus: () => { ready: Record<string, number>; isolated: number } = () => ({ ready: {}, isolated: 0 });
+
+  readonly engineHostsReady: Gauge<'lane'> = new Gauge({
+    name: 'verdict_engine_hosts_ready',
+    help: 'Engine host processes ready to evaluate, by lane',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const [lane, ready] of Object.entries(this.engineStatus().ready)) this.engineHostsReady.set({ lane }, ready);
+    },
+  });
+
+  readonly decisionsIsolated: Gauge = new Gauge({
+    name: 'verdict_decisions_isolated',
+    help: 'Decisions currently evaluated in the isolated engine lane (they were slow, timed out or crashed a host)',
+    registers: [this.registry],
+    collect: (): void => this.decisionsIsolated.set(this.engineStatus().isolated),
   });
 
   constructor() {

@@ -4,7 +4,8 @@ import { Database } from '../../src/db/database.js';
 import { buildApp } from '../../src/http/app.js';
 import { createServices, type Services } from '../../src/services.js';
 import type { PackagesOptions } from '../../src/features/packages/service.js';
-import { createDataPlane, type DataPlane } from '../../src/features/evaluation/data-plane.js';
+import { createDataPlane, createEngine, type DataPlane } from '../../src/features/evaluation/data-plane.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { FleetReporter } from '../../src/features/fleet/reporter.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
@@ -49,6 +50,8 @@ export async function startTestServer(
     transactionTimeoutMs?: number;
     /** Identity in the fleet view; a heartbeat is sent every HEARTBEAT_MS. */
     node?: { nodeId: string; region: string };
+    /** Engine settings (tests use generous deadlines: CI machines are busy). */
+    engine?: { hosts?: number; timeoutMs?: number; slowMs?: number; isolationMs?: number; functionConcurrency?: number; maxJsonDepth?: number };
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -61,23 +64,38 @@ export async function startTestServer(
     ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
   });
   await database.open();
-  const services = createServices(database, options.packages ? { packages: options.packages } : {});
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const metrics = new Metrics();
+  const engine = createEngine(
+    {
+      httpAllowHosts: options.httpAllowHosts ?? [],
+      engineHosts: options.engine?.hosts ?? 2,
+      evalTimeoutMs: options.engine?.timeoutMs ?? 10_000,
+      evalSlowMs: options.engine?.slowMs ?? 5_000,
+      isolationMs: options.engine?.isolationMs ?? 60_000,
+      functionConcurrency: options.engine?.functionConcurrency,
+    },
+    logger,
+    metrics,
+  );
+  const maxJsonDepth = options.engine?.maxJsonDepth ?? 64;
+  const services = createServices(database, { checker: engine, limits: { maxJsonDepth }, ...(options.packages ? { packages: options.packages } : {}) });
   const outcome = await services.apiTokens.bootstrap(undefined);
   // A second node on the same database gets an admin token of its own.
   const adminToken = outcome.kind === 'generated' ? outcome.token : (await services.apiTokens.create(SYSTEM_ACTOR, { name: 'bootstrap admin', role: 'admin' })).token;
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const dataPlane = createDataPlane(
     services,
     {
-      httpAllowHosts: options.httpAllowHosts ?? [],
+      maxJsonDepth,
       syncIntervalMs: options.syncIntervalMs ?? 50,
       batchMaxItems: options.batchMaxItems ?? 1000,
       nodeId: options.node?.nodeId ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       region: options.node?.region ?? 'test',
     },
     logger,
+    { engine, metrics },
   );
-  await dataPlane.sync.start();
+  await Promise.all([dataPlane.sync.start(), engine.started()]);
   const reporter = new FleetReporter(services, dataPlane, HEARTBEAT_MS, logger);
   reporter.start();
   const app = await buildApp({ config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 }, services, dataPlane, logger });

@@ -21,13 +21,15 @@ import {
   type CurrentDecision,
   type DecisionRow,
 } from './store.js';
-import { assertValidDecisions } from './validate.js';
+import { assertValidDecisions, type JdmChecker, type JdmLimits } from './validate.js';
 
 export class DecisionsService {
   constructor(
     private readonly db: Database,
     private readonly projects: ProjectsService,
     private readonly audit: AuditService,
+    private readonly checker: JdmChecker,
+    private readonly limits: JdmLimits,
   ) {}
 
   /**
@@ -50,7 +52,7 @@ export class DecisionsService {
       if (seen.has(item.key)) throw badRequest(`decision '${item.key}' appears more than once in the request`);
       seen.add(item.key);
     }
-    await assertValidDecisions(items); // before any database lock is taken
+    await assertValidDecisions(items, this.checker, this.limits); // before any database lock is taken
     const prepared = items.map((item) => ({ ...item, hash: contentHash(item.content) }));
     const order = new Map(items.map((item, i) => [item.key, i]));
     const results = await this.db.transaction(async (tx) => {
@@ -64,7 +66,7 @@ export class DecisionsService {
 
   /** JDM validation of many graphs (422 naming decision, node, rule and column). */
   validate(items: readonly { key: string; content: JdmDocument }[]): Promise<void> {
-    return assertValidDecisions(items);
+    return assertValidDecisions(items, this.checker, this.limits);
   }
 
   /**

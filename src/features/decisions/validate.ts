@@ -1,7 +1,28 @@
-import { ZenEngine, evaluateExpression, evaluateUnaryExpression } from '@gorules/zen-engine';
 import * as acorn from 'acorn';
 import { AppError } from '../../errors.js';
+import { describeJsonProblem, expressionNesting, jsonProblem } from '../../lib/json-limits.js';
+import type { CheckResult, ExpressionCheck } from '../evaluation/sandbox/protocol.js';
 import { isNodeType, type JdmDocument, type JdmNode } from './jdm.js';
+
+/**
+ * The engine's side of validation: compiling expressions and loading a graph. It runs in the
+ * engine's isolated process (see EnginePool), so a costly or crashing expression in a saved graph
+ * can neither stall nor crash the node.
+ */
+export interface JdmChecker {
+  check(items: readonly ExpressionCheck[]): Promise<CheckResult[]>;
+  loadable(content: JdmDocument): Promise<string | undefined>;
+}
+
+export interface JdmLimits {
+  /** Deepest nesting of the document's JSON (VERDICT_MAX_JSON_DEPTH). */
+  readonly maxJsonDepth: number;
+}
+
+export const DEFAULT_JDM_LIMITS: JdmLimits = Object.freeze({ maxJsonDepth: 64 });
+/** Brackets nest this deep at most in one expression: the engine's parser recurses per level. */
+export const MAX_EXPRESSION_NESTING = 64;
+export const MAX_EXPRESSION_LENGTH = 100_000;
 
 /** One thing wrong with a graph, located as precisely as the graph allows. */
 export interface JdmProblem {
@@ -32,7 +53,7 @@ export const MAX_EDGES = 20_000;
  * existing nodes, exactly one input node, no cycles, and every expression, table cell and function
  * source compiled. Returns every problem found (capped), so an editor can fix them in one pass.
  */
-export async function validateJdm(doc: JdmDocument): Promise<JdmProblem[]> {
+export async function validateJdm(doc: JdmDocument, checker: JdmChecker, limits: JdmLimits = DEFAULT_JDM_LIMITS): Promise<JdmProblem[]> {
   const problems: JdmProblem[] = [];
   const report = (message: string, at: Locator = {}) => {
     if (problems.length < MAX_REPORTED) problems.push({ ...at, message });
@@ -41,7 +62,13 @@ export async function validateJdm(doc: JdmDocument): Promise<JdmProblem[]> {
     report(`the graph has ${doc.nodes.length} nodes and ${doc.edges.length} edges; at most ${MAX_NODES} nodes and ${MAX_EDGES} edges are accepted`);
     return problems;
   }
-  const compiler = new ExpressionCompiler();
+  // Before anything else looks inside: the engine crashes on very deep values.
+  const shape = jsonProblem(doc, { maxDepth: limits.maxJsonDepth });
+  if (shape) {
+    report(describeJsonProblem(shape, 'the graph'));
+    return problems;
+  }
+  const compiler = new ExpressionCompiler(checker);
 
   const byId = new Map<string, JdmNode>();
   for (const node of doc.nodes) {
@@ -98,38 +125,25 @@ export async function validateJdm(doc: JdmDocument): Promise<JdmProblem[]> {
 
   checkResultIsDefined(doc, outgoing, report);
   await compiler.flush();
-  if (problems.length === 0) checkEngineLoads(doc, report);
+  if (problems.length === 0) {
+    // The last word: the engine itself must be able to load the graph. It parses node contents
+    // into its own types, so a field it needs and our checks do not know about is caught here, at
+    // save time, instead of on every node that loads the release.
+    const refusal = await checker.loadable(doc);
+    if (refusal !== undefined) report(`the engine cannot load this graph: ${refusal.replaceAll('`', "'")}`);
+  }
   return problems;
 }
 
-// Only parses graphs (createDecision), never evaluates: no loader or HTTP handler needed.
-let loadChecker: ZenEngine | undefined;
-
-/**
- * The last word: the engine itself must be able to load the graph. It parses node contents into
- * its own types, so a field it needs and our checks do not know about is caught here, at save
- * time, instead of on every node that loads the release.
- */
-function checkEngineLoads(doc: JdmDocument, report: Report): void {
-  loadChecker ??= new ZenEngine();
-  try {
-    loadChecker.createDecision(doc as object).validate();
-  } catch (error) {
-    const text = String((error as Error)?.message ?? error).split('\n')[0] ?? '';
-    let detail = text;
-    try {
-      const parsed = JSON.parse(text) as { type?: string };
-      detail = parsed.type ?? text;
-    } catch {
-      // plain message
-    }
-    report(`the engine cannot load this graph: ${detail.replaceAll('`', "'")}`);
-  }
-}
-
 /** Throws one 422 problem listing every problem of every invalid graph, each tagged with its decision key. */
-export async function assertValidDecisions(decisions: readonly { key: string; content: JdmDocument }[]): Promise<void> {
-  const problems = (await Promise.all(decisions.map(async ({ key, content }) => (await validateJdm(content)).map((p) => ({ decision: key, ...p }))))).flat();
+export async function assertValidDecisions(
+  decisions: readonly { key: string; content: JdmDocument }[],
+  checker: JdmChecker,
+  limits: JdmLimits = DEFAULT_JDM_LIMITS,
+): Promise<void> {
+  const problems: (JdmProblem & { decision: string })[] = [];
+  // One graph after another: their checks share the engine's isolated process anyway.
+  for (const { key, content } of decisions) for (const p of await validateJdm(content, checker, limits)) problems.push({ decision: key, ...p });
   const first = problems[0];
   if (!first) return;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
@@ -318,53 +332,51 @@ function checkDecisionTable(content: unknown, at: Locator, report: Report, compi
 }
 
 /**
- * Compiles expressions with the engine itself. The engine has no parse-only call, so an
- * expression is evaluated against an empty context: lexer and parser errors mean it cannot
- * compile; runtime errors (null arithmetic and the like) are expected with no data and ignored.
- * The engine's async calls run off the event loop, so a costly expression in a saved graph cannot
- * stall the server; each distinct expression is compiled once, and problems are reported in
- * document order when everything has been compiled.
+ * Compiles expressions with the engine itself (see JdmChecker). Expressions are bounded first (length,
+ * bracket nesting), each distinct expression is compiled once, and problems are reported in
+ * document order once everything has been compiled.
  */
 class ExpressionCompiler {
-  readonly #results = new Map<string, Promise<string | undefined>>();
-  readonly #pending: { result: Promise<string | undefined>; onError: (error: string) => void }[] = [];
+  readonly #unique = new Map<string, { item: ExpressionCheck; result?: CheckResult }>();
+  readonly #pending: { id: string; onError: (error: string) => void }[] = [];
+
+  constructor(private readonly checker: JdmChecker) {}
 
   standard(expression: string, onError: (error: string) => void): void {
-    this.#queue(`s:${expression}`, () => evaluateExpression(expression, {}), onError);
+    this.#queue({ kind: 'standard', expression }, onError);
   }
 
   unary(expression: string, onError: (error: string) => void): void {
-    this.#queue(`u:${expression}`, () => evaluateUnaryExpression(expression, { $: null }), onError);
+    this.#queue({ kind: 'unary', expression }, onError);
   }
 
   async flush(): Promise<void> {
-    for (const { result, onError } of this.#pending) {
-      const error = await result;
-      if (error !== undefined) onError(error);
+    const toCheck = [...this.#unique.values()].filter((u) => u.result === undefined);
+    if (toCheck.length > 0) {
+      const results = await this.checker.check(toCheck.map((u) => u.item));
+      toCheck.forEach((u, i) => (u.result = results[i]));
+    }
+    for (const { id, onError } of this.#pending) {
+      const result = this.#unique.get(id)?.result;
+      if (result && !result.ok) onError(result.error);
     }
     this.#pending.length = 0;
   }
 
-  #queue(cacheKey: string, run: () => Promise<unknown>, onError: (error: string) => void): void {
-    let result = this.#results.get(cacheKey);
-    if (!result) {
-      result = run().then(
-        () => undefined,
-        (error: unknown) => compileError(error),
-      );
-      this.#results.set(cacheKey, result);
+  #queue(item: ExpressionCheck, onError: (error: string) => void): void {
+    const id = `${item.kind[0]}:${item.expression}`;
+    if (!this.#unique.has(id)) {
+      const bound = boundProblem(item.expression);
+      this.#unique.set(id, bound === undefined ? { item } : { item, result: { ok: false, error: bound } });
     }
-    this.#pending.push({ result, onError });
+    this.#pending.push({ id, onError });
   }
 }
 
-function compileError(error: unknown): string | undefined {
-  const text = String((error as Error)?.message ?? error).split('\n')[0] ?? '';
-  try {
-    const parsed = JSON.parse(text) as { type?: string; source?: string };
-    if (parsed.type === 'parserError' || parsed.type === 'lexerError') return parsed.source ?? parsed.type;
-    return undefined;
-  } catch {
-    return undefined; // not a structured engine error: treat as runtime, not syntax
-  }
+/** Limits checked before the engine sees an expression: its parser recurses per bracket. */
+function boundProblem(expression: string): string | undefined {
+  if (expression.length > MAX_EXPRESSION_LENGTH) return `it is ${expression.length} characters long; at most ${MAX_EXPRESSION_LENGTH} are accepted`;
+  const nesting = expressionNesting(expression);
+  if (nesting > MAX_EXPRESSION_NESTING) return `brackets nest ${nesting} deep; at most ${MAX_EXPRESSION_NESTING} levels are accepted`;
+  return undefined;
 }

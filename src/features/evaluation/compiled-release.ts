@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ZenDecision } from '@gorules/zen-engine';
 import type { ReleasedDecision } from '../releases/store.js';
-import type { DecisionEngine } from './engine.js';
+import type { EnginePool } from './sandbox/engine-pool.js';
 import { subDecisionReferences } from '../decisions/jdm.js';
 import { normalizeDecisionKey } from '../decisions/keys.js';
 
@@ -12,16 +11,15 @@ export interface NodeInfo {
 }
 
 /**
- * A release compiled for evaluation: one ZenDecision per decision key, created once and reused for
- * every request, plus an index of node ids so engine errors can name the node.
+ * A release loaded for evaluation: its decisions parsed once into every engine host (under a
+ * namespace of its own, so sub-decisions resolve within the release), plus an index of node ids so
+ * engine errors can name the node.
  */
 export class CompiledRelease {
   readonly namespace: string;
-  readonly decisions = new Map<string, ZenDecision>();
+  readonly decisions = new Set<string>();
   /** Decisions that run a function node, themselves or through a sub-decision. */
   readonly runsFunctions = new Set<string>();
-  /** Decisions that call sub-decisions: only their evaluations need the loader, and so `use`. */
-  readonly callsSubDecisions = new Set<string>();
   /** decision key -> node id -> node (ids are only unique within one graph) */
   readonly #nodes = new Map<string, Map<string, NodeInfo>>();
   /** Requests evaluating this release right now; a retired release is dropped when this reaches 0. */
@@ -38,28 +36,24 @@ export class CompiledRelease {
   }
 
   /**
-   * Compiles every decision of a release. Parsing a large graph takes milliseconds of CPU, so the
-   * event loop gets a turn between decisions: evaluations keep flowing while a node reloads.
+   * Loads every decision of a release into the engine hosts; parsing happens there, off the node's
+   * event loop. Fails when the engine refuses a graph.
    */
   static async compile(
-    engine: DecisionEngine,
+    engine: EnginePool,
     release: { id: string; label: string; contentHash: string },
     contents: readonly ReleasedDecision[],
   ): Promise<CompiledRelease> {
     const compiled = new CompiledRelease(release.id, release.label, release.contentHash);
-    try {
-      for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
-      for (const d of contents) if (subDecisionReferences(d.content).length > 0) compiled.callsSubDecisions.add(d.key);
-      for (const d of contents) {
-        const parsed = engine.register(compiled.namespace, d.key, d.content);
-        compiled.decisions.set(d.key, engine.createDecision(compiled.namespace, parsed));
-        compiled.#nodes.set(d.key, new Map(d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }])));
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    } catch (error) {
-      engine.unregister(compiled.namespace);
-      throw error;
+    for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
+    for (const d of contents) {
+      compiled.decisions.add(d.key);
+      compiled.#nodes.set(d.key, new Map(d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }])));
     }
+    await engine.register(
+      compiled.namespace,
+      contents.map((d) => ({ key: d.key, content: d.content })),
+    );
     return compiled;
   }
 
@@ -78,10 +72,7 @@ export class CompiledRelease {
     return this.#retired;
   }
 
-  /**
-   * Runs `work` while keeping this release's sub-decisions loadable. Only evaluations of decisions
-   * that call sub-decisions need it; the bookkeeping costs ~5% of a small evaluation.
-   */
+  /** Runs `work` while keeping this release loaded in the engine hosts. */
   use<T>(work: () => Promise<T>): Promise<T> {
     this.#inflight++;
     const done = () => {

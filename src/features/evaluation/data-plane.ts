@@ -1,16 +1,14 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
-import { Metrics } from '../../observability/metrics.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { Services } from '../../services.js';
-import { DecisionEngine } from './engine.js';
 import { EvaluationRuntime } from './runtime.js';
 import { EvaluationService } from './service.js';
 import { SimulatorService } from './simulator.js';
 import { RuntimeSync } from './sync.js';
 import { SnapshotStore } from './snapshot.js';
-import { FunctionGate } from './function-gate.js';
+import { EnginePool } from './sandbox/engine-pool.js';
 
-/** Everything a node needs to evaluate: the engine, what it serves, and the loop keeping that current. */
 /** Who this node is, for health answers and the fleet view. */
 export interface NodeIdentity {
   readonly nodeId: string;
@@ -21,30 +19,66 @@ export interface NodeIdentity {
   readonly maxReadLagMs: number;
 }
 
+/** Everything a node needs to evaluate: the engine, what it serves, and the loop keeping that current. */
 export interface DataPlane {
   readonly node: NodeIdentity;
   readonly metrics: Metrics;
-  readonly engine: DecisionEngine;
+  readonly engine: EnginePool;
   readonly runtime: EvaluationRuntime;
   readonly sync: RuntimeSync;
   readonly evaluation: EvaluationService;
   readonly simulator: SimulatorService;
-  /** Stops polling and frees the engine. */
+  /** Stops polling and the engine hosts. */
   close(): Promise<void>;
+}
+
+export type EngineConfig = Pick<Config, 'httpAllowHosts'> &
+  Partial<Pick<Config, 'functionConcurrency' | 'engineHosts' | 'evalTimeoutMs' | 'evalSlowMs' | 'isolationMs'>>;
+
+/** Defaults of the engine settings (see Config), for callers that set only some. */
+export const ENGINE_DEFAULTS = Object.freeze({ engineHosts: 2, evalTimeoutMs: 1_000, evalSlowMs: 500, isolationMs: 60_000, maxJsonDepth: 64 });
+
+/**
+ * The node's engine: zen-engine in child processes (see EnginePool). Created before the services,
+ * which validate graphs with it, and handed to the data plane, which owns it from then on.
+ */
+export function createEngine(config: EngineConfig, logger: Logger, metrics: Metrics): EnginePool {
+  const engine = new EnginePool({
+    allowHosts: config.httpAllowHosts,
+    hosts: config.engineHosts ?? ENGINE_DEFAULTS.engineHosts,
+    timeoutMs: config.evalTimeoutMs ?? ENGINE_DEFAULTS.evalTimeoutMs,
+    slowMs: config.evalSlowMs ?? ENGINE_DEFAULTS.evalSlowMs,
+    isolationMs: config.isolationMs ?? ENGINE_DEFAULTS.isolationMs,
+    functionConcurrency: config.functionConcurrency,
+    logger: logger.child({ component: 'engine' }),
+    events: {
+      http: (calls) => {
+        if (calls.allowed) metrics.outboundHttp.inc({ outcome: 'allowed' }, calls.allowed);
+        if (calls.denied) metrics.outboundHttp.inc({ outcome: 'denied' }, calls.denied);
+      },
+      restart: (lane, reason) => metrics.engineRestarts.inc({ lane, reason }),
+      limit: (kind) => metrics.evaluationLimits.inc({ kind }),
+    },
+  });
+  metrics.engineStatus = () => {
+    const status = engine.status();
+    return { ready: { serving: status.serving.ready, isolated: status.isolated.ready }, isolated: status.isolatedDecisions.length };
+  };
+  return engine;
 }
 
 export function createDataPlane(
   services: Services,
-  config: Pick<Config, 'httpAllowHosts' | 'syncIntervalMs' | 'batchMaxItems'> &
-    Partial<Pick<Config, 'functionConcurrency' | 'snapshotDir' | 'nodeId' | 'region' | 'maxStalenessMs' | 'maxReadLagMs'>>,
+  config: Pick<Config, 'syncIntervalMs' | 'batchMaxItems'> &
+    Partial<Pick<Config, 'snapshotDir' | 'nodeId' | 'region' | 'maxStalenessMs' | 'maxReadLagMs' | 'maxJsonDepth'>>,
   logger: Logger,
+  parts: { readonly engine: EnginePool; readonly metrics: Metrics },
 ): DataPlane {
-  const metrics = new Metrics();
-  const engine = new DecisionEngine({ allowHosts: config.httpAllowHosts, onHttpCall: (outcome) => metrics.outboundHttp.inc({ outcome }) });
+  const { engine, metrics } = parts;
+  const limits = { maxDepth: config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth };
   const runtime = new EvaluationRuntime(engine, metrics);
   const snapshots = config.snapshotDir ? new SnapshotStore(config.snapshotDir) : undefined;
   const sync = new RuntimeSync(services, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs, snapshots);
-  const functionGate = new FunctionGate(config.functionConcurrency);
   metrics.lastSyncAt = () => sync.status.lastSuccessAt;
   return {
     node: {
@@ -57,11 +91,11 @@ export function createDataPlane(
     engine,
     runtime,
     sync,
-    evaluation: new EvaluationService(runtime, sync, metrics, config.batchMaxItems, functionGate),
-    simulator: new SimulatorService(services, engine, functionGate),
+    evaluation: new EvaluationService(runtime, sync, metrics, config.batchMaxItems, engine, limits),
+    simulator: new SimulatorService(services, engine, limits),
     async close() {
       await sync.stop();
-      engine.dispose();
+      await engine.close();
     },
   };
 }

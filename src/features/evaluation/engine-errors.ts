@@ -29,6 +29,18 @@ function describeSource(source: string): string {
 }
 
 /**
+ * Engine messages can carry internals a caller has no use for (a QuickJS heap address, a Rust
+ * type path); they are cut to what explains the failure.
+ */
+function sanitize(text: string): string {
+  const cleaned = text
+    .replace(/0x[0-9a-fA-F]{6,}/g, '0x…')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return cleaned.length > 500 ? `${cleaned.slice(0, 497)}...` : cleaned;
+}
+
+/**
  * Turns an engine failure into a 422 problem that names the node (and the decision it belongs to),
  * and says plainly what the common bounded failures mean: a function node stopped by the engine's
  * time limit, and sub-decisions nested past the depth limit.
@@ -40,11 +52,11 @@ export function engineError(error: unknown, lookup: (nodeId: string) => NodeInfo
   const where = body.nodeId ? `node '${node?.name ?? body.nodeId}' (id ${body.nodeId}${node && node.decision !== decisionKey ? `, in sub-decision '${node.decision}'` : ''})` : `decision '${decisionKey}'`;
   let detail: string;
   if (source.includes('interrupted')) {
-    detail = `${where}: the function ran longer than the engine's time limit (about 500 ms) and was stopped`;
+    detail = `${where}: the function ran longer than its time limit (VERDICT_EVAL_TIMEOUT_MS) and was stopped`;
   } else if (source.includes('Depth limit exceeded')) {
     detail = `${where}: sub-decisions are nested too deep (the engine stops at depth 5; do decisions call each other in a loop?)`;
   } else {
-    detail = `${where}: ${describeSource(source)}`;
+    detail = `${where}: ${sanitize(describeSource(source))}`;
   }
   return new AppError('evaluation-failed', detail, {
     ...(body.nodeId ? { nodeId: body.nodeId } : {}),

@@ -1,7 +1,7 @@
 import type { CatalogEntry } from '../environments/store.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CompiledRelease } from './compiled-release.js';
-import type { DecisionEngine } from './engine.js';
+import type { EnginePool } from './sandbox/engine-pool.js';
 
 export interface ServedEnvironment {
   readonly projectKey: string;
@@ -34,7 +34,7 @@ export class EvaluationRuntime {
   readonly #releases = new Map<string, CompiledRelease>();
 
   constructor(
-    readonly engine: DecisionEngine,
+    readonly engine: EnginePool,
     private readonly metrics: Metrics,
   ) {}
 

@@ -1,4 +1,5 @@
-import { AppError, badRequest, notFound } from '../../errors.js';
+import { AppError, badRequest, notFound, type ProblemCode } from '../../errors.js';
+import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/json-limits.js';
 import { hashSecret } from '../../lib/secrets.js';
 import type { EvaluationOutcome, Metrics } from '../../observability/metrics.js';
 import { normalizeDecisionKey } from '../decisions/keys.js';
@@ -7,16 +8,33 @@ import { engineError } from './engine-errors.js';
 import { envKey, type EvaluationRuntime, type ServedEnvironment } from './runtime.js';
 import type { EvaluateBatchResponse, EvaluateResponse } from './schemas.js';
 import type { RuntimeSync } from './sync.js';
-import type { FunctionGate } from './function-gate.js';
+import { EngineFailure, type EnginePool, type EvaluationTarget } from './sandbox/engine-pool.js';
 
-const OUTCOMES: Record<string, EvaluationOutcome> = {
-  unauthorized: 'unauthorized',
-  forbidden: 'forbidden',
-  'not-found': 'not_found',
-  'evaluation-failed': 'engine_error',
-  'not-ready': 'unavailable',
-  'bad-request': 'bad_request',
-};
+/** The metrics outcome of a refused or failed request, by problem code. */
+function outcomeOf(code: ProblemCode): EvaluationOutcome {
+  switch (code) {
+    case 'unauthorized':
+      return 'unauthorized';
+    case 'forbidden':
+      return 'forbidden';
+    case 'not-found':
+      return 'not_found';
+    case 'evaluation-failed':
+      return 'engine_error';
+    case 'evaluation-timeout':
+      return 'timeout';
+    case 'not-ready':
+    case 'database-unavailable':
+    case 'read-only':
+    case 'internal':
+      return 'unavailable';
+    default:
+      return 'bad_request';
+  }
+}
+
+/** Evaluation tokens are 52 characters; anything far longer is refused before it is hashed or remembered. */
+const MAX_TOKEN_LENGTH = 256;
 
 /**
  * The data plane: authorises evaluation tokens and evaluates decisions, from memory only. Nothing
@@ -26,13 +44,16 @@ export class EvaluationService {
   readonly #counters = new Map<string, { inc(by?: number): void }>();
   readonly #histograms = new Map<string, { startTimer(): () => void }>();
   readonly #tokenHashes = new Map<string, string>();
+  /** Failures already counted with their decision's labels (countRefused skips them). */
+  readonly #counted = new WeakSet<object>();
 
   constructor(
     private readonly runtime: EvaluationRuntime,
     private readonly sync: RuntimeSync,
     private readonly metrics: Metrics,
     private readonly batchMaxItems: number,
-    private readonly functionGate: FunctionGate,
+    private readonly engine: EnginePool,
+    private readonly limits: JsonLimits,
   ) {}
 
   /** The environment a request evaluates in: the token's, checked against the URL. */
@@ -40,6 +61,7 @@ export class EvaluationService {
     const state = this.runtime.state;
     if (!state) throw new AppError('not-ready', 'this node has not loaded its serving state yet; retry shortly');
     if (!token) throw new AppError('unauthorized', "send the environment's evaluation token in the X-Access-Token header");
+    if (token.length > MAX_TOKEN_LENGTH) throw new AppError('unauthorized', 'the evaluation token is unknown or has been revoked');
     const hash = this.#hash(token);
     const served = state.tokens.get(hash);
     if (!served) throw new AppError('unauthorized', 'the evaluation token is unknown or has been revoked');
@@ -64,13 +86,10 @@ export class EvaluationService {
 
   async evaluate(served: ServedEnvironment, rawKey: string, context: unknown, trace: boolean): Promise<EvaluateResponse> {
     const { release, key } = this.#target(served, rawKey);
-    const decision = release.decisions.get(key)!;
+    this.#checkContext(context, 'the context');
     const stop = this.#timer(served);
     try {
-      // Without options when not tracing: passing an options object costs ~4% per evaluation.
-      const run = () => (trace ? decision.evaluate(context, { trace }) : decision.evaluate(context));
-      const gated = release.runsFunctions.has(key) ? () => this.functionGate.run(run) : run;
-      const response = await (release.callsSubDecisions.has(key) ? release.use(gated) : gated());
+      const response = await release.use(() => this.engine.evaluate(target(served, release, key), context, trace));
       this.#count(served, key, 'ok');
       return {
         result: response.result,
@@ -79,46 +98,49 @@ export class EvaluationService {
         details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey },
       };
     } catch (error) {
-      if (error instanceof AppError) throw error; // e.g. the function gate's queue is full (503)
-      this.#count(served, key, 'engine_error');
-      throw engineError(error, (id) => release.node(key, id), key);
+      const problem = error instanceof EngineFailure ? engineError(error, (id) => release.node(key, id), key) : error;
+      if (problem instanceof AppError) {
+        this.#count(served, key, outcomeOf(problem.code));
+        this.#counted.add(problem);
+      }
+      throw problem;
     } finally {
       stop();
     }
   }
 
-  /** Many contexts against one decision, concurrently; per-item errors, results in order. */
+  /** Many contexts against one decision, concurrently, with one deadline; per-item errors, results in order. */
   async evaluateBatch(served: ServedEnvironment, rawKey: string, contexts: readonly unknown[], trace: boolean): Promise<EvaluateBatchResponse> {
     if (contexts.length > this.batchMaxItems) {
       throw badRequest(`a batch holds at most ${this.batchMaxItems} contexts (got ${contexts.length}; VERDICT_BATCH_MAX_ITEMS)`);
     }
     const { release, key } = this.#target(served, rawKey);
-    const decision = release.decisions.get(key)!;
-    const gated = release.runsFunctions.has(key);
-    const evaluateOne = (context: unknown) => (gated ? this.functionGate.run(() => decision.evaluate(context, { trace })) : decision.evaluate(context, { trace }));
+    contexts.forEach((context, i) => this.#checkContext(context, `context ${i + 1}`));
     const stop = this.#timer(served);
     try {
-      const all = () =>
-        Promise.all(
-          contexts.map((context) =>
-            evaluateOne(context).then(
-              (r) => ({ result: r.result, performance: r.performance, ...(trace ? { trace: r.trace } : {}) }),
-              (error: unknown) => {
-                const problem = error instanceof AppError ? error : engineError(error, (id) => release.node(key, id), key);
-                return {
-                  error: {
-                    status: problem.status,
-                    code: problem.code,
-                    title: problem.title,
-                    detail: problem.detail,
-                    ...(problem.extensions as { nodeId?: string; nodeName?: string }),
-                  },
-                };
-              },
-            ),
-          ),
-        );
-      const results = await (release.callsSubDecisions.has(key) ? release.use(all) : all());
+      let items;
+      try {
+        items = await release.use(() => this.engine.batch(target(served, release, key), contexts, trace));
+      } catch (error) {
+        if (error instanceof AppError) {
+          this.#count(served, key, outcomeOf(error.code), contexts.length);
+          this.#counted.add(error);
+        }
+        throw error;
+      }
+      const results = items.map((item) => {
+        if (item.ok) return { result: item.response.result, performance: item.response.performance, ...(trace ? { trace: item.response.trace } : {}) };
+        const problem = engineError(item.error, (id) => release.node(key, id), key);
+        return {
+          error: {
+            status: problem.status,
+            code: problem.code,
+            title: problem.title,
+            detail: problem.detail,
+            ...(problem.extensions as { nodeId?: string; nodeName?: string }),
+          },
+        };
+      });
       const failed = results.filter((r) => 'error' in r).length;
       this.#count(served, key, 'ok', results.length - failed);
       this.#count(served, key, 'engine_error', failed);
@@ -135,10 +157,16 @@ export class EvaluationService {
 
   /** Counts a request refused before evaluation (bad token, unknown decision...). */
   countRefused(projectKey: string, error: unknown): void {
+    if (typeof error === 'object' && error !== null && this.#counted.has(error)) return;
     const code = error instanceof AppError ? error.code : 'bad-request';
-    if (code === 'evaluation-failed') return; // counted with its labels in evaluate()
     // The decision label only for keys that exist: URLs are caller-controlled and labels must stay bounded.
-    this.metrics.evaluations.inc({ project: this.runtime.state?.projects.has(projectKey) ? projectKey : '', environment: '', decision: '', outcome: OUTCOMES[code] ?? 'bad_request' });
+    this.metrics.evaluations.inc({ project: this.runtime.state?.projects.has(projectKey) ? projectKey : '', environment: '', decision: '', outcome: outcomeOf(code) });
+  }
+
+  /** Bounds what reaches the engine: it crashes on values nested a few thousand deep. */
+  #checkContext(context: unknown, what: string): void {
+    const problem = jsonProblem(context, this.limits);
+    if (problem) throw badRequest(describeJsonProblem(problem, what));
   }
 
   #target(served: ServedEnvironment, rawKey: string): { release: CompiledRelease; key: string } {
@@ -183,4 +211,13 @@ export class EvaluationService {
     }
     return histogram.startTimer();
   }
+}
+
+function target(served: ServedEnvironment, release: CompiledRelease, key: string): EvaluationTarget {
+  return {
+    ns: release.namespace,
+    key,
+    label: `${served.projectKey}/${served.environmentKey}/${key}@${release.label}`,
+    runsFunctions: release.runsFunctions.has(key),
+  };
 }

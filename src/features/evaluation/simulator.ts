@@ -1,23 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import { AppError, badRequest } from '../../errors.js';
+import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/json-limits.js';
 import type { Services } from '../../services.js';
-import type { JdmDocument } from '../decisions/jdm.js';
-import { parseDecisionKey } from '../decisions/keys.js';
-import { assertValidDecisions } from '../decisions/validate.js';
-import type { DecisionEngine } from './engine.js';
-import type { FunctionGate } from './function-gate.js';
+import { subDecisionReferences, type JdmDocument } from '../decisions/jdm.js';
+import { normalizeDecisionKey, parseDecisionKey } from '../decisions/keys.js';
+import { EngineFailure, type EnginePool } from './sandbox/engine-pool.js';
 import { engineError } from './engine-errors.js';
 import type { SimulateBody } from './schemas.js';
 
+/** Sub-decisions nest at most this deep in the engine; loading more would be wasted. */
+const MAX_SUB_DECISION_DEPTH = 5;
+const MAX_SUB_DECISIONS = 200;
+
 /**
  * Evaluates a draft graph or any stored decision version for editors, with trace. Unlike the data
- * plane it reads the database: sub-decisions resolve lazily from a release or the latest versions.
+ * plane it reads the database: the decision and every sub-decision it can reach are read first
+ * (from a release or the latest versions), then evaluated together in the engine's isolated lane,
+ * where a draft that loops or crashes the engine cannot touch deployed decisions.
  */
 export class SimulatorService {
   constructor(
     private readonly services: Services,
-    private readonly engine: DecisionEngine,
-    private readonly functionGate: FunctionGate,
+    private readonly engine: EnginePool,
+    private readonly limits: JsonLimits,
   ) {}
 
   async simulate(projectKey: string, body: SimulateBody): Promise<{ result: unknown; performance: string; trace?: unknown }> {
@@ -27,39 +31,67 @@ export class SimulatorService {
     if (body.version !== undefined && (body.key === undefined || body.release !== undefined)) {
       throw badRequest('version needs key and no release');
     }
+    const contextProblem = jsonProblem(body.context, this.limits);
+    if (contextProblem) throw badRequest(describeJsonProblem(contextProblem, 'the context'));
     await this.services.projects.get(projectKey);
-    const load = (key: string): Promise<JdmDocument> =>
+    const read = (key: string): Promise<JdmDocument | undefined> =>
       body.release
         ? this.services.releases.decision(projectKey, body.release, key).then((d) => d.content)
-        : this.services.decisions.get(projectKey, key).then((d) => d.content as JdmDocument);
+        : this.services.decisions.get(projectKey, key).then((d) => (d.content ?? undefined) as JdmDocument | undefined);
+    // A missing sub-decision is the engine's to report (it names the node that calls it).
+    const readSub = (key: string) =>
+      read(key).catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'not-found') return undefined;
+        throw error;
+      });
 
     let doc: JdmDocument;
     let name: string;
     if (body.content) {
       doc = body.content as JdmDocument;
       name = 'draft';
-      await assertValidDecisions([{ key: name, content: doc }]);
+      await this.services.decisions.validate([{ key: name, content: doc }]);
     } else {
       name = parseDecisionKey(body.key!);
-      doc =
-        body.version !== undefined
-          ? ((await this.services.decisions.get(projectKey, name, body.version)).content as JdmDocument)
-          : await load(name);
-      if (!doc) throw new AppError('not-found', `version ${body.version} of '${name}' is a deletion`);
+      const found =
+        body.version !== undefined ? ((await this.services.decisions.get(projectKey, name, body.version)).content as JdmDocument | null) : await read(name);
+      if (!found) throw new AppError('not-found', body.version !== undefined ? `version ${body.version} of '${name}' is a deletion` : `decision '${name}' is deleted`);
+      doc = found;
     }
 
-    const namespace = `sim:${randomUUID()}`;
-    this.engine.registerResolver(namespace, (key) => load(key).catch(() => undefined));
-    const nodes = new Map(doc.nodes.map((n) => [n.id, { decision: name, name: n.name ?? n.id, type: n.type }]));
+    const decisions = await this.#withSubDecisions(name, doc, readSub);
+    const nodes = new Map(decisions.flatMap((d) => d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }] as const)));
     try {
-      const decision = this.engine.createDecision(namespace, doc);
-      // Sub-decisions load lazily here, so any simulation may run function code: always gated.
-      const response = await this.functionGate.run(() => decision.evaluate(body.context, { trace: body.trace }));
+      const response = await this.engine.simulate(decisions, name, body.context, body.trace);
       return { result: response.result, performance: response.performance, ...(body.trace ? { trace: response.trace } : {}) };
     } catch (error) {
-      throw engineError(error, (id) => nodes.get(id), name);
-    } finally {
-      this.engine.unregister(namespace);
+      if (error instanceof EngineFailure) throw engineError(error, (id) => nodes.get(id), name);
+      throw error;
     }
+  }
+
+  /** The graph and every sub-decision reachable from it (as deep as the engine follows them). */
+  async #withSubDecisions(
+    name: string,
+    doc: JdmDocument,
+    load: (key: string) => Promise<JdmDocument | undefined>,
+  ): Promise<{ key: string; content: JdmDocument }[]> {
+    const found = new Map<string, JdmDocument>([[name, doc]]);
+    let frontier = [doc];
+    for (let depth = 0; depth < MAX_SUB_DECISION_DEPTH && frontier.length > 0; depth++) {
+      const next: JdmDocument[] = [];
+      for (const graph of frontier) {
+        for (const ref of subDecisionReferences(graph)) {
+          const key = normalizeDecisionKey(ref.reference);
+          if (found.has(key) || found.size >= MAX_SUB_DECISIONS) continue;
+          const sub = await load(key);
+          if (!sub) continue; // the engine says which one is missing, naming the node
+          found.set(key, sub);
+          next.push(sub);
+        }
+      }
+      frontier = next;
+    }
+    return [...found].map(([key, content]) => ({ key, content }));
   }
 }

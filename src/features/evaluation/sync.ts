@@ -90,7 +90,7 @@ export class RuntimeSync {
    */
   async start(): Promise<void> {
     try {
-      await withTimeout(this.refresh(), this.#pollTimeoutMs, 'the database');
+      await this.refresh();
       this.#succeeded();
     } catch (error) {
       const unreachable = error instanceof SyncTimeout || isConnectionOrReadOnlyError(error) || (error instanceof AppError && error.code === 'database-unavailable');
@@ -135,17 +135,10 @@ export class RuntimeSync {
   async poll(): Promise<boolean> {
     let changed: boolean;
     try {
-      changed = await withTimeout(
-        (async () => {
-          const counter = await this.services.changes.counter();
-          const current = this.runtime.state?.changeCounter;
-          const moved = current === undefined || counter !== current;
-          if (moved) await this.refresh();
-          return moved;
-        })(),
-        this.#pollTimeoutMs,
-        'the database',
-      );
+      const counter = await withTimeout(this.services.changes.counter(), this.#pollTimeoutMs, 'the database');
+      const current = this.runtime.state?.changeCounter;
+      changed = current === undefined || counter !== current;
+      if (changed) await this.refresh();
       this.#succeeded();
     } catch (error) {
       this.#failed(error);
@@ -166,7 +159,9 @@ export class RuntimeSync {
     const db = this.services.db;
     // Release contents are read in the same snapshot as the catalog that names them: a replica
     // half-way through replaying a deploy can never hand over a release without its decisions.
-    const snapshot = (await db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    // Only the database read is timed: loading releases into the engine hosts is this node's own
+    // work, and a slow database must not be confused with a large release.
+    const snapshot = (await withTimeout(db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
       const catalog = await this.services.environments.catalog(tx);
       const contents = new Map<string, ReleasedDecision[]>();
       for (const entry of catalog) {
@@ -183,7 +178,7 @@ export class RuntimeSync {
         tokens: await this.services.evaluationTokens.active(tx),
         events: since === undefined ? [] : await this.services.changes.eventsAfter(tx, since, 10_000),
       };
-    })) as {
+    }), this.#pollTimeoutMs, 'the database')) as {
       counter: number;
       generation: number | null;
       catalog: CatalogEntry[];

@@ -99,7 +99,19 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataP
       const bound = dataPlane.node.maxStalenessMs;
       const stale = bound > 0 && (ageMs === undefined || ageMs > bound);
       if (stale) checks.staleness = `the serving state was last confirmed ${ageMs === undefined ? 'never' : `${Math.round(ageMs)} ms ago`}; the bound is ${bound} ms`;
-      const ready = state !== undefined && !stale;
+      const engine = dataPlane.engine.status();
+      checks.engine = `${engine.serving.ready} of ${engine.serving.hosts} serving engine hosts ready (${engine.serving.restarts} restarts)`;
+      const gate = engine.functionGate;
+      // Saturated is reported, not made unready: every slot frees itself by its deadline, and a
+      // load balancer dropping the node for one tenant's function nodes would hurt every tenant.
+      checks.functionGate =
+        gate.running >= gate.concurrency && gate.waiting > 0
+          ? `saturated: ${gate.running} of ${gate.concurrency} slots busy, ${gate.waiting} waiting (oldest ${gate.oldestWaitMs} ms)`
+          : `${gate.running} of ${gate.concurrency} slots busy`;
+      if (engine.isolatedDecisions.length > 0) {
+        checks.isolatedDecisions = engine.isolatedDecisions.map((d) => `${d.decision} (${d.reason})`).join(', ');
+      }
+      const ready = state !== undefined && !stale && engine.serving.ready > 0;
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
     },
   );
@@ -146,6 +158,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataP
     const database = services.db.status();
     return {
       node: { id: dataPlane.node.nodeId, region: dataPlane.node.region, version: VERSION },
+      engine: dataPlane.engine.status(),
       database: {
         local: localRole(),
         writer: database.writer,

@@ -1,0 +1,377 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type * as Esbuild from 'esbuild';
+import { setPriority } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { JdmDocument } from '../../decisions/jdm.js';
+import type { FromHost, HostOptions, HttpCalls, ToHost } from './protocol.js';
+import { PROGRESS_FD } from './protocol.js';
+import { pinnedCommand, repin } from './cpu-pinning.js';
+
+export type Lane = 'serving' | 'isolated';
+export type StopReason = 'deadline' | 'slow' | 'shutdown';
+
+/** Why a host went away; pending requests are rejected with it and the pool decides what to retry. */
+export class HostGone extends Error {
+  override name = 'HostGone';
+  constructor(
+    /** Set when the node stopped the host itself: a deadline passed, an evaluation was slow, shutdown. */
+    readonly stoppedFor: StopReason | undefined,
+    readonly exit: string,
+  ) {
+    super(stoppedFor ? `engine host stopped (${stoppedFor})` : `engine host exited unexpectedly (${exit})`);
+  }
+}
+
+/** An error the engine answered with (its message, as zen-engine words it). */
+export class EngineFailure extends Error {
+  override name = 'EngineFailure';
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export interface HostHooks {
+  onHttp(calls: HttpCalls): void;
+  onExit(host: EngineHostProcess, gone: HostGone): void;
+  /** The host can take requests now (started, and holding what it must). */
+  onWarm?(host: EngineHostProcess): void;
+  /** The host answered request `id`, also one whose caller gave up on it. */
+  onAnswer?(host: EngineHostProcess, id: number): void;
+}
+
+const here = fileURLToPath(import.meta.url);
+const FROM_SOURCE = here.endsWith('.ts');
+let sourceEntry: { entry: string; execArgv: string[] } | undefined;
+
+/**
+ * The host's entry point. Built, it is plain JS next to this file. From the TypeScript sources
+ * (tests, `npm run dev`) it is bundled once per process with esbuild (a dev dependency): a host
+ * started through tsx took 1-2 s of CPU on a busy machine, a bundled one a tenth of that.
+ */
+function hostEntry(): { entry: string; execArgv: string[] } {
+  if (!FROM_SOURCE) return { entry: path.join(path.dirname(here), 'host-main.js'), execArgv: [] };
+  sourceEntry ??= bundleHostFromSource();
+  return sourceEntry;
+}
+
+function bundleHostFromSource(): { entry: string; execArgv: string[] } {
+  const source = path.join(path.dirname(here), 'host-main.ts');
+  try {
+    const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
+    // Inside the project, so the bundle's imports of installed packages resolve from node_modules.
+    const dir = path.resolve(path.dirname(here), '../../../../node_modules/.cache/verdict');
+    mkdirSync(dir, { recursive: true });
+    const out = path.join(dir, 'engine-host.mjs');
+    const tmp = `${out}.${process.pid}.tmp`;
+    esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'silent' });
+    renameSync(tmp, out); // atomic: other processes bundling at the same time read a whole file
+    return { entry: out, execArgv: [] };
+  } catch {
+    return { entry: source, execArgv: ['--import', 'tsx'] };
+  }
+}
+const MAX_STDERR_LINE = 2_000;
+
+let nextHostNumber = 1;
+const CPU_HISTORY_MS = 15_000;
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** utime + stime of a process in ms, from /proc/<pid>/stat; undefined where there is no /proc. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One engine host process, seen from the node: a message channel with coalesced writes, pending
+ * requests by id, the namespaces (releases) it has loaded, and a way to stop it at once.
+ */
+export class EngineHostProcess {
+  readonly name: string;
+  readonly ready: Promise<void>;
+  readonly startedAt = Date.now();
+  /** Index of the expression a synchronous check is on (see the host's progress pipe). */
+  progress = -1;
+  progressAt = 0;
+  #child: ChildProcess;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #outbox: ToHost[] = [];
+  #flushQueued = false;
+  #loaded = new Map<string, Promise<void>>();
+  #gone: HostGone | undefined;
+  #stopping: StopReason | undefined;
+  #isReady = false;
+  #warm = true;
+  readonly #cpuSamples: { at: number; cpuMs: number }[] = [];
+
+  /** The CPU this host is pinned to (undefined: not pinned). */
+  cpu: number | undefined;
+
+  constructor(
+    readonly lane: Lane,
+    /** The CPU this host is pinned to (undefined: not pinned). */
+    cpu: number | undefined,
+    options: HostOptions,
+    private readonly hooks: HostHooks,
+    private readonly logger: Logger,
+  ) {
+    this.name = `${lane}-${nextHostNumber++}`;
+    this.cpu = cpu;
+    const { entry, execArgv } = hostEntry();
+    const node = [...execArgv, entry, JSON.stringify(options)];
+    const { command, args } = pinnedCommand(cpu, process.execPath, node);
+    // spawn rather than fork, so taskset can run first; the IPC channel is inherited through exec.
+    this.#child = spawn(command, args, { serialization: 'json', stdio: ['ignore', 'ignore', 'pipe', 'ipc', 'pipe'] });
+    let markReady!: () => void;
+    let failReady!: (error: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    this.ready.catch(() => undefined); // a host that dies while starting is reported through onExit
+    // The isolated lane runs what already proved slow: it yields the CPU to the serving lane.
+    if (lane === 'isolated' && this.#child.pid !== undefined) {
+      try {
+        setPriority(this.#child.pid, 10);
+      } catch {
+        // not permitted here: the lane still has its own process
+      }
+    }
+    this.#child.on('message', (batch: FromHost[]) => {
+      this.lastReplyAt = Date.now();
+      for (const msg of batch) {
+        if (msg.t === 'ready') {
+          this.#isReady = true;
+          markReady();
+          this.#flush(); // what was sent while the host started
+          continue;
+        }
+        if (msg.http) this.hooks.onHttp(msg.http);
+        if (msg.id !== 0) this.hooks.onAnswer?.(this, msg.id);
+        const pending = this.#pending.get(msg.id);
+        if (!pending) continue;
+        this.#pending.delete(msg.id);
+        if (msg.t === 'ok') pending.resolve(msg.value);
+        else pending.reject(new EngineFailure(msg.error));
+      }
+    });
+    this.#child.stderr?.setEncoding('utf8');
+    let partial = '';
+    this.#child.stderr?.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!.slice(0, MAX_STDERR_LINE);
+      // zen prints panics and their stack backtraces here; one line each is enough to diagnose.
+      for (const line of lines) if (line.trim() && !/^\s+\d+: |^Stack backtrace|^\s+at /.test(line)) this.logger.warn({ host: this.name, line: line.slice(0, MAX_STDERR_LINE) }, 'engine host stderr');
+    });
+    const progress = this.#child.stdio[PROGRESS_FD] as NodeJS.ReadableStream | null | undefined;
+    progress?.setEncoding('utf8');
+    let partialProgress = '';
+    progress?.on('data', (chunk: string) => {
+      const lines = (partialProgress + chunk).split('\n');
+      partialProgress = lines.pop()!;
+      const last = lines[lines.length - 1];
+      if (last !== undefined) {
+        this.progress = Number(last);
+        this.progressAt = Date.now();
+      }
+    });
+    const onGone = (exit: string) => {
+      if (this.#gone) return;
+      const gone = new HostGone(this.#stopping, exit);
+      this.#gone = gone;
+      this.#isReady = false;
+      failReady(gone);
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of pending) p.reject(gone);
+      this.hooks.onExit(this, gone);
+    };
+    this.#child.on('exit', (code, signal) => onGone(signal ? `signal ${signal}` : `exit code ${code}`));
+    this.#child.on('error', (error) => {
+      onGone(`cannot run: ${error.message}`);
+      this.#child.kill('SIGKILL');
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get isReady(): boolean {
+    return this.#isReady && this.#warm && !this.#gone;
+  }
+
+  /**
+   * A host is handed requests only once `loads` (the releases it must hold) have settled: a fresh
+   * host that still parses a large release would make the first requests wait behind it.
+   */
+  warmUp(loads: readonly Promise<unknown>[]): void {
+    this.#warm = false;
+    void Promise.allSettled(loads).then(() => {
+      this.#warm = true;
+      this.hooks.onWarm?.(this);
+    });
+  }
+
+  get gone(): boolean {
+    return this.#gone !== undefined;
+  }
+
+  get inflight(): number {
+    return this.#pending.size;
+  }
+
+  /** When the host last answered: work it runs one item at a time began no earlier than this. */
+  lastReplyAt = 0;
+
+
+
+  /** Sends a request; the promise settles with the host's answer or rejects with HostGone/EngineFailure. */
+  request<T>(message: DistributiveOmit<Extract<ToHost, { id: number }>, 'id'>, handle?: { id: number }): Promise<T> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    const id = this.#nextId++;
+    if (handle) handle.id = id;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#send({ ...message, id } as ToHost);
+    });
+  }
+
+  /**
+   * Gives up on a request: the caller gets `error` now; the host drops the request if it has not
+   * begun it (`drop`), else finishes it and its answer is ignored.
+   */
+  cancel(id: number, error: Error, drop: boolean): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    if (drop) this.#send({ t: 'cancel', id });
+    pending.reject(error);
+  }
+
+  /**
+   * Samples the process's CPU time (Linux /proc), so the pool can tell a host that burns CPU on a
+   * runaway evaluation from one that is merely starved on a busy machine.
+   */
+  sampleCpu(now: number): void {
+    const cpu = processCpuMs(this.#child.pid);
+    if (cpu === undefined) return;
+    this.#cpuSamples.push({ at: now, cpuMs: cpu });
+    while (this.#cpuSamples.length > 0 && this.#cpuSamples[0]!.at < now - CPU_HISTORY_MS) this.#cpuSamples.shift();
+  }
+
+  /**
+   * CPU time (ms) the host used since about `from`: from the newest sample at or before `from`
+   * (else the oldest sample) to the latest. Undefined where unknown (no /proc, no samples yet).
+   */
+  cpuSince(from: number): number | undefined {
+    const last = this.#cpuSamples[this.#cpuSamples.length - 1];
+    let base = this.#cpuSamples[0];
+    for (const sample of this.#cpuSamples) {
+      if (sample.at > from) break;
+      base = sample;
+    }
+    if (!last || !base || last === base) return undefined;
+    return last.cpuMs - base.cpuMs;
+  }
+
+  /**
+   * Makes sure `ns` is loaded here before anything sent after this call runs (messages arrive in
+   * order); the promise says whether the engine accepted it.
+   */
+  ensureLoaded(ns: string, decisions: () => readonly { key: string; content: JdmDocument }[]): Promise<void> {
+    let loaded = this.#loaded.get(ns);
+    if (!loaded) {
+      loaded = this.request<void>({ t: 'load', ns, decisions: decisions() });
+      loaded.catch(() => this.#loaded.delete(ns));
+      this.#loaded.set(ns, loaded);
+    }
+    return loaded;
+  }
+
+  hasLoaded(ns: string): boolean {
+    return this.#loaded.has(ns);
+  }
+
+  unload(ns: string): void {
+    if (!this.#loaded.delete(ns) || this.#gone) return;
+    this.#send({ t: 'unload', ns });
+  }
+
+  /** Moves the host to another CPU (a spare taking a stopped host's place). */
+  moveTo(cpu: number | undefined): void {
+    if (cpu === undefined || cpu === this.cpu || this.#child.pid === undefined) return;
+    this.cpu = cpu;
+    repin(this.#child.pid, cpu, (error) => this.logger.warn({ host: this.name, err: error }, 'cannot move an engine host to another CPU'));
+  }
+
+  /** Stops the process at once (SIGKILL: a host busy in native code would not see anything gentler). */
+  stop(reason: StopReason): void {
+    if (this.#gone) return;
+    this.#stopping ??= reason;
+    this.#child.kill('SIGKILL');
+  }
+
+  /** Resolves once the process has exited. */
+  exited(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => this.#child.once('exit', () => resolve()));
+  }
+
+  #send(message: ToHost): void {
+    this.#outbox.push(message);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
+  }
+
+  /** Messages reaching a host before it listens would be dropped: nothing is written until it said ready. */
+  #flush(): void {
+    if (!this.#isReady || this.#outbox.length === 0) return;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    if (this.#gone || !this.#child.connected) return;
+    if (this.#write(batch)) return;
+    // Serialising failed (a value JSON cannot carry, one nested too deep for the serialiser):
+    // one message must not sink the others sent with it, so each goes on its own.
+    for (const message of batch) {
+      if (this.#write([message]) || !('id' in message)) continue;
+      const pending = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      pending?.reject(new EngineFailure('the request cannot be handed to the engine (it cannot be serialised)'));
+    }
+  }
+
+  /** False when the batch cannot be serialised; a closed channel shows up as the host's exit. */
+  #write(batch: ToHost[]): boolean {
+    try {
+      this.#child.send(batch, (error) => {
+        if (error) this.logger.debug({ host: this.name, err: error }, 'engine host channel closed while sending');
+      });
+      return true;
+    } catch (error) {
+      if (!this.#child.connected) return true;
+      this.logger.warn({ host: this.name, err: error }, 'cannot send a message to an engine host');
+      return false;
+    }
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
