@@ -51,8 +51,14 @@ export async function promoteRegion(dir: string, options: PromoteOptions = {}): 
   const status = await timeline.step('inspect every server', () => drStatus(regions, undefined));
   const oldPrimary = findRegion(state, state.primaryRegion);
   const oldPrimaryServer = status.servers.find((s) => s.region === oldPrimary.name)!;
-  if (status.writable.length > 1) {
-    throw new LabError(`several servers are writable (${status.writable.join(', ')}): resolve the split brain before promoting`);
+  if (status.splitBrain.length > 0) {
+    throw new LabError(`several servers are writable with the same cluster generation (${status.splitBrain.join(', ')}): resolve the split brain before promoting`);
+  }
+  if (status.primary !== null && status.fenced.length > 0) {
+    throw new LabError(
+      `${status.fenced.join(', ')} is writable with a cluster generation older than ${status.primary}'s (an old primary that came back): ` +
+        `make it a standby first with verdict dr rejoin --region ${status.fenced[0]}`,
+    );
   }
   const standbys = status.servers.filter((s) => s.role === 'standby');
   const target = pickTarget(state, standbys, options);

@@ -193,14 +193,31 @@ export function describeReplication(report: ReplicationReport): string {
   return `${mode} (synchronous_standby_names = '${report.synchronousStandbyNames}', synchronous_commit = ${report.synchronousCommit})`;
 }
 
+function fencedServers(status: DrStatus): string {
+  return status.servers
+    .filter((s) => s.fenced)
+    .map((s) => `${s.region} (generation ${s.generation ?? 'none'})`)
+    .join(', ');
+}
+
 function printStatus(ctx: CommandContext, status: DrStatus): void {
   const primary = status.servers.find((s) => s.region === status.primary);
   ctx.io.stdout(
     status.primary
       ? `primary: ${status.primary} (timeline ${primary?.timeline ?? '?'}, cluster generation ${primary?.generation ?? '?'})\n`
-      : 'primary: NONE reachable\n',
+      : status.splitBrain.length > 0
+        ? 'primary: NONE (split brain)\n'
+        : 'primary: NONE reachable\n',
   );
-  if (status.writable.length > 1) ctx.io.stdout(`SPLIT BRAIN: writable servers in ${status.writable.join(', ')}\n`);
+  if (status.splitBrain.length > 0) {
+    ctx.io.stdout(`SPLIT BRAIN: ${status.splitBrain.join(', ')} are writable with the same cluster generation ${status.highestGeneration ?? '(none)'}: Verdict nodes write to neither\n`);
+  }
+  if (status.fenced.length > 0) {
+    ctx.io.stdout(
+      `FENCED: ${fencedServers(status)} writable with a generation older than ${status.highestGeneration}: an old primary that came back, refused by Verdict nodes; ` +
+        `make it a standby${status.primary ? '' : ' once a primary is promoted'}: verdict dr rejoin --region ${status.fenced[0]}\n`,
+    );
+  }
   if (status.replication) {
     ctx.io.stdout(`replication: ${status.replication.mode} (synchronous_standby_names = '${status.replication.synchronousStandbyNames}', synchronous_commit = ${status.replication.synchronousCommit})\n`);
   }
@@ -214,7 +231,7 @@ function printStatus(ctx: CommandContext, status: DrStatus): void {
   ctx.io.stdout('\n');
   printTable(ctx.io, status.servers, [
     { header: 'region', value: (s) => s.region },
-    { header: 'role', value: (s) => (s.role === 'unreachable' ? 'UNREACHABLE' : s.role) },
+    { header: 'role', value: (s) => (s.role === 'unreachable' ? 'UNREACHABLE' : s.fenced ? 'FENCED' : status.splitBrain.includes(s.region) ? 'SPLIT' : s.role) },
     { header: 'tl', value: (s) => s.timeline },
     { header: 'gen', value: (s) => s.generation },
     { header: 'lsn', value: (s) => (s.role === 'primary' ? s.currentLsn : s.replayLsn) },
