@@ -18,6 +18,22 @@ import { Progress } from '../progress.js';
 import { parsePositive } from './decisions.js';
 import { LAB_DIR_HELP, labDir, labErrors } from './lab.js';
 
+/** Exit codes of `dr status`, documented in --help and the README: monitors and scripts act on them. */
+export const STATUS_EXIT = { ok: 0, noPrimary: 5, splitBrain: 6, fenced: 7 } as const;
+
+const STATUS_HELP = `
+The primary is the writable server with the highest cluster generation (as Verdict nodes choose
+it). A writable server with an older generation is an old primary that came back: FENCED (nodes
+refuse it; make it a standby with dr rejoin). Two writable servers with the same, highest
+generation are a SPLIT BRAIN (nodes write to neither).
+
+Exit codes (also with --json, which prints the status first):
+  0  one primary, no other writable server
+  5  no primary: no writable server with the highest generation answers
+  6  split brain: several writable servers share the highest generation
+  7  the primary works, but a fenced (stale) server is also writable: rejoin it
+  1  any other error (no lab, unreadable lab.json); 2 usage errors`;
+
 export function registerDrCommands(program: Command, ctx: CommandContext): void {
   const dr = program
     .command('dr')
@@ -27,13 +43,16 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
   dr.command('status')
     .description('every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation) and what every node serves')
     .option('--dir <dir>', LAB_DIR_HELP)
+    .addHelpText('after', STATUS_HELP)
     .action(async (opts: { dir?: string }, cmd: Command) => {
       const status = await labErrors(async () => {
         const state = readLabState(labDir(ctx, opts.dir));
         return drStatus(drRegions(state), state.adminToken);
       });
-      if (ctx.json(cmd)) return printJson(ctx.io, status);
-      printStatus(ctx, status);
+      if (ctx.json(cmd)) printJson(ctx.io, status);
+      else printStatus(ctx, status);
+      const problem = statusProblem(status);
+      if (problem) throw new CliError(problem.message, problem.exitCode);
     });
 
   dr.command('replication')
@@ -191,6 +210,21 @@ function nonNegative(text: string): number {
 export function describeReplication(report: ReplicationReport): string {
   const mode = report.applied.mode === 'async' ? 'async replication' : `${report.applied.mode} replication, ${report.applied.standbys} confirming standby(s)`;
   return `${mode} (synchronous_standby_names = '${report.synchronousStandbyNames}', synchronous_commit = ${report.synchronousCommit})`;
+}
+
+/** What is wrong with the cluster, as the one-line message and exit code `dr status` ends with. */
+function statusProblem(status: DrStatus): { message: string; exitCode: number } | undefined {
+  const fenced = fencedServers(status);
+  switch (status.health) {
+    case 'ok':
+      return undefined;
+    case 'split-brain':
+      return { message: `split brain: ${status.splitBrain.join(', ')} are writable with the same cluster generation ${status.highestGeneration ?? '(none)'}`, exitCode: STATUS_EXIT.splitBrain };
+    case 'no-primary':
+      return { message: `no primary: no writable server with the highest cluster generation answers${fenced ? ` (fenced: ${fenced})` : ''}`, exitCode: STATUS_EXIT.noPrimary };
+    case 'fenced':
+      return { message: `fenced: ${fenced} writable besides the primary ${status.primary}; make it a standby with verdict dr rejoin --region ${status.fenced[0]}`, exitCode: STATUS_EXIT.fenced };
+  }
 }
 
 function fencedServers(status: DrStatus): string {
