@@ -76,10 +76,19 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
   dr.command('promote')
     .description('fenced promotion of a standby region: fence the old primary, pg_promote, bump the generation, re-point the standbys')
     .option('--region <region>', 'region to promote (default: the most advanced reachable standby)')
-    .option('--force', 'promote even when another standby has received more WAL (what only it holds is lost)')
+    .option('--force', 'old primary lost: promote even when another standby has received more WAL (what only it holds is lost)')
     .option('--confirm-old-primary-lost', 'the old primary cannot be reached and is lost, not merely cut off: promote without fencing it')
-    .option('--max-behind-bytes <n>', 'how far behind the most advanced standby the region may be without --force', '0')
+    .option('--max-behind-bytes <n>', 'old primary lost: how far behind the most advanced standby the region may be without --force', '0')
     .option('--dir <dir>', LAB_DIR_HELP)
+    .addHelpText(
+      'after',
+      `
+With the old primary reachable (a planned switchover) it is fenced first: read-only, its sessions
+ended. The region promoted is then a streaming standby that has received its final WAL position
+(the named one, or the first in region order), so nothing acknowledged is lost; the old primary is
+stopped after that. If no such standby receives it within 30 s, the fence is lifted and the old
+primary takes writes again. --force and --max-behind-bytes apply only to a lost old primary.`,
+    )
     .action(async (opts: { region?: string; force?: boolean; confirmOldPrimaryLost?: boolean; maxBehindBytes: string; dir?: string }, cmd: Command) => {
       const progress = new Progress(ctx.io, { logSteps: true });
       const report = await labErrors(() =>
