@@ -18,6 +18,8 @@ export interface PromoteOptions {
   readonly confirmOldPrimaryLost?: boolean;
   /** How far behind the most advanced standby the target may be without --force (bytes). */
   readonly maxBehindBytes?: number;
+  /** Switchover: how long the fenced old primary waits for a standby to receive its last WAL before the fence is lifted again. */
+  readonly catchUpTimeoutMs?: number;
   readonly progress?: (step: string) => void;
 }
 
@@ -35,10 +37,15 @@ export interface PromoteReport {
 }
 
 const FOLLOW_TIMEOUT_MS = 10_000;
+/** How long the fence may take to hold, and standbys of a fenced primary to receive its last WAL. */
+const FENCE_TIMEOUT_MS = 5_000;
+const CATCH_UP_TIMEOUT_MS = 30_000;
+const CATCH_UP_GRACE_MS = 2_000;
 
 /**
- * Fenced promotion of a standby region (lab): fences the old primary (read-only, its WAL handed
- * over, then stopped) or takes the operator's word that it is lost; prepares the target while it
+ * Fenced promotion of a standby region (lab): fences the old primary (read-only, then a standby
+ * that received its last WAL is the target, then it is stopped) or takes the operator's word that
+ * it is lost and picks the most advanced standby; prepares the target while it
  * is still a standby (replication settings, slots) and re-points the other standbys at it, so
  * they follow its new timeline the moment it is promoted; pg_promote; makes sure commits cannot
  * block on a standby that does not follow; bumps the cluster generation, which fences the old
@@ -51,13 +58,22 @@ export async function promoteRegion(dir: string, options: PromoteOptions = {}): 
   const status = await timeline.step('inspect every server', () => drStatus(regions, undefined));
   const oldPrimary = findRegion(state, state.primaryRegion);
   const oldPrimaryServer = status.servers.find((s) => s.region === oldPrimary.name)!;
-  if (status.writable.length > 1) {
-    throw new LabError(`several servers are writable (${status.writable.join(', ')}): resolve the split brain before promoting`);
+  if (status.splitBrain.length > 0) {
+    throw new LabError(`several servers are writable with the same cluster generation (${status.splitBrain.join(', ')}): resolve the split brain before promoting`);
+  }
+  if (status.primary !== null && status.fenced.length > 0) {
+    throw new LabError(
+      `${status.fenced.join(', ')} is writable with a cluster generation older than ${status.primary}'s (an old primary that came back): ` +
+        `make it a standby first with verdict dr rejoin --region ${status.fenced[0]}`,
+    );
   }
   const standbys = status.servers.filter((s) => s.role === 'standby');
-  const target = pickTarget(state, standbys, options);
-  if (target.region === oldPrimary.name) throw new LabError(`${target.region} already holds the primary`);
-  const targetRegion = findRegion(state, target.region);
+  if (standbys.length === 0) throw new LabError('no standby can be reached: nothing to promote');
+  if (options.region !== undefined) {
+    findRegion(state, options.region);
+    if (options.region === oldPrimary.name) throw new LabError(`${options.region} already holds the primary`);
+    if (!standbys.some((s) => s.region === options.region)) throw new LabError(`${options.region} is not a reachable standby`);
+  }
 
   const reachable = oldPrimaryServer.role === 'primary';
   if (!reachable && !options.confirmOldPrimaryLost) {
@@ -67,15 +83,39 @@ export async function promoteRegion(dir: string, options: PromoteOptions = {}): 
     );
   }
 
-  // Planned switchover: nothing written on the old primary may be lost. Fence it, let the target
-  // receive everything it wrote, then stop it.
+  // Planned switchover: nothing written on the old primary may be lost. Positions of standbys of a
+  // live primary differ by whatever it wrote between two probes (heartbeats alone do), so they are
+  // compared only once it is fenced: the target is a standby that received its final position.
+  let target: ServerStatus;
   let fence: PromoteReport['oldPrimaryFence'] = 'confirmed lost by the operator';
   if (reachable) {
-    const finalLsn = await timeline.step(`fence the old primary in ${oldPrimary.name} (read-only, sessions ended)`, () => fenceReadOnly(postgresUrl(state, oldPrimary)));
-    await timeline.step(`wait until ${target.region} has received everything up to ${finalLsn}`, () => waitForReceive(postgresUrl(state, targetRegion), finalLsn));
+    const candidates = standbys.filter((s) => s.streaming && (options.region === undefined || s.region === options.region));
+    if (candidates.length === 0) {
+      throw new LabError(
+        `${options.region ? `${options.region} does not` : 'no standby does'} stream from ${oldPrimary.name} now, so nothing could receive everything it wrote: ` +
+          'a switchover needs a streaming standby (see verdict dr status)',
+      );
+    }
+    const oldPrimaryUrl = postgresUrl(state, oldPrimary);
+    try {
+      const finalLsn = await timeline.step(`fence the old primary in ${oldPrimary.name} (read-only, sessions ended)`, () => fenceReadOnly(oldPrimaryUrl));
+      target = await timeline.step(`wait until ${candidates.map((s) => s.region).join(' or ')} has received everything up to ${finalLsn}`, () =>
+        firstToReceive(state, candidates, finalLsn, options.catchUpTimeoutMs ?? CATCH_UP_TIMEOUT_MS),
+      );
+    } catch (error) {
+      const lifted = await timeline.attempt(`lift the fence: ${oldPrimary.name} takes writes again`, () => liftFence(oldPrimaryUrl).then(() => true as const, (e: Error) => e.message));
+      if (lifted !== true) {
+        throw new LabError(`${(error as Error).message}; lifting the fence failed too (${lifted}): run ALTER SYSTEM RESET default_transaction_read_only on ${oldPrimary.name}`);
+      }
+      throw error;
+    }
     await timeline.step(`stop PostgreSQL in ${oldPrimary.name}`, () => clusterOf(oldPrimary).stop('fast'));
     fence = 'stopped after handing over its WAL';
+  } else {
+    target = pickTarget(standbys, options);
   }
+  if (target.region === oldPrimary.name) throw new LabError(`${target.region} already holds the primary`);
+  const targetRegion = findRegion(state, target.region);
 
   const others = state.regions.filter((r) => r.name !== targetRegion.name && r.name !== oldPrimary.name);
   const followers = others.filter((r) => standbys.some((s) => s.region === r.name));
@@ -146,15 +186,13 @@ export async function promoteRegion(dir: string, options: PromoteOptions = {}): 
   }
 }
 
-function pickTarget(state: LabState, standbys: readonly ServerStatus[], options: PromoteOptions): ServerStatus {
-  if (standbys.length === 0) throw new LabError('no standby can be reached: nothing to promote');
+/** The old primary is lost: what the standbys received is all there is; the most advanced one has the most. */
+function pickTarget(standbys: readonly ServerStatus[], options: PromoteOptions): ServerStatus {
   const position = (s: ServerStatus) => s.receiveLsn ?? s.replayLsn ?? '0/0';
   const ranked = [...standbys].sort((a, b) => compareLsn(position(b), position(a)));
   const best = ranked[0]!;
   if (!options.region) return best;
-  findRegion(state, options.region);
-  const target = standbys.find((s) => s.region === options.region);
-  if (!target) throw new LabError(`${options.region} is not a reachable standby`);
+  const target = standbys.find((s) => s.region === options.region)!;
   const behind = lsnDiff(position(best), position(target));
   if (behind > (options.maxBehindBytes ?? 0) && !options.force) {
     throw new LabError(
@@ -164,14 +202,16 @@ function pickTarget(state: LabState, standbys: readonly ServerStatus[], options:
   return target;
 }
 
-/** Stops the primary taking writes without stopping it: read-only by default, client sessions ended. Returns its final WAL position. */
+/**
+ * Stops the primary taking writes without stopping it: read-only by default, client sessions
+ * ended. Returns its final WAL position: every acknowledged commit lies at or before it.
+ */
 async function fenceReadOnly(url: string): Promise<string> {
   const sql = connect(url, { max: 1 });
   try {
-    await sql.unsafe(`ALTER SYSTEM SET default_transaction_read_only = on`);
-    await sql`SELECT pg_reload_conf()`;
-    await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`;
-    // Nothing more can commit now: the target must have received up to here.
+    await setDefaultReadOnly(sql, true);
+    // Wait for each ended session to be gone: one that was committing flushes its commit first.
+    await sql`SELECT pg_terminate_backend(pid, ${FENCE_TIMEOUT_MS}::bigint) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`;
     const [row] = await sql<{ lsn: string }[]>`SELECT pg_current_wal_flush_lsn()::text AS lsn`;
     return row!.lsn;
   } finally {
@@ -179,18 +219,65 @@ async function fenceReadOnly(url: string): Promise<string> {
   }
 }
 
-async function waitForReceive(url: string, lsn: string, timeoutMs = 30_000): Promise<void> {
+/** The switchover did not happen: the old primary is the primary, writable, again. */
+async function liftFence(url: string): Promise<void> {
   const sql = connect(url, { max: 1 });
   try {
-    const deadline = Date.now() + timeoutMs;
+    await setDefaultReadOnly(sql, false);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * ALTER SYSTEM + reload, and wait until it holds: the postmaster passes a reload on to its
+ * sessions once it has read the file itself, so when this session sees the value, every session
+ * started from now on has it too.
+ */
+async function setDefaultReadOnly(sql: Sql, on: boolean): Promise<void> {
+  await sql.unsafe(on ? `ALTER SYSTEM SET default_transaction_read_only = on` : `ALTER SYSTEM RESET default_transaction_read_only`);
+  await sql`SELECT pg_reload_conf()`;
+  const deadline = Date.now() + FENCE_TIMEOUT_MS;
+  while ((await sql<{ on: boolean }[]>`SELECT current_setting('default_transaction_read_only')::bool AS on`)[0]!.on !== on) {
+    if (Date.now() > deadline) throw new LabError(`default_transaction_read_only did not become ${on ? 'on' : 'off'} within ${FENCE_TIMEOUT_MS} ms`);
+    await sleep(10);
+  }
+}
+
+/**
+ * Waits until the candidates have received the fenced primary's final position and returns the
+ * first of them in region order that has: any of them holds every acknowledged write, and the
+ * order keeps the choice stable. Once one has it, the others get a short grace rather than the
+ * whole timeout (the old primary takes no writes meanwhile). Fails naming what each one received.
+ */
+async function firstToReceive(state: LabState, candidates: readonly ServerStatus[], lsn: string, timeoutMs: number): Promise<ServerStatus> {
+  const standbys = candidates.map((s) => connect(postgresUrl(state, findRegion(state, s.region)), { max: 1, connectTimeoutSeconds: 2 }));
+  const received: (string | null)[] = candidates.map(() => null);
+  const has = (i: number) => compareLsn(received[i] ?? '0/0', lsn) >= 0;
+  const deadline = Date.now() + timeoutMs;
+  let graceEnds: number | undefined;
+  try {
     for (;;) {
-      const [row] = await sql<{ lsn: string | null }[]>`SELECT pg_last_wal_receive_lsn()::text AS lsn`;
-      if (row?.lsn && compareLsn(row.lsn, lsn) >= 0) return;
-      if (Date.now() > deadline) throw new LabError(`the target received only up to ${row?.lsn ?? 'nothing'} of ${lsn} within ${timeoutMs} ms`);
+      await Promise.all(
+        standbys.map(async (sql, i) => {
+          if (has(i)) return;
+          const [row] = await sql<{ lsn: string | null }[]>`SELECT pg_last_wal_receive_lsn()::text AS lsn`.catch(() => [{ lsn: received[i] ?? null }]);
+          received[i] = row?.lsn ?? null;
+        }),
+      );
+      const first = candidates.findIndex((_, i) => has(i));
+      if (first >= 0) graceEnds ??= Date.now() + CATCH_UP_GRACE_MS;
+      if (first >= 0 && (candidates.every((_, i) => has(i)) || Date.now() > graceEnds!)) return candidates[first]!;
+      if (Date.now() > deadline) {
+        throw new LabError(
+          `no standby received the old primary's final WAL position ${lsn} within ${timeoutMs} ms ` +
+            `(${candidates.map((s, i) => `${s.region} has ${received[i] ?? 'nothing'}`).join(', ')}): switching over would lose writes`,
+        );
+      }
       await sleep(20);
     }
   } finally {
-    await sql.end({ timeout: 1 });
+    await Promise.all(standbys.map((sql) => sql.end({ timeout: 1 })));
   }
 }
 

@@ -14,7 +14,10 @@ export interface DrRegion {
 
 export interface ServerStatus {
   readonly region: string;
+  /** What PostgreSQL says: writable (primary), in recovery (standby), or no answer. */
   readonly role: 'primary' | 'standby' | 'unreachable';
+  /** Writable, but with a cluster generation older than another server's: Verdict nodes refuse it. */
+  readonly fenced: boolean;
   readonly error?: string;
   readonly timeline: number | null;
   readonly generation: number | null;
@@ -32,11 +35,27 @@ export interface ServerStatus {
   readonly replayLagSeconds: number | null;
 }
 
+/**
+ * ok: one primary, no other writable server. no-primary: no writable server holds the highest
+ * generation (none answers, or only fenced ones). split-brain: several writable servers share the
+ * highest generation. fenced: the primary works, but an old primary also answers writable.
+ */
+export type DrHealth = 'ok' | 'no-primary' | 'split-brain' | 'fenced';
+
 export interface DrStatus {
   readonly at: string;
-  /** The writable server's region; more than one writable server is listed in `writable`. */
+  readonly health: DrHealth;
+  /**
+   * The writable server with the highest cluster generation, as Verdict nodes choose it; null when
+   * none answers or several share it (split brain).
+   */
   readonly primary: string | null;
+  /** Every server that answers writable, fenced ones included. */
   readonly writable: readonly string[];
+  /** Writable servers with a generation older than the highest seen: stale, to be rejoined. */
+  readonly fenced: readonly string[];
+  /** Writable servers sharing the highest generation when there are several; else empty. */
+  readonly splitBrain: readonly string[];
   readonly highestGeneration: number | null;
   readonly replication: {
     readonly synchronousStandbyNames: string;
@@ -76,8 +95,11 @@ const PROBE_TIMEOUT_S = 2;
 /** Asks every server about itself and the primary about its standbys; asks a node for the fleet. */
 export async function drStatus(regions: readonly DrRegion[], adminToken: string | undefined): Promise<DrStatus> {
   const probes = await Promise.all(regions.map((r) => probe(r.postgresUrl).then((p) => ({ ok: true as const, p }), (e: Error) => ({ ok: false as const, e }))));
-  const writable = regions.filter((_, i) => probes[i]!.ok && !(probes[i] as { p: Probe }).p.standby).map((r) => r.name);
-  const primaryIndex = regions.findIndex((r) => r.name === writable[0]);
+  const roles = electPrimary(regions.map((r, i) => {
+    const result = probes[i]!;
+    return { region: r.name, writable: result.ok && !result.p.standby, generation: result.ok ? result.p.generation : null };
+  }));
+  const primaryIndex = regions.findIndex((r) => r.name === roles.primary);
   const primaryProbe = primaryIndex >= 0 ? (probes[primaryIndex] as { p: Probe }).p : undefined;
 
   let replication: DrStatus['replication'] = null;
@@ -107,7 +129,7 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
     const result = probes[i]!;
     if (!result.ok) {
       return {
-        region: region.name, role: 'unreachable', error: result.e.message, timeline: null, generation: null, currentLsn: null, receiveLsn: null,
+        region: region.name, role: 'unreachable', fenced: false, error: result.e.message, timeline: null, generation: null, currentLsn: null, receiveLsn: null,
         replayLsn: null, upstream: null, streaming: false, syncState: null, replayLagBytes: null, replayLagSeconds: null,
       };
     }
@@ -117,6 +139,7 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
     return {
       region: region.name,
       role: p.standby ? 'standby' : 'primary',
+      fenced: roles.fenced.includes(region.name),
       timeline: p.timeline,
       generation: p.generation,
       currentLsn: p.currentLsn,
@@ -141,19 +164,48 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
     };
   }
 
-  const generations = servers.map((s) => s.generation).filter((g): g is number => g !== null);
   const fleet = await fetchFleet(regions, adminToken);
   return {
     at: new Date().toISOString(),
-    primary: writable[0] ?? null,
-    writable,
-    highestGeneration: generations.length > 0 ? Math.max(...generations) : null,
+    health: roles.splitBrain.length > 0 ? 'split-brain' : roles.primary === null ? 'no-primary' : roles.fenced.length > 0 ? 'fenced' : 'ok',
+    primary: roles.primary,
+    writable: roles.writable,
+    fenced: roles.fenced,
+    splitBrain: roles.splitBrain,
+    highestGeneration: roles.highestGeneration,
     replication,
     rpoExposure,
     slots,
     servers,
     fleet: fleet.fleet,
     ...(fleet.error ? { fleetError: fleet.error } : {}),
+  };
+}
+
+/**
+ * Names the primary the way Verdict nodes find their writer: the writable server with the highest
+ * cluster generation seen on any server (a standby of a newer primary carries its generation too).
+ * A writable server with an older generation is an old primary that came back: fenced, not a
+ * second primary. No generation at all counts as current only while no server has one (before
+ * the migration that creates it). Region order is kept in every list.
+ */
+function electPrimary(servers: readonly { readonly region: string; readonly writable: boolean; readonly generation: number | null }[]): {
+  primary: string | null;
+  writable: string[];
+  fenced: string[];
+  splitBrain: string[];
+  highestGeneration: number | null;
+} {
+  const generations = servers.map((s) => s.generation).filter((g): g is number => g !== null);
+  const highest = generations.length > 0 ? Math.max(...generations) : null;
+  const writable = servers.filter((s) => s.writable);
+  const current = writable.filter((s) => (s.generation === null ? highest === null : s.generation >= highest!));
+  return {
+    primary: current.length === 1 ? current[0]!.region : null,
+    writable: writable.map((s) => s.region),
+    fenced: writable.filter((s) => !current.includes(s)).map((s) => s.region),
+    splitBrain: current.length > 1 ? current.map((s) => s.region) : [],
+    highestGeneration: highest,
   };
 }
 

@@ -10,6 +10,9 @@ export class TcpProxy {
   readonly #sockets = new Set<net.Socket>();
   port = 0;
 
+  /** Each chunk is forwarded this much later (both ways, in order): a slow, long-distance link. Set it before clients connect. */
+  delayMs = 0;
+
   constructor(private readonly target: { host: string; port: number }) {}
 
   async start(): Promise<void> {
@@ -20,8 +23,10 @@ export class TcpProxy {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => s.destroy());
       }
-      client.on('data', (d) => (this.#paused ? undefined : upstream.write(d)));
-      upstream.on('data', (d) => (this.#paused ? undefined : client.write(d)));
+      // Timers of the same duration fire in the order they were set: chunks stay in order.
+      const forward = (to: net.Socket, d: Buffer) => (this.#paused ? undefined : this.delayMs > 0 ? setTimeout(() => to.write(d), this.delayMs) : to.write(d));
+      client.on('data', (d: Buffer) => forward(upstream, d));
+      upstream.on('data', (d: Buffer) => forward(client, d));
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });

@@ -18,6 +18,22 @@ import { Progress } from '../progress.js';
 import { parsePositive } from './decisions.js';
 import { LAB_DIR_HELP, labDir, labErrors } from './lab.js';
 
+/** Exit codes of `dr status`, documented in --help and the README: monitors and scripts act on them. */
+export const STATUS_EXIT = { ok: 0, noPrimary: 5, splitBrain: 6, fenced: 7 } as const;
+
+const STATUS_HELP = `
+The primary is the writable server with the highest cluster generation (as Verdict nodes choose
+it). A writable server with an older generation is an old primary that came back: FENCED (nodes
+refuse it; make it a standby with dr rejoin). Two writable servers with the same, highest
+generation are a SPLIT BRAIN (nodes write to neither).
+
+Exit codes (also with --json, which prints the status first):
+  0  one primary, no other writable server
+  5  no primary: no writable server with the highest generation answers
+  6  split brain: several writable servers share the highest generation
+  7  the primary works, but a fenced (stale) server is also writable: rejoin it
+  1  any other error (no lab, unreadable lab.json); 2 usage errors`;
+
 export function registerDrCommands(program: Command, ctx: CommandContext): void {
   const dr = program
     .command('dr')
@@ -27,13 +43,16 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
   dr.command('status')
     .description('every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation) and what every node serves')
     .option('--dir <dir>', LAB_DIR_HELP)
+    .addHelpText('after', STATUS_HELP)
     .action(async (opts: { dir?: string }, cmd: Command) => {
       const status = await labErrors(async () => {
         const state = readLabState(labDir(ctx, opts.dir));
         return drStatus(drRegions(state), state.adminToken);
       });
-      if (ctx.json(cmd)) return printJson(ctx.io, status);
-      printStatus(ctx, status);
+      if (ctx.json(cmd)) printJson(ctx.io, status);
+      else printStatus(ctx, status);
+      const problem = statusProblem(status);
+      if (problem) throw new CliError(problem.message, problem.exitCode);
     });
 
   dr.command('replication')
@@ -57,10 +76,19 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
   dr.command('promote')
     .description('fenced promotion of a standby region: fence the old primary, pg_promote, bump the generation, re-point the standbys')
     .option('--region <region>', 'region to promote (default: the most advanced reachable standby)')
-    .option('--force', 'promote even when another standby has received more WAL (what only it holds is lost)')
+    .option('--force', 'old primary lost: promote even when another standby has received more WAL (what only it holds is lost)')
     .option('--confirm-old-primary-lost', 'the old primary cannot be reached and is lost, not merely cut off: promote without fencing it')
-    .option('--max-behind-bytes <n>', 'how far behind the most advanced standby the region may be without --force', '0')
+    .option('--max-behind-bytes <n>', 'old primary lost: how far behind the most advanced standby the region may be without --force', '0')
     .option('--dir <dir>', LAB_DIR_HELP)
+    .addHelpText(
+      'after',
+      `
+With the old primary reachable (a planned switchover) it is fenced first: read-only, its sessions
+ended. The region promoted is then a streaming standby that has received its final WAL position
+(the named one, or the first in region order), so nothing acknowledged is lost; the old primary is
+stopped after that. If no such standby receives it within 30 s, the fence is lifted and the old
+primary takes writes again. --force and --max-behind-bytes apply only to a lost old primary.`,
+    )
     .action(async (opts: { region?: string; force?: boolean; confirmOldPrimaryLost?: boolean; maxBehindBytes: string; dir?: string }, cmd: Command) => {
       const progress = new Progress(ctx.io, { logSteps: true });
       const report = await labErrors(() =>
@@ -193,14 +221,46 @@ export function describeReplication(report: ReplicationReport): string {
   return `${mode} (synchronous_standby_names = '${report.synchronousStandbyNames}', synchronous_commit = ${report.synchronousCommit})`;
 }
 
+/** What is wrong with the cluster, as the one-line message and exit code `dr status` ends with. */
+function statusProblem(status: DrStatus): { message: string; exitCode: number } | undefined {
+  const fenced = fencedServers(status);
+  switch (status.health) {
+    case 'ok':
+      return undefined;
+    case 'split-brain':
+      return { message: `split brain: ${status.splitBrain.join(', ')} are writable with the same cluster generation ${status.highestGeneration ?? '(none)'}`, exitCode: STATUS_EXIT.splitBrain };
+    case 'no-primary':
+      return { message: `no primary: no writable server with the highest cluster generation answers${fenced ? ` (fenced: ${fenced})` : ''}`, exitCode: STATUS_EXIT.noPrimary };
+    case 'fenced':
+      return { message: `fenced: ${fenced} writable besides the primary ${status.primary}; make it a standby with verdict dr rejoin --region ${status.fenced[0]}`, exitCode: STATUS_EXIT.fenced };
+  }
+}
+
+function fencedServers(status: DrStatus): string {
+  return status.servers
+    .filter((s) => s.fenced)
+    .map((s) => `${s.region} (generation ${s.generation ?? 'none'})`)
+    .join(', ');
+}
+
 function printStatus(ctx: CommandContext, status: DrStatus): void {
   const primary = status.servers.find((s) => s.region === status.primary);
   ctx.io.stdout(
     status.primary
       ? `primary: ${status.primary} (timeline ${primary?.timeline ?? '?'}, cluster generation ${primary?.generation ?? '?'})\n`
-      : 'primary: NONE reachable\n',
+      : status.splitBrain.length > 0
+        ? 'primary: NONE (split brain)\n'
+        : 'primary: NONE reachable\n',
   );
-  if (status.writable.length > 1) ctx.io.stdout(`SPLIT BRAIN: writable servers in ${status.writable.join(', ')}\n`);
+  if (status.splitBrain.length > 0) {
+    ctx.io.stdout(`SPLIT BRAIN: ${status.splitBrain.join(', ')} are writable with the same cluster generation ${status.highestGeneration ?? '(none)'}: Verdict nodes write to neither\n`);
+  }
+  if (status.fenced.length > 0) {
+    ctx.io.stdout(
+      `FENCED: ${fencedServers(status)} writable with a generation older than ${status.highestGeneration}: an old primary that came back, refused by Verdict nodes; ` +
+        `make it a standby${status.primary ? '' : ' once a primary is promoted'}: verdict dr rejoin --region ${status.fenced[0]}\n`,
+    );
+  }
   if (status.replication) {
     ctx.io.stdout(`replication: ${status.replication.mode} (synchronous_standby_names = '${status.replication.synchronousStandbyNames}', synchronous_commit = ${status.replication.synchronousCommit})\n`);
   }
@@ -214,7 +274,7 @@ function printStatus(ctx: CommandContext, status: DrStatus): void {
   ctx.io.stdout('\n');
   printTable(ctx.io, status.servers, [
     { header: 'region', value: (s) => s.region },
-    { header: 'role', value: (s) => (s.role === 'unreachable' ? 'UNREACHABLE' : s.role) },
+    { header: 'role', value: (s) => (s.role === 'unreachable' ? 'UNREACHABLE' : s.fenced ? 'FENCED' : status.splitBrain.includes(s.region) ? 'SPLIT' : s.role) },
     { header: 'tl', value: (s) => s.timeline },
     { header: 'gen', value: (s) => s.generation },
     { header: 'lsn', value: (s) => (s.role === 'primary' ? s.currentLsn : s.replayLsn) },
