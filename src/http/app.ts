@@ -26,6 +26,7 @@ import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
+import { redactUrl } from '../lib/redact.js';
 
 export interface AppOptions {
   readonly config: Pick<Config, 'bodyLimitBytes'> & Partial<Pick<Config, 'packageLimitBytes'>>;
@@ -104,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   applyCommon(app, config);
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    request.log.info({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
     done();
   });
   registerAuth(app, services.apiTokens);

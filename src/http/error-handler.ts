@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, PROBLEMS, problemType, type ProblemCode } from '../errors.js';
 import { isConnectionOrReadOnlyError, sqlState } from '../lib/pg-errors.js';
+import { redactUrl } from '../lib/redact.js';
 
 export interface Problem {
   type: string;
@@ -67,7 +68,8 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: 
     title,
     status,
     detail,
-    instance: request.url,
+    // A token a client put in the URL is not echoed back (nor logged: see app.ts).
+    instance: redactUrl(request.url),
     code,
     requestId: request.id,
     ...extensions,
@@ -80,12 +82,12 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setErrorHandler((error, request, reply) => {
     const { code, detail, extensions } = problemFor(error, request, bodyLimit);
     // reqId explicitly: evaluation routes log through a shared logger, not a per-request child.
-    if (PROBLEMS[code].status >= 500) request.log.error({ err: error, reqId: request.id, url: request.url }, 'request failed');
+    if (PROBLEMS[code].status >= 500) request.log.error({ err: error, reqId: request.id, url: redactUrl(request.url) }, 'request failed');
     else request.log.info({ code, detail, reqId: request.id }, 'request refused');
     return sendProblem(reply, request, code, detail, extensions);
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 'not-found', `no route for ${request.method} ${request.url.split('?')[0]}; see /docs for the API`),
+    sendProblem(reply, request, 'not-found', `no route for ${request.method} ${redactUrl(request.url.split('?')[0]!)}; see /docs for the API`),
   );
 }

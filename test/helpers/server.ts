@@ -49,6 +49,8 @@ export async function startTestServer(
     transactionTimeoutMs?: number;
     /** Identity in the fleet view; a heartbeat is sent every HEARTBEAT_MS. */
     node?: { nodeId: string; region: string };
+    /** Where the server's logs go (at level info); by default they are dropped. */
+    logStream?: pino.DestinationStream;
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -65,7 +67,7 @@ export async function startTestServer(
   const outcome = await services.apiTokens.bootstrap(undefined);
   // A second node on the same database gets an admin token of its own.
   const adminToken = outcome.kind === 'generated' ? outcome.token : (await services.apiTokens.create(SYSTEM_ACTOR, { name: 'bootstrap admin', role: 'admin' })).token;
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const dataPlane = createDataPlane(
     services,
     {
