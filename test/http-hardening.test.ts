@@ -35,4 +35,65 @@ describe('HTTP hardening', () => {
       for (const secret of secrets) expect(logged).not.toContain(secret);
     });
   });
+
+  describe('security headers', () => {
+    const expectSecurityHeaders = (headers: Headers, what: string) => {
+      expect(headers.get('x-content-type-options'), what).toBe('nosniff');
+      expect(headers.get('content-security-policy'), what).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(headers.get('x-frame-options'), what).toBe('DENY');
+      expect(headers.get('referrer-policy'), what).toBe('no-referrer');
+    };
+
+    it('come with every answer: management, evaluation, errors, health', async () => {
+      const answers = {
+        'management 200': await server.request('GET', '/api/projects'),
+        'management 401': await server.request('GET', '/api/projects', { token: null }),
+        'management 400': await server.request('POST', '/api/projects', { body: {} }),
+        'unknown route 404': await server.request('GET', '/api/nowhere', { token: null }),
+        'evaluation 401': await server.request('POST', '/api/projects/p/evaluate/d', { token: null, body: { context: {} } }),
+        'health 200': await server.request('GET', '/health/live', { token: null }),
+        'OpenAPI document': await server.request('GET', '/openapi.json', { token: null }),
+      };
+      for (const [what, res] of Object.entries(answers)) expectSecurityHeaders(res.headers, what);
+    });
+
+    it('forbid caching answers to authenticated requests, which may hold secrets', async () => {
+      const created = await server.request('POST', '/api/tokens', { body: { name: 'cache-check', role: 'viewer' } });
+      expect(created.status).toBe(201);
+      expect(created.body.token).toMatch(/^vrd_api_/);
+      expect(created.headers.get('cache-control')).toBe('no-store');
+      expect((await server.request('GET', '/api/tokens')).headers.get('cache-control')).toBe('no-store');
+      expect((await server.request('GET', '/health/live', { token: null })).headers.get('cache-control')).toBeNull();
+    });
+
+    it('leave the Swagger UI working: its own policy admits every asset it loads', async () => {
+      const page = await fetch(`${server.url}/docs/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      const csp = Object.fromEntries(
+        (page.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map((d) => [d[0]!, d.slice(1)]),
+      );
+      expect(csp['frame-ancestors']).toEqual(["'none'"]);
+      expect(csp['script-src']).toContain("'self'");
+      expect(csp['style-src']).toEqual(expect.arrayContaining(["'self'", "'unsafe-inline'"])); // React sets style attributes
+      expect(csp['img-src']).toEqual(expect.arrayContaining(["'self'", 'data:'])); // icons are data: URIs
+      expect(csp['connect-src']).toContain("'self'"); // the OpenAPI document and "try it out"
+      expect(csp['upgrade-insecure-requests']).toBeUndefined(); // would break the assets over plain HTTP
+      // No inline script (the policy has no hash or nonce for one); every asset is same-origin and loads.
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+      const assets = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.filter((a) => a.endsWith('.js')).length).toBeGreaterThanOrEqual(3);
+      for (const asset of [...assets, './json']) {
+        const url = new URL(asset, `${server.url}/docs/`);
+        expect(url.origin, asset).toBe(server.url);
+        const res = await fetch(url);
+        expect(res.status, asset).toBe(200);
+        await res.arrayBuffer();
+      }
+      // The initializer fetches the document from ./json, which must be the OpenAPI document.
+      const initializer = await (await fetch(`${server.url}/docs/static/swagger-initializer.js`)).text();
+      expect(initializer).toContain("resolveUrl('./json')");
+      expect(((await (await fetch(`${server.url}/docs/json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
+    });
+  });
 });

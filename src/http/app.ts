@@ -22,6 +22,7 @@ import { fleetRoutes } from '../features/fleet/routes.js';
 import { packageRoutes } from '../features/packages/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
+import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerErrorHandling } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
@@ -62,8 +63,10 @@ function commonOptions(config: AppOptions['config'], logger: Logger) {
 }
 
 function applyCommon(app: FastifyInstance, config: AppOptions['config']): void {
+  // Set once here, for both apps, before anything can fail: errors carry them too.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    setSecurityHeaders(reply);
     done();
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -129,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CONTENT_SECURITY_POLICY });
 
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, () => app.swagger());
 

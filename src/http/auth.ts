@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { Actor } from '../lib/actor.js';
 import { allows, type Permission } from '../features/api-tokens/roles.js';
 import type { ApiTokensService } from '../features/api-tokens/service.js';
+import { noStore } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,6 +74,8 @@ async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest
     });
   }
   request.actor = { name: token.name, tokenId: token.id, role: token.role, requestId: request.id, ip: request.ip };
+  // What an authenticated caller gets is private (and a created token is a secret): never cached.
+  noStore(reply);
 }
 
 function describe(permission: Permission): string {
