@@ -96,4 +96,16 @@ describe('HTTP hardening', () => {
       expect(((await (await fetch(`${server.url}/docs/json`)).json()) as { openapi: string }).openapi).toBe('3.1.0');
     });
   });
+
+  describe('values the database or canonical JSON cannot keep', () => {
+    it('answer a data exception from the database without its internal wording', async () => {
+      // A NUL character in a query value reaches PostgreSQL, which refuses it (SQLSTATE 22021).
+      const res = await server.request('GET', '/api/audit?actor=a%00b');
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 'bad-request', detail: 'a text value in the request holds a character the database cannot store (a NUL character, \\u0000)' });
+      expect(JSON.stringify(res.body)).not.toMatch(/UTF8|encoding|byte sequence|0x00/);
+      // The log keeps the database's own message for the operator.
+      expect(logs.join('')).toMatch(new RegExp(`"reqId":"${res.body.requestId}".*"dbError":"invalid byte sequence`));
+    });
+  });
 });
