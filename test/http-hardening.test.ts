@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../src/lib/hash.js';
+import { UnrepresentableValueError } from '../src/lib/json-values.js';
+import { readCorpus } from './helpers/corpus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('HTTP hardening', () => {
@@ -98,6 +101,13 @@ describe('HTTP hardening', () => {
   });
 
   describe('values the database or canonical JSON cannot keep', () => {
+    const doc = readCorpus('graphs', 'expression-default.json');
+    /** A decision body as raw JSON text, with `extra` spliced into the content (JSON.stringify cannot write 1e309). */
+    const decisionWith = (extra: string) => `{"content": ${JSON.stringify(doc).replace(/^\{/, `{${extra},`)}}`;
+    beforeAll(async () => {
+      await server.request('POST', '/api/projects', { body: { key: 'values' } });
+    });
+
     it('answer a data exception from the database without its internal wording', async () => {
       // A NUL character in a query value reaches PostgreSQL, which refuses it (SQLSTATE 22021).
       const res = await server.request('GET', '/api/audit?actor=a%00b');
@@ -106,6 +116,39 @@ describe('HTTP hardening', () => {
       expect(JSON.stringify(res.body)).not.toMatch(/UTF8|encoding|byte sequence|0x00/);
       // The log keeps the database's own message for the operator.
       expect(logs.join('')).toMatch(new RegExp(`"reqId":"${res.body.requestId}".*"dbError":"invalid byte sequence`));
+    });
+
+    it('refuse 1e309 in decision content as a client error naming the path, with or without an Idempotency-Key', async () => {
+      for (const headers of [{}, { 'idempotency-key': 'infinite-1' }] as Record<string, string>[]) {
+        const res = await server.request('PUT', '/api/projects/values/decisions/big', { body: decisionWith('"limits": {"max": [1, -1e309]}'), headers });
+        expect(res.status, JSON.stringify(res.body)).toBe(400);
+        expect(res.body).toMatchObject({
+          code: 'validation-failed',
+          detail: 'body.content.limits.max.1 must be a finite number: numbers beyond ±1.8e308 (such as 1e309) read as Infinity',
+          errors: [{ in: 'body', path: '/content/limits/max/1' }],
+        });
+      }
+    });
+
+    it('refuse NUL characters and lone surrogates by path, and accept their harmless look-alikes', async () => {
+      const nul = await server.request('PUT', '/api/projects/values/decisions/nul', { body: decisionWith('"note": "a\\u0000b"') });
+      expect(nul).toMatchObject({ status: 400, body: { code: 'validation-failed', errors: [{ path: '/content/note' }] } });
+      const nulKey = await server.request('POST', '/api/projects', { body: { key: 'k', 'x\u0000': 1 } });
+      expect(nulKey).toMatchObject({ status: 400, body: { errors: [{ path: '/x\u0000' }] } });
+      const lone = await server.request('PUT', '/api/projects/values/decisions/lone', { body: decisionWith('"note": "\\ud800"') });
+      expect(lone).toMatchObject({ status: 400, body: { code: 'validation-failed', errors: [{ path: '/content/note' }] } });
+      // A surrogate pair written as escapes, 1e308, and text that merely looks suspicious are fine.
+      const fine = await server.request('PUT', '/api/projects/values/decisions/fine', { body: decisionWith('"note": "\\ud83d\\ude00 1e999 \\\\u0000", "max": 1e308') });
+      expect(fine.status, JSON.stringify(fine.body)).toBe(201);
+      const stored = await server.request('GET', '/api/projects/values/decisions/fine');
+      expect(stored.body.content).toMatchObject({ note: '\u{1F600} 1e999 \\u0000', max: 1e308 });
+    });
+
+    it('make canonical JSON name the value it cannot represent', () => {
+      expect(() => canonicalJson({ a: [1, { b: Infinity }] })).toThrow(UnrepresentableValueError);
+      expect(() => canonicalJson({ a: [1, { b: Infinity }] })).toThrow('/a/1/b must be a finite number');
+      expect(() => canonicalJson({ 'x/y': '\ud800' })).toThrow('/x~1y must not contain an unpaired surrogate');
+      expect(canonicalJson({ b: 'nul \u0000 hashes fine', a: 1 })).toBe('{"a":1,"b":"nul \\u0000 hashes fine"}');
     });
   });
 });

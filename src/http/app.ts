@@ -24,6 +24,7 @@ import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
 import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
 import { registerIdempotency } from './idempotency.js';
+import { registerJsonBodyChecks } from './json-body.js';
 import { registerErrorHandling } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
@@ -113,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerAuth(app, services.apiTokens);
   registerIdempotency(app);
+  registerJsonBodyChecks(app);
 
   await app.register(swagger, {
     openapi: {

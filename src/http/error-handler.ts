@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, PROBLEMS, problemType, type ProblemCode } from '../errors.js';
 import { isConnectionOrReadOnlyError, sqlState } from '../lib/pg-errors.js';
+import { UnrepresentableValueError } from '../lib/json-values.js';
 import { redactUrl } from '../lib/redact.js';
 
 export interface Problem {
@@ -41,6 +42,10 @@ function problemFor(error: unknown, request: FastifyRequest, bodyLimit: number):
     return { code: mapped, detail: `the request body is larger than the limit of ${bodyLimit} bytes (VERDICT_BODY_LIMIT_BYTES)`, extensions: { limit: bodyLimit } };
   }
   if (mapped) return { code: mapped, detail: fastifyError.message, extensions: {} };
+  if (error instanceof UnrepresentableValueError) {
+    // Infinity or a lone surrogate reached canonical JSON from outside a request body (a package file...).
+    return { code: 'bad-request', detail: `a value cannot be stored: ${error.message}`, extensions: { path: error.fault.path } };
+  }
   const state = sqlState(error);
   if (state?.startsWith('22')) {
     // Data exceptions: the input, not the server. The database's own message names server
