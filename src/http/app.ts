@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -25,13 +25,14 @@ import { registerAuth } from './auth.js';
 import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerJsonBodyChecks } from './json-body.js';
+import { createHttpServer, DEFAULT_SERVER_LIMITS } from './node-server.js';
 import { registerErrorHandling } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
 import { redactUrl } from '../lib/redact.js';
 
 export interface AppOptions {
-  readonly config: Pick<Config, 'bodyLimitBytes'> & Partial<Pick<Config, 'packageLimitBytes'>>;
+  readonly config: Pick<Config, 'bodyLimitBytes'> & Partial<Pick<Config, 'packageLimitBytes' | 'requestTimeoutMs' | 'maxConnections'>>;
   readonly services: Services;
   readonly dataPlane: DataPlane;
   readonly logger: Logger;
@@ -42,8 +43,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // than a UUID per request on the evaluation path.
 const ID_PREFIX = randomUUID().slice(0, 8);
 let requestCounter = 0;
-
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Evaluation URLs, served by the lean data-plane app. */
 const EVALUATION_URL = /^\/api\/projects\/[^/?]+\/(?:environments\/[^/?]+\/)?evaluate(?:-batch)?\//;
@@ -96,14 +95,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const evaluationApp = await buildEvaluationApp(options);
   const app = Fastify({
     ...commonOptions(config, logger),
-    serverFactory: (handler) => {
-      const server = http.createServer((req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res)));
-      // Fastify applies its server settings only to servers it creates: keep its defaults here
-      // (a 72 s keep-alive outlives the usual 60 s load-balancer idle timeout).
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
-      return server;
-    },
+    serverFactory: (handler) =>
+      createHttpServer(
+        (req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res)),
+        {
+          requestTimeoutMs: config.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs,
+          maxConnections: config.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+        },
+        logger,
+      ),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onClose', async () => evaluationApp.close());
 

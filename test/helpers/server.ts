@@ -49,6 +49,9 @@ export async function startTestServer(
     transactionTimeoutMs?: number;
     /** Identity in the fleet view; a heartbeat is sent every HEARTBEAT_MS. */
     node?: { nodeId: string; region: string };
+    /** HTTP server limits (VERDICT_REQUEST_TIMEOUT_MS, VERDICT_MAX_CONNECTIONS). */
+    requestTimeoutMs?: number;
+    maxConnections?: number;
     /** Where the server's logs go (at level info); by default they are dropped. */
     logStream?: pino.DestinationStream;
   } = {},
@@ -82,7 +85,12 @@ export async function startTestServer(
   await dataPlane.sync.start();
   const reporter = new FleetReporter(services, dataPlane, HEARTBEAT_MS, logger);
   reporter.start();
-  const app = await buildApp({ config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 }, services, dataPlane, logger });
+  const config = {
+    bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+  };
+  const app = await buildApp({ config, services, dataPlane, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const tokens = new Map<Role, string>();
   const server: TestServer = {
