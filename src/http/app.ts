@@ -31,8 +31,16 @@ import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
 import { redactUrl } from '../lib/redact.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where the metrics listener (VERDICT_METRICS_PORT) listens, once the app is ready; else undefined. */
+    metricsUrl: string | undefined;
+  }
+}
+
 export interface AppOptions {
-  readonly config: Pick<Config, 'bodyLimitBytes'> & Partial<Pick<Config, 'packageLimitBytes' | 'requestTimeoutMs' | 'maxConnections'>>;
+  readonly config: Pick<Config, 'bodyLimitBytes'> &
+    Partial<Pick<Config, 'packageLimitBytes' | 'requestTimeoutMs' | 'maxConnections' | 'metricsPort' | 'metricsHost'>>;
   readonly services: Services;
   readonly dataPlane: DataPlane;
   readonly logger: Logger;
@@ -86,6 +94,26 @@ async function buildEvaluationApp({ config, services, dataPlane, logger }: AppOp
   return app;
 }
 
+function serverLimits(config: AppOptions['config']) {
+  return {
+    requestTimeoutMs: config.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs,
+    maxConnections: config.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+  };
+}
+
+/**
+ * The metrics listener: /metrics and the health routes with every detail, and no token, on a
+ * port of its own (VERDICT_METRICS_PORT) that operators keep on an internal network, the way
+ * Prometheus usually scrapes. It needs no database: it keeps answering through an outage, when
+ * API tokens cannot be checked.
+ */
+async function buildMetricsApp({ config, services, dataPlane, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ ...commonOptions(config, logger), serverFactory: (handler) => createHttpServer(handler, serverLimits(config), logger) });
+  applyCommon(app, config);
+  await app.register(healthRoutes, { services, dataPlane, trusted: true });
+  return app;
+}
+
 /**
  * Builds the HTTP application without listening, so tests and the server share one factory. One
  * port: evaluation URLs go to the lean data-plane app, everything else to the management app.
@@ -98,14 +126,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     serverFactory: (handler) =>
       createHttpServer(
         (req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res)),
-        {
-          requestTimeoutMs: config.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs,
-          maxConnections: config.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
-        },
+        serverLimits(config),
         logger,
       ),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onClose', async () => evaluationApp.close());
+
+  app.decorate('metricsUrl', undefined);
+  if (config.metricsPort !== undefined) {
+    const metricsApp = await buildMetricsApp(options);
+    // Listens when the app does (listen() awaits onReady), so a taken port fails the start.
+    app.addHook('onReady', async () => {
+      app.metricsUrl = await metricsApp.listen({ host: config.metricsHost ?? '127.0.0.1', port: config.metricsPort! });
+    });
+    app.addHook('onClose', async () => metricsApp.close());
+  }
 
   applyCommon(app, config);
   app.addHook('onResponse', (request, reply, done) => {

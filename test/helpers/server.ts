@@ -18,6 +18,8 @@ export interface Reply<T = any> {
 
 export interface TestServer {
   readonly url: string;
+  /** The metrics listener, when started with `metricsPort`. */
+  readonly metricsUrl: string | undefined;
   readonly adminToken: string;
   readonly services: Services;
   /** The test database (absent for replicated servers: use the pair's clusters). */
@@ -52,6 +54,8 @@ export async function startTestServer(
     /** HTTP server limits (VERDICT_REQUEST_TIMEOUT_MS, VERDICT_MAX_CONNECTIONS). */
     requestTimeoutMs?: number;
     maxConnections?: number;
+    /** Start the metrics listener (VERDICT_METRICS_PORT; 0: a free port) on 127.0.0.1. */
+    metricsPort?: number;
     /** Where the server's logs go (at level info); by default they are dropped. */
     logStream?: pino.DestinationStream;
   } = {},
@@ -89,12 +93,14 @@ export async function startTestServer(
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
   };
   const app = await buildApp({ config, services, dataPlane, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const tokens = new Map<Role, string>();
   const server: TestServer = {
     url,
+    metricsUrl: app.metricsUrl,
     adminToken,
     services,
     db: db as TestDatabase,
