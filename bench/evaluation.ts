@@ -218,7 +218,7 @@ export async function benchPropagation(rounds = 10): Promise<void> {
       void start;
       await sleep(37); // de-correlate from the poll interval
     }
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     const sum = Number(/verdict_propagation_delay_seconds_sum (\S+)/.exec(metrics)?.[1]);
     const count = Number(/verdict_propagation_delay_seconds_count (\S+)/.exec(metrics)?.[1]);
     observed.sort((a, b) => a - b);

@@ -15,6 +15,13 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Largest accepted request body, in bytes. */
   readonly bodyLimitBytes: number;
+  /** A request (headers and body) not fully received after this long is answered 408 and its connection closed. */
+  readonly requestTimeoutMs: number;
+  /** Open HTTP connections beyond this are dropped on arrival. */
+  readonly maxConnections: number;
+  /** A second listener for /metrics and detailed health, without tokens (undefined: none). */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
   /** How often a node polls the change counter (ms). */
   readonly syncIntervalMs: number;
   /** Hosts function nodes may call over HTTP (host or host:port; `*.example.com` for subdomains). Empty: none. */
@@ -140,6 +147,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     adminToken,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     bodyLimitBytes: integer(env, 'VERDICT_BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+    requestTimeoutMs: integer(env, 'VERDICT_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    maxConnections: integer(env, 'VERDICT_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    metricsPort: env.VERDICT_METRICS_PORT ? integer(env, 'VERDICT_METRICS_PORT', 0, 0, 65535) : undefined,
+    metricsHost: env.VERDICT_METRICS_HOST || '127.0.0.1',
     syncIntervalMs: integer(env, 'VERDICT_SYNC_INTERVAL_MS', 250, 10, 3_600_000),
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),

@@ -152,7 +152,7 @@ describe('evaluation API', () => {
     const res = await evaluate(`${prod}/evaluate/phone-home`, prodToken, { context: {} });
     expect(res.status).toBe(422);
     expect(res.body.detail).toMatch(/outbound HTTP to 127\.0\.0\.1:9 is not allowed/);
-    expect((await server.request('GET', '/metrics', { token: null })).body).toMatch(/verdict_function_http_requests_total\{outcome="denied"\} 1/);
+    expect((await server.request('GET', '/metrics')).body).toMatch(/verdict_function_http_requests_total\{outcome="denied"\} 1/);
   });
 
   it('evaluates batches in order with per-item errors', async () => {
@@ -206,7 +206,7 @@ describe('evaluation API', () => {
       const n = s.label.slice(1);
       expect(s).toEqual({ label: s.label, parent: `p${n}`, child: `c${n}` });
     }
-    const metrics = (await server.request('GET', '/metrics', { token: null })).body as string;
+    const metrics = (await server.request('GET', '/metrics')).body as string;
     expect(metrics).toMatch(/verdict_release_served\{project="shop",environment="prod",release="v2"\} 1/);
     expect(metrics).not.toMatch(/release="v1"/);
     expect(metrics).toMatch(/verdict_propagation_delay_seconds_count [1-9]/);
@@ -225,7 +225,7 @@ describe('evaluation API', () => {
   it('reports readiness and evaluation metrics', async () => {
     const ready = await server.request('GET', '/health/ready', { token: null });
     expect(ready.body).toMatchObject({ status: 'ready', checks: { database: 'ok' } });
-    const metrics = (await server.request('GET', '/metrics', { token: null })).body as string;
+    const metrics = (await server.request('GET', '/metrics')).body as string;
     expect(metrics).toMatch(/verdict_evaluations_total\{project="shop",environment="",decision="",outcome="unauthorized"\} \d+/);
     expect(metrics).toMatch(/verdict_evaluation_duration_seconds_bucket\{le="0.001",project="shop",environment="prod"\}/);
     expect(metrics).toMatch(/process_cpu_seconds_total/);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -22,13 +22,25 @@ import { fleetRoutes } from '../features/fleet/routes.js';
 import { packageRoutes } from '../features/packages/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
 import { registerAuth } from './auth.js';
+import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
 import { registerIdempotency } from './idempotency.js';
+import { registerJsonBodyChecks } from './json-body.js';
+import { createHttpServer, DEFAULT_SERVER_LIMITS } from './node-server.js';
 import { registerErrorHandling } from './error-handler.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
+import { redactUrl } from '../lib/redact.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where the metrics listener (VERDICT_METRICS_PORT) listens, once the app is ready; else undefined. */
+    metricsUrl: string | undefined;
+  }
+}
 
 export interface AppOptions {
-  readonly config: Pick<Config, 'bodyLimitBytes'> & Partial<Pick<Config, 'packageLimitBytes'>>;
+  readonly config: Pick<Config, 'bodyLimitBytes'> &
+    Partial<Pick<Config, 'packageLimitBytes' | 'requestTimeoutMs' | 'maxConnections' | 'metricsPort' | 'metricsHost'>>;
   readonly services: Services;
   readonly dataPlane: DataPlane;
   readonly logger: Logger;
@@ -39,8 +51,6 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // than a UUID per request on the evaluation path.
 const ID_PREFIX = randomUUID().slice(0, 8);
 let requestCounter = 0;
-
-const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 /** Evaluation URLs, served by the lean data-plane app. */
 const EVALUATION_URL = /^\/api\/projects\/[^/?]+\/(?:environments\/[^/?]+\/)?evaluate(?:-batch)?\//;
@@ -61,8 +71,10 @@ function commonOptions(config: AppOptions['config'], logger: Logger) {
 }
 
 function applyCommon(app: FastifyInstance, config: AppOptions['config']): void {
+  // Set once here, for both apps, before anything can fail: errors carry them too.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    setSecurityHeaders(reply);
     done();
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -82,6 +94,26 @@ async function buildEvaluationApp({ config, services, dataPlane, logger }: AppOp
   return app;
 }
 
+function serverLimits(config: AppOptions['config']) {
+  return {
+    requestTimeoutMs: config.requestTimeoutMs ?? DEFAULT_SERVER_LIMITS.requestTimeoutMs,
+    maxConnections: config.maxConnections ?? DEFAULT_SERVER_LIMITS.maxConnections,
+  };
+}
+
+/**
+ * The metrics listener: /metrics and the health routes with every detail, and no token, on a
+ * port of its own (VERDICT_METRICS_PORT) that operators keep on an internal network, the way
+ * Prometheus usually scrapes. It needs no database: it keeps answering through an outage, when
+ * API tokens cannot be checked.
+ */
+async function buildMetricsApp({ config, services, dataPlane, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ ...commonOptions(config, logger), serverFactory: (handler) => createHttpServer(handler, serverLimits(config), logger) });
+  applyCommon(app, config);
+  await app.register(healthRoutes, { services, dataPlane, trusted: true });
+  return app;
+}
+
 /**
  * Builds the HTTP application without listening, so tests and the server share one factory. One
  * port: evaluation URLs go to the lean data-plane app, everything else to the management app.
@@ -91,24 +123,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const evaluationApp = await buildEvaluationApp(options);
   const app = Fastify({
     ...commonOptions(config, logger),
-    serverFactory: (handler) => {
-      const server = http.createServer((req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res)));
-      // Fastify applies its server settings only to servers it creates: keep its defaults here
-      // (a 72 s keep-alive outlives the usual 60 s load-balancer idle timeout).
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
-      return server;
-    },
+    serverFactory: (handler) =>
+      createHttpServer(
+        (req, res) => (EVALUATION_URL.test(req.url ?? '') ? evaluationApp.routing(req, res) : handler(req, res)),
+        serverLimits(config),
+        logger,
+      ),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onClose', async () => evaluationApp.close());
 
+  app.decorate('metricsUrl', undefined);
+  if (config.metricsPort !== undefined) {
+    const metricsApp = await buildMetricsApp(options);
+    // Listens when the app does (listen() awaits onReady), so a taken port fails the start.
+    app.addHook('onReady', async () => {
+      app.metricsUrl = await metricsApp.listen({ host: config.metricsHost ?? '127.0.0.1', port: config.metricsPort! });
+    });
+    app.addHook('onClose', async () => metricsApp.close());
+  }
+
   applyCommon(app, config);
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+    request.log.info({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
     done();
   });
   registerAuth(app, services.apiTokens);
   registerIdempotency(app);
+  registerJsonBodyChecks(app);
 
   await app.register(swagger, {
     openapi: {
@@ -128,7 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CONTENT_SECURITY_POLICY });
 
   app.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, () => app.swagger());
 

@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { Actor } from '../lib/actor.js';
 import { allows, type Permission } from '../features/api-tokens/roles.js';
 import type { ApiTokensService } from '../features/api-tokens/service.js';
+import { noStore } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -11,6 +12,12 @@ declare module 'fastify' {
      * authenticate evaluation tokens themselves, from memory.
      */
     permission?: Permission | 'public' | 'evaluation';
+    /**
+     * For public routes whose answer has more for some callers (health): a caller that sends an
+     * API token is authenticated and must be allowed this; `request.actor` then says who it is.
+     * Anonymous callers pass, with `request.actor` undefined.
+     */
+    details?: Permission;
   }
   interface FastifyRequest {
     actor: Actor;
@@ -48,7 +55,19 @@ export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService):
   // A callback-style hook: routes that do not take API tokens (evaluation, health) pass through
   // synchronously, without the promise an async hook costs on every request.
   app.addHook('onRequest', (request, reply, done) => {
-    const permission = request.routeOptions.config.permission;
+    const { permission, details } = request.routeOptions.config;
+    if (permission === 'public' && details !== undefined && request.headers.authorization !== undefined) {
+      return void authenticate(apiTokens, request, reply, details).then(
+        () => done(),
+        (error: unknown) => {
+          // A bad token is the caller's to fix (401/403). A token that cannot be checked now (the
+          // database is down) gets the anonymous answer: health must not depend on the database.
+          if (error instanceof AppError && error.status < 500) return done(error);
+          request.log.info({ err: error, reqId: request.id }, 'API token not checked (database unavailable): anonymous answer');
+          done();
+        },
+      );
+    }
     if (permission === undefined || permission === 'public' || permission === 'evaluation') return done();
     authenticate(apiTokens, request, reply, permission).then(() => done(), done);
   });
@@ -73,6 +92,8 @@ async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest
     });
   }
   request.actor = { name: token.name, tokenId: token.id, role: token.role, requestId: request.id, ip: request.ip };
+  // What an authenticated caller gets is private (and a created token is a secret): never cached.
+  noStore(reply);
 }
 
 function describe(permission: Permission): string {

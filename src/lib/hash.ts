@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { findUnrepresentable, UnrepresentableValueError } from './json-values.js';
 
 /** SHA-256 of the parts, fed in order (no concatenated copy of large buffers). */
 export function sha256Hex(...parts: (string | Buffer)[]): string {
@@ -10,7 +11,15 @@ export function sha256Hex(...parts: (string | Buffer)[]): string {
 
 /** RFC 8785 canonical JSON: the same document always hashes the same, whatever its key order. */
 export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (error) {
+    // Infinity (from 1e309 in JSON text) or a lone surrogate: the input's fault, so say where it is.
+    const fault = findUnrepresentable(value, { allowNul: true });
+    if (fault) throw new UnrepresentableValueError(fault);
+    throw error;
+  }
   if (text === undefined) throw new TypeError('value cannot be represented as JSON');
   return text;
 }

@@ -19,6 +19,8 @@ export interface Reply<T = any> {
 
 export interface TestServer {
   readonly url: string;
+  /** The metrics listener, when started with `metricsPort`. */
+  readonly metricsUrl: string | undefined;
   readonly adminToken: string;
   readonly services: Services;
   /** The test database (absent for replicated servers: use the pair's clusters). */
@@ -52,6 +54,13 @@ export async function startTestServer(
     node?: { nodeId: string; region: string };
     /** Engine settings (tests use generous deadlines: CI machines are busy). */
     engine?: { hosts?: number; timeoutMs?: number; slowMs?: number; isolationMs?: number; functionConcurrency?: number; maxJsonDepth?: number };
+    /** HTTP server limits (VERDICT_REQUEST_TIMEOUT_MS, VERDICT_MAX_CONNECTIONS). */
+    requestTimeoutMs?: number;
+    maxConnections?: number;
+    /** Start the metrics listener (VERDICT_METRICS_PORT; 0: a free port) on 127.0.0.1. */
+    metricsPort?: number;
+    /** Where the server's logs go (at level info); by default they are dropped. */
+    logStream?: pino.DestinationStream;
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -64,7 +73,7 @@ export async function startTestServer(
     ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
   });
   await database.open();
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const metrics = new Metrics();
   const engine = createEngine(
     {
@@ -98,11 +107,18 @@ export async function startTestServer(
   await Promise.all([dataPlane.sync.start(), engine.started()]);
   const reporter = new FleetReporter(services, dataPlane, HEARTBEAT_MS, logger);
   reporter.start();
-  const app = await buildApp({ config: { bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024 }, services, dataPlane, logger });
+  const config = {
+    bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+  };
+  const app = await buildApp({ config, services, dataPlane, logger });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const tokens = new Map<Role, string>();
   const server: TestServer = {
     url,
+    metricsUrl: app.metricsUrl,
     adminToken,
     services,
     db: db as TestDatabase,

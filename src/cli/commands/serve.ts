@@ -21,6 +21,12 @@ Environment (README "Configuration" has the full table):
   VERDICT_ADMIN_TOKEN        admin API token to register at start (otherwise one is generated
                              and printed once when no admin exists)
   VERDICT_BODY_LIMIT_BYTES   largest request body (default 8 MiB)
+  VERDICT_REQUEST_TIMEOUT_MS  a request must arrive whole (headers and body) within this,
+                             else 408 and the connection closed (default 30000)
+  VERDICT_MAX_CONNECTIONS    open HTTP connections beyond this are dropped (default 10000)
+  VERDICT_METRICS_PORT, VERDICT_METRICS_HOST  a listener for /metrics and detailed health
+                             without a token (default: none; host 127.0.0.1). On the main
+                             port /metrics and health details need an API token
   VERDICT_SYNC_INTERVAL_MS   how often the node polls for deployments (default 250)
   VERDICT_HTTP_ALLOW_HOSTS   hosts function nodes may call (host or host:port, comma-separated;
                              *.example.com for subdomains); default: none

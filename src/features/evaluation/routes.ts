@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
-import { envKey } from './runtime.js';
+import { envKey, type ServedEnvironment } from './runtime.js';
 import type { Services } from '../../services.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import type { DataPlane } from './data-plane.js';
@@ -17,6 +17,13 @@ import {
   ServingSchema,
   SimulateResponseSchema,
 } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The environment an evaluation request's token admits it to, resolved before its body is read. */
+    evaluationTarget: ServedEnvironment | null;
+  }
+}
 
 function accessToken(request: FastifyRequest): string | undefined {
   const value = request.headers['x-access-token'];
@@ -48,6 +55,21 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
     throw error;
   };
 
+  // The token is checked when the request arrives, before its body is parsed or validated: a
+  // caller without a valid token learns nothing about the body schema and cannot make the node
+  // parse megabytes. Synchronous and from memory, like the rest of the hot path.
+  app.decorateRequest('evaluationTarget', null);
+  app.addHook('onRequest', (request, _reply, done) => {
+    const { project, env } = request.params as { project: string; env?: string };
+    try {
+      request.evaluationTarget = evaluation.resolve(project, env, accessToken(request));
+    } catch (error) {
+      evaluation.countRefused(project, error);
+      return done(error as Error);
+    }
+    done();
+  });
+
   app.post(
     '/api/projects/:project/evaluate/*',
     {
@@ -64,7 +86,7 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
     async (request) => {
       const { project, '*': key } = request.params;
       try {
-        return await evaluation.evaluate(evaluation.resolve(project, undefined, accessToken(request)), key, request.body.context, request.body.trace ?? false);
+        return await evaluation.evaluate(request.evaluationTarget!, key, request.body.context, request.body.trace ?? false);
       } catch (error) {
         return refused(project, error);
       }
@@ -85,9 +107,9 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
       },
     },
     async (request) => {
-      const { project, env, '*': key } = request.params;
+      const { project, '*': key } = request.params;
       try {
-        return await evaluation.evaluate(evaluation.resolve(project, env, accessToken(request)), key, request.body.context, request.body.trace ?? false);
+        return await evaluation.evaluate(request.evaluationTarget!, key, request.body.context, request.body.trace ?? false);
       } catch (error) {
         return refused(project, error);
       }
@@ -110,7 +132,7 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
     async (request) => {
       const { project, '*': key } = request.params;
       try {
-        return await evaluation.evaluateBatch(evaluation.resolve(project, undefined, accessToken(request)), key, request.body.contexts, request.body.trace ?? false);
+        return await evaluation.evaluateBatch(request.evaluationTarget!, key, request.body.contexts, request.body.trace ?? false);
       } catch (error) {
         return refused(project, error);
       }
@@ -131,9 +153,9 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
       },
     },
     async (request) => {
-      const { project, env, '*': key } = request.params;
+      const { project, '*': key } = request.params;
       try {
-        return await evaluation.evaluateBatch(evaluation.resolve(project, env, accessToken(request)), key, request.body.contexts, request.body.trace ?? false);
+        return await evaluation.evaluateBatch(request.evaluationTarget!, key, request.body.contexts, request.body.trace ?? false);
       } catch (error) {
         return refused(project, error);
       }

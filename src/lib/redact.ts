@@ -1,0 +1,43 @@
+/**
+ * Secrets that arrive in URLs. Verdict takes tokens only in headers, but clients still put them in
+ * query strings (`?access_token=`, `?api_key=`) or paste them into a path; the URL is then logged
+ * and echoed in a problem's `instance`, so such values are replaced before either happens.
+ */
+
+/** Query parameter names whose values are secrets, by their last word: `token`, `access_token`, `x-api-key`, `client_secret`... */
+const SECRET_PARAMETER = /(?:^|[-_.])(?:access[-_]?token|token|secret|password|passwd|pwd|api[-_]?key|apikey|access[-_]?key|auth|authorization|credentials?|signature|sig|jwt|session)$/;
+
+/** Verdict's own tokens anywhere in a URL, also with percent-encoded underscores. */
+const VERDICT_TOKEN = /vrd(?:_|%5f)(api|eval)(?:_|%5f)[^/?&#;,\s]*/gi;
+
+// Plain letters: a problem's `instance` must stay a valid URI reference.
+export const REDACTED = 'redacted';
+
+function isSecretParameter(rawName: string): boolean {
+  let name = rawName;
+  try {
+    name = decodeURIComponent(rawName.replaceAll('+', ' '));
+  } catch {
+    // malformed escapes: judge the name as sent
+  }
+  return SECRET_PARAMETER.test(name.trim().toLowerCase());
+}
+
+/** The URL with secret query values and anything shaped like a Verdict token replaced by `redacted`. */
+export function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  // The common case (no query, no token-like text) costs two scans and no allocation.
+  if (query === -1 && !/vrd/i.test(url)) return url;
+  let redacted = url;
+  if (query !== -1) {
+    const parameters = url
+      .slice(query + 1)
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        return eq !== -1 && isSecretParameter(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=${REDACTED}` : pair;
+      });
+    redacted = `${url.slice(0, query)}?${parameters.join('&')}`;
+  }
+  return redacted.replace(VERDICT_TOKEN, (_match, kind: string) => `vrd_${kind.toLowerCase()}_${REDACTED}`);
+}
