@@ -144,6 +144,36 @@ describe('verdict CLI', () => {
     for (const r of [invalid, unreachable, noToken]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('exits 2 for usage errors, with one line on stderr', async () => {
+    const usage = async (args: string[], message: RegExp, options: { url?: string; env?: Record<string, string> } = {}) => {
+      const run = await runCli(args, { url: options.url ?? server.url, token: server.adminToken, cwd: work, ...(options.env ? { env: options.env } : {}) });
+      // Soft: one run reports every command that gets it wrong.
+      expect.soft({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect.soft(run.stderr).toMatch(message);
+      expect.soft(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect.soft(run.stdout).toBe('');
+    };
+    await usage(['project', 'list'], /--url\/VERDICT_URL is not a URL/, { url: 'not a url' });
+    await usage(['--url', 'nope', 'project', 'list'], /is not a URL: nope/);
+    await usage(['--timeout', 'soon', 'project', 'list'], /--timeout\/VERDICT_TIMEOUT_MS must be a positive number/);
+    await usage(['api-token', 'create', '--role', 'root'], /--role must be one of admin, editor, deployer, viewer \(got "root"\)/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--context', '{}'], /an evaluation token is required/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--access-token', 'x', '--context', '{nope'], /the context is not valid JSON/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--access-token', 'x', '--context', '[1, 2]'], /the context must be a JSON object/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--access-token', 'x', '--context-file', 'missing.json'], /cannot read missing\.json/);
+    await usage(['audit', '--limit', '0'], /--limit must be a positive integer \(got "0"\)/);
+    await usage(['deploy', '--project', 'pricing', '--env', 'prod', '--release', 'r1', '--wait', 'everyone'], /--wait must be replicas or fleet/);
+    await usage(['decision', 'pull', 'a', 'b', '--project', 'pricing', '--at', '1'], /--at needs exactly one key/);
+    await usage(['decision', 'push', path.join(work, 'missing'), '--project', 'pricing'], /does not exist/);
+    await usage(['release', 'export', '--project', 'pricing', '--release', 'r1', '--format', 'zip'], /--format must be verdict or agent/);
+    await usage(['release', 'apply', 'nothing-here.zip'], /cannot read nothing-here\.zip/);
+    await usage(['release', 'apply', 'nothing-here.zip', '--wait'], /--wait needs --env/);
+    await usage(['lab', 'up', '--regions', 'many', '--dir', work], /--regions must be a positive integer/);
+    await usage(['serve'], /PORT must be an integer/, { env: { PORT: 'http' } });
+    await usage(['decision', 'history', '--project', 'pricing'], /missing required argument 'key'/);
+    await usage(['project', 'list', '--bogus'], /unknown option '--bogus'/);
+  });
+
   it('explains itself with --help', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from './client.js';
-import { CliError, type CliIo } from './io.js';
+import { usageError, type CliIo } from './io.js';
 
 export interface GlobalOptions {
   url?: string;
@@ -24,11 +24,11 @@ export class CommandContext {
     try {
       new URL(base);
     } catch {
-      throw new CliError(`--url/VERDICT_URL is not a URL: ${base}`);
+      throw usageError(`--url/VERDICT_URL is not a URL: ${base}`);
     }
     const timeoutText = timeout ?? this.io.env.VERDICT_TIMEOUT_MS ?? '120000';
     const timeoutMs = Number(timeoutText);
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout/VERDICT_TIMEOUT_MS must be a positive number of milliseconds, not '${timeoutText}'`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError(`--timeout/VERDICT_TIMEOUT_MS must be a positive number of milliseconds, not '${timeoutText}'`);
     if (auth) return new ApiClient(base, undefined, { timeoutMs, headers: auth.headers });
     return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN, { timeoutMs });
   }

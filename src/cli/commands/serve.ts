@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import { usageError } from '../io.js';
 
 const ENVIRONMENT_HELP = `
 Environment (README "Configuration" has the full table):
@@ -45,7 +45,8 @@ function config(ctx: CommandContext) {
   try {
     return loadConfig(ctx.io.env, ctx.io.cwd);
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
+    // A bad setting is the caller's to fix, like a bad option.
+    if (error instanceof ConfigError) throw usageError(error.message);
     throw error;
   }
 }
