@@ -6,6 +6,7 @@ import { corpusPath, readCorpus } from './helpers/corpus.js';
 import { runCli } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { freePort } from '../src/local-pg/index.js';
+import { waitFor } from './helpers/wait.js';
 
 describe('verdict CLI', () => {
   let server: TestServer;
@@ -142,6 +143,34 @@ describe('verdict CLI', () => {
     const noToken = await runCli(['project', 'list'], { url: server.url });
     expect(noToken.stderr).toMatch(/no token given: use --token or VERDICT_TOKEN/);
     for (const r of [invalid, unreachable, noToken]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('evaluates with an evaluation token, and prints the trace as a table', async () => {
+    const token = (await cli(['token', 'create', '--project', 'pricing', '--env', 'prod', '--name', 'smoke'])).stdout.trim();
+    const context = JSON.stringify({ creditScore: 685, annualIncome: 72000, monthlyDebt: 1800, monthlyIncome: 6000, employmentYears: 4, employmentStatus: 'full_time', loanAmount: 250000, loanTerm: 30 });
+    // A new token reaches the evaluating node with its next poll.
+    const plain = await waitFor('the new evaluation token to be accepted', async () => {
+      const run = await cli(['evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token]);
+      return run.code === 0 && run;
+    });
+    expect(JSON.parse(plain.stdout)).toMatchObject({ approval: true, interestRate: 6.5 });
+
+    const traced = await cli(['evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token, '--trace']);
+    expect(traced.code).toBe(0);
+    const [result, table] = traced.stdout.split('\n\n');
+    expect(JSON.parse(result!)).toMatchObject({ approval: true, interestRate: 6.5 });
+    const lines = table!.trim().split('\n');
+    expect(lines[0]).toMatch(/^#\s+NODE\s+TYPE\s+TIME\s+DETAIL$/);
+    // In evaluation order, each with what it decided and what it changed.
+    expect(lines[1]).toMatch(/^0\s+loanApplication\s+input\s+\S+s\s/);
+    expect(lines[2]).toMatch(/^1\s+creditScoreEvaluation\s+table\s+\S+s\s+rule 3 .*creditRating="fair", creditScorePoints=15/);
+    expect(lines.find((l) => l.includes('debtToIncomeRatio'))).toMatch(/expression\s+\S+s\s+dtiRatio=30$/);
+    expect(lines.find((l) => l.includes('loanApprovalDecision'))).toMatch(/switch\s+\S+s\s+statement approval1/);
+    expect(lines.find((l) => l.includes('interestRateCalculation'))).toMatch(/interestRate=6\.5/);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(160);
+
+    const json = JSON.parse((await cli(['--json', 'evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token, '--trace'])).stdout);
+    expect(Object.keys(json.trace)).toContain('evaluateCreditScore');
   });
 
   it('exits 2 for usage errors, with one line on stderr', async () => {

@@ -6,6 +6,7 @@ import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../io.js';
 import { printJson } from '../output.js';
+import { printTrace } from '../trace.js';
 
 export function registerEvaluateCommand(program: Command, ctx: CommandContext): void {
   program
@@ -15,7 +16,7 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
     .option('--env <env>', "environment (default: the token's)")
     .option('--context <json>', 'input as JSON', '{}')
     .option('--context-file <file>', 'input from a JSON file')
-    .option('--trace', 'include the per-node trace')
+    .option('--trace', 'include the per-node trace (a table after the result; all of it with --json)')
     .option('--access-token <token>', 'evaluation token (env VERDICT_ACCESS_TOKEN)')
     .action(async (key: string, opts: { project: string; env?: string; context: string; contextFile?: string; trace?: boolean; accessToken?: string }, cmd: Command) => {
       const token = opts.accessToken ?? ctx.io.env.VERDICT_ACCESS_TOKEN;
@@ -30,6 +31,10 @@ export function registerEvaluateCommand(program: Command, ctx: CommandContext): 
       });
       if (ctx.json(cmd)) return printJson(ctx.io, response);
       printJson(ctx.io, response.result);
+      if (opts.trace) {
+        ctx.io.stdout('\n');
+        printTrace(ctx.io, response.trace);
+      }
       ctx.io.stderr(`${response.details.environment} ${response.details.releaseLabel}, ${response.performance}\n`);
     });
 }
