@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusPath, readCorpus } from './helpers/corpus.js';
+import { expressionGraph } from './helpers/graphs.js';
 import { runCli } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { freePort } from '../src/local-pg/index.js';
@@ -171,6 +172,32 @@ describe('verdict CLI', () => {
 
     const json = JSON.parse((await cli(['--json', 'evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token, '--trace'])).stdout);
     expect(Object.keys(json.trace)).toContain('evaluateCreditScore');
+  });
+
+  it('shows every validation problem: one per line, or the whole problem document with --json', async () => {
+    const folder = path.join(work, 'invalid');
+    mkdirSync(folder, { recursive: true });
+    cpSync(corpusPath('engine-cases', 'error-missing-input.json'), path.join(folder, 'no-input.json'));
+    writeFileSync(path.join(folder, 'bad-expressions.json'), JSON.stringify(expressionGraph({ total: 'price *', discount: 'rate ))' })));
+
+    const json = await cli(['--json', 'decision', 'push', folder, '--project', 'pricing']);
+    expect(json.code).toBe(1);
+    const problem = JSON.parse(json.stdout);
+    expect(problem).toMatchObject({ status: 422, code: 'invalid-decision', title: 'Decision graph is invalid' });
+    expect(problem.errors).toHaveLength(3);
+    expect(problem.errors.map((e: any) => e.decision).sort()).toEqual(['bad-expressions', 'bad-expressions', 'no-input']);
+    expect(json.stderr.trim().split('\n')).toHaveLength(1);
+
+    const plain = await cli(['decision', 'push', folder, '--project', 'pricing']);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toBe('');
+    const lines = plain.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      'verdict: Decision graph is invalid: 3 problems',
+      expect.stringMatching(/^ {2}decision 'bad-expressions': node 'Calc' \(id calc\): expression 'total'/),
+      expect.stringMatching(/^ {2}decision 'bad-expressions': node 'Calc' \(id calc\): expression 'discount'/),
+      "  decision 'no-input': the graph has no input node (the engine needs exactly one)",
+    ]);
   });
 
   it('exits 2 for usage errors, with one line on stderr', async () => {

@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { CliError } from './io.js';
+import { CliError, type Problem } from './io.js';
 
-/** An error answer of the API, keeping its status and problem code for callers that branch on them. */
+/** An error answer of the API, keeping its status, problem code and document for callers that branch on them. */
 export class ApiError extends CliError {
   override name = 'ApiError';
   constructor(
     message: string,
     readonly status: number,
     readonly code: string | undefined,
+    problem?: Problem,
   ) {
-    super(message);
+    super(message, undefined, problem);
   }
-}
-
-interface ProblemBody {
-  title?: string;
-  detail?: string;
-  code?: string;
-  status?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -141,17 +135,19 @@ export class ApiClient {
   }
 
   async #fail(response: Response, text: string): Promise<never> {
-    let problem: ProblemBody = {};
+    let problem: Problem | undefined;
     try {
-      problem = JSON.parse(text) as ProblemBody;
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) problem = parsed as Problem;
     } catch {
       // not a problem document
     }
     const hint = response.status === 401 && !this.token ? ' (no token given: use --token or VERDICT_TOKEN)' : '';
     throw new ApiError(
-      `${problem.title ?? `HTTP ${response.status}`}: ${problem.detail ?? (text.slice(0, 200) || response.statusText)}${hint}`,
+      `${problem?.title ?? `HTTP ${response.status}`}: ${problem?.detail ?? (text.slice(0, 200) || response.statusText)}${hint}`,
       response.status,
-      problem.code,
+      problem?.code,
+      problem,
     );
   }
 }

@@ -27,9 +27,21 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.error,
+    /** The server's problem document behind it: printed whole with --json, its `errors` listed without. */
+    readonly problem?: Problem,
   ) {
     super(message);
   }
+}
+
+/** An RFC 9457 problem document as the API sends it (`errors` on validation problems). */
+export interface Problem {
+  readonly title?: string;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly status?: number;
+  readonly errors?: readonly unknown[];
+  readonly [member: string]: unknown;
 }
 
 /** The command line itself is wrong (an option value, a missing or conflicting option, a bad JSON argument): exit 2. */

@@ -79,8 +79,8 @@ async function applyPackage(
   } catch (error) {
     progress.fail();
     if (error instanceof ApiError) {
-      if (error.status === 409) throw new CliError(error.message, APPLY_EXIT.conflict);
-      if (error.code && REFUSED_CODES.has(error.code)) throw new CliError(error.message, APPLY_EXIT.refused);
+      if (error.status === 409) throw new CliError(error.message, APPLY_EXIT.conflict, error.problem);
+      if (error.code && REFUSED_CODES.has(error.code)) throw new CliError(error.message, APPLY_EXIT.refused, error.problem);
     }
     throw error;
   }
