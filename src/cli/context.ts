@@ -29,8 +29,10 @@ export class CommandContext {
     const timeoutText = timeout ?? this.io.env.VERDICT_TIMEOUT_MS ?? '120000';
     const timeoutMs = Number(timeoutText);
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError(`--timeout/VERDICT_TIMEOUT_MS must be a positive number of milliseconds, not '${timeoutText}'`);
-    if (auth) return new ApiClient(base, undefined, { timeoutMs, headers: auth.headers });
-    return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN, { timeoutMs });
+    // Retry notes are for a person watching a terminal; a pipeline's log gets the outcome only.
+    const onRetry = this.io.stderrIsTTY ? (note: string) => this.io.stderr(`verdict: ${note}\n`) : undefined;
+    if (auth) return new ApiClient(base, undefined, { timeoutMs, headers: auth.headers, onRetry });
+    return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN, { timeoutMs, onRetry });
   }
 
   json(cmd: Command): boolean {

@@ -24,7 +24,7 @@ export function createProgram(io: CliIo): Command {
     .option('--url <url>', 'Verdict server URL (env VERDICT_URL, default http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (env VERDICT_TOKEN)')
     .option('--json', 'machine-readable JSON output')
-    .option('--timeout <ms>', 'give up on a request the server has not answered after this long (env VERDICT_TIMEOUT_MS, default 120000; --wait adds its own timeout)')
+    .option('--timeout <ms>', 'give up on a request not answered after this long, retries included (env VERDICT_TIMEOUT_MS, default 120000; --wait adds its own timeout)')
     .addHelpText('after', '\nRun verdict <command> --help for the options of a command.')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
