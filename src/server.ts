@@ -51,10 +51,31 @@ export async function openDatabaseUrl(config: Config, logger: Logger): Promise<D
   return { url: embedded.url, embedded, release: () => embedded.stop() };
 }
 
-/** Starts everything `verdict serve` runs: database (embedded or given), migrations, bootstrap, HTTP. */
+/** Starts everything `verdict serve` runs: database (embedded or given), migrations, HTTP, bootstrap. */
 export interface StartOptions {
-  /** Called the moment a first admin token is generated, before anything else can fail. */
+  /**
+   * Called when a first admin token was generated: only once the server listens, so a start that
+   * fails (a port in use) does not use up the one token that is ever printed.
+   */
   readonly onAdminTokenGenerated?: (token: string) => void;
+}
+
+/** A listen error as one sentence that says what to do. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${host}:${port}`;
+    if (code === 'EADDRINUSE') throw new ListenError(`cannot listen on ${where}: the address is already in use (another Verdict, or another program); stop it or set PORT or HOST`);
+    if (code === 'EACCES') throw new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); set PORT`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ListenError(`cannot listen on ${where}: no such local address; set HOST`);
+    throw error;
+  }
 }
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
@@ -85,6 +106,12 @@ export async function startServer(config: Config, logger: Logger, options: Start
       logger.warn({ err: error }, 'no database reachable at start; trying the serving snapshot');
     }
     const services = createServices(db, { packages: packagesOptionsFromConfig(config) });
+    dataPlane = createDataPlane(services, config, logger);
+    await dataPlane.sync.start();
+    app = await buildApp({ config, services, dataPlane, logger });
+    const url = await listen(app, config.host, config.port);
+    // After listen: the generated admin token is shown once, so it is made only by a start that
+    // works. Until then no admin exists, and requests get 401 like any unknown token.
     let generatedAdminToken: string | undefined;
     if (migration && !migration.readOnly) {
       const outcome = await services.apiTokens.bootstrap(config.adminToken);
@@ -97,10 +124,6 @@ export async function startServer(config: Config, logger: Logger, options: Start
       }
       if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
     }
-    dataPlane = createDataPlane(services, config, logger);
-    await dataPlane.sync.start();
-    app = await buildApp({ config, services, dataPlane, logger });
-    const url = await app.listen({ host: config.host, port: config.port });
     const reporter = new FleetReporter(services, dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
     reporter.start();
     const server = app;

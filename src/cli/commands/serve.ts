@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../io.js';
+import { CliError, usageError } from '../io.js';
 
 const ENVIRONMENT_HELP = `
 Environment (README "Configuration" has the full table):
@@ -32,13 +32,13 @@ Environment (README "Configuration" has the full table):
 
 /** The server and its dependencies load only for the commands that run it: every other command starts faster. */
 async function serverModules() {
-  const [{ connect }, { migrate }, { createLogger }, { openDatabaseUrl, startServer }] = await Promise.all([
+  const [{ connect }, { migrate }, { createLogger }, { ListenError, openDatabaseUrl, startServer }] = await Promise.all([
     import('../../db/connect.js'),
     import('../../db/migrate.js'),
     import('../../logger.js'),
     import('../../server.js'),
   ]);
-  return { connect, migrate, createLogger, openDatabaseUrl, startServer };
+  return { connect, migrate, createLogger, ListenError, openDatabaseUrl, startServer };
 }
 
 function config(ctx: CommandContext) {
@@ -58,7 +58,7 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
     .addHelpText('after', ENVIRONMENT_HELP)
     .action(async () => {
       const cfg = config(ctx);
-      const { createLogger, startServer } = await serverModules();
+      const { createLogger, ListenError, startServer } = await serverModules();
       const logger = createLogger(cfg.logLevel);
       const announce = (token: string) =>
         ctx.io.stderr(
@@ -72,7 +72,13 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
             '',
           ].join('\n') + '\n',
         );
-      const server = await startServer(cfg, logger, { onAdminTokenGenerated: announce });
+      let server;
+      try {
+        server = await startServer(cfg, logger, { onAdminTokenGenerated: announce });
+      } catch (error) {
+        if (error instanceof ListenError) throw new CliError(error.message);
+        throw error;
+      }
       ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', resolve);
