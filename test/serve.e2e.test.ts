@@ -72,7 +72,9 @@ function verdict(args: string[], env: Record<string, string>): Promise<{ code: n
 const postgresPids = (logs: string): number[] => [...new Set([...logs.matchAll(/embedded PostgreSQL (?:restarted )?\(pid (\d+)\)/g)].map((m) => Number(m[1])))];
 const postgresPid = (logs: string): number => postgresPids(logs)[0]!;
 const adminToken = (served: Served): string | undefined => /export VERDICT_TOKEN=(vrd_api_\S+)/.exec(served.stderr)?.[1];
+const pgPassword = (cwd: string): string => readFileSync(path.join(cwd, '.verdict', 'pg.password'), 'utf8').trim();
 const pgPort = (served: Served): number => Number(/embedded PostgreSQL \(pid \d+\) listening on 127\.0\.0\.1:(\d+)/.exec(served.stdout)?.[1]);
+const asRoot = process.getuid?.() === 0;
 
 function postmasterPid(cwd: string): number | undefined {
   try {
@@ -170,5 +172,35 @@ describe('verdict serve with the embedded database (new-user flow)', () => {
     expect((await verdict(['whoami'], { VERDICT_URL: `http://127.0.0.1:${port}`, VERDICT_TOKEN: token! })).stdout).toBe('bootstrap admin (admin)\n');
     process.kill(next.child.pid!, 'SIGTERM');
     expect(await next.exited).toBe(0);
+  }, E2E_TIMEOUT_MS);
+});
+
+describe('the embedded cluster', () => {
+  const cwd = folder();
+  let served: Served;
+
+  it('is used through an owner role without superuser, in a private data folder', async () => {
+    const port = String(await freePort());
+    served = await serve(cwd, { PORT: port });
+    const env = { VERDICT_URL: `http://127.0.0.1:${port}`, VERDICT_TOKEN: adminToken(served)! };
+    expect((await verdict(['project', 'create', 'owned'], env)).code).toBe(0);
+
+    const dataDir = path.join(cwd, '.verdict');
+    // Root runs Postgres as the postgres OS user, which must still reach its cluster in there.
+    expect(statSync(dataDir).mode & 0o777).toBe(asRoot ? 0o710 : 0o700);
+    expect(statSync(path.join(dataDir, 'pg')).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(dataDir, 'pg.log')).mode & 0o777).toBe(0o600);
+
+    const superuser = postgres({ host: '127.0.0.1', port: pgPort(served), user: 'postgres', password: pgPassword(cwd), database: 'verdict', max: 1 });
+    try {
+      const users = await superuser`SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'verdict' AND backend_type = 'client backend' AND pid <> pg_backend_pid()`;
+      expect(users.map((u) => u.usename)).toEqual(['verdict']);
+      const [role] = await superuser`SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls FROM pg_roles WHERE rolname = 'verdict'`;
+      expect(role).toEqual({ rolsuper: false, rolcreatedb: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false });
+      const owners = await superuser`SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace`;
+      expect(owners.map((o) => o.owner)).toEqual(['verdict']);
+    } finally {
+      await superuser.end();
+    }
   }, E2E_TIMEOUT_MS);
 });
