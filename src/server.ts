@@ -44,10 +44,18 @@ export interface DatabaseHandle {
   release(): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise the embedded cluster in <dataDir>/pg. */
-export async function openDatabaseUrl(config: Config, logger: Logger): Promise<DatabaseHandle> {
+/**
+ * DATABASE_URL when set, otherwise the embedded cluster in <dataDir>/pg. `onDatabaseLost`: the
+ * embedded cluster's postmaster exited and could not be restarted (a long-running server exits then).
+ */
+export async function openDatabaseUrl(config: Config, logger: Logger, onDatabaseLost?: (error: Error) => void): Promise<DatabaseHandle> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined, release: async () => undefined };
-  const embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), log: (msg) => logger.info(msg) });
+  const embedded = await startEmbeddedPostgres({
+    dir: path.join(config.dataDir, 'pg'),
+    log: (msg) => logger.info(msg),
+    warn: (msg) => logger.warn(msg),
+    ...(onDatabaseLost ? { onFatal: onDatabaseLost } : {}),
+  });
   return { url: embedded.url, embedded, release: () => embedded.stop() };
 }
 
@@ -58,6 +66,8 @@ export interface StartOptions {
    * fails (a port in use) does not use up the one token that is ever printed.
    */
   readonly onAdminTokenGenerated?: (token: string) => void;
+  /** The embedded database died for good; see openDatabaseUrl. */
+  readonly onDatabaseLost?: (error: Error) => void;
 }
 
 /** A listen error as one sentence that says what to do. */
@@ -79,7 +89,7 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
 }
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
-  const handle = await openDatabaseUrl(config, logger);
+  const handle = await openDatabaseUrl(config, logger, options.onDatabaseLost);
   const db = new Database({
     writerUrl: handle.url,
     readerUrl: config.databaseReadUrl,

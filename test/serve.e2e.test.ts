@@ -178,11 +178,12 @@ describe('verdict serve with the embedded database (new-user flow)', () => {
 describe('the embedded cluster', () => {
   const cwd = folder();
   let served: Served;
+  let env: Record<string, string>;
 
   it('is used through an owner role without superuser, in a private data folder', async () => {
     const port = String(await freePort());
     served = await serve(cwd, { PORT: port });
-    const env = { VERDICT_URL: `http://127.0.0.1:${port}`, VERDICT_TOKEN: adminToken(served)! };
+    env = { VERDICT_URL: `http://127.0.0.1:${port}`, VERDICT_TOKEN: adminToken(served)! };
     expect((await verdict(['project', 'create', 'owned'], env)).code).toBe(0);
 
     const dataDir = path.join(cwd, '.verdict');
@@ -202,5 +203,34 @@ describe('the embedded cluster', () => {
     } finally {
       await superuser.end();
     }
+  }, E2E_TIMEOUT_MS);
+
+  it('restarts its Postgres when the postmaster dies', async () => {
+    const pgPid = postgresPid(served.stdout);
+    process.kill(pgPid, 'SIGKILL');
+    await waitFor(
+      'management calls to work again',
+      async () => (await fetch(`${env.VERDICT_URL}/api/projects`, { headers: { authorization: `Bearer ${env.VERDICT_TOKEN}` } })).status === 200,
+      60_000,
+    );
+    expect(served.stdout).toMatch(new RegExp(`embedded PostgreSQL \\(pid ${pgPid}\\) exited unexpectedly; restarting it`));
+    const restarted = postgresPids(served.stdout).at(-1)!;
+    expect(restarted).not.toBe(pgPid);
+    expect(isAlive(restarted)).toBe(true);
+    expect((await verdict(['project', 'create', 'after-crash'], env)).code).toBe(0);
+  }, E2E_TIMEOUT_MS);
+
+  it('gives up after five restarts in ten minutes, and exits non-zero for a supervisor to act', async () => {
+    for (let killed = 1; killed <= 5; killed++) {
+      // The one the last test left running, then each restarted one: the sixth death is one too many.
+      const pid = await waitFor('the restarted postmaster', () => postgresPids(served.stdout).length === killed + 1 && postgresPids(served.stdout).at(-1), 60_000);
+      process.kill(pid, 'SIGKILL');
+    }
+    const last = postgresPids(served.stdout).at(-1)!;
+    expect(await served.exited).toBe(1);
+    expect(served.stderr.trim().split('\n').at(-1)).toBe(
+      `verdict: embedded PostgreSQL (pid ${last}) exited again after 5 restarts within 10 minutes; see ${path.join(cwd, '.verdict', 'pg.log')}; stopping (start Verdict again)`,
+    );
+    expect(postgresPids(served.stdout).every((pid) => !isAlive(pid))).toBe(true);
   }, E2E_TIMEOUT_MS);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { LocalPgCluster, isAlive } from './cluster.js';
 import { resolveDataDir, securePrivateDir } from './data-dir.js';
 import { OWNER_ROLE, ensureOwnerRole } from './owner-role.js';
+import { superviseCluster } from './supervise.js';
 
 export interface EmbeddedPostgres {
   /** Verdict's connection: the owner role, not the superuser. */
@@ -18,6 +19,12 @@ export interface EmbeddedOptions {
   readonly dir: string;
   readonly database?: string;
   readonly log?: (message: string) => void;
+  readonly warn?: (message: string) => void;
+  /**
+   * The postmaster exited and could not be restarted (see superviseCluster). Without this hook
+   * nobody watches the postmaster.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 /**
@@ -70,12 +77,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     throw error;
   }
   log(`embedded PostgreSQL (pid ${cluster.runningPid()}) listening on ${cluster.host}:${cluster.port}`);
+  const supervisor = options.onFatal
+    ? superviseCluster(cluster, { log, warn: options.warn ?? log, onFatal: options.onFatal })
+    : undefined;
   return {
     url: cluster.roleUrl(OWNER_ROLE, rolePassword, database),
     dir: resolved.dir,
     pid: cluster.runningPid(),
     async stop() {
       try {
+        await supervisor?.stop();
         await cluster.stop('fast');
       } finally {
         rmSync(ownerFile, { force: true });

@@ -72,19 +72,29 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
             '',
           ].join('\n') + '\n',
         );
+      // Runs until a signal, or until the embedded database is gone for good: then exit non-zero,
+      // so that a supervisor (systemd, Kubernetes) starts the node again.
+      let databaseLost: (error: Error) => void = () => undefined;
+      const stop = new Promise<NodeJS.Signals | Error>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+        databaseLost = resolve;
+      });
       let server;
       try {
-        server = await startServer(cfg, logger, { onAdminTokenGenerated: announce });
+        server = await startServer(cfg, logger, { onAdminTokenGenerated: announce, onDatabaseLost: (error) => databaseLost(error) });
       } catch (error) {
         if (error instanceof ListenError) throw new CliError(error.message);
         throw error;
       }
       ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      logger.info({ signal }, 'shutting down');
+      const reason = await stop;
+      if (reason instanceof Error) {
+        logger.error({ err: reason }, 'the embedded database is gone; stopping');
+        await server.close().catch(() => undefined);
+        throw new CliError(`${reason.message}; stopping (start Verdict again)`);
+      }
+      logger.info({ signal: reason }, 'shutting down');
       await server.close();
     });
 
