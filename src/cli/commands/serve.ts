@@ -26,7 +26,11 @@ Environment (README "Configuration" has the full table):
                              *.example.com for subdomains); default: none
   VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
   VERDICT_FUNCTION_CONCURRENCY  evaluations running function-node code at once (default cores-1)
-  VERDICT_SIGNING_KEY, VERDICT_TRUSTED_KEYS, VERDICT_REQUIRE_SIGNED_PACKAGES  release packages
+  VERDICT_SIGNING_KEY        Ed25519 private key (PEM file) to sign packages this server exports
+  VERDICT_TRUSTED_KEYS       Ed25519 public keys (PEM files, comma-separated) whose signed
+                             packages are accepted
+  VERDICT_REQUIRE_SIGNED_PACKAGES  refuse unsigned packages (default: true when
+                             NODE_ENV=production or VERDICT_TRUSTED_KEYS is set)
   VERDICT_PG_BIN             folder of PostgreSQL server binaries for the embedded cluster
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 
