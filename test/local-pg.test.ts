@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Sql } from '../src/db/connect.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import { LocalPgCluster, findPgBinaries, isAlive, resolveDataDir, startEmbeddedPostgres } from '../src/local-pg/index.js';
+import { securePrivateDir } from '../src/local-pg/data-dir.js';
 
 describe('local PostgreSQL component', () => {
   let root: string;
@@ -134,6 +135,14 @@ describe('local PostgreSQL component', () => {
     expect(statSync(dataDir).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o710 : 0o700);
     expect(statSync(path.join(dataDir, 'pg.log')).mode & 0o777).toBe(0o600);
     expect(statSync(path.join(dataDir, 'pg.verdict.password')).mode & 0o777).toBe(0o600);
+  });
+
+  it('never makes a shared folder such as /tmp private', () => {
+    const shared = path.join(root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    expect(() => securePrivateDir(shared)).toThrow(/is a shared folder; set VERDICT_DATA_DIR/);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
   });
 
   it.runIf(process.getuid?.() === 0)('moves a data directory the postgres user cannot reach to the temp folder', () => {

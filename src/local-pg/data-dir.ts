@@ -35,6 +35,10 @@ export function securePrivateDir(dir: string, user: PgOsUser = pgOsUser()): void
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a folder`);
+  // Never tighten a shared folder such as /tmp (sticky bit): the data folder must be Verdict's alone.
+  if ((st.mode & 0o1000) !== 0 || path.resolve(dir) === path.parse(path.resolve(dir)).root) {
+    throw new Error(`${dir} is a shared folder; set VERDICT_DATA_DIR to a folder for Verdict alone (e.g. ${path.join(dir, 'verdict')})`);
+  }
   if (user.switchUser) {
     if (st.gid !== user.gid) chownSync(dir, st.uid, user.gid);
     if ((st.mode & 0o777) !== 0o710) chmodSync(dir, 0o710);
