@@ -45,21 +45,52 @@ export interface DatabaseHandle {
   release(): Promise<void>;
 }
 
-/** DATABASE_URL when set, otherwise the embedded cluster in <dataDir>/pg. */
-export async function openDatabaseUrl(config: Config, logger: Logger): Promise<DatabaseHandle> {
+/**
+ * DATABASE_URL when set, otherwise the embedded cluster in <dataDir>/pg. `onDatabaseLost`: the
+ * embedded cluster's postmaster exited and could not be restarted (a long-running server exits then).
+ */
+export async function openDatabaseUrl(config: Config, logger: Logger, onDatabaseLost?: (error: Error) => void): Promise<DatabaseHandle> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: undefined, release: async () => undefined };
-  const embedded = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'pg'), log: (msg) => logger.info(msg) });
+  const embedded = await startEmbeddedPostgres({
+    dir: path.join(config.dataDir, 'pg'),
+    log: (msg) => logger.info(msg),
+    warn: (msg) => logger.warn(msg),
+    ...(onDatabaseLost ? { onFatal: onDatabaseLost } : {}),
+  });
   return { url: embedded.url, embedded, release: () => embedded.stop() };
 }
 
-/** Starts everything `verdict serve` runs: database (embedded or given), migrations, bootstrap, HTTP. */
+/** Starts everything `verdict serve` runs: database (embedded or given), migrations, HTTP, bootstrap. */
 export interface StartOptions {
-  /** Called the moment a first admin token is generated, before anything else can fail. */
+  /**
+   * Called when a first admin token was generated: only once the server listens, so a start that
+   * fails (a port in use) does not use up the one token that is ever printed.
+   */
   readonly onAdminTokenGenerated?: (token: string) => void;
+  /** The embedded database died for good; see openDatabaseUrl. */
+  readonly onDatabaseLost?: (error: Error) => void;
+}
+
+/** A listen error as one sentence that says what to do. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${host}:${port}`;
+    if (code === 'EADDRINUSE') throw new ListenError(`cannot listen on ${where}: the address is already in use (another Verdict, or another program); stop it or set PORT or HOST`);
+    if (code === 'EACCES') throw new ListenError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges); set PORT`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ListenError(`cannot listen on ${where}: no such local address; set HOST`);
+    throw error;
+  }
 }
 
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
-  const handle = await openDatabaseUrl(config, logger);
+  const handle = await openDatabaseUrl(config, logger, options.onDatabaseLost);
   const db = new Database({
     writerUrl: handle.url,
     readerUrl: config.databaseReadUrl,
@@ -90,6 +121,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
     const engine = createEngine(config, logger, metrics);
     dataPlaneParts = { engine, metrics };
     const services = createServices(db, { checker: engine, limits: { maxJsonDepth: config.maxJsonDepth }, packages: packagesOptionsFromConfig(config) });
+    dataPlane = createDataPlane(services, config, logger, { engine, metrics });
+    // Listening only once the engine hosts run: a load balancer may send traffic at once.
+    await Promise.all([dataPlane.sync.start(), engine.started()]);
+    app = await buildApp({ config, services, dataPlane, logger });
+    const url = await listen(app, config.host, config.port);
+    // After listen: the generated admin token is shown once, so it is made only by a start that
+    // works. Until then no admin exists, and requests get 401 like any unknown token.
     let generatedAdminToken: string | undefined;
     if (migration && !migration.readOnly) {
       const outcome = await services.apiTokens.bootstrap(config.adminToken);
@@ -102,11 +140,6 @@ export async function startServer(config: Config, logger: Logger, options: Start
       }
       if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
     }
-    dataPlane = createDataPlane(services, config, logger, { engine, metrics });
-    // Listening only once the engine hosts run: a load balancer may send traffic at once.
-    await Promise.all([dataPlane.sync.start(), engine.started()]);
-    app = await buildApp({ config, services, dataPlane, logger });
-    const url = await app.listen({ host: config.host, port: config.port });
     const reporter = new FleetReporter(services, dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
     reporter.start();
     const server = app;

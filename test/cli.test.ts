@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusPath, readCorpus } from './helpers/corpus.js';
+import { expressionGraph } from './helpers/graphs.js';
 import { runCli } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { freePort } from '../src/local-pg/index.js';
+import { waitFor } from './helpers/wait.js';
 
 describe('verdict CLI', () => {
   let server: TestServer;
@@ -142,6 +144,90 @@ describe('verdict CLI', () => {
     const noToken = await runCli(['project', 'list'], { url: server.url });
     expect(noToken.stderr).toMatch(/no token given: use --token or VERDICT_TOKEN/);
     for (const r of [invalid, unreachable, noToken]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('evaluates with an evaluation token, and prints the trace as a table', async () => {
+    const token = (await cli(['token', 'create', '--project', 'pricing', '--env', 'prod', '--name', 'smoke'])).stdout.trim();
+    const context = JSON.stringify({ creditScore: 685, annualIncome: 72000, monthlyDebt: 1800, monthlyIncome: 6000, employmentYears: 4, employmentStatus: 'full_time', loanAmount: 250000, loanTerm: 30 });
+    // A new token reaches the evaluating node with its next poll.
+    const plain = await waitFor('the new evaluation token to be accepted', async () => {
+      const run = await cli(['evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token]);
+      return run.code === 0 && run;
+    });
+    expect(JSON.parse(plain.stdout)).toMatchObject({ approval: true, interestRate: 6.5 });
+
+    const traced = await cli(['evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token, '--trace']);
+    expect(traced.code).toBe(0);
+    const [result, table] = traced.stdout.split('\n\n');
+    expect(JSON.parse(result!)).toMatchObject({ approval: true, interestRate: 6.5 });
+    const lines = table!.trim().split('\n');
+    expect(lines[0]).toMatch(/^#\s+NODE\s+TYPE\s+TIME\s+DETAIL$/);
+    // In evaluation order, each with what it decided and what it changed.
+    expect(lines[1]).toMatch(/^0\s+loanApplication\s+input\s+\S+s\s/);
+    expect(lines[2]).toMatch(/^1\s+creditScoreEvaluation\s+table\s+\S+s\s+rule 3 .*creditRating="fair", creditScorePoints=15/);
+    expect(lines.find((l) => l.includes('debtToIncomeRatio'))).toMatch(/expression\s+\S+s\s+dtiRatio=30$/);
+    expect(lines.find((l) => l.includes('loanApprovalDecision'))).toMatch(/switch\s+\S+s\s+statement approval1/);
+    expect(lines.find((l) => l.includes('interestRateCalculation'))).toMatch(/interestRate=6\.5/);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(160);
+
+    const json = JSON.parse((await cli(['--json', 'evaluate', 'loans', '--project', 'pricing', '--context', context, '--access-token', token, '--trace'])).stdout);
+    expect(Object.keys(json.trace)).toContain('evaluateCreditScore');
+  });
+
+  it('shows every validation problem: one per line, or the whole problem document with --json', async () => {
+    const folder = path.join(work, 'invalid');
+    mkdirSync(folder, { recursive: true });
+    cpSync(corpusPath('engine-cases', 'error-missing-input.json'), path.join(folder, 'no-input.json'));
+    writeFileSync(path.join(folder, 'bad-expressions.json'), JSON.stringify(expressionGraph({ total: 'price *', discount: 'rate ))' })));
+
+    const json = await cli(['--json', 'decision', 'push', folder, '--project', 'pricing']);
+    expect(json.code).toBe(1);
+    const problem = JSON.parse(json.stdout);
+    expect(problem).toMatchObject({ status: 422, code: 'invalid-decision', title: 'Decision graph is invalid' });
+    expect(problem.errors).toHaveLength(3);
+    expect(problem.errors.map((e: any) => e.decision).sort()).toEqual(['bad-expressions', 'bad-expressions', 'no-input']);
+    expect(json.stderr.trim().split('\n')).toHaveLength(1);
+
+    const plain = await cli(['decision', 'push', folder, '--project', 'pricing']);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toBe('');
+    const lines = plain.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      'verdict: Decision graph is invalid: 3 problems',
+      expect.stringMatching(/^ {2}decision 'bad-expressions': node 'Calc' \(id calc\): expression 'total'/),
+      expect.stringMatching(/^ {2}decision 'bad-expressions': node 'Calc' \(id calc\): expression 'discount'/),
+      "  decision 'no-input': the graph has no input node (the engine needs exactly one)",
+    ]);
+  });
+
+  it('exits 2 for usage errors, with one line on stderr', async () => {
+    const usage = async (args: string[], message: RegExp, options: { url?: string; env?: Record<string, string> } = {}) => {
+      const run = await runCli(args, { url: options.url ?? server.url, token: server.adminToken, cwd: work, ...(options.env ? { env: options.env } : {}) });
+      // Soft: one run reports every command that gets it wrong.
+      expect.soft({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect.soft(run.stderr).toMatch(message);
+      expect.soft(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect.soft(run.stdout).toBe('');
+    };
+    await usage(['project', 'list'], /--url\/VERDICT_URL is not a URL/, { url: 'not a url' });
+    await usage(['--url', 'nope', 'project', 'list'], /is not a URL: nope/);
+    await usage(['--timeout', 'soon', 'project', 'list'], /--timeout\/VERDICT_TIMEOUT_MS must be a positive number/);
+    await usage(['api-token', 'create', '--role', 'root'], /--role must be one of admin, editor, deployer, viewer \(got "root"\)/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--context', '{}'], /an evaluation token is required/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--access-token', 'x', '--context', '{nope'], /the context is not valid JSON/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--access-token', 'x', '--context', '[1, 2]'], /the context must be a JSON object/);
+    await usage(['evaluate', 'loans', '--project', 'pricing', '--access-token', 'x', '--context-file', 'missing.json'], /cannot read missing\.json/);
+    await usage(['audit', '--limit', '0'], /--limit must be a positive integer \(got "0"\)/);
+    await usage(['deploy', '--project', 'pricing', '--env', 'prod', '--release', 'r1', '--wait', 'everyone'], /--wait must be replicas or fleet/);
+    await usage(['decision', 'pull', 'a', 'b', '--project', 'pricing', '--at', '1'], /--at needs exactly one key/);
+    await usage(['decision', 'push', path.join(work, 'missing'), '--project', 'pricing'], /does not exist/);
+    await usage(['release', 'export', '--project', 'pricing', '--release', 'r1', '--format', 'zip'], /--format must be verdict or agent/);
+    await usage(['release', 'apply', 'nothing-here.zip'], /cannot read nothing-here\.zip/);
+    await usage(['release', 'apply', 'nothing-here.zip', '--wait'], /--wait needs --env/);
+    await usage(['lab', 'up', '--regions', 'many', '--dir', work], /--regions must be a positive integer/);
+    await usage(['serve'], /PORT must be an integer/, { env: { PORT: 'http' } });
+    await usage(['decision', 'history', '--project', 'pricing'], /missing required argument 'key'/);
+    await usage(['project', 'list', '--bogus'], /unknown option '--bogus'/);
   });
 
   it('explains itself with --help', async () => {

@@ -1,11 +1,12 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Sql } from '../src/db/connect.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
-import { LocalPgCluster, findPgBinaries, isAlive, resolveDataDir } from '../src/local-pg/index.js';
+import { LocalPgCluster, findPgBinaries, isAlive, resolveDataDir, startEmbeddedPostgres } from '../src/local-pg/index.js';
+import { securePrivateDir } from '../src/local-pg/data-dir.js';
 
 describe('local PostgreSQL component', () => {
   let root: string;
@@ -86,6 +87,62 @@ describe('local PostgreSQL component', () => {
     await cluster.init();
     await expect(cluster.start()).rejects.toThrow(/shared_buffers/);
     expect(cluster.runningPid()).toBeUndefined();
+  });
+
+  it('moves an embedded cluster made by an older version to an owner role without superuser, and makes its folder private', async () => {
+    // What versions before the owner role left: the database and every object owned by the
+    // superuser, the data folder 755, the server log 644.
+    const dataDir = path.join(root, 'older', '.verdict');
+    mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    writeFileSync(path.join(dataDir, 'pg.password'), 'older-superuser-password', { mode: 0o600 });
+    writeFileSync(path.join(dataDir, 'pg.log'), '', { mode: 0o644 });
+    chmodSync(path.join(dataDir, 'pg.log'), 0o644);
+    const older = new LocalPgCluster({ dir: path.join(dataDir, 'pg'), durable: false, password: 'older-superuser-password' });
+    clusters.push(older);
+    await older.init();
+    await older.start();
+    const setup = connect(older.url(), { max: 1 });
+    await setup.unsafe('CREATE DATABASE verdict');
+    await setup.end();
+    const asSuperuser = connect(older.url('verdict'), { max: 1 });
+    await migrate(asSuperuser);
+    await asSuperuser`INSERT INTO projects (key, name, created_by) VALUES ('older', 'Older', 'test')`;
+    await asSuperuser.end();
+    await older.stop();
+
+    const embedded = await startEmbeddedPostgres({ dir: path.join(dataDir, 'pg') });
+    const sql = connect(embedded.url, { max: 1 });
+    try {
+      expect(new URL(embedded.url).username).toBe('verdict');
+      const [me] = await sql<{ user: string; superuser: boolean }[]>`SELECT current_user AS user, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user`;
+      expect(me).toEqual({ user: 'verdict', superuser: false });
+      // Everything works as the owner: the schema check, reads, writes, and the DDL later migrations do.
+      expect((await migrate(sql)).applied).toEqual([]);
+      await sql`INSERT INTO projects (key, name, created_by) VALUES ('newer', 'Newer', 'test')`;
+      expect((await sql<{ key: string }[]>`SELECT key FROM projects ORDER BY key`).map((p) => p.key)).toEqual(['newer', 'older']);
+      await sql`ALTER TABLE projects ADD COLUMN later_migration text`;
+      const owners = await sql<{ owner: string }[]>`
+        SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'public'::regnamespace
+        UNION SELECT DISTINCT pg_get_userbyid(proowner) FROM pg_proc WHERE pronamespace = 'public'::regnamespace`;
+      expect(owners.map((o) => o.owner)).toEqual(['verdict']);
+      // The superuser still exists for setup, behind its password; nothing else reaches it.
+      await expect(sql`SELECT pg_read_file('PG_VERSION')`).rejects.toThrow(/permission denied/);
+    } finally {
+      await sql.end();
+      await embedded.stop();
+    }
+    expect(statSync(dataDir).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o710 : 0o700);
+    expect(statSync(path.join(dataDir, 'pg.log')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(dataDir, 'pg.verdict.password')).mode & 0o777).toBe(0o600);
+  });
+
+  it('never makes a shared folder such as /tmp private', () => {
+    const shared = path.join(root, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    expect(() => securePrivateDir(shared)).toThrow(/is a shared folder; set VERDICT_DATA_DIR/);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
   });
 
   it.runIf(process.getuid?.() === 0)('moves a data directory the postgres user cannot reach to the temp folder', () => {

@@ -1,31 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { CliError } from './io.js';
+import { CliError, type Problem } from './io.js';
 
-/** An error answer of the API, keeping its status and problem code for callers that branch on them. */
+/** An error answer of the API, keeping its status, problem code and document for callers that branch on them. */
 export class ApiError extends CliError {
   override name = 'ApiError';
   constructor(
     message: string,
     readonly status: number,
     readonly code: string | undefined,
+    problem?: Problem,
   ) {
-    super(message);
+    super(message, undefined, problem);
   }
-}
-
-interface ProblemBody {
-  title?: string;
-  detail?: string;
-  code?: string;
-  status?: number;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
 
 export interface ApiClientOptions {
-  /** A request unanswered after this long fails (a server-side wait adds its own timeout). */
+  /**
+   * A request not answered after this long fails, every retry and backoff included (a server-side
+   * wait adds its own timeout).
+   */
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Told before each retry, and why (a person at a terminal wonders why a write takes long). */
+  readonly onRetry?: (note: string) => void;
 }
 
 export interface WriteOptions {
@@ -40,6 +39,7 @@ export interface WriteOptions {
 export class ApiClient {
   readonly #timeoutMs: number;
   readonly #headers: Readonly<Record<string, string>>;
+  readonly #onRetry: ((note: string) => void) | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -48,6 +48,7 @@ export class ApiClient {
   ) {
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#headers = options.headers ?? {};
+    this.#onRetry = options.onRetry;
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -77,13 +78,14 @@ export class ApiClient {
 
   /** Downloads raw bytes (a release package). */
   async download(path: string): Promise<Buffer> {
-    const response = await this.#fetch('GET', path, undefined, undefined);
+    const response = await this.#fetch('GET', path, undefined, undefined, undefined, this.#deadline());
     if (!response.ok) await this.#fail(response, await response.text());
     return Buffer.from(await response.arrayBuffer());
   }
 
   async #send<T>(method: string, path: string, body: { data: string | Buffer; type: string } | undefined, query?: Query, options?: WriteOptions): Promise<T> {
-    const response = await this.#withRetries(method, options?.retry ?? true, (key) => this.#fetch(method, path, body, query, key));
+    const deadline = this.#deadline(query);
+    const response = await this.#withRetries(method, path, deadline, options?.retry ?? true, (key) => this.#fetch(method, path, body, query, key, deadline));
     const text = await response.text();
     if (!response.ok) await this.#fail(response, text);
     try {
@@ -94,21 +96,43 @@ export class ApiClient {
   }
 
   /**
-   * Writes carry one Idempotency-Key for all their attempts, so retrying after a lost answer, a
-   * dropped connection or a failover (503) applies them once.
+   * One deadline for a request and all its retries: --timeout is what the user waits at most. A
+   * deploy that waits for replicas or the fleet gets that wait's timeout on top.
    */
-  async #withRetries(method: string, retry: boolean, attempt: (idempotencyKey: string | undefined) => Promise<Response>): Promise<Response> {
+  #deadline(query?: Query): Deadline {
+    const ms = this.#timeoutMs + (query?.wait !== undefined ? Number(query.timeout ?? 30_000) : 0);
+    return { at: Date.now() + ms, ms, attempts: 0, lastFailure: undefined };
+  }
+
+  /**
+   * Writes carry one Idempotency-Key for all their attempts, so retrying after a lost answer, a
+   * dropped connection or a failover (503) applies them once. No retry starts that could not get
+   * an answer before the deadline: then the last answer (or error) is the result.
+   */
+  async #withRetries(method: string, path: string, deadline: Deadline, retry: boolean, attempt: (idempotencyKey: string | undefined) => Promise<Response>): Promise<Response> {
     const write = method !== 'GET';
     const key = write && retry ? randomUUID() : undefined;
     const retries = write && retry ? RETRY_DELAYS_MS.length : 0;
     for (let tries = 0; ; tries++) {
+      let failure: { response: Response; why: string } | { error: unknown; why: string };
       try {
         const response = await attempt(key);
         if (response.status !== 503 || tries >= retries) return response;
+        failure = { response, why: `503 ${await problemSummary(response.clone())}` };
       } catch (error) {
         if (tries >= retries || error instanceof RequestTimeout) throw error;
+        failure = { error, why: (error as Error).message };
       }
-      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[tries]));
+      deadline.lastFailure = failure.why;
+      const delay = RETRY_DELAYS_MS[tries]!;
+      // Waiting and sending again must leave the server time to answer, or the retry is pointless.
+      if (deadline.at - Date.now() < delay + MIN_ATTEMPT_MS) {
+        if ('response' in failure) return failure.response;
+        throw failure.error;
+      }
+      if ('response' in failure) await failure.response.body?.cancel();
+      this.#onRetry?.(oneLine(`retrying ${method} /${path.replace(/^\//, '')} in ${delay / 1000} s (attempt ${tries + 2} of ${retries + 1}): ${failure.why}`));
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 
@@ -116,8 +140,9 @@ export class ApiClient {
     method: string,
     path: string,
     body: { data: string | Buffer; type: string } | undefined,
-    query?: Query,
-    idempotencyKey?: string,
+    query: Query | undefined,
+    idempotencyKey: string | undefined,
+    deadline: Deadline,
   ): Promise<Response> {
     const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -125,14 +150,16 @@ export class ApiClient {
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = body.type;
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-    // A deploy that waits for replicas or the fleet may take its own timeout on top.
-    const timeoutMs = this.#timeoutMs + (query?.wait !== undefined ? Number(query.timeout ?? 30_000) : 0);
+    const earlier = deadline.attempts > 0 ? ` (${deadline.attempts + 1} attempts; the last failed: ${deadline.lastFailure})` : '';
+    const timedOut = () =>
+      new RequestTimeout(oneLine(`${method} ${url.pathname}: no answer from Verdict at ${this.baseUrl} within ${deadline.ms} ms${earlier}; --timeout or VERDICT_TIMEOUT_MS to wait longer`));
+    const remaining = deadline.at - Date.now();
+    if (remaining <= 0) throw timedOut();
+    deadline.attempts++;
     try {
-      return await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs), ...(body === undefined ? {} : { body: body.data }) });
+      return await fetch(url, { method, headers, signal: AbortSignal.timeout(remaining), ...(body === undefined ? {} : { body: body.data }) });
     } catch (error) {
-      if ((error as Error).name === 'TimeoutError') {
-        throw new RequestTimeout(`${method} ${url.pathname}: no answer from Verdict at ${this.baseUrl} within ${timeoutMs} ms (--timeout or VERDICT_TIMEOUT_MS to wait longer)`);
-      }
+      if ((error as Error).name === 'TimeoutError') throw timedOut();
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new CliError(
         `cannot reach Verdict at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (error as Error).message}); is the server running? Set --url or VERDICT_URL`,
@@ -141,22 +168,48 @@ export class ApiClient {
   }
 
   async #fail(response: Response, text: string): Promise<never> {
-    let problem: ProblemBody = {};
+    let problem: Problem | undefined;
     try {
-      problem = JSON.parse(text) as ProblemBody;
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) problem = parsed as Problem;
     } catch {
       // not a problem document
     }
     const hint = response.status === 401 && !this.token ? ' (no token given: use --token or VERDICT_TOKEN)' : '';
     throw new ApiError(
-      `${problem.title ?? `HTTP ${response.status}`}: ${problem.detail ?? (text.slice(0, 200) || response.statusText)}${hint}`,
+      `${problem?.title ?? `HTTP ${response.status}`}: ${problem?.detail ?? (text.slice(0, 200) || response.statusText)}${hint}`,
       response.status,
-      problem.code,
+      problem?.code,
+      problem,
     );
   }
 }
 
 const RETRY_DELAYS_MS = [500, 1500];
+/** A retry is sent only when at least this long is left for its answer. */
+const MIN_ATTEMPT_MS = 250;
+
+interface Deadline {
+  /** Epoch ms by which the request, with every retry, ends. */
+  readonly at: number;
+  /** The whole budget, for messages. */
+  readonly ms: number;
+  attempts: number;
+  lastFailure: string | undefined;
+}
+
+/** "Database unavailable: the database is unreachable; retry shortly" from a problem answer. */
+async function problemSummary(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const problem = JSON.parse(text) as { title?: string; detail?: string };
+    return [problem.title, problem.detail].filter(Boolean).join(': ') || response.statusText;
+  } catch {
+    return text.slice(0, 200) || response.statusText;
+  }
+}
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
 
 /** Not retried: the server may still be working on it. */
 class RequestTimeout extends CliError {

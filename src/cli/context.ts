@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiClient } from './client.js';
-import { CliError, type CliIo } from './io.js';
+import { usageError, type CliIo } from './io.js';
 
 export interface GlobalOptions {
   url?: string;
@@ -24,13 +24,15 @@ export class CommandContext {
     try {
       new URL(base);
     } catch {
-      throw new CliError(`--url/VERDICT_URL is not a URL: ${base}`);
+      throw usageError(`--url/VERDICT_URL is not a URL: ${base}`);
     }
     const timeoutText = timeout ?? this.io.env.VERDICT_TIMEOUT_MS ?? '120000';
     const timeoutMs = Number(timeoutText);
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`--timeout/VERDICT_TIMEOUT_MS must be a positive number of milliseconds, not '${timeoutText}'`);
-    if (auth) return new ApiClient(base, undefined, { timeoutMs, headers: auth.headers });
-    return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN, { timeoutMs });
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw usageError(`--timeout/VERDICT_TIMEOUT_MS must be a positive number of milliseconds, not '${timeoutText}'`);
+    // Retry notes are for a person watching a terminal; a pipeline's log gets the outcome only.
+    const onRetry = this.io.stderrIsTTY ? (note: string) => this.io.stderr(`verdict: ${note}\n`) : undefined;
+    if (auth) return new ApiClient(base, undefined, { timeoutMs, headers: auth.headers, onRetry });
+    return new ApiClient(base, token ?? this.io.env.VERDICT_TOKEN, { timeoutMs, onRetry });
   }
 
   json(cmd: Command): boolean {

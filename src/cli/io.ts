@@ -4,7 +4,10 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** stdout is a terminal. */
   readonly isTTY: boolean;
+  /** stderr is a terminal: notes for a person watching (retries) go there, never into a pipeline's log. */
+  readonly stderrIsTTY: boolean;
 }
 
 export const processIo: CliIo = {
@@ -13,6 +16,7 @@ export const processIo: CliIo = {
   env: process.env,
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
+  stderrIsTTY: Boolean(process.stderr.isTTY),
 };
 
 export const EXIT = { ok: 0, error: 1, usage: 2 } as const;
@@ -23,7 +27,22 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.error,
+    /** The server's problem document behind it: printed whole with --json, its `errors` listed without. */
+    readonly problem?: Problem,
   ) {
     super(message);
   }
 }
+
+/** An RFC 9457 problem document as the API sends it (`errors` on validation problems). */
+export interface Problem {
+  readonly title?: string;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly status?: number;
+  readonly errors?: readonly unknown[];
+  readonly [member: string]: unknown;
+}
+
+/** The command line itself is wrong (an option value, a missing or conflicting option, a bad JSON argument): exit 2. */
+export const usageError = (message: string): CliError => new CliError(message, EXIT.usage);

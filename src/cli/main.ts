@@ -14,6 +14,8 @@ import { registerLabCommands } from './commands/lab.js';
 import { registerDrCommands } from './commands/dr.js';
 import { CommandContext } from './context.js';
 import { CliError, EXIT, processIo, type CliIo } from './io.js';
+import { printJson } from './output.js';
+import { describeProblemItem } from './problems.js';
 
 export function createProgram(io: CliIo): Command {
   const program = new Command('verdict')
@@ -22,7 +24,7 @@ export function createProgram(io: CliIo): Command {
     .option('--url <url>', 'Verdict server URL (env VERDICT_URL, default http://127.0.0.1:8080)')
     .option('--token <token>', 'API token (env VERDICT_TOKEN)')
     .option('--json', 'machine-readable JSON output')
-    .option('--timeout <ms>', 'give up on a request the server has not answered after this long (env VERDICT_TIMEOUT_MS, default 120000; --wait adds its own timeout)')
+    .option('--timeout <ms>', 'give up on a request not answered after this long, retries included (env VERDICT_TIMEOUT_MS, default 120000; --wait adds its own timeout)')
     .addHelpText('after', '\nRun verdict <command> --help for the options of a command.')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
@@ -43,6 +45,21 @@ export function createProgram(io: CliIo): Command {
   return program;
 }
 
+/**
+ * One line on stderr. A server problem that lists several errors (every invalid graph of a push)
+ * lists each on its own line; with --json the whole problem document goes to stdout for scripts.
+ */
+function reportError(io: CliIo, error: CliError, json: boolean): void {
+  const errors = error.problem?.errors ?? [];
+  if (json && error.problem) printJson(io, error.problem);
+  if (json || errors.length < 2) {
+    io.stderr(`verdict: ${error.message}\n`);
+    return;
+  }
+  io.stderr(`verdict: ${error.problem?.title ?? 'Request failed'}: ${errors.length} problems\n`);
+  for (const item of errors) io.stderr(`  ${describeProblemItem(item)}\n`);
+}
+
 function allCommands(cmd: Command): Command[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
@@ -60,7 +77,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof CliError) {
-      io.stderr(`verdict: ${error.message}\n`);
+      reportError(io, error, Boolean(program.opts<{ json?: boolean }>().json));
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binary, findPgBinaries, type PgBinaries } from './binaries.js';
@@ -79,7 +79,12 @@ export class LocalPgCluster {
 
   /** Connection URL for the superuser (trust authentication on loopback). */
   url(database = 'postgres'): string {
-    const auth = this.#options.password === undefined ? 'postgres' : `postgres:${encodeURIComponent(this.#options.password)}`;
+    return this.roleUrl('postgres', this.#options.password, database);
+  }
+
+  /** Connection URL for a role of this cluster. */
+  roleUrl(role: string, password: string | undefined, database = 'postgres'): string {
+    const auth = password === undefined ? encodeURIComponent(role) : `${encodeURIComponent(role)}:${encodeURIComponent(password)}`;
     return `postgres://${auth}@${this.host}:${this.port}/${encodeURIComponent(database)}`;
   }
 
@@ -270,7 +275,10 @@ export class LocalPgCluster {
 
   async #spawnAndWait(): Promise<void> {
     mkdirSync(path.dirname(this.logFile), { recursive: true });
-    const logFd = openSync(this.logFile, 'a');
+    const logFd = openSync(this.logFile, 'a', 0o600);
+    // The server log names users, databases and failed statements: for this user only (older
+    // versions left it 644). Postgres writes through the descriptor it inherits.
+    fchmodSync(logFd, 0o600);
     const logStart = fileSize(this.logFile);
     let child: ChildProcess;
     try {

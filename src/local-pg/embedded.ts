@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
 import { LocalPgCluster, isAlive } from './cluster.js';
-import { resolveDataDir } from './data-dir.js';
+import { resolveDataDir, securePrivateDir } from './data-dir.js';
+import { OWNER_ROLE, ensureOwnerRole } from './owner-role.js';
+import { superviseCluster } from './supervise.js';
 
 export interface EmbeddedPostgres {
+  /** Verdict's connection: the owner role, not the superuser. */
   readonly url: string;
   readonly dir: string;
   readonly pid: number | undefined;
@@ -17,6 +19,12 @@ export interface EmbeddedOptions {
   readonly dir: string;
   readonly database?: string;
   readonly log?: (message: string) => void;
+  readonly warn?: (message: string) => void;
+  /**
+   * The postmaster exited and could not be restarted (see superviseCluster). Without this hook
+   * nobody watches the postmaster.
+   */
+  readonly onFatal?: (error: Error) => void;
 }
 
 /**
@@ -27,19 +35,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const log = options.log ?? (() => undefined);
   const database = options.database ?? 'verdict';
   const resolved = resolveDataDir(options.dir);
+  const parent = path.dirname(resolved.dir);
   if (resolved.relocatedBecause) {
     log(`embedded PostgreSQL lives in ${resolved.dir}: ${resolved.relocatedBecause}`);
-    checkRelocatedParent(path.dirname(resolved.dir));
+    checkRelocatedParent(parent);
   }
-  const ownerFile = path.join(path.dirname(resolved.dir), `${path.basename(resolved.dir)}.owner`);
-  // Password authentication even on loopback: other local users must not get a superuser session.
-  const passwordFile = path.join(path.dirname(resolved.dir), `${path.basename(resolved.dir)}.password`);
+  securePrivateDir(parent);
+  const sibling = (suffix: string) => path.join(parent, `${path.basename(resolved.dir)}.${suffix}`);
+  const ownerFile = sibling('owner');
+  // Password authentication even on loopback: other local users must not get a session. The
+  // superuser's password sets things up; Verdict connects with the owner role's.
+  const passwordFile = sibling('password');
+  const rolePasswordFile = sibling(`${OWNER_ROLE}.password`);
   const fresh = !existsSync(path.join(resolved.dir, 'PG_VERSION'));
-  if (fresh) {
-    mkdirSync(path.dirname(passwordFile), { recursive: true });
-    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  }
+  if (fresh) writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(rolePasswordFile)) writeFileSync(rolePasswordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined;
+  const rolePassword = readFileSync(rolePasswordFile, 'utf8').trim();
   const cluster = new LocalPgCluster({ dir: resolved.dir, durable: true, ...(password ? { password } : {}) });
 
   const owner = readOwner(ownerFile);
@@ -48,8 +60,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       `the embedded database in ${resolved.dir} is in use by another Verdict process (pid ${owner}); stop it, or set DATABASE_URL to use another server`,
     );
   }
-  mkdirSync(path.dirname(ownerFile), { recursive: true });
-  writeFileSync(ownerFile, String(process.pid));
+  writeFileSync(ownerFile, String(process.pid), { mode: 0o600 });
 
   try {
     if (!cluster.isInitialized()) {
@@ -59,18 +70,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     const adopted = cluster.adoptRunning();
     if (adopted !== undefined) log(`adopting PostgreSQL (pid ${adopted}) left running by an earlier run`);
     else await cluster.start();
-    await ensureDatabase(cluster.url('postgres'), database);
+    await ensureOwnerRole((db) => cluster.url(db), database, rolePassword);
   } catch (error) {
+    await cluster.stop('fast').catch(() => undefined);
     rmSync(ownerFile, { force: true });
     throw error;
   }
   log(`embedded PostgreSQL (pid ${cluster.runningPid()}) listening on ${cluster.host}:${cluster.port}`);
+  const supervisor = options.onFatal
+    ? superviseCluster(cluster, { log, warn: options.warn ?? log, onFatal: options.onFatal })
+    : undefined;
   return {
-    url: cluster.url(database),
+    url: cluster.roleUrl(OWNER_ROLE, rolePassword, database),
     dir: resolved.dir,
     pid: cluster.runningPid(),
     async stop() {
       try {
+        await supervisor?.stop();
         await cluster.stop('fast');
       } finally {
         rmSync(ownerFile, { force: true });
@@ -85,7 +101,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
  */
 function checkRelocatedParent(dir: string): void {
   if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     return;
   }
   const st = lstatSync(dir);
@@ -99,14 +115,4 @@ function readOwner(file: string): number | undefined {
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-  try {
-    const [row] = await sql<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${database}) AS exists`;
-    if (!row?.exists) await sql.unsafe(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
 }

@@ -5,7 +5,7 @@ import type { DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } fro
 import type { ReleaseDetail } from '../../features/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import { CliError, usageError } from '../io.js';
 import { printJson, printTable, shortHash, when } from '../output.js';
 
 interface LocalDecision {
@@ -70,11 +70,11 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
       try {
         stat = statSync(full);
       } catch {
-        throw new CliError(`${target} does not exist`);
+        throw usageError(`${target} does not exist`);
       }
       let decisions: LocalDecision[];
       if (stat.isDirectory()) {
-        if (opts.key) throw new CliError('--key applies to a single file; use --prefix for a folder');
+        if (opts.key) throw usageError('--key applies to a single file; use --prefix for a folder');
         decisions = collect(full, opts.prefix);
         if (decisions.length === 0) throw new CliError(`no .json files under ${target}`);
       } else {
@@ -100,14 +100,14 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
       const client = ctx.client(cmd);
       const project = seg(opts.project);
       if (opts.at !== undefined && (keys.length !== 1 || opts.release)) {
-        throw new CliError('--at needs exactly one key and no --release');
+        throw usageError('--at needs exactly one key and no --release');
       }
       if (keys.length === 0) {
         keys = opts.release
           ? (await client.get<ReleaseDetail>(`api/projects/${project}/releases/${seg(opts.release)}`)).decisions.map((d) => d.key)
           : (await client.get<DecisionVersionSummary[]>(`api/projects/${project}/decisions`)).map((d) => d.key);
       }
-      if (opts.output === '-' && keys.length !== 1) throw new CliError("'-o -' (stdout) needs exactly one key");
+      if (opts.output === '-' && keys.length !== 1) throw usageError("'-o -' (stdout) needs exactly one key");
       const written: { key: string; version: number; file: string }[] = [];
       for (const key of keys) {
         const found = opts.release
@@ -178,6 +178,6 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
 
 export function parsePositive(value: string, name: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} must be a positive integer (got "${value}")`);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} must be a positive integer (got "${value}")`);
   return n;
 }

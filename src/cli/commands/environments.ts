@@ -4,7 +4,7 @@ import type { Environment } from '../../features/environments/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printTable, when } from '../output.js';
-import { CliError } from '../io.js';
+import { CliError, usageError } from '../io.js';
 import { parsePositive } from './decisions.js';
 
 export function registerEnvironmentCommands(program: Command, ctx: CommandContext): void {
@@ -75,7 +75,7 @@ function reportDeploy(ctx: CommandContext, cmd: Command, result: DeployResult): 
 }
 
 function waitQuery(opts: { wait?: string; waitTimeout: number }): Record<string, string | number | undefined> {
-  if (opts.wait !== undefined && opts.wait !== 'replicas' && opts.wait !== 'fleet') throw new CliError(`--wait must be replicas or fleet (got "${opts.wait}")`);
+  if (opts.wait !== undefined && opts.wait !== 'replicas' && opts.wait !== 'fleet') throw usageError(`--wait must be replicas or fleet (got "${opts.wait}")`);
   return { wait: opts.wait, timeout: opts.wait ? opts.waitTimeout * 1000 : undefined };
 }
 

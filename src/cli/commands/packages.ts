@@ -9,7 +9,7 @@ import type { ApplyResult } from '../../features/packages/schemas.js';
 import { AppError } from '../../errors.js';
 import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import { CliError, usageError } from '../io.js';
 import { printJson } from '../output.js';
 import { parsePositive } from './decisions.js';
 import { Progress } from '../progress.js';
@@ -33,12 +33,13 @@ Exit codes:
      or is signed by a key the target does not trust
   1  any other error (network, authentication, server); 2 usage errors`;
 
-function readPackageFile(ctx: CommandContext, file: string): Buffer {
+/** A file named on the command line: one that cannot be read is a usage error. */
+function readArgumentFile(ctx: CommandContext, file: string, option?: string): Buffer {
   const full = path.resolve(ctx.io.cwd, file);
   try {
     return readFileSync(full);
   } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw usageError(`cannot read ${option ? `${option} ` : ''}${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
 }
 
@@ -60,11 +61,11 @@ async function applyPackage(
   opts: { project?: string; env?: string; label?: string; wait?: boolean; waitTimeout: number },
 ): Promise<void> {
   const progress = new Progress(ctx.io);
-  const zip = readPackageFile(ctx, file);
+  const zip = readArgumentFile(ctx, file);
   progress.step(`checking ${path.basename(file)}`);
   const pkg = await inspect(zip);
   const project = opts.project ?? (pkg.kind === 'verdict' ? pkg.manifest.project.key : undefined);
-  if (!project) throw new CliError('--project is required for a GoRules zip (it has no Verdict manifest)');
+  if (!project) throw usageError('--project is required for a GoRules zip (it has no Verdict manifest)');
   progress.done(
     pkg.kind === 'verdict'
       ? `release ${pkg.manifest.release.label}, ${pkg.decisions.length} decisions, ${pkg.signature ? `signed by ${pkg.signature.keyId}` : 'unsigned'}`
@@ -78,8 +79,8 @@ async function applyPackage(
   } catch (error) {
     progress.fail();
     if (error instanceof ApiError) {
-      if (error.status === 409) throw new CliError(error.message, APPLY_EXIT.conflict);
-      if (error.code && REFUSED_CODES.has(error.code)) throw new CliError(error.message, APPLY_EXIT.refused);
+      if (error.status === 409) throw new CliError(error.message, APPLY_EXIT.conflict, error.problem);
+      if (error.code && REFUSED_CODES.has(error.code)) throw new CliError(error.message, APPLY_EXIT.refused, error.problem);
     }
     throw error;
   }
@@ -120,15 +121,15 @@ export function registerPackageCommands(release: Command, program: Command, ctx:
     .option('--format <format>', "'verdict' (a release package), or 'agent' for the GoRules Agent's Zip/Filesystem provider", 'verdict')
     .option('--access-token <token>', 'agent format: an access token to write into .config/project.json in plain text (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(async (opts: { project: string; release: string; output?: string; signKey?: string; format: string; accessToken: string[] }, cmd: Command) => {
-      if (opts.format !== 'verdict' && opts.format !== 'agent') throw new CliError(`--format must be verdict or agent (got "${opts.format}")`);
-      if (opts.format === 'agent' && opts.signKey) throw new CliError('--sign-key applies to the verdict format; the GoRules Agent does not check signatures');
-      if (opts.format === 'verdict' && opts.accessToken.length > 0) throw new CliError('--access-token applies to --format agent only');
+      if (opts.format !== 'verdict' && opts.format !== 'agent') throw usageError(`--format must be verdict or agent (got "${opts.format}")`);
+      if (opts.format === 'agent' && opts.signKey) throw usageError('--sign-key applies to the verdict format; the GoRules Agent does not check signatures');
+      if (opts.format === 'verdict' && opts.accessToken.length > 0) throw usageError('--access-token applies to --format agent only');
       let zip = await ctx.client(cmd).download(`api/projects/${seg(opts.project)}/releases/${seg(opts.release)}/package`);
       const pkg = await inspect(zip);
       if (pkg.kind !== 'verdict') throw new CliError('the server did not return a Verdict package');
       let signedBy = pkg.signature?.keyId ?? null;
       if (opts.signKey) {
-        const key = loadPrivateKey(readFileSync(path.resolve(ctx.io.cwd, opts.signKey), 'utf8'));
+        const key = loadPrivateKey(readArgumentFile(ctx, opts.signKey, '--sign-key').toString('utf8'));
         zip = await (await packageBuild()).signPackage(zip, key);
         signedBy = keyId(createPublicKey(key));
       }
@@ -147,7 +148,7 @@ export function registerPackageCommands(release: Command, program: Command, ctx:
         signedBy = null;
       }
       const defaultName = `${opts.project}-${pkg.manifest.release.label}.zip`;
-      if (!opts.output && !/^[A-Za-z0-9._+-]+$/.test(defaultName)) throw new CliError('the release label cannot be used as a file name; pass -o');
+      if (!opts.output && !/^[A-Za-z0-9._+-]+$/.test(defaultName)) throw usageError('the release label cannot be used as a file name; pass -o');
       const file = path.resolve(ctx.io.cwd, opts.output ?? defaultName);
       writeFileSync(file, zip);
       const summary = {
@@ -176,7 +177,7 @@ export function registerPackageCommands(release: Command, program: Command, ctx:
     .option('--wait-timeout <seconds>', 'how long --wait waits', (v) => parsePositive(v, '--wait-timeout'), 60)
     .addHelpText('after', APPLY_HELP)
     .action((file: string, opts: { project?: string; env?: string; wait?: boolean; waitTimeout: number }, cmd: Command) => {
-      if (opts.wait && !opts.env) throw new CliError('--wait needs --env: it waits until that environment serves the release');
+      if (opts.wait && !opts.env) throw usageError('--wait needs --env: it waits until that environment serves the release');
       return applyPackage(ctx, cmd, file, opts);
     });
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import { CliError, usageError } from '../io.js';
 
 const ENVIRONMENT_HELP = `
 Environment (README "Configuration" has the full table):
@@ -32,26 +32,31 @@ Environment (README "Configuration" has the full table):
                              *.example.com for subdomains); default: none
   VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
   VERDICT_FUNCTION_CONCURRENCY  evaluations running function-node code at once (default cores-1)
-  VERDICT_SIGNING_KEY, VERDICT_TRUSTED_KEYS, VERDICT_REQUIRE_SIGNED_PACKAGES  release packages
+  VERDICT_SIGNING_KEY        Ed25519 private key (PEM file) to sign packages this server exports
+  VERDICT_TRUSTED_KEYS       Ed25519 public keys (PEM files, comma-separated) whose signed
+                             packages are accepted
+  VERDICT_REQUIRE_SIGNED_PACKAGES  refuse unsigned packages (default: true when
+                             NODE_ENV=production or VERDICT_TRUSTED_KEYS is set)
   VERDICT_PG_BIN             folder of PostgreSQL server binaries for the embedded cluster
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 
 /** The server and its dependencies load only for the commands that run it: every other command starts faster. */
 async function serverModules() {
-  const [{ connect }, { migrate }, { createLogger }, { openDatabaseUrl, startServer }] = await Promise.all([
+  const [{ connect }, { migrate }, { createLogger }, { ListenError, openDatabaseUrl, startServer }] = await Promise.all([
     import('../../db/connect.js'),
     import('../../db/migrate.js'),
     import('../../logger.js'),
     import('../../server.js'),
   ]);
-  return { connect, migrate, createLogger, openDatabaseUrl, startServer };
+  return { connect, migrate, createLogger, ListenError, openDatabaseUrl, startServer };
 }
 
 function config(ctx: CommandContext) {
   try {
     return loadConfig(ctx.io.env, ctx.io.cwd);
   } catch (error) {
-    if (error instanceof ConfigError) throw new CliError(error.message);
+    // A bad setting is the caller's to fix, like a bad option.
+    if (error instanceof ConfigError) throw usageError(error.message);
     throw error;
   }
 }
@@ -63,7 +68,7 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
     .addHelpText('after', ENVIRONMENT_HELP)
     .action(async () => {
       const cfg = config(ctx);
-      const { createLogger, startServer } = await serverModules();
+      const { createLogger, ListenError, startServer } = await serverModules();
       const logger = createLogger(cfg.logLevel);
       const announce = (token: string) =>
         ctx.io.stderr(
@@ -77,13 +82,29 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
             '',
           ].join('\n') + '\n',
         );
-      const server = await startServer(cfg, logger, { onAdminTokenGenerated: announce });
-      ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
-      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      // Runs until a signal, or until the embedded database is gone for good: then exit non-zero,
+      // so that a supervisor (systemd, Kubernetes) starts the node again.
+      let databaseLost: (error: Error) => void = () => undefined;
+      const stop = new Promise<NodeJS.Signals | Error>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
+        databaseLost = resolve;
       });
-      logger.info({ signal }, 'shutting down');
+      let server;
+      try {
+        server = await startServer(cfg, logger, { onAdminTokenGenerated: announce, onDatabaseLost: (error) => databaseLost(error) });
+      } catch (error) {
+        if (error instanceof ListenError) throw new CliError(error.message);
+        throw error;
+      }
+      ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
+      const reason = await stop;
+      if (reason instanceof Error) {
+        logger.error({ err: reason }, 'the embedded database is gone; stopping');
+        await server.close().catch(() => undefined);
+        throw new CliError(`${reason.message}; stopping (start Verdict again)`);
+      }
+      logger.info({ signal: reason }, 'shutting down');
       await server.close();
     });
 

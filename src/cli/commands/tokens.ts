@@ -4,7 +4,7 @@ import { ROLES, isRole } from '../../features/api-tokens/roles.js';
 import type { EvaluationToken, NewEvaluationToken } from '../../features/evaluation-tokens/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
-import { CliError } from '../io.js';
+import { usageError } from '../io.js';
 import { printJson, printTable, when } from '../output.js';
 
 interface EnvOpts {
@@ -67,7 +67,7 @@ export function registerTokenCommands(program: Command, ctx: CommandContext): vo
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'who or what uses it (default: <role> token)')
     .action(async (opts: { role: string; name?: string }, cmd: Command) => {
-      if (!isRole(opts.role)) throw new CliError(`--role must be one of ${ROLES.join(', ')} (got "${opts.role}")`);
+      if (!isRole(opts.role)) throw usageError(`--role must be one of ${ROLES.join(', ')} (got "${opts.role}")`);
       const created = await ctx.client(cmd).post<NewApiToken>('api/tokens', { role: opts.role, name: opts.name ?? `${opts.role} token` }, { retry: false });
       if (ctx.json(cmd)) return printJson(ctx.io, created);
       ctx.io.stdout(`${created.token}\n`);
