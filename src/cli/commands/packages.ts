@@ -23,14 +23,14 @@ type ParsedPackage = Awaited<ReturnType<typeof parsePackage>>;
 /** Exit codes of `release apply` / `release import`, documented in --help and the README. */
 export const APPLY_EXIT = { applied: 0, conflict: 3, refused: 4 } as const;
 
-const REFUSED_CODES = new Set(['invalid-package', 'untrusted-package', 'invalid-decision', 'invalid-release']);
+const REFUSED_CODES = new Set(['invalid-package', 'untrusted-package', 'invalid-decision', 'invalid-release', 'payload-too-large']);
 
 const APPLY_HELP = `
 Exit codes:
   0  applied, or already applied (nothing changed; --json says "already-applied")
   3  refused: it conflicts with what the target has (another release with that id or label)
-  4  refused: the package is invalid, was modified, is unsigned where signatures are required,
-     or is signed by a key the target does not trust
+  4  refused: the package is invalid, was modified, is larger than the target accepts, is
+     unsigned where signatures are required, or is signed by a key the target does not trust
   1  any other error (network, authentication, server); 2 usage errors`;
 
 function readPackageFile(ctx: CommandContext, file: string): Buffer {

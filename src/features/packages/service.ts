@@ -9,8 +9,14 @@ import type { DecisionsService } from '../decisions/service.js';
 import type { DeploymentsService } from '../deployments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import { checkLabel, type ReleasesService } from '../releases/service.js';
+import type { JdmDocument } from '../decisions/jdm.js';
+import { MAX_EDGES, MAX_NODES } from '../decisions/validate.js';
 import { buildPackage } from './build.js';
-import { parsePackage, invalidPackage, type ParsedPackage } from './parse.js';
+import { PackageCheck, type CheckOptions, type CheckedPackage } from './check.js';
+import { LIMITS } from './format.js';
+import { DEFAULT_APPLY_LIMITS, type ApplyLimits } from './limits.js';
+import { invalidPackage } from './parse.js';
+import { ApplyQueue } from './queue.js';
 import type { ApplyResult } from './schemas.js';
 import { loadPrivateKey, loadTrustedKeys, verifyManifest } from './signing.js';
 
@@ -19,6 +25,8 @@ export interface PackagesOptions {
   readonly signingKey: KeyObject | undefined;
   readonly trustedKeys: ReadonlyMap<string, KeyObject>;
   readonly requireSigned: boolean;
+  /** What one apply may cost (defaults: DEFAULT_APPLY_LIMITS). */
+  readonly apply?: Partial<ApplyLimits>;
 }
 
 export const DEFAULT_PACKAGES_OPTIONS: PackagesOptions = Object.freeze({
@@ -34,12 +42,14 @@ export function packagesOptionsFromConfig(config: {
   signingKeyFile: string | undefined;
   trustedKeyFiles: readonly string[];
   requireSignedPackages: boolean;
+  packageApply: ApplyLimits;
 }): PackagesOptions {
   return {
     instanceName: config.instanceName,
     signingKey: config.signingKeyFile ? loadPrivateKey(readFileSync(config.signingKeyFile, 'utf8')) : undefined,
     trustedKeys: loadTrustedKeys(config.trustedKeyFiles),
     requireSigned: config.requireSignedPackages,
+    apply: config.packageApply,
   };
 }
 
@@ -58,7 +68,18 @@ export class PackagesService {
     private readonly deployments: DeploymentsService,
     private readonly audit: AuditService,
     private readonly options: PackagesOptions,
-  ) {}
+  ) {
+    const limits = { ...DEFAULT_APPLY_LIMITS, ...options.apply };
+    this.#queue = new ApplyQueue(limits.queue);
+    this.#checkOptions = {
+      limits: { ...LIMITS, maxTotalBytes: limits.expandedLimitBytes, maxEntryBytes: limits.entryLimitBytes, graph: { maxNodes: MAX_NODES, maxEdges: MAX_EDGES } },
+      timeoutMs: limits.checkTimeoutMs,
+    };
+  }
+
+  readonly #queue: ApplyQueue;
+  readonly #checkOptions: CheckOptions;
+  #checking = 0;
 
   /** The release as a package, signed when the server has a signing key. */
   async export(projectKey: string, releaseRef: string): Promise<{ zip: Buffer; label: string }> {
@@ -77,20 +98,57 @@ export class PackagesService {
     return { zip, label: release.label };
   }
 
+  /** Package applies running and waiting, and packages being checked on their own thread. */
+  get load(): { readonly running: number; readonly waiting: number; readonly checking: number } {
+    return { ...this.#queue.load, checking: this.#checking };
+  }
+
+  /** Throws 503 (with a retry delay) if an apply arriving now would find the queue full. */
+  admit(): void {
+    this.#queue.admit();
+  }
+
   /**
    * Verifies and applies a package: decisions get new versions only where content differs (history
    * is never rewritten), the release is recorded with the package's id, label and hash, and it is
-   * optionally deployed, all in one transaction.
+   * optionally deployed, all in one transaction. One apply runs at a time; reading, hashing and
+   * validating happen on a worker thread with size, memory and time limits.
    */
   async apply(actor: Actor, projectKey: string, zip: Buffer, options: { environment?: string | undefined; label?: string | undefined }): Promise<ApplyResult> {
-    const pkg = await parsePackage(zip);
-    const signedBy = this.#checkSignature(pkg);
-    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
-      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
-    }
     if (options.label !== undefined) {
       if (!LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
       checkLabel(options.label);
+    }
+    await this.projects.get(projectKey); // 404 before any work
+    return this.#queue.run(async () => {
+      const { check, pkg } = await this.#whileChecking(() => PackageCheck.start(zip, this.#checkOptions));
+      try {
+        return await this.#applyChecked(actor, projectKey, pkg, check, options);
+      } finally {
+        await check.close();
+      }
+    });
+  }
+
+  async #whileChecking<T>(work: () => Promise<T>): Promise<T> {
+    this.#checking++;
+    try {
+      return await work();
+    } finally {
+      this.#checking--;
+    }
+  }
+
+  async #applyChecked(
+    actor: Actor,
+    projectKey: string,
+    pkg: CheckedPackage,
+    check: PackageCheck,
+    options: { environment?: string | undefined; label?: string | undefined },
+  ): Promise<ApplyResult> {
+    const signedBy = this.#checkSignature(pkg);
+    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
+      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
     }
     if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
@@ -99,7 +157,13 @@ export class PackagesService {
     // again, under the project lock, inside the transaction).
     const project0 = await this.projects.get(projectKey);
     const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
-    if (!known) await this.decisions.validate(pkg.decisions);
+    const contents = known ? undefined : await this.#whileChecking(() => check.contents());
+    const contentOf = (key: string): JdmDocument => {
+      const content = contents?.get(key);
+      // Only if the release vanished between the check above and the transaction: nothing was written.
+      if (!content) throw conflict('the target changed while the package was being applied; apply it again');
+      return content;
+    };
 
     const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';
     return this.db.transaction(async (tx) => {
@@ -136,17 +200,16 @@ export class PackagesService {
           tx,
           actor,
           project,
-          pkg.decisions.map((d) => ({ key: d.key, content: d.content, hash: d.contentHash })),
+          pkg.decisions.map((d) => ({ key: d.key, content: contentOf(d.key), hash: d.contentHash })),
           message,
         );
         saved = results.filter((r) => !r.unchanged).length;
         unchanged = results.length - saved;
-        const byKey = new Map(pkg.decisions.map((d) => [d.key, d.content]));
         const cut = await this.releases.cutInTransaction(tx, actor, project, {
           ...(pkg.kind === 'verdict'
             ? { id: pkg.manifest.release.id, label: pkg.manifest.release.label, notes: pkg.manifest.release.notes, expectedContentHash: pkg.manifest.release.contentHash }
             : { ...(label === undefined ? {} : { label }), notes: message }),
-          entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: byKey.get(r.key)! })),
+          entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: contentOf(r.key) })),
         });
         release = cut;
       }
@@ -177,7 +240,7 @@ export class PackagesService {
   }
 
   /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
-  #checkSignature(pkg: ParsedPackage): string | null {
+  #checkSignature(pkg: CheckedPackage): string | null {
     if (pkg.kind === 'verdict' && pkg.signature) {
       const key = this.options.trustedKeys.get(pkg.signature.keyId);
       if (!key) {
