@@ -30,7 +30,8 @@ Exit codes:
   0  applied, or already applied (nothing changed; --json says "already-applied")
   3  refused: it conflicts with what the target has (another release with that id or label)
   4  refused: the package is invalid, was modified, is larger than the target accepts, is
-     unsigned where signatures are required, or is signed by a key the target does not trust
+     unsigned where signatures are required, is signed by a key the target does not trust, or
+     the token may not apply it (a deployer's unsigned package bringing new decision content)
   1  any other error (network, authentication, server); 2 usage errors`;
 
 function readPackageFile(ctx: CommandContext, file: string): Buffer {
@@ -79,7 +80,9 @@ async function applyPackage(
     progress.fail();
     if (error instanceof ApiError) {
       if (error.status === 409) throw new CliError(error.message, APPLY_EXIT.conflict);
-      if (error.code && REFUSED_CODES.has(error.code)) throw new CliError(error.message, APPLY_EXIT.refused);
+      // 403: this token may not apply this package (e.g. a deployer's unsigned package with new
+      // decision content); never transient, so a refusal rather than an error to retry.
+      if (error.status === 403 || (error.code && REFUSED_CODES.has(error.code))) throw new CliError(error.message, APPLY_EXIT.refused);
     }
     throw error;
   }

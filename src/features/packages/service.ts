@@ -9,6 +9,7 @@ import type { DecisionsService } from '../decisions/service.js';
 import type { DeploymentsService } from '../deployments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import { checkLabel, type ReleasesService } from '../releases/service.js';
+import { allows } from '../api-tokens/roles.js';
 import type { JdmDocument } from '../decisions/jdm.js';
 import { MAX_EDGES, MAX_NODES } from '../decisions/validate.js';
 import { buildPackage } from './build.js';
@@ -54,6 +55,17 @@ export function packagesOptionsFromConfig(config: {
 }
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/** 403 for an unsigned package that would save new decision versions, from a token that may not write decisions. */
+function newContentRefusal(actor: Actor, keys: readonly string[]): AppError {
+  const shown = keys.slice(0, 10).map((k) => `'${k}'`).join(', ') + (keys.length > 10 ? ` and ${keys.length - 10} more` : '');
+  return new AppError(
+    'forbidden',
+    `role '${actor.role}' (token '${actor.name}') may apply an unsigned package only if its decisions are already here, and this one would save new versions of ${shown}: ` +
+      'sign the package with a key this instance trusts (verdict release export --sign-key; VERDICT_TRUSTED_KEYS), or apply it with a token that may change decisions (editor or admin)',
+    { role: actor.role, permission: 'decision:write', decisions: keys.slice(0, 100) },
+  );
+}
 
 /**
  * Release packages: export a release as a (signed) zip, and apply one in a single transaction on
@@ -119,6 +131,12 @@ export class PackagesService {
       if (!LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
       checkLabel(options.label);
     }
+    if (options.environment !== undefined && !allows(actor.role, 'deploy')) {
+      throw new AppError('forbidden', `role '${actor.role}' (token '${actor.name}') may apply packages but not deploy them: leave out environment, and let a deployer deploy the release`, {
+        role: actor.role,
+        permission: 'deploy',
+      });
+    }
     await this.projects.get(projectKey); // 404 before any work
     return this.#queue.run(async () => {
       const { check, pkg } = await this.#whileChecking(() => PackageCheck.start(zip, this.#checkOptions));
@@ -153,10 +171,14 @@ export class PackagesService {
     if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
     }
+    // Separation of duties: new decision content needs a token that may write decisions, or the
+    // signature of a trusted key (what a CI pipeline carries). Known content may be deployed.
+    const mayBringContent = allows(actor.role, 'decision:write') || signedBy !== null;
     // Graph validation compiles every expression: skip it when the release is already here (checked
     // again, under the project lock, inside the transaction).
     const project0 = await this.projects.get(projectKey);
     const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
+    if (!known && !mayBringContent) await this.#refuseNewContent(actor, projectKey, pkg.decisions);
     const contents = known ? undefined : await this.#whileChecking(() => check.contents());
     const contentOf = (key: string): JdmDocument => {
       const content = contents?.get(key);
@@ -205,6 +227,8 @@ export class PackagesService {
         );
         saved = results.filter((r) => !r.unchanged).length;
         unchanged = results.length - saved;
+        // The check before saving read the latest versions outside this transaction: this one is exact.
+        if (saved > 0 && !mayBringContent) throw newContentRefusal(actor, results.filter((r) => !r.unchanged).map((r) => r.key));
         const cut = await this.releases.cutInTransaction(tx, actor, project, {
           ...(pkg.kind === 'verdict'
             ? { id: pkg.manifest.release.id, label: pkg.manifest.release.label, notes: pkg.manifest.release.notes, expectedContentHash: pkg.manifest.release.contentHash }
@@ -237,6 +261,13 @@ export class PackagesService {
         source,
       };
     });
+  }
+
+  /** Refuses, before validating anything, an unsigned package from a token that may not write decisions if it would save new versions. */
+  async #refuseNewContent(actor: Actor, projectKey: string, decisions: CheckedPackage['decisions']): Promise<void> {
+    const latest = new Map((await this.decisions.list(projectKey, { includeDeleted: false })).map((d) => [d.key, d.contentHash]));
+    const fresh = decisions.filter((d) => latest.get(d.key) !== d.contentHash).map((d) => d.key);
+    if (fresh.length > 0) throw newContentRefusal(actor, fresh);
   }
 
   /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
