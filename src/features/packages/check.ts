@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ProblemCode } from '../../errors.js';
@@ -61,6 +63,8 @@ export class PackageCheck {
   readonly #timer: NodeJS.Timeout;
 
   private constructor(zip: Buffer, options: CheckOptions) {
+    // Say what is wrong with a checkout whose build is missing, rather than a module-not-found 500.
+    if (!existsSync(CHECK_WORKER)) throw new Error(`${fileURLToPath(CHECK_WORKER)} is missing: build the project (npm run build)`);
     const heapMb = checkHeapMb(options.limits);
     // A copy of exactly the package's bytes (a request body may be a view into a larger buffer), moved, not cloned again.
     const input: CheckInput = { zip: new Uint8Array(zip), limits: options.limits };

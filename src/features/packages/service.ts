@@ -139,22 +139,24 @@ export class PackagesService {
     }
     await this.projects.get(projectKey); // 404 before any work
     return this.#queue.run(async () => {
-      const { check, pkg } = await this.#whileChecking(() => PackageCheck.start(zip, this.#checkOptions));
+      // `checking` counts this apply from the thread's start until its content is in (or the end).
+      this.#checking++;
+      let checking = true;
+      const checked = () => {
+        if (checking) this.#checking--;
+        checking = false;
+      };
       try {
-        return await this.#applyChecked(actor, projectKey, pkg, check, options);
+        const { check, pkg } = await PackageCheck.start(zip, this.#checkOptions);
+        try {
+          return await this.#applyChecked(actor, projectKey, pkg, check, checked, options);
+        } finally {
+          await check.close();
+        }
       } finally {
-        await check.close();
+        checked();
       }
     });
-  }
-
-  async #whileChecking<T>(work: () => Promise<T>): Promise<T> {
-    this.#checking++;
-    try {
-      return await work();
-    } finally {
-      this.#checking--;
-    }
   }
 
   async #applyChecked(
@@ -162,6 +164,7 @@ export class PackagesService {
     projectKey: string,
     pkg: CheckedPackage,
     check: PackageCheck,
+    checked: () => void,
     options: { environment?: string | undefined; label?: string | undefined },
   ): Promise<ApplyResult> {
     const signedBy = this.#checkSignature(pkg);
@@ -179,7 +182,8 @@ export class PackagesService {
     const project0 = await this.projects.get(projectKey);
     const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
     if (!known && !mayBringContent) await this.#refuseNewContent(actor, projectKey, pkg.decisions);
-    const contents = known ? undefined : await this.#whileChecking(() => check.contents());
+    const contents = known ? undefined : await check.contents();
+    checked();
     const contentOf = (key: string): JdmDocument => {
       const content = contents?.get(key);
       // Only if the release vanished between the check above and the transaction: nothing was written.
