@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_APPLY_LIMITS, MAX_ENTRY_LIMIT_BYTES, MAX_EXPANDED_LIMIT_BYTES, type ApplyLimits } from './features/packages/limits.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -50,6 +51,8 @@ export interface Config {
   readonly requireSignedPackages: boolean;
   /** Largest release package accepted for apply, in bytes. */
   readonly packageLimitBytes: number;
+  /** What applying one package may cost: expanded size, size per file, check time, applies waiting. */
+  readonly packageApply: ApplyLimits;
   /** This node's region (fleet view, DR). */
   readonly region: string;
   /** Unique id of this node in the fleet. */
@@ -166,6 +169,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     // Trusting signers means wanting signatures: on by default then, and in production.
     requireSignedPackages: boolean(env, 'VERDICT_REQUIRE_SIGNED_PACKAGES', env.NODE_ENV === 'production' || Boolean(env.VERDICT_TRUSTED_KEYS?.trim())),
     packageLimitBytes: integer(env, 'VERDICT_PACKAGE_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    packageApply: Object.freeze({
+      expandedLimitBytes: integer(env, 'VERDICT_PACKAGE_EXPANDED_LIMIT_BYTES', DEFAULT_APPLY_LIMITS.expandedLimitBytes, 1024, MAX_EXPANDED_LIMIT_BYTES),
+      entryLimitBytes: integer(env, 'VERDICT_PACKAGE_ENTRY_LIMIT_BYTES', DEFAULT_APPLY_LIMITS.entryLimitBytes, 1024, MAX_ENTRY_LIMIT_BYTES),
+      checkTimeoutMs: integer(env, 'VERDICT_PACKAGE_CHECK_TIMEOUT_MS', DEFAULT_APPLY_LIMITS.checkTimeoutMs, 1000, 3_600_000),
+      queue: integer(env, 'VERDICT_PACKAGE_APPLY_QUEUE', DEFAULT_APPLY_LIMITS.queue, 0, 100),
+    }),
     region: name(env, 'VERDICT_REGION', 'local'),
     nodeId: name(env, 'VERDICT_NODE_ID', `${hostname()}-${process.pid}`),
     databaseReadUrl: databaseUrl(env, 'DATABASE_READ_URL'),

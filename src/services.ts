@@ -45,7 +45,7 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit);
-  const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, options.packages ?? DEFAULT_PACKAGES_OPTIONS);
+  const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
   return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet });
 }

@@ -44,7 +44,7 @@ const CASES: readonly Case[] = [
   { name: 'read audit log', method: 'GET', path: () => '/api/audit', allowed: ['admin'] },
   { name: 'read changes', method: 'GET', path: () => '/api/changes', allowed: everyone },
   { name: 'who am I', method: 'GET', path: () => '/api/whoami', allowed: everyone },
-  { name: 'apply a release package', method: 'POST', path: () => '/api/projects/m/packages', body: () => packageZip, allowed: ['admin', 'deployer'] },
+  { name: 'apply a release package', method: 'POST', path: () => '/api/projects/m/packages', body: () => packageZip, allowed: ['admin', 'editor', 'deployer'] },
   { name: 'download a release package', method: 'GET', path: () => '/api/projects/m/releases/latest/package', allowed: everyone },
   { name: 'fleet view', method: 'GET', path: () => '/api/fleet', allowed: everyone },
   { name: 'what the node serves', method: 'GET', path: () => '/api/projects/m/environments/prod/serving', allowed: everyone },

@@ -147,11 +147,11 @@ describe('hostile evaluation input', () => {
       expect(stopped.length).toBeGreaterThan(0);
       expect(stopped[0]!.body.detail).toMatch(/did not finish within 3000 ms/);
       expect(served).toBeGreaterThan(0);
-      // The decision is reported, in health and metrics.
-      const ready = await server.request('GET', '/health/ready', { token: null });
+      // The decision is reported, in health and metrics (details for operators: a token).
+      const ready = await server.request('GET', '/health/ready');
       expect(ready.status).toBe(200);
       expect(ready.body.checks.isolatedDecisions).toMatch(/hostile\/prod\/spin@v1 \((slow|timeout)\)/);
-      const metrics = (await server.request('GET', '/metrics', { token: null })).body as string;
+      const metrics = (await server.request('GET', '/metrics')).body as string;
       expect(metrics).toMatch(/verdict_evaluation_limits_total\{kind="(slow|timeout)"\} [1-9]/);
       expect(metrics).toMatch(/verdict_decisions_isolated [1-9]/);
       // Small inputs still evaluate (in the isolated lane).

@@ -288,6 +288,103 @@ describe('release packages between two instances', () => {
   });
 });
 
+describe('separation of duties: what a deployer may apply', () => {
+  let dev: TestServer;
+  let target: TestServer;
+  let work: string;
+  let deployer: string;
+  let editor: string;
+  let unsigned: Buffer;
+  const apply = (zip: Buffer, token: string, query = '') => target.request('POST', `/api/projects/pricing/packages${query}`, { body: zip, token });
+  /** The release prod is deployed to, from the deployment history (not a node's view, which follows it a poll later). */
+  const serving = async () => {
+    const history = (await target.request('GET', '/api/projects/pricing/environments/prod/deployments')).body;
+    return (history[0]?.release.label ?? null) as string | null;
+  };
+  /** The current content of `key` on DEV as a GoRules zip (no manifest, never signed). */
+  const goRulesZip = async (content: unknown) => rawZip([{ name: 'child.json', data: Buffer.from(JSON.stringify(content)) }]);
+
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'verdict-duties-'));
+    dev = await startTestServer({ packages: { instanceName: 'dev-2', signingKey: undefined, trustedKeys: new Map(), requireSigned: false } });
+    // Signatures are checked when present but not required: the case where an unsigned package could slip through.
+    target = await startTestServer({ packages: { instanceName: 'stage-2', signingKey: undefined, trustedKeys, requireSigned: false } });
+    for (const server of [dev, target]) {
+      await server.request('POST', '/api/projects', { body: { key: 'pricing' } });
+      await server.request('POST', '/api/projects/pricing/environments', { body: { key: 'prod' } });
+    }
+    await dev.request('POST', '/api/projects/pricing/decisions', { body: { decisions: [{ key: 'child', content: expressionGraph({ marker: "'c1'" }) }] } });
+    await dev.request('POST', '/api/projects/pricing/releases', { body: { label: 'r1' } });
+    unsigned = (await dev.request('GET', '/api/projects/pricing/releases/r1/package')).body;
+    deployer = await target.tokenFor('deployer');
+    editor = await target.tokenFor('editor');
+  });
+  afterAll(async () => {
+    await dev?.close();
+    await target?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('refuses (403) an unsigned package that would save new decision versions, and says what is needed', async () => {
+    const before = await rowCounts(target.db.sql);
+    const res = await apply(unsigned, deployer, '?environment=prod');
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ code: 'forbidden', role: 'deployer', permission: 'decision:write', decisions: ['child'] });
+    expect(res.body.detail).toMatch(/role 'deployer' \(token 'deployer \(test\)'\) may apply an unsigned package only if its decisions are already here, and this one would save new versions of 'child'/);
+    expect(res.body.detail).toMatch(/sign the package with a key this instance trusts .* or apply it with a token that may change decisions \(editor or admin\)/);
+    expect(await rowCounts(target.db.sql)).toEqual(before);
+    writeFileSync(path.join(work, 'unsigned.zip'), unsigned);
+    const cli = await runCli(['release', 'apply', 'unsigned.zip', '--env', 'prod'], { url: target.url, token: deployer, cwd: work });
+    expect(cli.code, cli.stderr).toBe(4);
+    expect(cli.stderr).toMatch(/may apply an unsigned package only if its decisions are already here/);
+  });
+
+  it('lets it deploy an unsigned package whose content is already here', async () => {
+    // An admin brings the content (e.g. from a pipeline without signing); the deployer puts it live.
+    expect((await apply(unsigned, target.adminToken)).body).toMatchObject({ status: 'applied', decisions: { saved: 1 } });
+    const res = await apply(unsigned, deployer, '?environment=prod');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ status: 'already-applied', signedBy: null, deployment: { environment: 'prod', changed: true } });
+    expect(await serving()).toBe('r1');
+    // A GoRules zip of what is already here makes a release of the same versions: nothing new to save.
+    const same = await apply(await goRulesZip(expressionGraph({ marker: "'c1'" })), deployer, '?label=same&environment=prod');
+    expect(same.status, JSON.stringify(same.body)).toBe(200);
+    expect(same.body).toMatchObject({ status: 'applied', decisions: { saved: 0, unchanged: 1 }, deployment: { changed: true } });
+  });
+
+  it('refuses an unsigned GoRules zip that would change a live rule (the reported case)', async () => {
+    const before = await rowCounts(target.db.sql);
+    const res = await apply(await goRulesZip(expressionGraph({ marker: "'hacked'" })), deployer, '?label=hotfix&environment=prod');
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect(res.body).toMatchObject({ code: 'forbidden', permission: 'decision:write', decisions: ['child'] });
+    expect(await rowCounts(target.db.sql)).toEqual(before);
+    expect(await serving()).toBe('same');
+  });
+
+  it('lets it apply and deploy new content that a trusted key signed', async () => {
+    await dev.request('PUT', '/api/projects/pricing/decisions/child', { body: { content: expressionGraph({ marker: "'c2'" }) } });
+    await dev.request('POST', '/api/projects/pricing/releases', { body: { label: 'r2' } });
+    const zip = (await dev.request('GET', '/api/projects/pricing/releases/r2/package')).body as Buffer;
+    const build = await import('../src/features/packages/build.js');
+    const res = await apply(await build.signPackage(zip, loadPrivateKey(trusted.privateKey)), deployer, '?environment=prod');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ status: 'applied', decisions: { saved: 1 }, signedBy: trusted.keyId, deployment: { changed: true } });
+    expect(await serving()).toBe('r2');
+  });
+
+  it('lets an editor apply new content but not deploy it', async () => {
+    const zip = await goRulesZip(expressionGraph({ marker: "'c3'" }));
+    const deploying = await apply(zip, editor, '?label=by-editor&environment=prod');
+    expect(deploying.status).toBe(403);
+    expect(deploying.body).toMatchObject({ code: 'forbidden', role: 'editor', permission: 'deploy' });
+    const res = await apply(zip, editor, '?label=by-editor');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ status: 'applied', decisions: { saved: 1 }, deployment: null });
+    expect(await serving()).toBe('r2');
+  });
+});
+
 describe('GoRules interoperability', () => {
   let server: TestServer;
   let work: string;

@@ -23,14 +23,15 @@ type ParsedPackage = Awaited<ReturnType<typeof parsePackage>>;
 /** Exit codes of `release apply` / `release import`, documented in --help and the README. */
 export const APPLY_EXIT = { applied: 0, conflict: 3, refused: 4 } as const;
 
-const REFUSED_CODES = new Set(['invalid-package', 'untrusted-package', 'invalid-decision', 'invalid-release']);
+const REFUSED_CODES = new Set(['invalid-package', 'untrusted-package', 'invalid-decision', 'invalid-release', 'payload-too-large']);
 
 const APPLY_HELP = `
 Exit codes:
   0  applied, or already applied (nothing changed; --json says "already-applied")
   3  refused: it conflicts with what the target has (another release with that id or label)
-  4  refused: the package is invalid, was modified, is unsigned where signatures are required,
-     or is signed by a key the target does not trust
+  4  refused: the package is invalid, was modified, is larger than the target accepts, is
+     unsigned where signatures are required, is signed by a key the target does not trust, or
+     the token may not apply it (a deployer's unsigned package bringing new decision content)
   1  any other error (network, authentication, server); 2 usage errors`;
 
 /** A file named on the command line: one that cannot be read is a usage error. */
@@ -80,7 +81,9 @@ async function applyPackage(
     progress.fail();
     if (error instanceof ApiError) {
       if (error.status === 409) throw new CliError(error.message, APPLY_EXIT.conflict, error.problem);
-      if (error.code && REFUSED_CODES.has(error.code)) throw new CliError(error.message, APPLY_EXIT.refused, error.problem);
+      // 403: this token may not apply this package (e.g. a deployer's unsigned package with new
+      // decision content); never transient, so a refusal rather than an error to retry.
+      if (error.status === 403 || (error.code && REFUSED_CODES.has(error.code))) throw new CliError(error.message, APPLY_EXIT.refused, error.problem);
     }
     throw error;
   }

@@ -14,8 +14,14 @@ export const PERMISSIONS = {
   'decision:simulate': ['admin', 'editor'],
   'release:create': ['admin', 'editor', 'deployer'],
   deploy: ['admin', 'deployer'],
-  /** Applying a package saves, releases and (optionally) deploys: the pipeline's one step. */
-  'package:apply': ['admin', 'deployer'],
+  /**
+   * Applying a package saves, releases and (optionally) deploys: the pipeline's one step. The
+   * packages service checks the parts against the roles above, so separation of duties holds:
+   * saving new decision content needs 'decision:write' unless a trusted key signed the package
+   * (a deployer applies signed packages, or unsigned ones whose content is already here), and
+   * deploying it (?environment) needs 'deploy' (an editor imports, a deployer puts it live).
+   */
+  'package:apply': ['admin', 'editor', 'deployer'],
   'evaluation-token:manage': ['admin', 'deployer'],
   'api-token:manage': ['admin'],
   'audit:read': ['admin'],

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { MAX_ENTRY_LIMIT_BYTES, MAX_EXPANDED_LIMIT_BYTES } from './limits.js';
 
 /** Names inside a package zip. */
 export const MANIFEST_FILE = 'verdict-manifest.json';
@@ -6,14 +7,27 @@ export const SIGNATURE_FILE = 'verdict-manifest.sig';
 export const PROJECT_CONFIG_FILE = '.config/project.json';
 export const FORMAT_VERSION = 1;
 
-/** Hard limits for reading a zip: far above real packages, low enough to refuse zip bombs. */
+/**
+ * Hard limits for reading a zip anywhere (the CLI checks a package before uploading it): far above
+ * real packages, low enough to refuse zip bombs. A server applies lower limits of its own
+ * (limits.ts), and refuses decisions larger than the graph validator accepts while they inflate.
+ */
 export const LIMITS = Object.freeze({
   maxEntries: 20_000,
-  maxEntryBytes: 64 * 1024 * 1024,
-  maxTotalBytes: 512 * 1024 * 1024,
+  maxEntryBytes: MAX_ENTRY_LIMIT_BYTES,
+  maxTotalBytes: MAX_EXPANDED_LIMIT_BYTES,
   /** Uncompressed/compressed beyond this (for entries over 1 MiB) is a bomb, not JSON. */
   maxCompressionRatio: 200,
 });
+
+export interface PackageLimits {
+  readonly maxEntries: number;
+  readonly maxEntryBytes: number;
+  readonly maxTotalBytes: number;
+  readonly maxCompressionRatio: number;
+  /** Most nodes and edges of one decision, counted as its file inflates (unchecked when absent). */
+  readonly graph?: { readonly maxNodes: number; readonly maxEdges: number; readonly maxJsonDepth?: number };
+}
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 

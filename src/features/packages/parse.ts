@@ -4,24 +4,30 @@ import { contentHash, sha256Hex } from '../../lib/hash.js';
 import type { JdmDocument } from '../decisions/jdm.js';
 import { decisionKeyProblem, normalizeDecisionKey } from '../decisions/keys.js';
 import { releaseContentHash } from '../releases/service.js';
-import { FORMAT_VERSION, MANIFEST_FILE, ManifestSchema, SIGNATURE_FILE, SignatureSchema, decisionPath, type Manifest, type Signature } from './format.js';
-import { ZipError, readZip } from './zip.js';
+import { FORMAT_VERSION, LIMITS, MANIFEST_FILE, ManifestSchema, SIGNATURE_FILE, SignatureSchema, decisionPath, type Manifest, type PackageLimits, type Signature } from './format.js';
+import { GraphSizeCounter } from './graph-size.js';
+import { describeJsonProblem, jsonProblem } from '../../lib/json-limits.js';
+import { DEFAULT_JDM_LIMITS } from '../decisions/validate.js';
+import { ZipError, readZip, type EntryObserver } from './zip.js';
 
 export interface PackagedDecision {
   readonly key: string;
   readonly content: JdmDocument;
   readonly contentHash: string;
+  /** Size of its file: what parsing and validating it costs grows with it. */
+  readonly bytes: number;
 }
 
-export type ParsedPackage =
+/** A package as read: `D` is what each decision carries (a server's main thread gets only hashes first). */
+export type ParsedPackage<D extends { key: string; contentHash: string } = PackagedDecision> =
   | {
       readonly kind: 'verdict';
       readonly manifest: Manifest;
       readonly manifestBytes: Buffer;
       readonly signature: Signature | undefined;
-      readonly decisions: readonly PackagedDecision[];
+      readonly decisions: readonly D[];
     }
-  | { readonly kind: 'gorules'; readonly decisions: readonly PackagedDecision[] };
+  | { readonly kind: 'gorules'; readonly decisions: readonly D[] };
 
 const manifestValidator = Compile(ManifestSchema);
 const RELEASE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -38,11 +44,23 @@ function parseJson(name: string, data: Buffer): unknown {
   }
 }
 
-function asDecision(name: string, value: unknown): JdmDocument {
+/** The canonical hash; a document nested too deep to canonicalize is refused, not a server error. */
+function hashOf(name: string, content: unknown): string {
+  try {
+    return contentHash(content);
+  } catch (error) {
+    throw invalidPackage(`${name} cannot be hashed (${(error as Error).message})`);
+  }
+}
+
+function asDecision(name: string, value: unknown, maxDepth: number): JdmDocument {
   const doc = value as Partial<JdmDocument> | null;
   if (!doc || typeof doc !== 'object' || !Array.isArray(doc.nodes) || !Array.isArray(doc.edges)) {
     throw invalidPackage(`${name} is not a JDM decision (it needs nodes and edges arrays)`);
   }
+  // Before hashing (canonical JSON recurses) and before the engine sees it (it crashes on deep values).
+  const problem = jsonProblem(doc, { maxDepth });
+  if (problem) throw invalidPackage(describeJsonProblem(problem, name));
   return doc as JdmDocument;
 }
 
@@ -52,16 +70,20 @@ function asDecision(name: string, value: unknown): JdmDocument {
  * parsed here and checked against trusted keys by the caller. A zip without a manifest is read as
  * a GoRules release export.
  */
-export async function parsePackage(buffer: Buffer): Promise<ParsedPackage> {
+export async function parsePackage(buffer: Buffer, limits: PackageLimits = LIMITS): Promise<ParsedPackage> {
   let files: Map<string, Buffer>;
   try {
-    files = await readZip(buffer);
+    files = await readZip(buffer, limits, graphSizeObserver(limits));
   } catch (error) {
-    if (error instanceof ZipError) throw invalidPackage(error.message);
+    if (error instanceof ZipError) {
+      throw error.reason === 'too-large'
+        ? new AppError('payload-too-large', error.message, { expandedLimitBytes: limits.maxTotalBytes, entryLimitBytes: limits.maxEntryBytes })
+        : invalidPackage(error.message);
+    }
     throw error;
   }
   const manifestBytes = files.get(MANIFEST_FILE);
-  if (!manifestBytes) return { kind: 'gorules', decisions: goRulesDecisions(files) };
+  if (!manifestBytes) return { kind: 'gorules', decisions: goRulesDecisions(files, limits.graph?.maxJsonDepth ?? DEFAULT_JDM_LIMITS.maxJsonDepth) };
 
   const raw = parseJson(MANIFEST_FILE, manifestBytes) as { formatVersion?: unknown };
   if (raw?.formatVersion !== FORMAT_VERSION) {
@@ -102,10 +124,11 @@ export async function parsePackage(buffer: Buffer): Promise<ParsedPackage> {
     if (d.path !== decisionPath(d.key) || listed.get(d.path) !== d.sha256) {
       throw invalidPackage(`decision '${d.key}' does not match its file entry in the manifest`);
     }
-    const content = asDecision(d.path, parseJson(d.path, files.get(d.path)!));
-    const hash = contentHash(content);
+    const data = files.get(d.path)!;
+    const content = asDecision(d.path, parseJson(d.path, data), limits.graph?.maxJsonDepth ?? DEFAULT_JDM_LIMITS.maxJsonDepth);
+    const hash = hashOf(d.path, content);
     if (hash !== d.contentHash) throw invalidPackage(`decision '${d.key}' does not match its content hash in the manifest`);
-    return { key: d.key, content, contentHash: hash };
+    return { key: d.key, content, contentHash: hash, bytes: data.length };
   });
   if (releaseContentHash(decisions) !== manifest.release.contentHash) {
     throw invalidPackage(`the decisions do not add up to release ${manifest.release.label}'s content hash`);
@@ -121,12 +144,23 @@ export async function parsePackage(buffer: Buffer): Promise<ParsedPackage> {
   return { kind: 'verdict', manifest, manifestBytes, signature, decisions };
 }
 
+/** Counts the nodes and edges of every file that may be a decision while it inflates (when limits.graph is set). */
+function graphSizeObserver(limits: PackageLimits): ((name: string) => EntryObserver | undefined) | undefined {
+  const graph = limits.graph;
+  if (!graph) return undefined;
+  return (name) => {
+    if (name === MANIFEST_FILE || name === SIGNATURE_FILE || name.split('/')[0] === '.config') return undefined;
+    const counter = new GraphSizeCounter(name, graph);
+    return (chunk) => counter.push(chunk);
+  };
+}
+
 /**
  * A GoRules release export, read as the GoRules Agent reads it: every file outside `.config/` is
  * JSON; graphs are decisions keyed by their path (a `.json` suffix dropped), test files and other
  * documents are skipped.
  */
-function goRulesDecisions(files: Map<string, Buffer>): PackagedDecision[] {
+function goRulesDecisions(files: Map<string, Buffer>, maxDepth: number): PackagedDecision[] {
   const decisions: PackagedDecision[] = [];
   for (const [path, data] of files) {
     if (path.split('/')[0] === '.config') continue;
@@ -136,8 +170,8 @@ function goRulesDecisions(files: Map<string, Buffer>): PackagedDecision[] {
     const problem = decisionKeyProblem(key);
     if (problem) throw invalidPackage(`${path}: ${problem}`);
     if (decisions.some((d) => d.key === key)) throw invalidPackage(`${path}: another file in the zip is also decision '${key}'`);
-    const content = parsed as JdmDocument;
-    decisions.push({ key, content, contentHash: contentHash(content) });
+    const content = asDecision(path, parsed, maxDepth);
+    decisions.push({ key, content, contentHash: hashOf(path, content), bytes: data.length });
   }
   if (decisions.length === 0) throw invalidPackage('the zip holds neither a Verdict manifest nor any decision (.json) files');
   return decisions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

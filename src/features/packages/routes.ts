@@ -1,11 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { AppError } from '../../errors.js';
 import type { Services } from '../../services.js';
 import { ReleaseRefParamsSchema } from '../releases/schemas.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import { ApplyQuerySchema, ApplyResultSchema } from './schemas.js';
 
 const ZIP_TYPES = ['application/zip', 'application/octet-stream'];
+
+/** A busy answer (503) says when to come back; the problem+json handler keeps headers set here. */
+function withRetryAfter(reply: FastifyReply, error: unknown): unknown {
+  if (error instanceof AppError && typeof error.extensions.retryAfter === 'number') reply.header('retry-after', String(error.extensions.retryAfter));
+  return error;
+}
 
 export const packageRoutes: FastifyPluginAsyncTypebox<{ services: Services; packageLimitBytes?: number }> = async (app, { services, packageLimitBytes }) => {
   const tags = ['packages'];
@@ -37,6 +45,15 @@ export const packageRoutes: FastifyPluginAsyncTypebox<{ services: Services; pack
     {
       config: { permission: 'package:apply', idempotent: true },
       bodyLimit: limit,
+      // When applies are already queued up, answer before the body is read (after authentication).
+      onRequest: (_request, reply, done) => {
+        try {
+          services.packages.admit();
+          done();
+        } catch (error) {
+          done(withRetryAfter(reply, error) as Error);
+        }
+      },
       schema: {
         tags,
         summary: 'Apply a release package (or a GoRules release zip): verify, then save, release and optionally deploy in one transaction',
@@ -46,11 +63,15 @@ export const packageRoutes: FastifyPluginAsyncTypebox<{ services: Services; pack
         response: { 200: ApplyResultSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       if (!Buffer.isBuffer(request.body)) {
         throw Object.assign(new Error('send the package as the raw request body with Content-Type: application/zip'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
       }
-      return services.packages.apply(request.actor, request.params.project, request.body, request.query);
+      try {
+        return await services.packages.apply(request.actor, request.params.project, request.body, request.query);
+      } catch (error) {
+        throw withRetryAfter(reply, error);
+      }
     },
   );
 };

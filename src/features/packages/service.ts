@@ -9,8 +9,15 @@ import type { DecisionsService } from '../decisions/service.js';
 import type { DeploymentsService } from '../deployments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import { checkLabel, type ReleasesService } from '../releases/service.js';
+import { allows } from '../api-tokens/roles.js';
+import type { JdmDocument } from '../decisions/jdm.js';
+import { MAX_EDGES, MAX_NODES } from '../decisions/validate.js';
 import { buildPackage } from './build.js';
-import { parsePackage, invalidPackage, type ParsedPackage } from './parse.js';
+import { PackageCheck, type CheckOptions, type CheckedPackage } from './check.js';
+import { LIMITS } from './format.js';
+import { DEFAULT_APPLY_LIMITS, type ApplyLimits } from './limits.js';
+import { invalidPackage } from './parse.js';
+import { ApplyQueue } from './queue.js';
 import type { ApplyResult } from './schemas.js';
 import { loadPrivateKey, loadTrustedKeys, verifyManifest } from './signing.js';
 
@@ -19,6 +26,10 @@ export interface PackagesOptions {
   readonly signingKey: KeyObject | undefined;
   readonly trustedKeys: ReadonlyMap<string, KeyObject>;
   readonly requireSigned: boolean;
+  /** What one apply may cost (defaults: DEFAULT_APPLY_LIMITS). */
+  readonly apply?: Partial<ApplyLimits>;
+  /** Deepest nesting of a decision's JSON (VERDICT_MAX_JSON_DEPTH), checked before it is hashed. */
+  readonly maxJsonDepth?: number;
 }
 
 export const DEFAULT_PACKAGES_OPTIONS: PackagesOptions = Object.freeze({
@@ -34,16 +45,29 @@ export function packagesOptionsFromConfig(config: {
   signingKeyFile: string | undefined;
   trustedKeyFiles: readonly string[];
   requireSignedPackages: boolean;
+  packageApply: ApplyLimits;
 }): PackagesOptions {
   return {
     instanceName: config.instanceName,
     signingKey: config.signingKeyFile ? loadPrivateKey(readFileSync(config.signingKeyFile, 'utf8')) : undefined,
     trustedKeys: loadTrustedKeys(config.trustedKeyFiles),
     requireSigned: config.requireSignedPackages,
+    apply: config.packageApply,
   };
 }
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
+
+/** 403 for an unsigned package that would save new decision versions, from a token that may not write decisions. */
+function newContentRefusal(actor: Actor, keys: readonly string[]): AppError {
+  const shown = keys.slice(0, 10).map((k) => `'${k}'`).join(', ') + (keys.length > 10 ? ` and ${keys.length - 10} more` : '');
+  return new AppError(
+    'forbidden',
+    `role '${actor.role}' (token '${actor.name}') may apply an unsigned package only if its decisions are already here, and this one would save new versions of ${shown}: ` +
+      'sign the package with a key this instance trusts (verdict release export --sign-key; VERDICT_TRUSTED_KEYS), or apply it with a token that may change decisions (editor or admin)',
+    { role: actor.role, permission: 'decision:write', decisions: keys.slice(0, 100) },
+  );
+}
 
 /**
  * Release packages: export a release as a (signed) zip, and apply one in a single transaction on
@@ -58,7 +82,18 @@ export class PackagesService {
     private readonly deployments: DeploymentsService,
     private readonly audit: AuditService,
     private readonly options: PackagesOptions,
-  ) {}
+  ) {
+    const limits = { ...DEFAULT_APPLY_LIMITS, ...options.apply };
+    this.#queue = new ApplyQueue(limits.queue);
+    this.#checkOptions = {
+      limits: { ...LIMITS, maxTotalBytes: limits.expandedLimitBytes, maxEntryBytes: limits.entryLimitBytes, graph: { maxNodes: MAX_NODES, maxEdges: MAX_EDGES, ...(options.maxJsonDepth === undefined ? {} : { maxJsonDepth: options.maxJsonDepth }) } },
+      timeoutMs: limits.checkTimeoutMs,
+    };
+  }
+
+  readonly #queue: ApplyQueue;
+  readonly #checkOptions: CheckOptions;
+  #checking = 0;
 
   /** The release as a package, signed when the server has a signing key. */
   async export(projectKey: string, releaseRef: string): Promise<{ zip: Buffer; label: string }> {
@@ -77,29 +112,88 @@ export class PackagesService {
     return { zip, label: release.label };
   }
 
+  /** Package applies running and waiting, and packages being checked on their own thread. */
+  get load(): { readonly running: number; readonly waiting: number; readonly checking: number } {
+    return { ...this.#queue.load, checking: this.#checking };
+  }
+
+  /** Throws 503 (with a retry delay) if an apply arriving now would find the queue full. */
+  admit(): void {
+    this.#queue.admit();
+  }
+
   /**
    * Verifies and applies a package: decisions get new versions only where content differs (history
    * is never rewritten), the release is recorded with the package's id, label and hash, and it is
-   * optionally deployed, all in one transaction.
+   * optionally deployed, all in one transaction. One apply runs at a time; reading, hashing and
+   * validating happen on a worker thread with size, memory and time limits.
    */
   async apply(actor: Actor, projectKey: string, zip: Buffer, options: { environment?: string | undefined; label?: string | undefined }): Promise<ApplyResult> {
-    const pkg = await parsePackage(zip);
-    const signedBy = this.#checkSignature(pkg);
-    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
-      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
-    }
     if (options.label !== undefined) {
       if (!LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
       checkLabel(options.label);
     }
+    if (options.environment !== undefined && !allows(actor.role, 'deploy')) {
+      throw new AppError('forbidden', `role '${actor.role}' (token '${actor.name}') may apply packages but not deploy them: leave out environment, and let a deployer deploy the release`, {
+        role: actor.role,
+        permission: 'deploy',
+      });
+    }
+    await this.projects.get(projectKey); // 404 before any work
+    return this.#queue.run(async () => {
+      // `checking` counts this apply from the thread's start until its content is in (or the end).
+      this.#checking++;
+      let checking = true;
+      const checked = () => {
+        if (checking) this.#checking--;
+        checking = false;
+      };
+      try {
+        const { check, pkg } = await PackageCheck.start(zip, this.#checkOptions);
+        try {
+          return await this.#applyChecked(actor, projectKey, pkg, check, checked, options);
+        } finally {
+          await check.close();
+        }
+      } finally {
+        checked();
+      }
+    });
+  }
+
+  async #applyChecked(
+    actor: Actor,
+    projectKey: string,
+    pkg: CheckedPackage,
+    check: PackageCheck,
+    checked: () => void,
+    options: { environment?: string | undefined; label?: string | undefined },
+  ): Promise<ApplyResult> {
+    const signedBy = this.#checkSignature(pkg);
+    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
+      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
+    }
     if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
     }
+    // Separation of duties: new decision content needs a token that may write decisions, or the
+    // signature of a trusted key (what a CI pipeline carries). Known content may be deployed.
+    const mayBringContent = allows(actor.role, 'decision:write') || signedBy !== null;
     // Graph validation compiles every expression: skip it when the release is already here (checked
     // again, under the project lock, inside the transaction).
     const project0 = await this.projects.get(projectKey);
     const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
-    if (!known) await this.decisions.validate(pkg.decisions);
+    if (!known && !mayBringContent) await this.#refuseNewContent(actor, projectKey, pkg.decisions);
+    const contents = known ? undefined : await check.contents();
+    checked();
+    // Validated here, through the engine's isolated process: the 422 a save answers, naming every problem.
+    if (contents) await this.decisions.validate([...contents].map(([key, content]) => ({ key, content })));
+    const contentOf = (key: string): JdmDocument => {
+      const content = contents?.get(key);
+      // Only if the release vanished between the check above and the transaction: nothing was written.
+      if (!content) throw conflict('the target changed while the package was being applied; apply it again');
+      return content;
+    };
 
     const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';
     return this.db.transaction(async (tx) => {
@@ -136,17 +230,18 @@ export class PackagesService {
           tx,
           actor,
           project,
-          pkg.decisions.map((d) => ({ key: d.key, content: d.content, hash: d.contentHash })),
+          pkg.decisions.map((d) => ({ key: d.key, content: contentOf(d.key), hash: d.contentHash })),
           message,
         );
         saved = results.filter((r) => !r.unchanged).length;
         unchanged = results.length - saved;
-        const byKey = new Map(pkg.decisions.map((d) => [d.key, d.content]));
+        // The check before saving read the latest versions outside this transaction: this one is exact.
+        if (saved > 0 && !mayBringContent) throw newContentRefusal(actor, results.filter((r) => !r.unchanged).map((r) => r.key));
         const cut = await this.releases.cutInTransaction(tx, actor, project, {
           ...(pkg.kind === 'verdict'
             ? { id: pkg.manifest.release.id, label: pkg.manifest.release.label, notes: pkg.manifest.release.notes, expectedContentHash: pkg.manifest.release.contentHash }
             : { ...(label === undefined ? {} : { label }), notes: message }),
-          entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: byKey.get(r.key)! })),
+          entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: contentOf(r.key) })),
         });
         release = cut;
       }
@@ -176,8 +271,15 @@ export class PackagesService {
     });
   }
 
+  /** Refuses, before validating anything, an unsigned package from a token that may not write decisions if it would save new versions. */
+  async #refuseNewContent(actor: Actor, projectKey: string, decisions: CheckedPackage['decisions']): Promise<void> {
+    const latest = new Map((await this.decisions.list(projectKey, { includeDeleted: false })).map((d) => [d.key, d.contentHash]));
+    const fresh = decisions.filter((d) => latest.get(d.key) !== d.contentHash).map((d) => d.key);
+    if (fresh.length > 0) throw newContentRefusal(actor, fresh);
+  }
+
   /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
-  #checkSignature(pkg: ParsedPackage): string | null {
+  #checkSignature(pkg: CheckedPackage): string | null {
     if (pkg.kind === 'verdict' && pkg.signature) {
       const key = this.options.trustedKeys.get(pkg.signature.keyId);
       if (!key) {
