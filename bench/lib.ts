@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -84,16 +84,31 @@ export async function load(options: { url: string; body: unknown; headers?: Reco
   };
 }
 
-/** CPU time (user + system, all threads) a process has used, in ms; undefined off Linux. */
+/**
+ * CPU time (user + system, all threads) a process and its live descendants have used, in ms;
+ * undefined off Linux. Descendants count: a Verdict node evaluates in its engine host processes.
+ */
 export function cpuMs(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
-    return (ticks * 1000) / CLOCK_TICKS;
+    let total = (ticks * 1000) / CLOCK_TICKS;
+    for (const child of childPids(pid)) total += cpuMs(child) ?? 0;
+    return total;
   } catch {
     return undefined;
+  }
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
   }
 }
 

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_APPLY_LIMITS, MAX_ENTRY_LIMIT_BYTES, MAX_EXPANDED_LIMIT_BYTES, type ApplyLimits } from './features/packages/limits.js';
 
@@ -33,6 +33,8 @@ export interface Config {
   readonly functionConcurrency: number | undefined;
   /** Engine host processes serving evaluations (zen-engine runs in child processes). */
   readonly engineHosts: number;
+  /** Keep a started spare engine host ready to replace a stopped one. */
+  readonly engineSpare: boolean;
   /** Deadline of one evaluation, batch, simulation or expression check (ms). */
   readonly evalTimeoutMs: number;
   /** An evaluation still running after this long moves its decision to the isolated lane (ms). */
@@ -158,7 +160,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),
     functionConcurrency: env.VERDICT_FUNCTION_CONCURRENCY ? integer(env, 'VERDICT_FUNCTION_CONCURRENCY', 1, 1, 1024) : undefined,
-    engineHosts: integer(env, 'VERDICT_ENGINE_HOSTS', 2, 1, 64),
+    engineHosts: integer(env, 'VERDICT_ENGINE_HOSTS', Math.max(2, availableParallelism()), 1, 64),
+    engineSpare: boolean(env, 'VERDICT_ENGINE_SPARE', true),
     evalTimeoutMs: integer(env, 'VERDICT_EVAL_TIMEOUT_MS', 1_000, 50, 600_000),
     evalSlowMs: integer(env, 'VERDICT_EVAL_SLOW_MS', 500, 10, 600_000),
     isolationMs: integer(env, 'VERDICT_ISOLATION_MS', 60_000, 0, 86_400_000),

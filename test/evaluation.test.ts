@@ -24,7 +24,7 @@ describe('evaluation API', () => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer({ batchMaxItems: 50 });
+    server = await startTestServer({ batchMaxItems: 50, engine: { hosts: 2 } });
     await server.request('POST', '/api/projects', { body: { key: 'shop' } });
     await server.request('POST', '/api/projects', { body: { key: 'other' } });
     await server.request('POST', '/api/projects/shop/decisions', {

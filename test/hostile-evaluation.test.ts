@@ -33,7 +33,7 @@ describe('hostile evaluation input', () => {
 
   beforeAll(async () => {
     // Short limits, so the test sees them hit; the slow mark well below the deadline.
-    server = await startTestServer({ engine: { timeoutMs: 3_000, slowMs: 400, isolationMs: 60_000 } });
+    server = await startTestServer({ engine: { hosts: 2, spare: true, timeoutMs: 3_000, slowMs: 400, isolationMs: 60_000 } });
     const setup = async (project: string, decisions: Record<string, unknown>) => {
       expect((await server.request('POST', '/api/projects', { body: { key: project } })).status).toBe(201);
       const saved = await server.request('POST', `/api/projects/${project}/decisions`, {

@@ -43,6 +43,9 @@ const NODE_SETTINGS: Readonly<Record<string, string>> = {
   VERDICT_DB_TIMEOUT_MS: '2000',
   VERDICT_DB_WRITE_TIMEOUT_MS: '10000',
   VERDICT_MAX_READ_LAG_MS: '5000',
+  // Many nodes share one machine in a lab: one serving engine host each, no spare.
+  VERDICT_ENGINE_HOSTS: '1',
+  VERDICT_ENGINE_SPARE: 'false',
 };
 
 export function primaryConninfo(primary: LabRegion, standby: LabRegion): string {

@@ -52,8 +52,9 @@ export async function startTestServer(
     transactionTimeoutMs?: number;
     /** Identity in the fleet view; a heartbeat is sent every HEARTBEAT_MS. */
     node?: { nodeId: string; region: string };
-    /** Engine settings (tests use generous deadlines: CI machines are busy). */
-    engine?: { hosts?: number; timeoutMs?: number; slowMs?: number; isolationMs?: number; functionConcurrency?: number; maxJsonDepth?: number };
+    /** Engine settings. Tests default to one serving host and no spare (the suite starts many
+     * servers on a 2-core machine) and to generous deadlines (CI machines are busy). */
+    engine?: { hosts?: number; spare?: boolean; timeoutMs?: number; slowMs?: number; isolationMs?: number; functionConcurrency?: number; maxJsonDepth?: number };
     /** HTTP server limits (VERDICT_REQUEST_TIMEOUT_MS, VERDICT_MAX_CONNECTIONS). */
     requestTimeoutMs?: number;
     maxConnections?: number;
@@ -78,7 +79,8 @@ export async function startTestServer(
   const engine = createEngine(
     {
       httpAllowHosts: options.httpAllowHosts ?? [],
-      engineHosts: options.engine?.hosts ?? 2,
+      engineHosts: options.engine?.hosts ?? 1,
+      engineSpare: options.engine?.spare ?? false,
       evalTimeoutMs: options.engine?.timeoutMs ?? 10_000,
       evalSlowMs: options.engine?.slowMs ?? 5_000,
       isolationMs: options.engine?.isolationMs ?? 60_000,

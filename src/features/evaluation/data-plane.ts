@@ -33,7 +33,7 @@ export interface DataPlane {
 }
 
 export type EngineConfig = Pick<Config, 'httpAllowHosts'> &
-  Partial<Pick<Config, 'functionConcurrency' | 'engineHosts' | 'evalTimeoutMs' | 'evalSlowMs' | 'isolationMs'>>;
+  Partial<Pick<Config, 'functionConcurrency' | 'engineHosts' | 'engineSpare' | 'evalTimeoutMs' | 'evalSlowMs' | 'isolationMs'>>;
 
 /** Defaults of the engine settings (see Config), for callers that set only some. */
 export const ENGINE_DEFAULTS = Object.freeze({ engineHosts: 2, evalTimeoutMs: 1_000, evalSlowMs: 500, isolationMs: 60_000, maxJsonDepth: 64 });
@@ -46,6 +46,7 @@ export function createEngine(config: EngineConfig, logger: Logger, metrics: Metr
   const engine = new EnginePool({
     allowHosts: config.httpAllowHosts,
     hosts: config.engineHosts ?? ENGINE_DEFAULTS.engineHosts,
+    spare: config.engineSpare ?? true,
     timeoutMs: config.evalTimeoutMs ?? ENGINE_DEFAULTS.evalTimeoutMs,
     slowMs: config.evalSlowMs ?? ENGINE_DEFAULTS.evalSlowMs,
     isolationMs: config.isolationMs ?? ENGINE_DEFAULTS.isolationMs,

@@ -16,6 +16,8 @@ export interface EnginePoolOptions {
   readonly allowHosts: readonly string[];
   /** Engine host processes serving evaluations (the isolated lane has one more). */
   readonly hosts: number;
+  /** Keep a started spare host that takes a stopped host's place at once (default true). */
+  readonly spare?: boolean | undefined;
   /** Every evaluation (a whole batch, a simulation, one expression check) ends by this deadline. */
   readonly timeoutMs: number;
   /** An evaluation still running after this long moves its decision to the isolated lane. */
@@ -216,6 +218,7 @@ export class EnginePool {
   readonly #gate: FunctionGate;
   readonly #sweeper: NodeJS.Timeout;
   readonly #pinned: boolean;
+  readonly #spare: boolean;
   #checking: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -234,7 +237,8 @@ export class EnginePool {
     this.#gate = new FunctionGate(options.functionConcurrency);
     // Both lanes start now: a request that needs the isolated lane should not wait for a process start.
     for (const lane of [this.#lanes.serving, this.#lanes.isolated]) for (let i = 0; i < lane.size; i++) this.#spawn(lane);
-    this.#spawn(this.#lanes.serving, true);
+    this.#spare = options.spare ?? true;
+    if (this.#spare) this.#spawn(this.#lanes.serving, true);
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(10, Math.min(50, Math.floor(options.slowMs / 4))));
     this.#sweeper.unref();
   }
@@ -622,7 +626,7 @@ export class EnginePool {
     while (lane.restarts.length > 0 && lane.restarts[0]! < now - RESTART_WINDOW_MS) lane.restarts.shift();
     const refill = () => {
       while (lane.hosts.length < lane.size) this.#spawn(lane);
-      if (lane.lane === 'serving' && !lane.spare) this.#spawn(lane, true);
+      if (lane.lane === 'serving' && this.#spare && !lane.spare) this.#spawn(lane, true);
     };
     if (lane.restarts.length <= RESTARTS_BEFORE_BACKOFF) refill();
     else if (!lane.respawnTimer) {
