@@ -3,6 +3,7 @@ import { benchEvaluation, benchPropagation } from './evaluation.js';
 import { benchPackages } from './packages.js';
 import { benchFailover } from './failover.js';
 import { benchDr } from './dr.js';
+import { benchHostile } from './hostile.js';
 
 // Benchmarks print numbers and ratios measured side by side in one run; they assert nothing.
 // BENCH_SECONDS sets the length of each load run (default 5); BENCH_ONLY=dr,failover runs some.
@@ -10,6 +11,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const sections: Record<string, () => Promise<void>> = {
   evaluation: () => benchEvaluation(seconds),
   propagation: () => benchPropagation(),
+  hostile: () => benchHostile(seconds),
   'control-plane': () => benchControlPlane(),
   packages: () => benchPackages(),
   failover: () => benchFailover(),

@@ -32,6 +32,12 @@ Environment (README "Configuration" has the full table):
                              *.example.com for subdomains); default: none
   VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
   VERDICT_FUNCTION_CONCURRENCY  evaluations running function-node code at once (default cores-1)
+  VERDICT_ENGINE_HOSTS       engine host processes serving evaluations (default: CPUs, at least 2)
+  VERDICT_ENGINE_SPARE       keep a started spare engine host (default true)
+  VERDICT_EVAL_TIMEOUT_MS    deadline of an evaluation, batch, simulation or save-time check (default 1000)
+  VERDICT_EVAL_SLOW_MS       a running evaluation past this moves its decision to the isolated lane (default 500)
+  VERDICT_ISOLATION_MS       how long such a decision stays isolated (default 60000)
+  VERDICT_MAX_JSON_DEPTH     deepest nesting accepted in contexts and graphs (default 64)
   VERDICT_SIGNING_KEY        Ed25519 private key (PEM file) to sign packages this server exports
   VERDICT_TRUSTED_KEYS       Ed25519 public keys (PEM files, comma-separated) whose signed
                              packages are accepted

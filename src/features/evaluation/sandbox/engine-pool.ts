@@ -102,6 +102,8 @@ const MAX_WAITING = { serving: 20_000, isolated: 200 } as const;
  * writes (the hop costs far less per request); the host still works through them one at a time.
  */
 const MAX_QUEUE_PER_HOST = 16;
+/** A host whose current request has run this long is passed over while another has room. */
+const HELD_AFTER_MS = 50;
 /**
  * CPU an evaluation must have used to be called costly, not merely starved on a busy machine (or
  * cold: measured here, a decision's first evaluation in a fresh process took 43 ms of CPU, the
@@ -133,17 +135,22 @@ class LaneHosts {
   ) {}
 
   /**
-   * The ready host with the shortest queue that has room. Function code may wait on I/O while its
-   * host can do nothing else: other requests avoid hosts with function code queued.
+   * The ready host with the shortest queue that has room. Hosts that seem held avoid new work: one
+   * with function code queued (it may wait on I/O while its host can do nothing else), and one
+   * whose current request has run for a while (it may be running away, and what queues behind it
+   * waits until the slow mark).
    */
   pick(): EngineHostProcess | undefined {
     let best: EngineHostProcess | undefined;
     let bestLoad = Infinity;
+    const now = Date.now();
     for (const host of this.hosts) {
       if (!host.isReady) continue;
       const queue = this.queues.get(host) ?? [];
       if (queue.length >= MAX_QUEUE_PER_HOST) continue;
-      const load = queue.length + (queue.some((q) => q.target?.runsFunctions) ? MAX_QUEUE_PER_HOST : 0);
+      const head = queue[0];
+      const held = head !== undefined && now - Math.max(head.sentAt, host.lastReplyAt) > HELD_AFTER_MS;
+      const load = queue.length + (held || queue.some((q) => q.target?.runsFunctions) ? MAX_QUEUE_PER_HOST : 0);
       if (load < bestLoad) {
         best = host;
         bestLoad = load;
@@ -506,11 +513,21 @@ export class EnginePool {
       }
       const working = queue[0]!;
       const target = working.target;
-      if (!target || working.timedOut || working.moved) continue;
+      if (!target || working.moved) continue;
       const since = Math.max(working.sentAt, host.lastReplyAt);
+      if (working.abandoned) {
+        // Its caller was answered when it looked starved; if it turns out to run away, the host goes.
+        if (now - since > this.#options.slowMs && this.#costly(host, since, now)) {
+          this.#isolate(target, 'timeout', 'kept running after its deadline');
+          host.stop('deadline');
+        }
+        continue;
+      }
+      if (working.timedOut) continue;
       if (now >= working.deadline) {
         working.timedOut = true;
-        if (target.runsFunctions || this.#costly(host, since, now)) {
+        // In the isolated lane the decision is a suspect already: its host goes at the deadline.
+        if (host.lane === 'isolated' || target.runsFunctions || this.#costly(host, since, now)) {
           this.#isolate(target, 'timeout', `stopped at its ${this.#options.timeoutMs} ms deadline`);
           host.stop('deadline');
         } else {
