@@ -7,9 +7,12 @@ import { EngineHostProcess, HostGone, type Lane } from './host-process.js';
 import type { BatchItem, CheckResult, EngineResponse, ExpressionCheck, HttpCalls } from './protocol.js';
 import { Isolation, type IsolatedDecision } from './isolation.js';
 import { allowedCpus, canPin } from './cpu-pinning.js';
+import { LaneHosts, type EvaluationTarget, type LaneStatus, type Sent, type Waiter } from './lane.js';
+import { checkExpressions } from './expression-checks.js';
 
 export type { Lane } from './host-process.js';
 export { EngineFailure } from './host-process.js';
+export type { EvaluationTarget, LaneStatus } from './lane.js';
 
 export interface EnginePoolOptions {
   /** Hosts function nodes may call over HTTP. */
@@ -20,7 +23,7 @@ export interface EnginePoolOptions {
   readonly spare?: boolean | undefined;
   /** Every evaluation (a whole batch, a simulation, one expression check) ends by this deadline. */
   readonly timeoutMs: number;
-  /** An evaluation still running after this long moves its decision to the isolated lane. */
+  /** A host held this long by a runaway evaluation is stopped, and the runaway isolated. */
   readonly slowMs: number;
   /** How long a decision stays in the isolated lane after it was slow, timed out or crashed a host. */
   readonly isolationMs: number;
@@ -33,52 +36,8 @@ export interface EnginePoolOptions {
 export interface PoolEvents {
   http(calls: HttpCalls): void;
   restart(lane: Lane, reason: string): void;
-  /** A decision hit a bound: it ran past the slow mark, past its deadline, or a host died under it. */
+  /** A decision hit a bound: it held a host past the slow mark, ran past its deadline, or crashed a host. */
   limit(kind: 'slow' | 'timeout' | 'crash', label: string): void;
-}
-
-/** One evaluation target: a decision of a loaded namespace (a release, or a simulation's draft). */
-export interface EvaluationTarget {
-  readonly ns: string;
-  readonly key: string;
-  /** Names the decision in logs, health and errors: `project/environment/key@release`. */
-  readonly label: string;
-  /** Runs function-node code (itself or through a sub-decision): gated, and never run twice. */
-  readonly runsFunctions: boolean;
-}
-
-/** A request sent to a host; a host works through its requests one at a time, in order. */
-interface Sent {
-  readonly target: EvaluationTarget | undefined; // undefined: an expression check or load check
-  readonly host: EngineHostProcess;
-  readonly handle: { id: number };
-  readonly sentAt: number;
-  readonly deadline: number;
-  timedOut: boolean;
-  /** Its host was stopped at the slow mark: it runs again in the isolated lane. */
-  moved: boolean;
-  /** Set when its host went away: whether it was the one the host was working on. */
-  role: 'working' | 'waiting' | undefined;
-  /** Its caller gave up while the host worked on it: it leaves the queue when the host answers. */
-  abandoned: boolean;
-}
-
-interface Waiter {
-  resolve(host: EngineHostProcess): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
-export interface LaneStatus {
-  readonly hosts: number;
-  readonly spareReady: boolean;
-  readonly ready: number;
-  /** Requests sent to the lane's hosts and not answered yet. */
-  readonly queued: number;
-  /** Requests waiting for room in a host's queue. */
-  readonly waiting: number;
-  readonly restarts: number;
-  readonly lastRestart: { readonly at: string; readonly reason: string } | null;
 }
 
 export interface PoolStatus {
@@ -94,134 +53,43 @@ export interface PoolStatus {
 const RESTART_WINDOW_MS = 10_000;
 const RESTARTS_BEFORE_BACKOFF = 5;
 const BACKOFF_MS = 1_000;
-/** A check request whose expressions keep killing hosts gives up on the rest after this many. */
-const MAX_CHECK_KILLS = 3;
 const MAX_WAITING = { serving: 20_000, isolated: 200 } as const;
+/** Answers a host may still owe for requests given up on before it is replaced. */
+const MAX_ABANDONED_PER_HOST = 4;
+/** Attempts of one request: suspects run again alone, a crash once more isolated. */
+const MAX_ATTEMPTS = 4;
 /**
- * Requests sent to one host ahead of time. Sending a few at once lets each side coalesce its
- * writes (the hop costs far less per request); the host still works through them one at a time.
- */
-const MAX_QUEUE_PER_HOST = 16;
-/** A host whose current request has run this long is passed over while another has room. */
-const HELD_AFTER_MS = 50;
-/**
- * CPU an evaluation must have used to be called costly, not merely starved on a busy machine (or
- * cold: measured here, a decision's first evaluation in a fresh process took 43 ms of CPU, the
+ * CPU a host must have used to be called held by a runaway rather than starved on a busy machine
+ * (or cold: measured here, a decision's first evaluation in a fresh process took 43 ms of CPU, the
  * next ones 0.5 ms). A runaway evaluation given a fifth of a core passes 100 ms by the slow mark.
  */
 const COSTLY_MIN_CPU_MS = 100;
 const COSTLY_MIN_SHARE = 0.1;
 
-/** The hosts of one lane; requests wait here when every host's queue is full. */
-class LaneHosts {
-  readonly hosts: EngineHostProcess[] = [];
-  readonly waiters: Waiter[] = [];
-  readonly restarts: number[] = [];
-  /**
-   * A started host holding every release, kept out of service: when a host is stopped it takes
-   * its place at once, so requests do not wait for a process to start (the serving lane has one).
-   */
-  spare: EngineHostProcess | undefined;
-  restartCount = 0;
-  lastRestart: { at: string; reason: string } | null = null;
-  respawnTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly lane: Lane,
-    readonly size: number,
-    /** CPU of each host slot (hosts are pinned to one CPU each where possible). */
-    readonly cpus: readonly (number | undefined)[],
-    private readonly queues: Map<EngineHostProcess, Sent[]>,
-  ) {}
-
-  /**
-   * The ready host with the shortest queue that has room. Hosts that seem held avoid new work: one
-   * with function code queued (it may wait on I/O while its host can do nothing else), and one
-   * whose current request has run for a while (it may be running away, and what queues behind it
-   * waits until the slow mark).
-   */
-  pick(): EngineHostProcess | undefined {
-    let best: EngineHostProcess | undefined;
-    let bestLoad = Infinity;
-    const now = Date.now();
-    for (const host of this.hosts) {
-      if (!host.isReady) continue;
-      const queue = this.queues.get(host) ?? [];
-      if (queue.length >= MAX_QUEUE_PER_HOST) continue;
-      const head = queue[0];
-      const held = head !== undefined && now - Math.max(head.sentAt, host.lastReplyAt) > HELD_AFTER_MS;
-      const load = queue.length + (held || queue.some((q) => q.target?.runsFunctions) ? MAX_QUEUE_PER_HOST : 0);
-      if (load < bestLoad) {
-        best = host;
-        bestLoad = load;
-      }
-    }
-    return best;
-  }
-
-  /** Room opened (a request finished, a host became ready): the longest waiters go first. */
-  wake(): void {
-    while (this.waiters.length > 0) {
-      const host = this.pick();
-      if (!host) return;
-      const waiter = this.waiters.shift()!;
-      clearTimeout(waiter.timer);
-      waiter.resolve(host);
-    }
-  }
-
-  /** The CPU for a new host: a slot no live host holds. */
-  nextCpu(): number | undefined {
-    const used = this.hosts.map((h) => h.cpu);
-    for (const cpu of this.cpus) {
-      const at = used.indexOf(cpu);
-      if (at < 0) return cpu;
-      used.splice(at, 1);
-    }
-    return this.cpus[0];
-  }
-
-  /** Every live process of the lane, the spare included. */
-  all(): EngineHostProcess[] {
-    return this.spare ? [...this.hosts, this.spare] : [...this.hosts];
-  }
-
-  status(): LaneStatus {
-    return {
-      hosts: this.hosts.length,
-      spareReady: this.spare?.isReady ?? false,
-      ready: this.hosts.filter((h) => h.isReady).length,
-      queued: this.hosts.reduce((sum, h) => sum + (this.queues.get(h)?.length ?? 0), 0),
-      waiting: this.waiters.length,
-      restarts: this.restartCount,
-      lastRestart: this.lastRestart,
-    };
-  }
-}
-
 /**
  * Runs zen-engine in child processes, so that nothing an evaluation does can crash the node or hold
- * the engine past a deadline. zen has no time limit on expressions and cannot be interrupted, so:
- * - each host runs one evaluation at a time (requests queue here), pinned to one CPU: when an
- *   evaluation runs away, the node knows exactly which one it is, and nothing else waits inside
- *   that host (measured with two engine threads per process: half of the quick evaluations queued
- *   behind a runaway one on its thread, and nobody could tell which request held them);
- * - the serving lane (VERDICT_ENGINE_HOSTS processes) evaluates deployed decisions; an evaluation
- *   still running at the slow mark (VERDICT_EVAL_SLOW_MS) that has spent real CPU has its host
- *   stopped and replaced, and runs again in the isolated lane, where its decision stays for a
- *   while (VERDICT_ISOLATION_MS);
- * - the isolated lane (one process, lower CPU priority) runs those decisions, editors'
- *   simulations and save-time expression checks; at the deadline (VERDICT_EVAL_TIMEOUT_MS) its
- *   host is stopped and the request answers 422.
- * One tenant's costly decision thus costs the others one host for one slow mark, once.
+ * the engine past a deadline. zen has no time limit on expressions and cannot be interrupted:
+ * - each host is pinned to one CPU, so zen has one thread there: a runaway evaluation silences its
+ *   host, and the host's CPU time shows it is working, not starved (measured with two threads per
+ *   process: half the quick evaluations queued behind a runaway one and half did not);
+ * - the serving lane (VERDICT_ENGINE_HOSTS processes) pipelines evaluations to its hosts. A host
+ *   silent for the slow mark (VERDICT_EVAL_SLOW_MS) while spending CPU is stopped and replaced
+ *   (by a warm spare, at once). If it ran one request, that is the runaway: its decision moves to
+ *   the isolated lane (for VERDICT_ISOLATION_MS) and it runs again there. If it ran several, each
+ *   runs again alone on a serving host, which tells them apart within one more slow mark;
+ * - the isolated lane (one process at lower CPU priority) runs one request at a time: isolated
+ *   decisions, editors' simulations, save-time expression checks. At the deadline
+ *   (VERDICT_EVAL_TIMEOUT_MS) its host is stopped and the request answers 422.
+ * One tenant's runaway decision thus costs the others at most a slow mark or two, once.
  */
 export class EnginePool {
   readonly #options: EnginePoolOptions;
   readonly #lanes: { readonly serving: LaneHosts; readonly isolated: LaneHosts };
   readonly #namespaces = new Map<string, readonly { key: string; content: JdmDocument }[]>();
-  /** What each host has been sent and not answered, in order: the first is what it works on. */
+  /** What each host has been sent and not answered, in order. */
   readonly #queues = new Map<EngineHostProcess, Sent[]>();
   readonly #isolation: Isolation;
+  readonly #answerTimes = new Map<string, { n: number; avgMs: number }>();
   readonly #gate: FunctionGate;
   readonly #sweeper: NodeJS.Timeout;
   readonly #pinned: boolean;
@@ -234,7 +102,7 @@ export class EnginePool {
     const hosts = Math.max(1, options.hosts);
     const cpus = canPin() ? allowedCpus() : undefined;
     this.#pinned = cpus !== undefined;
-    if (!cpus) options.logger.warn('engine hosts cannot be pinned to one CPU each here (Linux with taskset needed); each still runs one evaluation at a time');
+    if (!cpus) options.logger.warn('engine hosts cannot be pinned to one CPU each here (Linux with taskset needed): a runaway evaluation is found less surely');
     this.#lanes = {
       serving: new LaneHosts('serving', hosts, Array.from({ length: hosts }, (_, i) => cpus?.[i % cpus.length]), this.#queues),
       // The isolated lane runs on the last CPU, at lower priority.
@@ -267,9 +135,14 @@ export class EnginePool {
   async register(ns: string, decisions: readonly { key: string; content: JdmDocument }[]): Promise<void> {
     this.#namespaces.set(ns, decisions);
     const lane = this.#lanes.serving;
-    let hosts = lane.all().filter((h) => !h.gone);
-    if (hosts.length === 0) hosts = [await this.#acquire(lane, Date.now() + 60_000)];
+    const hosts = lane.all().filter((h) => !h.gone);
     try {
+      if (hosts.length === 0) {
+        // Every serving host is being replaced: load it with the first one that comes back.
+        const sent = await this.#dispatch(lane, undefined, Date.now() + 60_000, false);
+        this.#done(sent);
+        hosts.push(sent.host);
+      }
       await Promise.all(hosts.map((h) => h.ensureLoaded(ns, () => decisions)));
     } catch (error) {
       this.unregister(ns);
@@ -312,10 +185,17 @@ export class EnginePool {
   /**
    * Compiles expressions with the engine (the isolated lane). One expression may take at most the
    * evaluation deadline even with no input, else it is reported as too costly; one that kills the
-   * engine is reported as such.
+   * engine is reported as such. One check runs at a time.
    */
   check(items: readonly ExpressionCheck[]): Promise<CheckResult[]> {
-    const run = this.#checking.then(() => this.#check(items));
+    const run = this.#checking.then(() =>
+      checkExpressions(items, {
+        timeoutMs: this.#options.timeoutMs,
+        logger: this.#options.logger,
+        dispatch: () => this.#dispatch(this.#lanes.isolated, undefined, Infinity, true),
+        done: (sent) => this.#done(sent),
+      }),
+    );
     this.#checking = run.catch(() => undefined);
     return run;
   }
@@ -323,16 +203,17 @@ export class EnginePool {
   /** Whether the engine can load a graph at all (undefined: yes; else its complaint). */
   async loadable(content: JdmDocument): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const lane = this.#lanes.isolated;
-      const host = await this.#acquire(lane, Date.now() + this.#options.timeoutMs);
-      const sent = this.#send(host, undefined, Date.now() + this.#options.timeoutMs);
+      const sent = await this.#dispatch(this.#lanes.isolated, undefined, Date.now() + this.#options.timeoutMs, true);
+      const watchdog = setTimeout(() => sent.host.stop('deadline'), this.#options.timeoutMs);
       try {
-        return (await host.request<string | null>({ t: 'loadable', content }, sent.handle)) ?? undefined;
+        return (await sent.host.request<string | null>({ t: 'loadable', content }, sent.handle)) ?? undefined;
       } catch (error) {
         if (!(error instanceof HostGone) || error.stoppedFor === 'shutdown') throw error;
-        if (sent.role === 'waiting' && attempt < 3) continue; // another request's host went away
-        return sent.timedOut ? `loading it took longer than ${this.#options.timeoutMs} ms` : `the engine crashed loading it (${error.exit})`;
+        if (error.stoppedFor === 'deadline') return `loading it took longer than ${this.#options.timeoutMs} ms`;
+        if (attempt < 1) continue; // once more: the crash may have had another cause
+        return `the engine crashed loading it (${error.exit})`;
       } finally {
+        clearTimeout(watchdog);
         this.#done(sent);
       }
     }
@@ -356,10 +237,7 @@ export class EnginePool {
     const hosts = [...this.#lanes.serving.all(), ...this.#lanes.isolated.all()];
     for (const lane of [this.#lanes.serving, this.#lanes.isolated]) {
       clearTimeout(lane.respawnTimer);
-      for (const waiter of lane.waiters.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new AppError('not-ready', 'this node is shutting down'));
-      }
+      for (const waiter of lane.waiters.splice(0)) clearTimeout(waiter.timer);
     }
     for (const host of hosts) host.stop('shutdown');
     await Promise.all(hosts.map((h) => h.exited()));
@@ -370,32 +248,49 @@ export class EnginePool {
     // The gate keeps serving hosts free for table and expression decisions; the isolated lane has its own.
     const releaseGate = target.runsFunctions && laneChoice === 'auto' ? await this.#gate.acquire(deadline) : undefined;
     try {
-      let suspect = false; // a host died under it once: the next attempt runs isolated, a second death settles it
-      for (;;) {
-        const lane = laneChoice === 'isolated' || suspect || this.#isolation.has(target.ns, target.key) ? this.#lanes.isolated : this.#lanes.serving;
-        const host = lane.pick() ?? (await this.#acquire(lane, deadline));
-        if (!host.hasLoaded(target.ns)) {
-          const decisions = this.#namespaces.get(target.ns);
-          if (!decisions) throw new AppError('not-ready', `the release of '${target.label}' is no longer served here; retry`);
-          void host.ensureLoaded(target.ns, () => decisions).catch(() => undefined); // a refusal shows as the evaluation's error
-        }
-        const sent = this.#send(host, target, deadline);
+      let exclusive = false; // runs alone: it was one of several on a host that had to be stopped
+      let crashedOnce = false; // it alone was running when a host died: once more, isolated
+      for (let attempt = 1; ; attempt++) {
+        const isolated = laneChoice === 'isolated' || crashedOnce || this.#isolation.has(target.ns, target.key);
+        const sent = await this.#dispatch(isolated ? this.#lanes.isolated : this.#lanes.serving, target, deadline, exclusive);
         try {
-          return await send(host, sent.handle);
+          if (!sent.host.hasLoaded(target.ns)) {
+            const decisions = this.#namespaces.get(target.ns);
+            if (!decisions) throw new AppError('not-ready', `the release of '${target.label}' is no longer served here; retry`);
+            void sent.host.ensureLoaded(target.ns, () => decisions).catch(() => undefined); // a refusal shows as the evaluation's error
+          }
+          const answer = await send(sent.host, sent.handle);
+          this.#record(target, Date.now() - sent.sentAt);
+          return answer;
         } catch (error) {
           if (!(error instanceof HostGone)) throw error;
           if (error.stoppedFor === 'shutdown') throw new AppError('not-ready', 'this node is shutting down');
-          if (sent.role === 'waiting') continue; // it had not begun: it runs elsewhere, whatever the host did
           if (sent.timedOut) throw this.#timeoutError(target);
-          if (sent.moved) continue; // the isolation registry sends it to the isolated lane now
-          // The host died under it (a native crash, or killed from outside).
-          if (suspect || target.runsFunctions || Date.now() >= deadline) {
-            this.#isolate(target, 'crash', `an engine host died evaluating it (${error.exit})`);
-            throw new AppError('evaluation-failed', `decision '${target.key}': the engine crashed evaluating it (${error.exit}); it now runs isolated from other decisions`, {
-              decision: target.key,
-            });
+          const again = attempt < MAX_ATTEMPTS && Date.now() < deadline;
+          if (sent.moved && again) continue; // the isolation registry sends it to the isolated lane now
+          if (sent.suspect && again && !target.runsFunctions) {
+            // A decision that always answered quickly most likely waited behind the runaway: it
+            // runs again at once; others (and anything suspected twice) run alone, to tell.
+            exclusive = exclusive || attempt > 1 || !this.#quick(target);
+            continue;
           }
-          suspect = true;
+          if (error.stoppedFor === undefined && !sent.suspect) {
+            // It alone was running when its host died (a native crash).
+            if (crashedOnce || !again || target.runsFunctions) {
+              this.#isolate(target, 'crash', `an engine host died evaluating it (${error.exit})`);
+              throw new AppError('evaluation-failed', `decision '${target.key}': the engine crashed evaluating it (${error.exit}); it now runs isolated from other decisions`, {
+                decision: target.key,
+              });
+            }
+            crashedOnce = true;
+            continue;
+          }
+          throw new AppError(
+            'not-ready',
+            target.runsFunctions
+              ? 'the engine host running this evaluation was stopped because of another evaluation; evaluations that run function code are not run twice automatically: retry'
+              : 'the engine host running this evaluation was stopped because of another evaluation, and no time was left to run it again; retry',
+          );
         } finally {
           this.#done(sent);
         }
@@ -405,74 +300,70 @@ export class EnginePool {
     }
   }
 
-  #send(host: EngineHostProcess, target: EvaluationTarget | undefined, deadline: number): Sent {
-    const sent: Sent = { target, host, handle: { id: 0 }, sentAt: Date.now(), deadline, timedOut: false, moved: false, role: undefined, abandoned: false };
-    let queue = this.#queues.get(host);
-    if (!queue) this.#queues.set(host, (queue = []));
-    queue.push(sent);
-    return sent;
+  /** Queues a request on a host of `lane` (now, or when one has room before the deadline). */
+  #dispatch(lane: LaneHosts, target: EvaluationTarget | undefined, deadline: number, exclusive: boolean): Promise<Sent> {
+    const queue = (host: EngineHostProcess): Sent => {
+      const sent: Sent = { target, host, handle: { id: 0 }, sentAt: Date.now(), deadline, exclusive, timedOut: false, moved: false, suspect: false, abandoned: false };
+      lane.queue(host).push(sent);
+      return sent;
+    };
+    const free = lane.pick(exclusive);
+    if (free) return Promise.resolve(queue(free));
+    if (this.#closed) return Promise.reject(new AppError('not-ready', 'this node is shutting down'));
+    if (lane.waiters.length >= MAX_WAITING[lane.lane]) {
+      return Promise.reject(new AppError('not-ready', `too many evaluations are waiting for the ${lane.lane} engine lane; retry shortly`));
+    }
+    if (lane.hosts.length === 0 && !lane.respawnTimer) this.#spawn(lane);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        exclusive,
+        claim: (host) => resolve(queue(host)),
+        timer: setTimeout(
+          () => {
+            lane.waiters.splice(lane.waiters.indexOf(waiter), 1);
+            reject(new AppError('not-ready', `no engine host of the ${lane.lane} lane had room before this request's deadline (${this.#options.timeoutMs} ms); retry shortly`));
+          },
+          Math.max(0, Math.min(deadline, Date.now() + 2 ** 31 - 1) - Date.now()),
+        ),
+      };
+      lane.waiters.push(waiter);
+    });
   }
 
-  /** A request is answered (or given up): its host has room again. */
+  /** A request is answered or given up: it leaves its host's queue (unless the host still works on it). */
   #done(sent: Sent): void {
-    if (sent.abandoned) return; // still in the host's hands: it leaves when the host answers
+    if (sent.abandoned && !sent.host.gone) return; // leaves when the host answers (see onAnswer)
     const queue = this.#queues.get(sent.host);
     const at = queue?.indexOf(sent) ?? -1;
     if (at >= 0) queue!.splice(at, 1);
-    if (!sent.host.gone) (sent.host.lane === 'serving' ? this.#lanes.serving : this.#lanes.isolated).wake();
+    this.#afterChange(sent.host);
   }
 
-  async #check(items: readonly ExpressionCheck[]): Promise<CheckResult[]> {
-    const results = new Array<CheckResult>(items.length);
-    let todo = items.map((_, i) => i);
-    let kills = 0;
-    const lane = this.#lanes.isolated;
-    while (todo.length > 0) {
-      if (kills >= MAX_CHECK_KILLS) {
-        // The graph is refused for the problems found; checking on would cost a deadline each.
-        for (const i of todo) results[i] = { ok: true };
-        break;
-      }
-      const host = await this.#acquire(lane, Date.now() + 60_000);
-      // Checks have no deadline of their own: each expression has one, timed from the progress pipe.
-      const sent = this.#send(host, undefined, Infinity);
-      host.progress = -1;
-      host.progressAt = Infinity; // not begun: it may wait behind evaluations in the queue
-      let begun = false;
-      const watchdog = setInterval(() => {
-        if (!begun && this.#queues.get(host)?.[0] === sent) {
-          begun = true;
-          host.progressAt = Math.max(Date.now(), host.lastReplyAt);
-        }
-        if (Date.now() - host.progressAt > this.#options.timeoutMs) host.stop('deadline');
-      }, Math.max(10, Math.min(100, Math.floor(this.#options.timeoutMs / 10))));
-      try {
-        const answers = await host.request<CheckResult[]>({ t: 'check', items: todo.map((i) => items[i]!) }, sent.handle);
-        todo.forEach((i, j) => (results[i] = answers[j]!));
-        todo = [];
-      } catch (error) {
-        if (!(error instanceof HostGone) || error.stoppedFor === 'shutdown') throw error;
-        if (sent.role === 'waiting') continue; // another request's host went away before this began
-        kills++;
-        const failed = host.progress;
-        if (failed < 0 || failed >= todo.length) continue; // died before it began: again, on a new host
-        const index = todo[failed]!;
-        this.#options.logger.warn({ expression: items[index]!.expression.slice(0, 200), reason: error.exit }, 'an expression stopped an engine host during checks');
-        results[index] = {
-          ok: false,
-          error:
-            error.stoppedFor === 'deadline'
-              ? `it runs longer than ${this.#options.timeoutMs} ms even with no input (VERDICT_EVAL_TIMEOUT_MS), so every evaluation would time out`
-              : `evaluating it crashed the engine (${error.exit}); simplify it`,
-        };
-        // The answers before it were lost with the host: those are checked again (they were quick).
-        todo = todo.filter((_, j) => j !== failed);
-      } finally {
-        clearInterval(watchdog);
-        this.#done(sent);
-      }
+  /** A host's queue shrank: others may send to it, and a draining host with nothing left is replaced. */
+  #afterChange(host: EngineHostProcess): void {
+    if (host.gone) return;
+    const lane = host.lane === 'serving' ? this.#lanes.serving : this.#lanes.isolated;
+    if (lane.draining.has(host) && (this.#queues.get(host)?.every((s) => s.abandoned) ?? true)) host.stop('deadline');
+    else lane.wake();
+  }
+
+  /** Recent answer times per decision (an exponential moving average), to tell suspects apart. */
+  #record(target: EvaluationTarget, ms: number): void {
+    const id = `${target.ns}\0${target.key}`;
+    const seen = this.#answerTimes.get(id);
+    if (seen) {
+      seen.n++;
+      seen.avgMs += (ms - seen.avgMs) / Math.min(seen.n, 50);
+    } else {
+      if (this.#answerTimes.size >= 10_000) this.#answerTimes.clear(); // bounded; it only steers retries
+      this.#answerTimes.set(id, { n: 1, avgMs: ms });
     }
-    return results;
+  }
+
+  /** Answered often, and far quicker than the slow mark. */
+  #quick(target: EvaluationTarget): boolean {
+    const seen = this.#answerTimes.get(`${target.ns}\0${target.key}`);
+    return seen !== undefined && seen.n >= 20 && seen.avgMs < this.#options.slowMs / 10;
   }
 
   #timeoutError(target: EvaluationTarget): AppError {
@@ -492,94 +383,83 @@ export class EnginePool {
 
   /**
    * Deadlines and the slow mark, checked a few times per slow mark rather than with a timer per
-   * request. A host works on the first request of its queue, since its last answer (or since the
-   * request was sent): what the host spends meanwhile is that request's.
+   * request. A host pinned to one CPU that answers nothing while spending CPU is held by a runaway.
    */
   #sweep(): void {
     const now = Date.now();
     for (const [host, queue] of this.#queues) {
-      if (queue.length === 0) continue;
-      if (host.gone) continue;
+      const live = queue.filter((s) => !s.abandoned);
+      if (host.gone || queue.length === 0) continue;
       host.sampleCpu(now);
-      // Waiting ones past their deadline have not begun: they are given up (the host drops them).
-      for (const sent of queue.slice(1)) {
-        if (sent.timedOut || now < sent.deadline) continue;
+      const since = Math.max(host.lastReplyAt, Math.min(...queue.map((s) => s.sentAt)));
+      const held = now - since > this.#options.slowMs && this.#costly(host, since, now);
+      // Function code may wait on I/O and is stopped by the engine before the deadline: only
+      // deadlines apply to a host running some.
+      const functions = live.filter((s) => s.target?.runsFunctions);
+      if (host.lane === 'serving' && held && functions.length === 0) {
+        this.#stopHeld(host, live, queue);
+        continue;
+      }
+      for (const sent of live) {
+        if (sent.timedOut || now < sent.deadline || !sent.target) continue;
         sent.timedOut = true;
-        host.cancel(
+        const alone = live.length === 1;
+        if (host.lane === 'isolated' || (held && (alone || (functions.length === 1 && functions[0] === sent)))) {
+          // Surely this one: it runs alone, or is the one function holding a host.
+          this.#isolate(sent.target, 'timeout', `stopped at its ${this.#options.timeoutMs} ms deadline`);
+          host.stop('deadline');
+          break;
+        }
+        // Waiting on I/O (a function), or starved on a busy machine: its caller is answered now.
+        sent.abandoned = true;
+        if (sent.target.runsFunctions) this.#isolate(sent.target, 'timeout', `no answer by its ${this.#options.timeoutMs} ms deadline`);
+        host.abandon(
           sent.handle.id,
-          new AppError('not-ready', `the engine could not start this evaluation within ${this.#options.timeoutMs} ms (VERDICT_EVAL_TIMEOUT_MS) because it is busy; retry shortly`),
-          true,
+          sent.target.runsFunctions
+            ? this.#timeoutError(sent.target)
+            : new AppError('not-ready', `the engine could not finish this evaluation within ${this.#options.timeoutMs} ms (VERDICT_EVAL_TIMEOUT_MS) because the machine is busy; retry shortly`),
         );
+        if (queue.filter((s) => s.abandoned).length >= MAX_ABANDONED_PER_HOST) this.#drain(host);
       }
-      const working = queue[0]!;
-      const target = working.target;
-      if (!target || working.moved) continue;
-      const since = Math.max(working.sentAt, host.lastReplyAt);
-      if (working.abandoned) {
-        // Its caller was answered when it looked starved; if it turns out to run away, the host goes.
-        if (now - since > this.#options.slowMs && this.#costly(host, since, now)) {
-          this.#isolate(target, 'timeout', 'kept running after its deadline');
-          host.stop('deadline');
-        }
-        continue;
-      }
-      if (working.timedOut) continue;
-      if (now >= working.deadline) {
-        working.timedOut = true;
-        // In the isolated lane the decision is a suspect already: its host goes at the deadline.
-        if (host.lane === 'isolated' || target.runsFunctions || this.#costly(host, since, now)) {
-          this.#isolate(target, 'timeout', `stopped at its ${this.#options.timeoutMs} ms deadline`);
-          host.stop('deadline');
-        } else {
-          // Starved, not costly (a busy machine): the caller is answered now, the host left to finish.
-          working.abandoned = true;
-          host.cancel(
-            working.handle.id,
-            new AppError('not-ready', `the engine could not finish this evaluation within ${this.#options.timeoutMs} ms (VERDICT_EVAL_TIMEOUT_MS) because the machine is busy; retry shortly`),
-            false,
-          );
-        }
-        continue;
-      }
-      // A function node may wait on I/O: it is gated, and stopped at its deadline instead.
-      if (host.lane !== 'serving' || target.runsFunctions || now - since <= this.#options.slowMs || !this.#costly(host, since, now)) continue;
-      working.moved = true;
-      this.#isolate(target, 'slow', `still running after ${this.#options.slowMs} ms (VERDICT_EVAL_SLOW_MS)`);
-      host.stop('slow');
     }
   }
 
+  /** A serving host held by a runaway: stop it; tell its requests which runs again where. */
+  #stopHeld(host: EngineHostProcess, live: readonly Sent[], queue: readonly Sent[]): void {
+    const evaluations = live.filter((s) => s.target);
+    const zombies = queue.filter((s) => s.abandoned && s.target);
+    // The runaway: the only request, or the only one whose decision has no record of answering quickly.
+    const unproven = evaluations.filter((s) => !this.#quick(s.target!));
+    const culprit = zombies.length > 0 ? undefined : evaluations.length === 1 ? evaluations[0] : unproven.length === 1 ? unproven[0] : undefined;
+    if (culprit) {
+      culprit.moved = true;
+      this.#isolate(culprit.target!, 'slow', `held its engine host for ${this.#options.slowMs} ms (VERDICT_EVAL_SLOW_MS)`);
+      for (const sent of evaluations) if (sent !== culprit) sent.suspect = true;
+    } else if (evaluations.length === 0 && zombies.length === 1) {
+      // Given up on as starved at its deadline, it turned out to run away.
+      this.#isolate(zombies[0]!.target!, 'timeout', 'kept its engine host busy after its deadline');
+    } else {
+      for (const sent of evaluations) sent.suspect = true; // each runs again alone: the runaway shows itself
+    }
+    host.stop('slow');
+  }
+
+  /** No new work for a host that owes answers it will never deliver in time; replaced once idle. */
+  #drain(host: EngineHostProcess): void {
+    const lane = host.lane === 'serving' ? this.#lanes.serving : this.#lanes.isolated;
+    if (lane.draining.has(host)) return;
+    lane.draining.add(host);
+    if (lane.lane === 'serving') this.#promoteSpare(lane);
+    this.#afterChange(host);
+  }
+
   /**
-   * Whether an evaluation has cost real CPU, not only time: a host starved of CPU on a busy machine
-   * is slow without being costly. Unknown (no /proc) counts as costly.
+   * Whether a host spent real CPU since `since`: a runaway evaluation does; a host starved of CPU on
+   * a busy machine does not. Unknown (no /proc) counts as spent.
    */
   #costly(host: EngineHostProcess, since: number, now: number): boolean {
     const used = host.cpuSince(since);
     return used === undefined || used >= Math.max(COSTLY_MIN_CPU_MS, COSTLY_MIN_SHARE * (now - since));
-  }
-
-  #acquire(lane: LaneHosts, deadline: number): Promise<EngineHostProcess> {
-    const free = lane.pick();
-    if (free) return Promise.resolve(free);
-    if (this.#closed) return Promise.reject(new AppError('not-ready', 'this node is shutting down'));
-    if (lane.waiters.length >= MAX_WAITING[lane.lane]) {
-      return Promise.reject(new AppError('not-ready', `too many evaluations are waiting for the ${lane.lane} engine lane; retry shortly`));
-    }
-    if (lane.hosts.length === 0 && !lane.respawnTimer) this.#spawn(lane);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(
-          () => {
-            lane.waiters.splice(lane.waiters.indexOf(waiter), 1);
-            reject(new AppError('not-ready', `no engine host of the ${lane.lane} lane had room before this request's deadline (${this.#options.timeoutMs} ms); retry shortly`));
-          },
-          Math.max(0, deadline - Date.now()),
-        ),
-      };
-      lane.waiters.push(waiter);
-    });
   }
 
   #spawn(lane: LaneHosts, asSpare = false): void {
@@ -598,10 +478,9 @@ export class EnginePool {
         onAnswer: (answering, id) => {
           const queue = this.#queues.get(answering);
           const at = queue?.findIndex((q) => q.abandoned && q.handle.id === id) ?? -1;
-          if (at >= 0) {
-            queue!.splice(at, 1);
-            lane.wake();
-          }
+          if (at < 0) return;
+          queue!.splice(at, 1);
+          this.#afterChange(answering);
         },
       },
       this.#options.logger,
@@ -614,29 +493,35 @@ export class EnginePool {
     host.warmUp([host.ready, ...loads]);
   }
 
+  /** The spare takes a leaving host's place at once (its CPU too, when pinned). */
+  #promoteSpare(lane: LaneHosts): void {
+    const spare = lane.spare;
+    if (!spare?.isReady) return;
+    lane.spare = undefined;
+    spare.moveTo(lane.nextCpu());
+    lane.hosts.push(spare);
+    lane.wake();
+    if (!this.#closed) this.#spawn(lane, true);
+  }
+
   #onExit(lane: LaneHosts, host: EngineHostProcess, gone: HostGone): void {
     const wasSpare = host === lane.spare;
     if (wasSpare) lane.spare = undefined;
-    else lane.hosts.splice(lane.hosts.indexOf(host), 1);
-    // Runs before the requests see their rejection: the first was being worked on, the rest had not begun.
-    const queue = this.#queues.get(host) ?? [];
-    queue.forEach((sent, i) => (sent.role = i === 0 ? 'working' : 'waiting'));
+    else if (lane.hosts.includes(host)) lane.hosts.splice(lane.hosts.indexOf(host), 1);
+    const drained = lane.draining.delete(host);
+    // Runs before the requests see their rejection: after a crash with several running, each runs
+    // again alone, which tells the one that crashes it.
+    const live = (this.#queues.get(host) ?? []).filter((s) => !s.abandoned && s.target);
+    if (gone.stoppedFor === undefined && live.length > 1) for (const sent of live) sent.suspect = true;
     this.#queues.delete(host);
     if (this.#closed || gone.stoppedFor === 'shutdown') return;
-    // The spare takes the stopped host's place at once (its CPU too, when pinned).
-    const spare = lane.spare;
-    if (!wasSpare && spare?.isReady) {
-      lane.spare = undefined;
-      spare.moveTo(lane.nextCpu());
-      lane.hosts.push(spare);
-      lane.wake();
-    }
     const reason = gone.stoppedFor ?? gone.exit;
     lane.restartCount++;
     lane.lastRestart = { at: new Date().toISOString(), reason };
     this.#options.events?.restart?.(lane.lane, reason);
     if (gone.stoppedFor === undefined) this.#options.logger.error({ host: host.name, pid: host.pid, exit: gone.exit }, 'engine host died; starting another');
     else this.#options.logger.warn({ host: host.name, pid: host.pid, reason }, 'engine host stopped; starting another');
+    if (!wasSpare && !drained && lane.lane === 'serving') this.#promoteSpare(lane);
     // Replaced at once, unless hosts keep dying (then once a second: a crash loop must not eat the node's CPU).
     const now = Date.now();
     lane.restarts.push(now);

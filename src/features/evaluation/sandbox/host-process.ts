@@ -251,15 +251,11 @@ export class EngineHostProcess {
     });
   }
 
-  /**
-   * Gives up on a request: the caller gets `error` now; the host drops the request if it has not
-   * begun it (`drop`), else finishes it and its answer is ignored.
-   */
-  cancel(id: number, error: Error, drop: boolean): void {
+  /** Gives up on a request: the caller gets `error` now; the host's answer, if it comes, is dropped. */
+  abandon(id: number, error: Error): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
-    if (drop) this.#send({ t: 'cancel', id });
     pending.reject(error);
   }
 

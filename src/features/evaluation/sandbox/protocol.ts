@@ -1,9 +1,7 @@
 import type { JdmDocument } from '../../decisions/jdm.js';
 
 /**
- * Messages between a node and its engine hosts (child processes running zen-engine). A host runs
- * evaluations, batches and checks strictly one at a time in the order sent (loads and unloads at
- * once), so the node always knows which request a busy host is working on. Messages
+ * Messages between a node and its engine hosts (child processes running zen-engine). Messages
  * travel in arrays: each side coalesces what it sends in one turn of its event loop into one
  * write, which keeps the hop cheap under concurrency (measured: the same throughput as
  * in-process zen at 50 concurrent evaluations, and a tenth of the node's CPU per evaluation).
@@ -11,7 +9,6 @@ import type { JdmDocument } from '../../decisions/jdm.js';
 export type ToHost =
   | { readonly t: 'load'; readonly id: number; readonly ns: string; readonly decisions: readonly { readonly key: string; readonly content: JdmDocument }[] }
   | { readonly t: 'unload'; readonly ns: string }
-  | { readonly t: 'cancel'; readonly id: number }
   | { readonly t: 'eval'; readonly id: number; readonly ns: string; readonly key: string; readonly context: unknown; readonly trace: boolean }
   | { readonly t: 'batch'; readonly id: number; readonly ns: string; readonly key: string; readonly contexts: readonly unknown[]; readonly trace: boolean }
   | { readonly t: 'check'; readonly id: number; readonly items: readonly ExpressionCheck[] }

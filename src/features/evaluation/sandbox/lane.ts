@@ -1,0 +1,158 @@
+import type { EngineHostProcess, Lane } from './host-process.js';
+
+/** One evaluation target: a decision of a loaded namespace (a release, or a simulation's draft). */
+export interface EvaluationTarget {
+  readonly ns: string;
+  readonly key: string;
+  /** Names the decision in logs, health and errors: `project/environment/key@release`. */
+  readonly label: string;
+  /** Runs function-node code (itself or through a sub-decision): gated, and never run twice. */
+  readonly runsFunctions: boolean;
+}
+
+/** A request sent to a host and not answered yet. */
+export interface Sent {
+  readonly target: EvaluationTarget | undefined; // undefined: an expression check or a load check
+  readonly host: EngineHostProcess;
+  readonly handle: { id: number };
+  readonly sentAt: number;
+  readonly deadline: number;
+  /** Runs alone on its host: a suspect being told apart from the others (see EnginePool). */
+  readonly exclusive: boolean;
+  timedOut: boolean;
+  /** Found to be the runaway one: it runs again in the isolated lane. */
+  moved: boolean;
+  /** Its host was stopped with several requests running: it runs again, alone, to tell which. */
+  suspect: boolean;
+  /** Its caller has been answered; it leaves the queue when the host answers or goes. */
+  abandoned: boolean;
+}
+
+export interface Waiter {
+  readonly exclusive: boolean;
+  /** Takes the host: queues the request on it at once, so nobody else can take its room meanwhile. */
+  claim(host: EngineHostProcess): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface LaneStatus {
+  readonly hosts: number;
+  readonly spareReady: boolean;
+  readonly ready: number;
+  /** Requests sent to the lane's hosts and not answered yet. */
+  readonly queued: number;
+  /** Requests waiting for room on a host. */
+  readonly waiting: number;
+  readonly restarts: number;
+  readonly lastRestart: { readonly at: string; readonly reason: string } | null;
+}
+
+/**
+ * Requests sent to one serving host ahead of time. Sent together, a host's evaluations share zen's
+ * wake-ups and the node's writes are coalesced; a bound keeps a stopped host's suspects few.
+ */
+export const MAX_QUEUE_PER_HOST = 16;
+/** A host silent this long with requests running is passed over while another has room. */
+const HELD_AFTER_MS = 50;
+
+/**
+ * The hosts of one lane and what each runs. The serving lane pipelines requests to its hosts; the
+ * isolated lane runs one request per host at a time (it holds the suspects: what it runs must be
+ * told apart exactly). Requests wait here when no host has room.
+ */
+export class LaneHosts {
+  readonly hosts: EngineHostProcess[] = [];
+  readonly waiters: Waiter[] = [];
+  readonly restarts: number[] = [];
+  /**
+   * A started host holding every release, kept out of service: when a host is stopped it takes
+   * its place at once, so requests do not wait for a process to start (the serving lane has one).
+   */
+  spare: EngineHostProcess | undefined;
+  /** Hosts that get no new work: they are replaced once what they run is done. */
+  readonly draining = new Set<EngineHostProcess>();
+  restartCount = 0;
+  lastRestart: { at: string; reason: string } | null = null;
+  respawnTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly lane: Lane,
+    readonly size: number,
+    /** CPU of each host slot (hosts are pinned to one CPU each where possible). */
+    readonly cpus: readonly (number | undefined)[],
+    readonly queues: Map<EngineHostProcess, Sent[]>,
+  ) {}
+
+  queue(host: EngineHostProcess): Sent[] {
+    let queue = this.queues.get(host);
+    if (!queue) this.queues.set(host, (queue = []));
+    return queue;
+  }
+
+  /**
+   * The ready host with the least work that can take a request. An exclusive request (and any in
+   * the isolated lane) needs an idle host; others skip hosts running one, and avoid hosts that
+   * seem held: silent for a while, or running function code (it may wait on I/O, holding zen).
+   */
+  pick(exclusive: boolean): EngineHostProcess | undefined {
+    const alone = exclusive || this.lane === 'isolated';
+    let best: EngineHostProcess | undefined;
+    let bestLoad = Infinity;
+    const now = Date.now();
+    for (const host of this.hosts) {
+      if (!host.isReady || this.draining.has(host)) continue;
+      const queue = this.queues.get(host) ?? [];
+      if (alone ? queue.length > 0 : queue.length >= MAX_QUEUE_PER_HOST || queue.some((q) => q.exclusive)) continue;
+      const held = queue.length > 0 && now - Math.max(queue[0]!.sentAt, host.lastReplyAt) > HELD_AFTER_MS;
+      const load = queue.length + (held || queue.some((q) => q.target?.runsFunctions) ? MAX_QUEUE_PER_HOST : 0);
+      if (load < bestLoad) {
+        best = host;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  /** Room opened (a request finished, a host became ready): the longest waiters that fit go first. */
+  wake(): void {
+    for (let i = 0; i < this.waiters.length; ) {
+      const waiter = this.waiters[i]!;
+      const host = this.pick(waiter.exclusive);
+      if (!host) {
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      clearTimeout(waiter.timer);
+      waiter.claim(host);
+    }
+  }
+
+  /** The CPU for a new host: a slot no live host holds. */
+  nextCpu(): number | undefined {
+    const used = this.hosts.map((h) => h.cpu);
+    for (const cpu of this.cpus) {
+      const at = used.indexOf(cpu);
+      if (at < 0) return cpu;
+      used.splice(at, 1);
+    }
+    return this.cpus[0];
+  }
+
+  /** Every live process of the lane, the spare included. */
+  all(): EngineHostProcess[] {
+    return this.spare ? [...this.hosts, this.spare] : [...this.hosts];
+  }
+
+  status(): LaneStatus {
+    return {
+      hosts: this.hosts.length,
+      spareReady: this.spare?.isReady ?? false,
+      ready: this.hosts.filter((h) => h.isReady).length,
+      queued: this.hosts.reduce((sum, h) => sum + (this.queues.get(h)?.length ?? 0), 0),
+      waiting: this.waiters.length,
+      restarts: this.restartCount,
+      lastRestart: this.lastRestart,
+    };
+  }
+}
