@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * `npm test`: everything but the long disaster-recovery runs (test/dr/, `npm run test:dr`) and the
+ * chaos suite (`npm run test:chaos`); a short DR smoke (test/dr-smoke.test.ts) stays in.
+ */
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['test/dr/**', 'test/chaos/**', '**/node_modules/**'],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

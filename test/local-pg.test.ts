@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './helpers/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Sql } from '../src/db/connect.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
@@ -160,10 +160,8 @@ describe('local PostgreSQL component', () => {
 // The insert position, not pg_current_wal_lsn(): with synchronous_commit off the commit record may not be written yet.
 async function waitForReplay(writer: Sql, reader: Sql): Promise<void> {
   const [current] = await writer<{ lsn: string }[]>`SELECT pg_current_wal_insert_lsn()::text AS lsn`;
-  for (let i = 0; i < 400; i++) {
+  await waitFor('the standby to replay', async () => {
     const [row] = await reader<{ done: boolean }[]>`SELECT pg_last_wal_replay_lsn() >= ${current!.lsn}::pg_lsn AS done`;
-    if (row!.done) return;
-    await sleep(25);
-  }
-  throw new Error('standby did not replay in 10 s');
+    return row!.done;
+  }, 60_000);
 }

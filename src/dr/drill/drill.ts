@@ -218,6 +218,10 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
     progress(`${report.promoted} promoted in ${report.totalMs} ms; load goes on`);
     const left = durationMs - since();
     if (left > 0) await sleep(left);
+    // The load goes on until writes and evaluations have come back (on a busy machine that can
+    // take longer than the planned duration), so the report measures recovery, not the clock.
+    progress('waiting until writes and evaluations have recovered');
+    await waitForRecovery(() => ({ writes: writes.log, samples: load.samples }), killAtMs, RECOVERY_TIMEOUT_MS);
   } finally {
     await promoter?.cancel();
     await Promise.allSettled([writes.stop(), load.stop()]);
@@ -238,6 +242,27 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
     startedAtIso, state, options, built, killAtMs, killStartedAtMs, killedRegion: primaryRegion, promotion, check, writes: writes.log, samples: load.samples,
     propagationMs, survivors: survivors.length,
   });
+}
+
+const RECOVERY_TIMEOUT_MS = 60_000;
+
+/**
+ * Resolves once a write was acknowledged and an evaluation answered well after `killAtMs`, or
+ * after `timeoutMs` (the report then shows what did not recover).
+ */
+async function waitForRecovery(
+  observed: () => { writes: readonly { readonly startedAt: number; readonly ackAt: number | null }[]; samples: readonly { readonly t: number; readonly ok: boolean }[] },
+  killAtMs: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const { writes, samples } = observed();
+    const wrote = writes.some((w) => w.startedAt > killAtMs && w.ackAt !== null);
+    const evaluated = samples.some((s) => s.t > killAtMs && s.ok);
+    if (wrote && evaluated) return;
+    await sleep(50);
+  }
 }
 
 /** The compiled worker (dist/), also when this module runs from src/ under the test runner. */

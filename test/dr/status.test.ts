@@ -2,13 +2,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../src/db/connect.js';
-import { promoteRegion } from '../src/dr/promote.js';
-import { rejoinRegion } from '../src/dr/rejoin.js';
-import { drStatus } from '../src/dr/status.js';
-import { labDown, labKill, labStart, labUp } from '../src/lab/lab.js';
-import { drRegions, findRegion, postgresUrl, readLabState, type LabState } from '../src/lab/state.js';
-import { runCli } from './helpers/cli.js';
+import { connect } from '../../src/db/connect.js';
+import { promoteRegion } from '../../src/dr/promote.js';
+import { rejoinRegion } from '../../src/dr/rejoin.js';
+import { drStatus } from '../../src/dr/status.js';
+import { labDown, labKill, labStart, labUp } from '../../src/lab/lab.js';
+import { drRegions, findRegion, postgresUrl, readLabState, type LabState } from '../../src/lab/state.js';
+import { runCli } from '../helpers/cli.js';
 
 /**
  * What `dr status` names the primary and how it exits, one lab per situation: an old primary

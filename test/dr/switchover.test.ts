@@ -2,13 +2,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Sql } from '../src/db/connect.js';
-import { compareLsn } from '../src/db/database.js';
-import { promoteRegion } from '../src/dr/promote.js';
-import { labDown, labUp } from '../src/lab/lab.js';
-import { findRegion, postgresUrl, readLabState, type LabState } from '../src/lab/state.js';
-import { TcpProxy } from './helpers/tcp-proxy.js';
-import { waitFor } from './helpers/wait.js';
+import { connect, type Sql } from '../../src/db/connect.js';
+import { compareLsn } from '../../src/db/database.js';
+import { promoteRegion } from '../../src/dr/promote.js';
+import { labDown, labUp } from '../../src/lab/lab.js';
+import { findRegion, postgresUrl, readLabState, type LabState } from '../../src/lab/state.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Planned switchover while the primary keeps writing. region-3 streams from region-1 through a

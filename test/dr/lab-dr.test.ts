@@ -2,15 +2,15 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connect } from '../src/db/connect.js';
-import { changeReplication } from '../src/dr/change-replication.js';
-import { promoteRegion } from '../src/dr/promote.js';
-import { rejoinRegion } from '../src/dr/rejoin.js';
-import { drStatus } from '../src/dr/status.js';
-import { runDrill } from '../src/dr/drill/drill.js';
-import { labDown, labKill, labStart, labStatus, labUp } from '../src/lab/lab.js';
-import { drRegions, nodeUrl, postgresUrl, readLabState, type LabState } from '../src/lab/state.js';
-import { runCli } from './helpers/cli.js';
+import { connect } from '../../src/db/connect.js';
+import { changeReplication } from '../../src/dr/change-replication.js';
+import { promoteRegion } from '../../src/dr/promote.js';
+import { rejoinRegion } from '../../src/dr/rejoin.js';
+import { drStatus } from '../../src/dr/status.js';
+import { runDrill } from '../../src/dr/drill/drill.js';
+import { labDown, labKill, labStart, labStatus, labUp } from '../../src/lab/lab.js';
+import { drRegions, nodeUrl, postgresUrl, readLabState, type LabState } from '../../src/lab/state.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('the DR lab on real streaming replication', () => {
   let dir: string;

@@ -1,18 +1,17 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../src/db/connect.js';
-import { checkWrites } from '../src/dr/drill/check.js';
-import { runDrill } from '../src/dr/drill/drill.js';
-import { createDrillProject } from '../src/dr/drill/project.js';
-import { WriteStream } from '../src/dr/drill/write-stream.js';
-import { promoteRegion } from '../src/dr/promote.js';
-import { labDown, labKill, labUp } from '../src/lab/lab.js';
-import { nodeUrl, postgresUrl } from '../src/lab/state.js';
-import { runCli } from './helpers/cli.js';
-import { waitFor } from './helpers/wait.js';
+import { connect } from '../../src/db/connect.js';
+import { checkWrites } from '../../src/dr/drill/check.js';
+import { runDrill } from '../../src/dr/drill/drill.js';
+import { createDrillProject } from '../../src/dr/drill/project.js';
+import { WriteStream } from '../../src/dr/drill/write-stream.js';
+import { promoteRegion } from '../../src/dr/promote.js';
+import { labDown, labKill, labUp } from '../../src/lab/lab.js';
+import { nodeUrl, postgresUrl } from '../../src/lab/state.js';
+import { runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Short drills on real labs (built and torn down by the drill itself): the primary region is
@@ -105,14 +104,14 @@ describe('the drill checker with async replication', () => {
     const standbySql = connect(postgresUrl(state, standby!), { max: 1 });
     try {
       writes.start();
-      await sleep(1000);
+      await waitFor('deploys acknowledged before the cut', () => writes.log.filter((w) => w.ackAt !== null).length > 5, 60_000);
       // Cut replication: the standby stops receiving (an empty primary_conninfo stops its WAL receiver).
       const cutStartedAt = performance.now() - startedAt;
       await standbySql.unsafe(`ALTER SYSTEM SET primary_conninfo = ''`);
       await standbySql`SELECT pg_reload_conf()`;
       await waitFor('the standby to stop receiving', async () => (await primarySql`SELECT 1 FROM pg_stat_replication`).length === 0);
       const cutAt = performance.now() - startedAt;
-      await sleep(1000);
+      await waitFor('deploys acknowledged after the cut', () => writes.log.filter((w) => w.ackAt !== null && w.startedAt > cutAt).length > 5, 60_000);
       await writes.stop();
       await labKill(dir, primary!.name);
       await promoteRegion(dir, { confirmOldPrimaryLost: true });
