@@ -105,10 +105,11 @@ describe('hostile evaluation input', () => {
 
     it('survives an engine crash: only an engine host dies, and the decision is isolated', async () => {
       // Past the node's own checks, straight to the engine (as a graph saved by an older Verdict
-      // could): zen's parser overflows its native stack on brackets nested 6,000 deep.
+      // could): zen's parser overflows its native stack on brackets nested this deep (at 6,000 it
+      // sometimes survived, on a thread with a larger stack).
       const engine = startTestEngine({ timeoutMs: 20_000 });
       try {
-        const deep = `${'['.repeat(6_000)}1${']'.repeat(6_000)}`;
+        const deep = `${'['.repeat(50_000)}1${']'.repeat(50_000)}`;
         await engine.register('r', [
           { key: 'crash', content: expressionGraph({ x: deep }) },
           { key: 'calc', content: expressionGraph({ x: '1' }) },

@@ -268,6 +268,7 @@ export class EnginePool {
           if (sent.timedOut) throw this.#timeoutError(target);
           const again = attempt < MAX_ATTEMPTS && Date.now() < deadline;
           if (sent.moved && again) continue; // the isolation registry sends it to the isolated lane now
+          if (sent.collateral && again && !target.runsFunctions) continue;
           if (sent.suspect && again && !target.runsFunctions) {
             // A decision that always answered quickly most likely waited behind the runaway: it
             // runs again at once; others (and anything suspected twice) run alone, to tell.
@@ -303,7 +304,7 @@ export class EnginePool {
   /** Queues a request on a host of `lane` (now, or when one has room before the deadline). */
   #dispatch(lane: LaneHosts, target: EvaluationTarget | undefined, deadline: number, exclusive: boolean): Promise<Sent> {
     const queue = (host: EngineHostProcess): Sent => {
-      const sent: Sent = { target, host, handle: { id: 0 }, sentAt: Date.now(), deadline, exclusive, timedOut: false, moved: false, suspect: false, abandoned: false };
+      const sent: Sent = { target, host, handle: { id: 0 }, sentAt: Date.now(), deadline, exclusive, timedOut: false, moved: false, suspect: false, collateral: false, abandoned: false };
       lane.queue(host).push(sent);
       return sent;
     };
@@ -321,12 +322,15 @@ export class EnginePool {
         timer: setTimeout(
           () => {
             lane.waiters.splice(lane.waiters.indexOf(waiter), 1);
+            lane.unreserve(waiter);
+            lane.wake(); // the host it kept takes other work again
             reject(new AppError('not-ready', `no engine host of the ${lane.lane} lane had room before this request's deadline (${this.#options.timeoutMs} ms); retry shortly`));
           },
           Math.max(0, Math.min(deadline, Date.now() + 2 ** 31 - 1) - Date.now()),
         ),
       };
       lane.waiters.push(waiter);
+      if (exclusive && lane.lane === 'serving') lane.reserve(waiter);
     });
   }
 
@@ -407,6 +411,7 @@ export class EnginePool {
         if (host.lane === 'isolated' || (held && (alone || (functions.length === 1 && functions[0] === sent)))) {
           // Surely this one: it runs alone, or is the one function holding a host.
           this.#isolate(sent.target, 'timeout', `stopped at its ${this.#options.timeoutMs} ms deadline`);
+          for (const other of live) if (other !== sent) other.collateral = true;
           host.stop('deadline');
           break;
         }
@@ -434,7 +439,7 @@ export class EnginePool {
     if (culprit) {
       culprit.moved = true;
       this.#isolate(culprit.target!, 'slow', `held its engine host for ${this.#options.slowMs} ms (VERDICT_EVAL_SLOW_MS)`);
-      for (const sent of evaluations) if (sent !== culprit) sent.suspect = true;
+      for (const sent of evaluations) if (sent !== culprit) sent.collateral = true;
     } else if (evaluations.length === 0 && zombies.length === 1) {
       // Given up on as starved at its deadline, it turned out to run away.
       this.#isolate(zombies[0]!.target!, 'timeout', 'kept its engine host busy after its deadline');
@@ -509,6 +514,11 @@ export class EnginePool {
     if (wasSpare) lane.spare = undefined;
     else if (lane.hosts.includes(host)) lane.hosts.splice(lane.hosts.indexOf(host), 1);
     const drained = lane.draining.delete(host);
+    const keptFor = lane.reserved.get(host);
+    if (keptFor) {
+      lane.reserved.delete(host);
+      lane.reserve(keptFor); // another host is kept for it (or it waits for one)
+    }
     // Runs before the requests see their rejection: after a crash with several running, each runs
     // again alone, which tells the one that crashes it.
     const live = (this.#queues.get(host) ?? []).filter((s) => !s.abandoned && s.target);

@@ -142,6 +142,29 @@ function loadable(content: JdmDocument): string | undefined {
 // Replies are coalesced: everything answered in one turn of the event loop goes in one write.
 let outbox: FromHost[] = [];
 let flushing = false;
+/**
+ * An answer JSON cannot carry (a result nested thousands deep overflows the serialiser) must not
+ * take the host down with the others sent alongside: each is tried alone, and one that still
+ * fails is answered with an error.
+ */
+function send(batch: FromHost[]): void {
+  try {
+    process.send!(batch);
+    return;
+  } catch {
+    // one of them cannot be serialised: find which
+  }
+  for (const item of batch) {
+    try {
+      process.send!([item]);
+    } catch (error) {
+      if (item.t === 'ready') continue;
+      process.stderr.write(`cannot send the answer to request ${item.id}: ${message(error)}\n`);
+      process.send!([{ t: 'error', id: item.id, error: `the engine's answer cannot be sent back: ${message(error)}` } satisfies FromHost]);
+    }
+  }
+}
+
 function reply(message: FromHost): void {
   outbox.push(message);
   if (flushing) return;
@@ -154,7 +177,7 @@ function reply(message: FromHost): void {
     }
     const batch = outbox;
     outbox = [];
-    process.send!(batch);
+    send(batch);
   });
 }
 

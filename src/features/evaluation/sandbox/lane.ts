@@ -24,6 +24,8 @@ export interface Sent {
   moved: boolean;
   /** Its host was stopped with several requests running: it runs again, alone, to tell which. */
   suspect: boolean;
+  /** Its host was stopped because of another request, known to be the cause: it runs again at once. */
+  collateral: boolean;
   /** Its caller has been answered; it leaves the queue when the host answers or goes. */
   abandoned: boolean;
 }
@@ -71,6 +73,11 @@ export class LaneHosts {
   spare: EngineHostProcess | undefined;
   /** Hosts that get no new work: they are replaced once what they run is done. */
   readonly draining = new Set<EngineHostProcess>();
+  /**
+   * Hosts kept for a request that must run alone: they get no new work, and the request takes
+   * them once what they run is done (a busy lane's hosts are never idle on their own).
+   */
+  readonly reserved = new Map<EngineHostProcess, Waiter>();
   restartCount = 0;
   lastRestart: { at: string; reason: string } | null = null;
   respawnTimer: NodeJS.Timeout | undefined;
@@ -100,7 +107,7 @@ export class LaneHosts {
     let bestLoad = Infinity;
     const now = Date.now();
     for (const host of this.hosts) {
-      if (!host.isReady || this.draining.has(host)) continue;
+      if (!host.isReady || this.draining.has(host) || this.reserved.has(host)) continue;
       const queue = this.queues.get(host) ?? [];
       if (alone ? queue.length > 0 : queue.length >= MAX_QUEUE_PER_HOST || queue.some((q) => q.exclusive)) continue;
       const held = queue.length > 0 && now - Math.max(queue[0]!.sentAt, host.lastReplyAt) > HELD_AFTER_MS;
@@ -113,12 +120,43 @@ export class LaneHosts {
     return best;
   }
 
+  /**
+   * Keeps the least busy host for an exclusive waiter (see `reserved`); false when no host can be
+   * kept now (then it waits, and `wake` tries again).
+   */
+  reserve(waiter: Waiter): boolean {
+    let best: EngineHostProcess | undefined;
+    for (const host of this.hosts) {
+      if (!host.isReady || this.draining.has(host) || this.reserved.has(host)) continue;
+      if (!best || (this.queues.get(host)?.length ?? 0) < (this.queues.get(best)?.length ?? 0)) best = host;
+    }
+    // One host stays for everyone else unless it is the only one.
+    const free = this.hosts.filter((h) => h.isReady && !this.draining.has(h) && !this.reserved.has(h)).length;
+    if (!best || (free < 2 && this.hosts.length > 1 && this.reserved.size > 0)) return false;
+    this.reserved.set(best, waiter);
+    return true;
+  }
+
+  /** Forgets a waiter's reservation (it gave up, or its host went away). */
+  unreserve(waiter: Waiter): void {
+    for (const [host, w] of this.reserved) if (w === waiter) this.reserved.delete(host);
+  }
+
   /** Room opened (a request finished, a host became ready): the longest waiters that fit go first. */
   wake(): void {
+    for (const [host, waiter] of this.reserved) {
+      if (!host.isReady || (this.queues.get(host)?.length ?? 0) > 0) continue;
+      this.reserved.delete(host);
+      const at = this.waiters.indexOf(waiter);
+      if (at >= 0) this.waiters.splice(at, 1);
+      clearTimeout(waiter.timer);
+      waiter.claim(host);
+    }
     for (let i = 0; i < this.waiters.length; ) {
       const waiter = this.waiters[i]!;
       const host = this.pick(waiter.exclusive);
       if (!host) {
+        if (waiter.exclusive && ![...this.reserved.values()].includes(waiter)) this.reserve(waiter);
         i++;
         continue;
       }
