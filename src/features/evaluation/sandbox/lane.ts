@@ -39,6 +39,8 @@ export interface Waiter {
 
 export interface LaneStatus {
   readonly hosts: number;
+  /** Process ids of the lane's hosts (the spare not included). */
+  readonly pids: readonly number[];
   readonly spareReady: boolean;
   readonly ready: number;
   /** Requests sent to the lane's hosts and not answered yet. */
@@ -185,6 +187,7 @@ export class LaneHosts {
   status(): LaneStatus {
     return {
       hosts: this.hosts.length,
+      pids: this.hosts.map((h) => h.pid).filter((pid): pid is number => pid !== undefined),
       spareReady: this.spare?.isReady ?? false,
       ready: this.hosts.filter((h) => h.isReady).length,
       queued: this.hosts.reduce((sum, h) => sum + (this.queues.get(h)?.length ?? 0), 0),
