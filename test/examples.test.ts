@@ -13,6 +13,8 @@ function examples(dir = EXAMPLES): { key: string; tests: { input: unknown; outpu
   return readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return examples(full);
+    // `decision push` takes only .json files; the folder's README is for people.
+    if (!name.endsWith('.json')) return [];
     const doc = JSON.parse(readFileSync(full, 'utf8')) as { tests?: { input: unknown; output: unknown }[] };
     return [{ key: path.relative(EXAMPLES, full).replace(/\.json$/, ''), tests: doc.tests ?? [] }];
   });
