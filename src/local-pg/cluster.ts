@@ -29,10 +29,24 @@ export interface ClusterOptions {
    * password; without it, loopback connections are trusted (fine for throw-away test clusters).
    */
   readonly password?: string;
+  /**
+   * A network to trust besides loopback (a CIDR such as 10.213.7.0/24), for clusters listening on
+   * an address of their own. Only without a password: the lab's throw-away networks.
+   */
+  readonly trustNetwork?: string;
+  /** Runs the server inside this network namespace (`ip netns` name); needs root. */
+  readonly netns?: string;
 }
 
 export class LocalPgError extends Error {
   override name = 'LocalPgError';
+}
+
+interface SpawnIdentity {
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
 }
 
 interface RunResult {
@@ -116,6 +130,11 @@ export class LocalPgCluster {
     }
     if (result.code !== 0) throw new LocalPgError(`initdb failed for ${this.dir}:\n${result.output.trim()}`);
     this.#appendSettings(this.#baseSettings());
+    if (this.#options.trustNetwork !== undefined && this.#options.password === undefined) {
+      const cidr = this.#options.trustNetwork;
+      if (!/^[0-9.]+\/\d{1,2}$/.test(cidr)) throw new LocalPgError(`trustNetwork must be an IPv4 CIDR, not '${cidr}'`);
+      appendFileSync(path.join(this.dir, 'pg_hba.conf'), `host all all ${cidr} trust\nhost replication all ${cidr} trust\n`);
+    }
   }
 
   /** Starts the server and waits until it accepts connections (primary) or reaches consistency (standby). */
@@ -281,9 +300,10 @@ export class LocalPgCluster {
     fchmodSync(logFd, 0o600);
     const logStart = fileSize(this.logFile);
     let child: ChildProcess;
+    const [command, args, identity] = this.#serverCommand(['-D', this.dir, '-p', String(this.port)]);
     try {
-      child = spawn(binary(this.bins, 'postgres'), ['-D', this.dir, '-p', String(this.port)], {
-        ...this.#spawnIdentity(),
+      child = spawn(command, args, {
+        ...identity,
         // Own process group: Ctrl-C in a terminal reaches us, and we stop Postgres in order.
         detached: true,
         stdio: ['ignore', logFd, logFd],
@@ -312,7 +332,20 @@ export class LocalPgCluster {
     }
   }
 
-  #spawnIdentity(): { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv } {
+  /**
+   * The postmaster's command line. In a network namespace, nsenter (as root) enters it and takes
+   * the postgres user's identity before it execs the server: the pid stays the postmaster's.
+   */
+  #serverCommand(args: readonly string[]): [string, string[], SpawnIdentity] {
+    const postgres = binary(this.bins, 'postgres');
+    const identity = this.#spawnIdentity();
+    if (this.#options.netns === undefined) return [postgres, [...args], identity];
+    const { uid, gid, ...rest } = identity;
+    const user = uid === undefined || gid === undefined ? [] : [`--setuid=${uid}`, `--setgid=${gid}`];
+    return ['nsenter', [`--net=/run/netns/${this.#options.netns}`, ...user, '--', postgres, ...args], rest];
+  }
+
+  #spawnIdentity(): SpawnIdentity {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       LANG: 'C',
