@@ -31,14 +31,20 @@ async function rejoin(ctx: ChaosContext, region: string): Promise<void> {
   ctx.log(`rejoined ${region} by ${report.method} in ${report.totalMs} ms`);
 }
 
+/** Waits for a write in flight, then does `fault` to the primary and marks the loss (write RTO counts from it). */
+async function losePrimary(ctx: ChaosContext, what: string, fault: (primary: LabRegion) => unknown): Promise<LabRegion> {
+  const old = primaryOf(ctx);
+  await midWrite(ctx);
+  await fault(old);
+  ctx.primaryLosses.push(ctx.since());
+  ctx.log(`${what} ${old.name} (primary) with a write in flight`);
+  return old;
+}
+
 const killPrimary: FaultStep = {
   name: 'kill-primary',
   run: async (ctx) => {
-    const old = primaryOf(ctx);
-    await midWrite(ctx);
-    signalPostgres(old, 'SIGKILL');
-    ctx.primaryLosses.push(ctx.since());
-    ctx.log(`kill -9 PostgreSQL of ${old.name} (primary) with a write in flight`);
+    const old = await losePrimary(ctx, 'kill -9 PostgreSQL of', (r) => signalPostgres(r, 'SIGKILL'));
     await sleep(500);
     await promote(ctx);
     await rejoin(ctx, old.name);
@@ -48,11 +54,7 @@ const killPrimary: FaultStep = {
 const pausePrimary: FaultStep = {
   name: 'pause-primary',
   run: async (ctx) => {
-    const old = primaryOf(ctx);
-    await midWrite(ctx);
-    signalPostgres(old, 'SIGSTOP');
-    ctx.primaryLosses.push(ctx.since());
-    ctx.log(`SIGSTOP PostgreSQL of ${old.name} (primary)`);
+    const old = await losePrimary(ctx, 'SIGSTOP PostgreSQL of', (r) => signalPostgres(r, 'SIGSTOP'));
     try {
       await sleep(500);
       await promote(ctx);
@@ -143,12 +145,11 @@ const partitionStandby: FaultStep = {
 const oldPrimaryWritable: FaultStep = {
   name: 'old-primary-writable',
   run: async (ctx) => {
-    const old = primaryOf(ctx);
-    await midWrite(ctx);
-    const back = outage(ctx, regionNodes(old));
-    await labKill(ctx.dir, old.name);
-    ctx.primaryLosses.push(ctx.since());
-    ctx.log(`killed ${old.name} (primary region: PostgreSQL and nodes)`);
+    let back = () => undefined as void;
+    const old = await losePrimary(ctx, 'killed PostgreSQL and nodes of', async (r) => {
+      back = outage(ctx, regionNodes(r));
+      await labKill(ctx.dir, r.name);
+    });
     await sleep(500);
     await promote(ctx);
     await labStart(ctx.dir, old.name);
@@ -167,10 +168,7 @@ const promoteLagging: FaultStep = {
     await setting(postgresUrl(labState(ctx), target), 'recovery_min_apply_delay', '2s');
     ctx.log(`${target.name} replays 2 s behind (recovery_min_apply_delay)`);
     await sleep(2500);
-    await midWrite(ctx);
-    signalPostgres(old, 'SIGKILL');
-    ctx.primaryLosses.push(ctx.since());
-    ctx.log(`kill -9 PostgreSQL of ${old.name} (primary); promoting the lagging ${target.name}`);
+    await losePrimary(ctx, 'kill -9 PostgreSQL of', (r) => signalPostgres(r, 'SIGKILL'));
     await sleep(300);
     try {
       await promote(ctx, target.name);
@@ -179,10 +177,9 @@ const promoteLagging: FaultStep = {
       ctx.log(`promotion of ${target.name} refused (${(error as Error).message}); promoting the most advanced`);
       await promote(ctx);
     }
-    await setting(postgresUrl(labState(ctx), target), 'recovery_min_apply_delay', null).catch(() => undefined);
+    // Promoted or not, it must not lag in later steps.
+    await setting(postgresUrl(labState(ctx), target), 'recovery_min_apply_delay', null);
     await rejoin(ctx, old.name);
-    // Had it not been promoted, it still lags by its setting.
-    if (labState(ctx).primaryRegion !== target.name) await setting(postgresUrl(labState(ctx), target), 'recovery_min_apply_delay', null);
   },
 };
 

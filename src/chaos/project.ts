@@ -7,17 +7,7 @@ import type { PlannedWrite } from '../dr/drill/write-stream.js';
 export const MARKED_RELEASES = ['one', 'two'] as const;
 
 /** `child`: answers `{ marker: <label> }`. */
-const childGraph = (label: string) => ({
-  nodes: [
-    { id: 'in', type: 'inputNode', name: 'Request', position: { x: 0, y: 0 } },
-    { id: 'mark', type: 'expressionNode', name: 'Mark', position: { x: 200, y: 0 }, content: { expressions: [{ id: 'm', key: 'marker', value: `'${label}'` }] } },
-    { id: 'out', type: 'outputNode', name: 'Response', position: { x: 400, y: 0 } },
-  ],
-  edges: [
-    { id: 'e1', sourceId: 'in', targetId: 'mark', type: 'edge' },
-    { id: 'e2', sourceId: 'mark', targetId: 'out', type: 'edge' },
-  ],
-});
+const childGraph = (label: string) => drillGraph(label, 'marker');
 
 /** `calc`: calls `child` as a sub-decision and answers `{ parent: <its label>, child: <child's marker> }`. */
 const parentGraph = (label: string) => ({
