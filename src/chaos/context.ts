@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterOf } from '../lab/lab.js';
+import { childrenOf } from '../local-pg/index.js';
 import { findRegion, nodeUrl, readLabState, type LabRegion, type LabState } from '../lab/state.js';
 import type { WriteStream } from '../dr/drill/write-stream.js';
 import type { ChaosNetwork } from './network.js';
@@ -71,23 +71,6 @@ export function signalPostgres(region: LabRegion, signal: NodeJS.Signals): numbe
   }
   process.kill(pid, signal);
   return pid;
-}
-
-/** Direct children of `pid`, from /proc (every PostgreSQL process is the postmaster's child). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return children;
 }
 
 /** Waits (at most `ms`) until the deploy writer has a request out, so a fault lands mid-write. */

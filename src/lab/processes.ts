@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../local-pg/cluster.js';
+import { isAlive } from '../local-pg/pids.js';
 import { LabError, nodeUrl, type LabNode } from './state.js';
 
 const VERDICT_BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binary, findPgBinaries, type PgBinaries } from './binaries.js';
 import { pgOsUser, unreachableParent, type PgOsUser } from './os-user.js';
 import { freePort, isPortFree } from './ports.js';
+import { isAlive } from './pids.js';
+import { fileSize, tail } from './log-tail.js';
+import { inNamespace, trustNetwork, type SpawnIdentity } from './network.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
 
@@ -40,13 +43,6 @@ export interface ClusterOptions {
 
 export class LocalPgError extends Error {
   override name = 'LocalPgError';
-}
-
-interface SpawnIdentity {
-  readonly uid?: number;
-  readonly gid?: number;
-  readonly cwd: string;
-  readonly env: NodeJS.ProcessEnv;
 }
 
 interface RunResult {
@@ -130,11 +126,7 @@ export class LocalPgCluster {
     }
     if (result.code !== 0) throw new LocalPgError(`initdb failed for ${this.dir}:\n${result.output.trim()}`);
     this.#appendSettings(this.#baseSettings());
-    if (this.#options.trustNetwork !== undefined && this.#options.password === undefined) {
-      const cidr = this.#options.trustNetwork;
-      if (!/^[0-9.]+\/\d{1,2}$/.test(cidr)) throw new LocalPgError(`trustNetwork must be an IPv4 CIDR, not '${cidr}'`);
-      appendFileSync(path.join(this.dir, 'pg_hba.conf'), `host all all ${cidr} trust\nhost replication all ${cidr} trust\n`);
-    }
+    if (this.#options.trustNetwork !== undefined && this.#options.password === undefined) trustNetwork(this.dir, this.#options.trustNetwork);
   }
 
   /** Starts the server and waits until it accepts connections (primary) or reaches consistency (standby). */
@@ -300,7 +292,7 @@ export class LocalPgCluster {
     fchmodSync(logFd, 0o600);
     const logStart = fileSize(this.logFile);
     let child: ChildProcess;
-    const [command, args, identity] = this.#serverCommand(['-D', this.dir, '-p', String(this.port)]);
+    const [command, args, identity] = inNamespace(binary(this.bins, 'postgres'), ['-D', this.dir, '-p', String(this.port)], this.#spawnIdentity(), this.#options.netns);
     try {
       child = spawn(command, args, {
         ...identity,
@@ -332,19 +324,6 @@ export class LocalPgCluster {
     }
   }
 
-  /**
-   * The postmaster's command line. In a network namespace, nsenter (as root) enters it and takes
-   * the postgres user's identity before it execs the server: the pid stays the postmaster's.
-   */
-  #serverCommand(args: readonly string[]): [string, string[], SpawnIdentity] {
-    const postgres = binary(this.bins, 'postgres');
-    const identity = this.#spawnIdentity();
-    if (this.#options.netns === undefined) return [postgres, [...args], identity];
-    const { uid, gid, ...rest } = identity;
-    const user = uid === undefined || gid === undefined ? [] : [`--setuid=${uid}`, `--setgid=${gid}`];
-    return ['nsenter', [`--net=/run/netns/${this.#options.netns}`, ...user, '--', postgres, ...args], rest];
-  }
-
   #spawnIdentity(): SpawnIdentity {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -367,43 +346,5 @@ export class LocalPgCluster {
       child.once('error', reject);
       child.once('close', (code) => resolve({ code, output }));
     });
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process stays a zombie until its parent reaps it, and signal 0 still reaches it;
-  // for processes another command started, the parent is init, which may reap them seconds later.
-  return !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; comm may contain spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false; // no /proc (not Linux), or the process just went: signal 0 decided
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function tail(file: string, from: number): string {
-  try {
-    const text = readFileSync(file).subarray(from).toString('utf8');
-    return text.split('\n').slice(-15).join('\n').trim();
-  } catch {
-    return '(no log)';
   }
 }
