@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluationErrors, writeRto } from '../src/chaos/accounting.js';
+import { LAG_SLACK_MS, evaluationErrors, lossesBeyondLag, writeRto } from '../src/chaos/accounting.js';
 import { planScenarios } from '../src/chaos/plan.js';
 import { isExpected, isMixed } from '../src/chaos/project.js';
 import { summaryLine } from '../src/chaos/report.js';
@@ -46,13 +46,22 @@ describe('chaos planning and accounting', () => {
 
   it('measures write RTO from each loss of the primary to the first write sent after it and acknowledged', () => {
     const w = (startedAt: number, ackAt: number | null) => ({ startedAt, ackAt }) as WriteRecord;
-    expect(writeRto([w(90, 1200), w(110, 1500), w(1600, 1700)], [100])).toBe(1400);
-    expect(writeRto([w(90, 1200)], [100])).toBeNull();
+    expect(writeRto([w(90, 1200), w(110, 1500), w(1600, 1700)], [{ at: 100 }])).toBe(1400);
+    expect(writeRto([w(90, 1200)], [{ at: 100 }])).toBeNull();
     expect(writeRto([w(0, 10)], [])).toBeNull();
   });
 
+  it('in async mode, accepts only losses acknowledged within the lag seen before the fault', () => {
+    const w = (id: string, ackAt: number) => ({ id, ackAt }) as WriteRecord;
+    const log = [w('old', 1000), w('recent', 9700), w('edge', 9000 - LAG_SLACK_MS + 1), w('after', 12_000)];
+    // 'after' was acknowledged by an old primary that came back: no lag explains its loss.
+    expect(lossesBeyondLag(log, ['old', 'recent', 'edge', 'after'], [{ at: 10_000, lagMs: 1000 }])).toEqual(['old', 'after']);
+  });
+
   it('ends with the summary line in the issue’s form', () => {
-    const result = { writes: { acknowledged: 7, lost: [], duplicates: ['x'] }, evaluations: [{ errors: 2 }, { errors: 1 }] } as unknown as ScenarioResult;
+    const result = { writes: { acknowledged: 7, lost: [], duplicates: ['x'] }, lostBeyondLag: [], evaluations: [{ errors: 2 }, { errors: 1 }] } as unknown as ScenarioResult;
     expect(summaryLine([result, result])).toBe('chaos: 2 scenarios, 14 acknowledged writes, 0 lost, 2 duplicated, 6 surviving-region evaluation errors');
+    const lossy = { ...result, writes: { acknowledged: 5, lost: ['a', 'b'], duplicates: [] }, evaluations: [] } as unknown as ScenarioResult;
+    expect(summaryLine([lossy], 'chaos async')).toBe('chaos async: 1 scenarios, 5 acknowledged writes, 2 lost (0 beyond the lag before the fault), 0 duplicated, 0 surviving-region evaluation errors');
   });
 });

@@ -17,7 +17,7 @@ describe('chaos (short)', () => {
   });
 
   it('loses, duplicates and invents no write, and surviving regions evaluate without error', async () => {
-    child = spawn(process.execPath, [MAIN, '--scenarios', '3', '--only', 'kill-primary,partition-primary', '--seed', '7', '--quiet'], {
+    child = spawn(process.execPath, [MAIN, '--scenarios', '3', '--only', 'kill-primary,partition-primary', '--seed', '7', '--async', '0', '--quiet'], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

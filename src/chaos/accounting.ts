@@ -49,14 +49,42 @@ export function mixedAnswers(samples: readonly EvaluationSample[]): Record<strin
  * Write RTO: for each loss of the primary, the time to the first acknowledgement of a write sent
  * after it (a write sent before could have committed just before the loss); the worst one.
  */
-export function writeRto(log: readonly WriteRecord[], losses: readonly number[]): number | null {
+export function writeRto(log: readonly WriteRecord[], losses: readonly { readonly at: number }[]): number | null {
   let worst: number | null = null;
-  for (const lost of losses) {
-    const first = log.filter((w) => w.ackAt !== null && w.startedAt >= lost).reduce<number | null>((min, w) => (min === null || w.ackAt! < min ? w.ackAt! : min), null);
+  for (const { at } of losses) {
+    const first = log.filter((w) => w.ackAt !== null && w.startedAt >= at).reduce<number | null>((min, w) => (min === null || w.ackAt! < min ? w.ackAt! : min), null);
     if (first === null) return null;
-    worst = Math.max(worst ?? 0, Math.round(first - lost));
+    worst = Math.max(worst ?? 0, Math.round(first - at));
   }
   return worst;
+}
+
+/** Slack for the time between reading the lag and the fault, and for the lag's own sampling. */
+export const LAG_SLACK_MS = 500;
+
+/**
+ * Async mode: the acknowledged writes lost that the lag seen before a loss does not explain: not
+ * acknowledged within that lag (plus slack) around some loss of the primary, i.e. earlier, or
+ * after it (an old primary that came back and took writes). Must be none.
+ */
+export function lossesBeyondLag(log: readonly WriteRecord[], lost: readonly string[], losses: readonly { readonly at: number; readonly lagMs: number }[]): string[] {
+  const byId = new Map(log.map((w) => [w.id, w]));
+  return lost.filter((id) => {
+    const ackAt = byId.get(id)?.ackAt ?? null;
+    return ackAt === null || !losses.some((l) => ackAt >= l.at - l.lagMs - LAG_SLACK_MS && ackAt <= l.at + LAG_SLACK_MS);
+  });
+}
+
+/** When each lost write was acknowledged, relative to the nearest loss of the primary ("+1200ms"), for the report. */
+export function lossTimes(log: readonly WriteRecord[], lost: readonly string[], losses: readonly { readonly at: number }[]): string[] {
+  const byId = new Map(log.map((w) => [w.id, w]));
+  return lost.map((id) => {
+    const ackAt = byId.get(id)?.ackAt ?? null;
+    if (ackAt === null || losses.length === 0) return `${id} (acknowledged ${ackAt === null ? 'never' : `at ${Math.round(ackAt)}ms`})`;
+    const nearest = losses.reduce((a, b) => (Math.abs(ackAt - b.at) < Math.abs(ackAt - a.at) ? b : a));
+    const d = Math.round(ackAt - nearest.at);
+    return `${id} (acknowledged ${d >= 0 ? '+' : ''}${d}ms from the loss of the primary)`;
+  });
 }
 
 /** The longest time without any acknowledged write. */

@@ -23,8 +23,11 @@ export interface ChaosContext {
   /** The deploy writer: a node kill waits for one of its deploys to be in flight. */
   readonly deploys: WriteStream;
   readonly outages: Outage[];
-  /** When the primary was lost (killed, paused, cut off): write RTO counts from here. */
-  readonly primaryLosses: number[];
+  /**
+   * When the primary was lost (killed, paused, cut off): write RTO counts from here. `lagMs` is
+   * the standbys' write lag the primary reported just before (async mode bounds losses by it).
+   */
+  readonly primaryLosses: { readonly at: number; readonly lagMs: number }[];
   readonly log: (line: string) => void;
 }
 

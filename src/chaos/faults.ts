@@ -35,8 +35,9 @@ async function rejoin(ctx: ChaosContext, region: string): Promise<void> {
 async function losePrimary(ctx: ChaosContext, what: string, fault: (primary: LabRegion) => unknown): Promise<LabRegion> {
   const old = primaryOf(ctx);
   await midWrite(ctx);
+  const lagMs = await writeLagMs(postgresUrl(labState(ctx), old));
   await fault(old);
-  ctx.primaryLosses.push(ctx.since());
+  ctx.primaryLosses.push({ at: ctx.since(), lagMs });
   ctx.log(`${what} ${old.name} (primary) with a write in flight`);
   return old;
 }
@@ -103,8 +104,9 @@ const partitionPrimary: FaultStep = {
     const old = primaryOf(ctx);
     const index = labState(ctx).regions.findIndex((r) => r.name === old.name);
     const back = outage(ctx, regionNodes(old));
+    const lagMs = await writeLagMs(postgresUrl(labState(ctx), old));
     ctx.network!.cut(index);
-    ctx.primaryLosses.push(ctx.since());
+    ctx.primaryLosses.push({ at: ctx.since(), lagMs });
     ctx.log(`cut ${old.name} (primary region) off`);
     try {
       await sleep(1000);
@@ -193,6 +195,22 @@ export const FAULT_STEPS: readonly FaultStep[] = [
   oldPrimaryWritable,
   promoteLagging,
 ];
+
+/**
+ * The largest write lag the primary reports for its standbys (the last measured time from a local
+ * flush to a standby's write): what an async standby may miss when the primary is lost now.
+ */
+async function writeLagMs(url: string): Promise<number> {
+  const sql = connect(url, { max: 1, connectTimeoutSeconds: 2 });
+  try {
+    const [row] = await sql<{ ms: number }[]>`SELECT coalesce(max(extract(epoch FROM write_lag)) * 1000, 0)::float8 AS ms FROM pg_stat_replication`;
+    return row?.ms ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
 
 /** ALTER SYSTEM SET (or RESET, for null) and reload. */
 async function setting(url: string, name: string, value: string | null): Promise<void> {

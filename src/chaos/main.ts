@@ -22,11 +22,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
     return n;
   };
+  const nonNegative = (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer of 0 or more');
+    return n;
+  };
   const program = new Command('test:chaos')
     .description('fault injection with a set checker on throw-away labs')
     .option('--scenarios <n>', 'how many scenarios (env CHAOS_SCENARIOS)', positive, Number(process.env.CHAOS_SCENARIOS ?? 20))
     .option('--seed <n>', 'seed of the random fault sequences (env CHAOS_SEED; default: random)', positive)
     .option('--only <steps>', 'comma-separated fault steps to run alone first (env CHAOS_ONLY)', process.env.CHAOS_ONLY)
+    .option('--async <n>', 'async-replication scenarios after them, reported on their own line (env CHAOS_ASYNC)', nonNegative, Number(process.env.CHAOS_ASYNC ?? 2))
     .option('--quiet', 'no progress on stderr')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -35,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return (error as { exitCode?: number }).exitCode ?? 1;
   }
-  const opts = program.opts<{ scenarios: number; seed?: number; only?: string; quiet?: boolean }>();
+  const opts = program.opts<{ scenarios: number; seed?: number; only?: string; async: number; quiet?: boolean }>();
   const seed = opts.seed ?? Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31) + 1);
   const progress = opts.quiet ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -45,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (unavailable) out(`partition scenarios skipped: ${unavailable}; the other faults run on loopback labs`);
   let scenarios;
   try {
-    scenarios = planScenarios({ count: opts.scenarios, seed, network: unavailable === undefined, ...(opts.only ? { only: opts.only.split(',').map((s) => s.trim()) } : {}) });
+    scenarios = planScenarios({ count: opts.scenarios, asyncCount: opts.async, seed, network: unavailable === undefined, ...(opts.only ? { only: opts.only.split(',').map((s) => s.trim()) } : {}) });
   } catch (error) {
     process.stderr.write(`test:chaos: ${(error as Error).message}\n`);
     return 1;
@@ -63,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const began = performance.now();
   const results: ScenarioResult[] = [];
   for (const [i, scenario] of scenarios.entries()) {
-    progress(`scenario ${i + 1}/${scenarios.length}: ${scenario.name}`);
+    progress(`scenario ${i + 1}/${scenarios.length}: ${scenario.name} [${scenario.mode}]`);
     const result = await runScenario(scenario, {
       network: unavailable === undefined,
       tag: `c${seed}-s${i + 1}-`,
@@ -76,7 +82,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const failed = results.filter((r) => problems(r).length > 0).length;
   out(`${failed === 0 ? 'all scenarios passed' : `${failed} scenario(s) failed`} in ${((performance.now() - began) / 1000).toFixed(0)} s (seed ${seed}; CHAOS_SEED=${seed} repeats the sequences)`);
-  out(summaryLine(results));
+  // The summary line counts the sync scenarios (none may lose a write); async ones have their own, before it.
+  const asyncResults = results.filter((r) => r.mode === 'async');
+  if (asyncResults.length > 0) out(summaryLine(asyncResults, 'chaos async'));
+  out(summaryLine(results.filter((r) => r.mode === 'sync')));
   return failed === 0 ? 0 : 1;
 }
 

@@ -5,7 +5,9 @@ export function problems(result: ScenarioResult): string[] {
   const found: string[] = [];
   if (result.error !== null) found.push(`error: ${result.error}`);
   if (result.writes) {
-    if (result.writes.lost.length > 0) found.push(`lost ${result.writes.lost.join(', ')}`);
+    // Async mode loses what the standbys had not received; only losses beyond the lag are wrong.
+    const wrongLosses = result.mode === 'sync' ? result.writes.lost : result.lostBeyondLag;
+    if (wrongLosses.length > 0) found.push(`lost ${wrongLosses.join(', ')}${result.mode === 'async' ? ' (not explained by the lag seen before the fault)' : ''}`);
     if (result.writes.duplicates.length > 0) found.push(`duplicated ${result.writes.duplicates.join(', ')}`);
     if (result.writes.unexpected.length > 0) found.push(`unexpected ${result.writes.unexpected.join(', ')}`);
   }
@@ -32,7 +34,7 @@ export function scenarioLine(index: number, total: number, result: ScenarioResul
     writes,
     `eval errors ${evals || '-'}`,
     `mixed ${mixed}`,
-    `rto ${result.rtoMs === null ? '-' : `${result.rtoMs}ms`} gap ${result.longestGapMs}ms`,
+    `rto ${result.rtoMs === null ? '-' : `${result.rtoMs}ms`} gap ${result.longestGapMs}ms${result.mode === 'async' ? ` lag ${result.lagsMs.map((l) => `${l}ms`).join(',') || '-'}` : ''}`,
     `${(result.durationMs / 1000).toFixed(1)}s`,
   ].join(' | ');
 }
@@ -44,5 +46,7 @@ export function summaryLine(results: readonly ScenarioResult[], prefix = 'chaos'
   const lost = sum((r) => r.writes?.lost.length ?? 0);
   const duplicated = sum((r) => r.writes?.duplicates.length ?? 0);
   const errors = sum((r) => r.evaluations.reduce((n, e) => n + e.errors, 0));
-  return `${prefix}: ${results.length} scenarios, ${acknowledged} acknowledged writes, ${lost} lost, ${duplicated} duplicated, ${errors} surviving-region evaluation errors`;
+  const beyond = sum((r) => r.lostBeyondLag.length);
+  const lostText = prefix === 'chaos async' ? `${lost} lost (${beyond} beyond the lag before the fault)` : `${lost} lost`;
+  return `${prefix}: ${results.length} scenarios, ${acknowledged} acknowledged writes, ${lostText}, ${duplicated} duplicated, ${errors} surviving-region evaluation errors`;
 }

@@ -10,7 +10,7 @@ import { WriteStream } from '../dr/drill/write-stream.js';
 import { drStatus } from '../dr/status.js';
 import { labDown, labUp } from '../lab/lab.js';
 import { LabError, drRegions, findRegion, nodeUrl, postgresUrl, readLabState, type LabState } from '../lab/state.js';
-import { evaluationErrors, longestAckGap, mixedAnswers, writeRto, type RegionErrors } from './accounting.js';
+import { evaluationErrors, longestAckGap, lossTimes, lossesBeyondLag, mixedAnswers, writeRto, type RegionErrors } from './accounting.js';
 import type { ChaosContext } from './context.js';
 import type { FaultStep } from './faults.js';
 import { ChaosNetwork } from './network.js';
@@ -22,13 +22,19 @@ export interface Scenario {
   readonly steps: readonly FaultStep[];
   /** Seeds the scenario's own choices (which standby, which node). */
   readonly seed: number;
+  /** sync: no acknowledged write may be lost; async: only what the lag before a loss explains. */
+  readonly mode: 'sync' | 'async';
 }
 
 export interface ScenarioResult {
   readonly name: string;
-  readonly mode: 'sync';
+  readonly mode: 'sync' | 'async';
   readonly attempted: number;
   readonly writes: WriteCheck | null;
+  /** Async mode: lost writes the lag seen before a loss of the primary does not explain, with when they were acknowledged. */
+  readonly lostBeyondLag: readonly string[];
+  /** The write lag the primary reported just before each loss. */
+  readonly lagsMs: readonly number[];
   readonly evaluations: readonly RegionErrors[];
   /** Node URL to how many mixed-release answers it gave. */
   readonly mixed: Readonly<Record<string, number>>;
@@ -53,7 +59,7 @@ export interface ScenarioOptions {
 const REGIONS = 3;
 
 /**
- * One scenario on a lab of its own (3 regions, one node each, sync replication, built in network
+ * One scenario on a lab of its own (3 regions, one node each, its replication mode, built in network
  * namespaces when they can be used): writers and evaluation clients run while the fault steps
  * run one after the other, then the set checker reads the final primary.
  */
@@ -74,7 +80,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioOptions):
       dir,
       regions: REGIONS,
       nodesPerRegion: 1,
-      replication: { mode: 'sync', standbys: 1 },
+      replication: scenario.mode === 'sync' ? { mode: 'sync', standbys: 1 } : { mode: 'async', standbys: 0 },
       topology: 'active-active',
       durable: false,
       ...(network ? { network: network.labNetwork() } : {}),
@@ -131,9 +137,11 @@ async function underLoad(scenario: Scenario, options: ScenarioOptions, state: La
   const recovered = error === null ? await recoveredEverywhere(state.dir, project, (line) => ctx.log(line)) : false;
   return {
     name: scenario.name,
-    mode: 'sync',
+    mode: scenario.mode,
     attempted: log.length,
     writes,
+    lostBeyondLag: writes && scenario.mode === 'async' ? lossTimes(log, lossesBeyondLag(log, writes.lost, ctx.primaryLosses), ctx.primaryLosses) : [],
+    lagsMs: ctx.primaryLosses.map((l) => Math.round(l.lagMs)),
     evaluations: evaluationErrors(load.samples, ctx.outages, state.regions.map((r) => r.name), end),
     mixed: mixedAnswers(load.samples),
     rtoMs: writeRto(log, ctx.primaryLosses),
@@ -179,9 +187,11 @@ async function recoveredEverywhere(dir: string, project: ChaosProject, log: (lin
 function failed(scenario: Scenario, error: unknown, began: number): ScenarioResult {
   return {
     name: scenario.name,
-    mode: 'sync',
+    mode: scenario.mode,
     attempted: 0,
     writes: null,
+    lostBeyondLag: [],
+    lagsMs: [],
     evaluations: [],
     mixed: {},
     rtoMs: null,
