@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { GenerationWatch } from './db/generation-watch.js';
 import { Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { AppError } from './errors.js';
@@ -142,6 +143,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
     }
     const reporter = new FleetReporter(services, dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
     reporter.start();
+    // As often as the heartbeat: an old primary that still answers is fenced within one interval.
+    const watch = new GenerationWatch(db, config.heartbeatIntervalMs);
+    watch.start();
     const server = app;
     const plane = dataPlane;
     let closing: Promise<void> | undefined;
@@ -154,6 +158,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       close() {
         closing ??= (async () => {
           reporter.stop();
+          await watch.stop();
           await server.close();
           await plane.close();
           await db.close();

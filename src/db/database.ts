@@ -313,6 +313,11 @@ export class Database {
     };
   }
 
+  /** How many hosts DATABASE_URL lists. */
+  get hostCount(): number {
+    return this.#hosts.length;
+  }
+
   /** Every configured writer host, as this node sees it now (for dr status and /health). */
   async probeHosts(): Promise<HostStatus[]> {
     return Promise.all(this.#hosts.map((url) => this.#probe(url)));

@@ -5,8 +5,8 @@ import { connect, type Sql } from '../db/connect.js';
 import { compareLsn } from '../db/database.js';
 import { clusterOf, nodeEnv, primaryConninfo } from '../lab/lab.js';
 import { spawnNode, waitForNode } from '../lab/processes.js';
-import { LabError, findRegion, postgresUrl, readLabState, standbyName, writeLabState, type LabRegion, type LabState } from '../lab/state.js';
-import { isAlive, LocalPgCluster } from '../local-pg/index.js';
+import { LabError, findRegion, postgresUrl, readLabState, regionHost, standbyName, writeLabState, type LabRegion, type LabState } from '../lab/state.js';
+import { isAlive, type LocalPgCluster } from '../local-pg/index.js';
 import { ensureSlot, setReplicationMode, type ReplicationReport } from './replication.js';
 import { Timeline, type TimelineStep } from './timeline.js';
 
@@ -84,7 +84,7 @@ export async function rejoinRegion(
       // checkpoint, which may still be running (spread); pg_rewind reads the timeline from there and
       // would compute the fork on the wrong timeline.
       await timeline.step(`checkpoint on ${primary.name} (pg_rewind reads its timeline from the control file)`, () => primarySql`CHECKPOINT`);
-      const source = `host=127.0.0.1 port=${primary.postgres.port} user=postgres dbname=postgres`;
+      const source = `host=${regionHost(primary)} port=${primary.postgres.port} user=postgres dbname=postgres`;
       const rewound = await timeline.attempt(`pg_rewind ${region.name} onto ${primary.name}'s timeline`, async () => {
         const run = await cluster.runTool('pg_rewind', ['--target-pgdata', cluster.dir, '--source-server', source, '--write-recovery-conf']);
         return run.code === 0 ? true : run.output.trim().split('\n').slice(-3).join(' ');
@@ -112,7 +112,7 @@ export async function rejoinRegion(
       const down = region.nodes.filter((n) => n.pid === null || !isAlive(n.pid));
       if (down.length > 0) {
         await timeline.step(`start ${down.length} Verdict node(s) in ${region.name}`, async () => {
-          for (const node of down) node.pid = spawnNode(node, nodeEnv(state, region, node));
+          for (const node of down) node.pid = spawnNode(node, nodeEnv(state, region, node), region.netns);
           writeLabState(state);
           await Promise.all(down.map((node) => waitForNode(node)));
         });
@@ -160,7 +160,7 @@ async function replaceWithBaseBackup(primary: LabRegion, region: LabRegion, clus
   if (cluster.runningPid() !== undefined) throw new LabError(`PostgreSQL in ${region.name} is still running; refusing to replace its data directory`);
   const fresh = `${region.postgres.dir}.rebuild`;
   rmSync(fresh, { recursive: true, force: true });
-  const upstream = new LocalPgCluster({ dir: primary.postgres.dir, port: primary.postgres.port, logFile: primary.postgres.logFile });
+  const upstream = clusterOf(primary);
   try {
     await upstream.createStandby({ dir: fresh, port: region.postgres.port, logFile: region.postgres.logFile, slot, createSlot: false });
   } catch (error) {

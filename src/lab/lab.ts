@@ -12,6 +12,7 @@ import {
   nodeUrl,
   postgresUrl,
   readLabState,
+  regionHost,
   standbyName,
   stateFile,
   writeLabState,
@@ -32,6 +33,20 @@ export interface LabUpOptions {
   readonly durable?: boolean;
   /** Called at the start of each step, for progress output. */
   readonly progress?: (step: string) => void;
+  /**
+   * One network namespace per region (made beforehand, e.g. by the chaos runner), each with the
+   * address its server and nodes listen on, reachable from this process. Without it everything
+   * runs on 127.0.0.1.
+   */
+  readonly network?: LabNetwork;
+}
+
+export interface LabNetwork {
+  readonly regions: readonly { readonly netns: string; readonly host: string }[];
+  /** The addresses the regions connect from, for pg_hba (e.g. 10.213.7.0/24). */
+  readonly cidr: string;
+  /** Extra server settings, e.g. shorter replication timeouts so a cut-off peer is noticed. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 const DATABASE = 'verdict';
@@ -49,11 +64,11 @@ const NODE_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 export function primaryConninfo(primary: LabRegion, standby: LabRegion): string {
-  return `host=127.0.0.1 port=${primary.postgres.port} user=postgres application_name=${standbyName(standby.name)}`;
+  return `host=${regionHost(primary)} port=${primary.postgres.port} user=postgres application_name=${standbyName(standby.name)}`;
 }
 
 export function clusterOf(region: LabRegion): LocalPgCluster {
-  return new LocalPgCluster({ dir: region.postgres.dir, port: region.postgres.port, logFile: region.postgres.logFile });
+  return new LocalPgCluster(clusterOptions(region));
 }
 
 /**
@@ -71,16 +86,21 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
   mkdirSync(dir, { recursive: true });
 
   const regions: LabRegion[] = [];
+  if (options.network && options.network.regions.length < options.regions) throw new LabError(`the lab's network has ${options.network.regions.length} region(s), not ${options.regions}`);
   for (let i = 1; i <= options.regions; i++) {
     const name = `region-${i}`;
     const pgDir = resolveDataDir(path.join(dir, 'pg', name)).dir;
     if (existsSync(pgDir)) throw new LabError(`${pgDir} already exists (left by an earlier lab?); remove it or use another --dir`);
+    // A region with a namespace of its own has every port free: fixed ones read better in logs.
+    const place = options.network?.regions[i - 1];
     const nodes: LabNode[] = [];
     for (let n = 0; n < options.nodesPerRegion; n++) {
       const id = `${name}-${String.fromCharCode(97 + n)}`;
-      nodes.push({ id, port: await freePort(), dataDir: path.join(dir, 'nodes', id), logFile: path.join(dir, 'logs', `${id}.log`), pid: null });
+      const port = place ? 8081 + n : await freePort();
+      nodes.push({ id, ...(place ? { host: place.host } : {}), port, dataDir: path.join(dir, 'nodes', id), logFile: path.join(dir, 'logs', `${id}.log`), pid: null });
     }
-    regions.push({ name, postgres: { dir: pgDir, port: await freePort(), logFile: path.join(dir, 'logs', `postgres-${name}.log`) }, nodes });
+    const postgres = { dir: pgDir, port: place ? 5432 : await freePort(), logFile: path.join(dir, 'logs', `postgres-${name}.log`) };
+    regions.push({ name, ...(place ? { netns: place.netns, host: place.host } : {}), postgres, nodes });
   }
   const state: LabState = {
     version: 1,
@@ -98,7 +118,7 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
   try {
     const [first, ...others] = regions;
     progress(`initialising the primary in ${first!.name} (PostgreSQL on port ${first!.postgres.port})`);
-    const primary = new LocalPgCluster({ ...clusterOptions(first!), durable: options.durable ?? true, settings: LAB_PG_SETTINGS });
+    const primary = new LocalPgCluster({ ...clusterOptions(first!), durable: options.durable ?? true, settings: labPgSettings(options.network), ...(options.network ? { trustNetwork: options.network.cidr } : {}) });
     await primary.init();
     await primary.start();
     started.push(primary);
@@ -130,12 +150,13 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
     } finally {
       await primarySql.end();
     }
+    // All at once: a node's start is mostly waiting (engine host, first database round trips).
     for (const region of regions) {
       progress(`starting ${region.nodes.length} Verdict node(s) in ${region.name}`);
-      for (const node of region.nodes) node.pid = spawnNode(node, nodeEnv(state, region, node));
+      for (const node of region.nodes) node.pid = spawnNode(node, nodeEnv(state, region, node), region.netns);
       writeLabState(state); // from the first pid on, `lab down` can stop what was started
-      await Promise.all(region.nodes.map((node) => waitForNode(node)));
     }
+    await Promise.all(regions.flatMap((r) => r.nodes).map((node) => waitForNode(node)));
     return { state, replication };
   } catch (error) {
     for (const node of regions.flatMap((r) => r.nodes)) await stopPid(node.pid, 'immediate');
@@ -160,8 +181,22 @@ const LAB_PG_SETTINGS = {
   wal_retrieve_retry_interval: '500ms',
 } as const;
 
+/**
+ * A lab of namespaces listens on every address of each region's own namespace (base backups copy
+ * postgresql.conf, so one address would be wrong everywhere else) and trusts the lab's network.
+ */
+function labPgSettings(network: LabNetwork | undefined): Record<string, string | boolean> {
+  return network ? { ...LAB_PG_SETTINGS, listen_addresses: '*', ...network.settings } : { ...LAB_PG_SETTINGS };
+}
+
 function clusterOptions(region: LabRegion) {
-  return { dir: region.postgres.dir, port: region.postgres.port, logFile: region.postgres.logFile };
+  return {
+    dir: region.postgres.dir,
+    port: region.postgres.port,
+    logFile: region.postgres.logFile,
+    ...(region.host ? { host: region.host } : {}),
+    ...(region.netns ? { netns: region.netns } : {}),
+  };
 }
 
 /** The environment of one lab node: every server in DATABASE_URL, its region's server to read. */
@@ -222,7 +257,7 @@ export async function labStart(dir: string, regionName: string, progress: (step:
   }
   progress(`starting the Verdict nodes in ${region.name}`);
   for (const node of region.nodes) {
-    if (node.pid === null || !isAlive(node.pid)) node.pid = spawnNode(node, nodeEnv(state, region, node));
+    if (node.pid === null || !isAlive(node.pid)) node.pid = spawnNode(node, nodeEnv(state, region, node), region.netns);
   }
   writeLabState(state);
   await Promise.all(region.nodes.map((node) => waitForNode(node)));

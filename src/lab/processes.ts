@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../local-pg/cluster.js';
+import { isAlive } from '../local-pg/pids.js';
 import { LabError, nodeUrl, type LabNode } from './state.js';
 
 const VERDICT_BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.url));
@@ -12,15 +12,17 @@ const VERDICT_BIN = fileURLToPath(new URL('../../bin/verdict.js', import.meta.ur
  * Starts one Verdict node (`verdict serve`) as a detached process that outlives this command; its
  * output goes to its log file. Returns the pid.
  */
-export function spawnNode(node: LabNode, env: Readonly<Record<string, string>>): number {
+export function spawnNode(node: LabNode, env: Readonly<Record<string, string>>, netns?: string): number {
   mkdirSync(node.dataDir, { recursive: true });
   mkdirSync(path.dirname(node.logFile), { recursive: true });
   const log = openSync(node.logFile, 'a');
   try {
-    const child = spawn(process.execPath, [VERDICT_BIN, 'serve'], {
+    // In a namespace, nsenter execs node in it: the pid is still the node's.
+    const [command, args] = netns === undefined ? [process.execPath, [VERDICT_BIN, 'serve']] : ['nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, VERDICT_BIN, 'serve']];
+    const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', log, log],
-      env: { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(node.port), VERDICT_DATA_DIR: node.dataDir },
+      env: { PATH: process.env.PATH ?? '', ...env, HOST: node.host ?? '127.0.0.1', PORT: String(node.port), VERDICT_DATA_DIR: node.dataDir },
     });
     child.unref();
     if (child.pid === undefined) throw new LabError(`could not start node ${node.id}`);

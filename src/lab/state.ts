@@ -8,6 +8,8 @@ export type Topology = 'active-active' | 'active-passive';
 
 export interface LabNode {
   readonly id: string;
+  /** Address it listens on: 127.0.0.1, or its region's address in a lab of network namespaces. */
+  readonly host?: string;
   readonly port: number;
   readonly dataDir: string;
   readonly logFile: string;
@@ -17,6 +19,12 @@ export interface LabNode {
 export interface LabRegion {
   /** `region-1`...; `region_1` as the standby's application_name and slot. */
   readonly name: string;
+  /**
+   * A region of its own network: its server and nodes run in this network namespace and listen
+   * on `host`, so a fault injector can cut the region off. Absent: everything on 127.0.0.1.
+   */
+  readonly netns?: string;
+  readonly host?: string;
   readonly postgres: { readonly dir: string; readonly port: number; readonly logFile: string };
   readonly nodes: LabNode[];
 }
@@ -66,16 +74,18 @@ export function findRegion(state: LabState, name: string): LabRegion {
 /** application_name and replication slot of a region's standby. */
 export const standbyName = (region: string): string => region.replaceAll('-', '_');
 
+export const regionHost = (region: LabRegion): string => region.host ?? '127.0.0.1';
+
 export function postgresUrl(state: LabState, region: LabRegion, database = state.database): string {
-  return `postgres://postgres@127.0.0.1:${region.postgres.port}/${database}`;
+  return `postgres://postgres@${regionHost(region)}:${region.postgres.port}/${database}`;
 }
 
 /** DATABASE_URL every node gets: all regions' servers; the node finds the primary itself. */
 export function writerUrl(state: LabState): string {
-  return `postgres://postgres@${state.regions.map((r) => `127.0.0.1:${r.postgres.port}`).join(',')}/${state.database}`;
+  return `postgres://postgres@${state.regions.map((r) => `${regionHost(r)}:${r.postgres.port}`).join(',')}/${state.database}`;
 }
 
-export const nodeUrl = (node: LabNode): string => `http://127.0.0.1:${node.port}`;
+export const nodeUrl = (node: LabNode): string => `http://${node.host ?? '127.0.0.1'}:${node.port}`;
 
 /** The lab as DR commands see it. */
 export function drRegions(state: LabState): DrRegion[] {

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { binary, findPgBinaries, type PgBinaries } from './binaries.js';
 import { pgOsUser, unreachableParent, type PgOsUser } from './os-user.js';
 import { freePort, isPortFree } from './ports.js';
+import { isAlive } from './pids.js';
+import { fileSize, tail } from './log-tail.js';
+import { inNamespace, trustNetwork, type SpawnIdentity } from './network.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
 
@@ -29,6 +32,13 @@ export interface ClusterOptions {
    * password; without it, loopback connections are trusted (fine for throw-away test clusters).
    */
   readonly password?: string;
+  /**
+   * A network to trust besides loopback (a CIDR such as 10.213.7.0/24), for clusters listening on
+   * an address of their own. Only without a password: the lab's throw-away networks.
+   */
+  readonly trustNetwork?: string;
+  /** Runs the server inside this network namespace (`ip netns` name); needs root. */
+  readonly netns?: string;
 }
 
 export class LocalPgError extends Error {
@@ -116,6 +126,7 @@ export class LocalPgCluster {
     }
     if (result.code !== 0) throw new LocalPgError(`initdb failed for ${this.dir}:\n${result.output.trim()}`);
     this.#appendSettings(this.#baseSettings());
+    if (this.#options.trustNetwork !== undefined && this.#options.password === undefined) trustNetwork(this.dir, this.#options.trustNetwork);
   }
 
   /** Starts the server and waits until it accepts connections (primary) or reaches consistency (standby). */
@@ -281,9 +292,10 @@ export class LocalPgCluster {
     fchmodSync(logFd, 0o600);
     const logStart = fileSize(this.logFile);
     let child: ChildProcess;
+    const [command, args, identity] = inNamespace(binary(this.bins, 'postgres'), ['-D', this.dir, '-p', String(this.port)], this.#spawnIdentity(), this.#options.netns);
     try {
-      child = spawn(binary(this.bins, 'postgres'), ['-D', this.dir, '-p', String(this.port)], {
-        ...this.#spawnIdentity(),
+      child = spawn(command, args, {
+        ...identity,
         // Own process group: Ctrl-C in a terminal reaches us, and we stop Postgres in order.
         detached: true,
         stdio: ['ignore', logFd, logFd],
@@ -312,7 +324,7 @@ export class LocalPgCluster {
     }
   }
 
-  #spawnIdentity(): { uid?: number; gid?: number; cwd: string; env: NodeJS.ProcessEnv } {
+  #spawnIdentity(): SpawnIdentity {
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       LANG: 'C',
@@ -334,43 +346,5 @@ export class LocalPgCluster {
       child.once('error', reject);
       child.once('close', (code) => resolve({ code, output }));
     });
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process stays a zombie until its parent reaps it, and signal 0 still reaches it;
-  // for processes another command started, the parent is init, which may reap them seconds later.
-  return !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; comm may contain spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false; // no /proc (not Linux), or the process just went: signal 0 decided
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function tail(file: string, from: number): string {
-  try {
-    const text = readFileSync(file).subarray(from).toString('utf8');
-    return text.split('\n').slice(-15).join('\n').trim();
-  } catch {
-    return '(no log)';
   }
 }

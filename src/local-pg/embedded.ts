@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LocalPgCluster, isAlive } from './cluster.js';
+import { LocalPgCluster } from './cluster.js';
+import { isAlive } from './pids.js';
 import { resolveDataDir, securePrivateDir } from './data-dir.js';
 import { OWNER_ROLE, ensureOwnerRole } from './owner-role.js';
 import { superviseCluster } from './supervise.js';

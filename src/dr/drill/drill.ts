@@ -305,15 +305,15 @@ async function promotionThread(dir: string, options: Omit<PromoteOptions, 'progr
   };
 }
 
-/** Polls every node's evaluation until all give `expected`. */
-export async function servedEverywhere(urls: readonly string[], evalPath: string, token: string, expected: string, timeoutMs: number): Promise<void> {
+/** Polls every node's evaluation until all give `expected` (as the result's `field`). */
+export async function servedEverywhere(urls: readonly string[], evalPath: string, token: string, expected: string, timeoutMs: number, field = 'v'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const pending = new Set(urls);
   while (pending.size > 0) {
     await Promise.all(
       [...pending].map(async (url) => {
         const outcome = await call(`${url}${evalPath}`, { method: 'POST', headers: { 'x-access-token': token }, body: { context: {} } });
-        if ((outcome.body as { result?: { v?: string } } | undefined)?.result?.v === expected) pending.delete(url);
+        if ((outcome.body as { result?: Record<string, unknown> } | undefined)?.result?.[field] === expected) pending.delete(url);
       }),
     );
     if (pending.size === 0) return;

@@ -10,7 +10,11 @@ export interface LoadRegion {
 export interface EvaluationSample {
   readonly t: number;
   readonly region: string;
+  /** The node's URL. */
+  readonly node: string;
   readonly ok: boolean;
+  /** The answer mixed two releases (see `isMixed`). */
+  readonly mixed?: boolean;
   readonly ms: number;
   readonly error?: string;
 }
@@ -35,6 +39,10 @@ export class EvaluationLoad {
       readonly startedAt: number;
       readonly isActive: (region: string) => boolean;
       readonly isExpected: (result: unknown) => boolean;
+      /** Whole answer (result and details) to whether it came from more than one release. */
+      readonly isMixed?: (body: unknown) => boolean;
+      /** Pause between one loop's requests (default none): leaves CPU to the servers on a small machine. */
+      readonly pauseMs?: number;
     },
   ) {}
 
@@ -67,10 +75,17 @@ export class EvaluationLoad {
       });
       const result = (outcome.body as { result?: unknown } | undefined)?.result;
       const ok = outcome.ok && this.options.isExpected(result);
-      const error = ok ? undefined : (outcome.error ?? (outcome.status === null ? 'no answer' : outcome.ok ? 'unexpected result' : `HTTP ${outcome.status}`));
-      this.samples.push({ t, region: region.name, ok, ms: outcome.ms, ...(error ? { error } : {}) });
+      const error = ok ? undefined : (outcome.error ?? (outcome.status === null ? 'no answer' : outcome.ok ? 'unexpected result' : `HTTP ${outcome.status}${problemDetail(outcome.body)}`));
+      const mixed = outcome.ok && (this.options.isMixed?.(outcome.body) ?? false);
+      this.samples.push({ t, region: region.name, node: url, ok, ms: outcome.ms, ...(error ? { error } : {}), ...(mixed ? { mixed } : {}) });
       // A refused connection fails at once: do not spin on a dead node.
-      if (!ok) await sleep(10);
+      if (!ok || this.options.pauseMs) await sleep(ok ? this.options.pauseMs! : Math.max(10, this.options.pauseMs ?? 0));
     }
   }
+}
+
+/** ": <detail>" of a problem document, so a report says which 503 it was. */
+function problemDetail(body: unknown): string {
+  const detail = (body as { detail?: unknown } | undefined)?.detail;
+  return typeof detail === 'string' ? `: ${detail.slice(0, 120)}` : '';
 }

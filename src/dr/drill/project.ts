@@ -1,11 +1,11 @@
 import { LabError } from '../../lab/state.js';
 import { call } from './http.js';
 
-/** The drill's decision: one expression answering `{ v: <label> }`, so a response names the release that served it. */
-export const drillGraph = (v: string) => ({
+/** The drill's decision: one expression answering `{ v: <label> }` (or another key), so a response names the release that served it. */
+export const drillGraph = (v: string, key = 'v') => ({
   nodes: [
     { id: 'in', type: 'inputNode', name: 'Request', position: { x: 0, y: 0 } },
-    { id: 'calc', type: 'expressionNode', name: 'calc', position: { x: 200, y: 0 }, content: { expressions: [{ id: 'e1', key: 'v', value: `'${v}'` }] } },
+    { id: 'calc', type: 'expressionNode', name: 'calc', position: { x: 200, y: 0 }, content: { expressions: [{ id: 'e1', key, value: `'${v}'` }] } },
     { id: 'out', type: 'outputNode', name: 'Response', position: { x: 400, y: 0 } },
   ],
   edges: [
