@@ -75,6 +75,21 @@ describe('Idempotency-Key on management writes', () => {
     }
   });
 
+  // Found by the fuzzer: the key's request hash canonicalised the body recursively, so a body
+  // nested ~100,000 deep (200 KB, past no size limit) overflowed the stack: 500 instead of the 422
+  // the same request gets without a key.
+  it('answers a very deep body with a key as it does without one', async () => {
+    const depth = 100_000;
+    const body = `{"content":{"nodes":[],"edges":[],"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const plain = await server.request('PUT', '/api/projects/shop/decisions/deep', { body });
+    const keyed = await server.request('PUT', '/api/projects/shop/decisions/deep', { body, headers: withKey('deep-1') });
+    expect(plain.status).toBe(422);
+    expect(keyed.status).toBe(422);
+    expect(keyed.body.detail).toBe(plain.body.detail);
+    const release = await server.request('POST', '/api/projects/shop/releases', { body: `{"notes":${'['.repeat(depth)}${']'.repeat(depth)}}`, headers: withKey('deep-2') });
+    expect(release.status).toBe(400);
+  });
+
   it('does not keep answers that hold secrets', async () => {
     const a = await server.request('POST', '/api/projects/shop/environments/prod/tokens', { body: {}, headers: withKey('token-1') });
     const b = await server.request('POST', '/api/projects/shop/environments/prod/tokens', { body: {}, headers: withKey('token-1') });
