@@ -27,6 +27,7 @@ import { registerIdempotency } from './idempotency.js';
 import { registerJsonBodyChecks } from './json-body.js';
 import { createHttpServer, DEFAULT_SERVER_LIMITS } from './node-server.js';
 import { registerErrorHandling } from './error-handler.js';
+import { MAX_PARAM_LENGTH, frameworkErrorHandler } from './transport-errors.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
 import { redactUrl } from '../lib/redact.js';
@@ -64,9 +65,11 @@ function commonOptions(config: AppOptions['config'], logger: Logger) {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`;
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's per-request logs are replaced by one line per management request (below).
     logController: new LogController({ disableRequestLogging: true }),
+    // The router's refusals (a URL that does not decode, a parameter too long) are problem documents too.
+    frameworkErrors: frameworkErrorHandler,
   };
 }
 
