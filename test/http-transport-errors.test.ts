@@ -1,20 +1,44 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCorpus } from './helpers/corpus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
- * Requests refused before a route runs, by the router: a URL that does not decode, a parameter too
- * long. The fuzzer found these answered in Fastify's own JSON shape, without the security headers;
- * every refusal is a problem document like the rest.
+ * Requests refused before a route runs: by the router (a URL that does not decode, a parameter
+ * too long) or by Node's HTTP parser (headers too large, malformed HTTP, a request that never
+ * arrives whole). The fuzzer found these answered in Fastify's or Node's own formats (or with no
+ * body), without the security headers; every refusal is a problem document like the rest.
  */
 describe('refusals before a route runs', () => {
   let server: TestServer;
+  let port: number;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ requestTimeoutMs: 1000 });
+    port = Number(new URL(server.url).port);
     await server.request('POST', '/api/projects', { body: { key: 'shop' } });
   });
   afterAll(() => server?.close());
+
+  /** Raw bytes in, the whole answer out (the server closes these connections). */
+  function raw(bytes: string): Promise<{ status: number; headers: Record<string, string>; body: any }> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let data = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => (data += d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        const end = data.indexOf('\r\n\r\n');
+        if (end < 0) return reject(new Error(`no answer: ${JSON.stringify(data)}`));
+        const [statusLine, ...lines] = data.slice(0, end).split('\r\n');
+        const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const text = data.slice(end + 4);
+        resolve({ status: Number(statusLine!.split(' ')[1]), headers, body: text ? JSON.parse(text) : undefined });
+      });
+      socket.write(bytes, 'latin1');
+    });
+  }
 
   function expectProblem(answer: { status: number; headers: Record<string, string> | Headers; body: any }, status: number, code: string): void {
     const header = (name: string) => (answer.headers instanceof Headers ? answer.headers.get(name) : answer.headers[name]);
@@ -26,6 +50,33 @@ describe('refusals before a route runs', () => {
     expect(typeof answer.body.title).toBe('string');
     expect(typeof answer.body.detail).toBe('string');
   }
+
+  it('answers headers larger than Node accepts with a 431 problem', async () => {
+    const answer = await server.request('GET', '/api/projects', { headers: { 'x-large': 'h'.repeat(20_000) } });
+    expectProblem(answer, 431, 'headers-too-large');
+  });
+
+  it('answers malformed HTTP with a 400 problem', async () => {
+    for (const request of ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'GET /api/projects HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n', 'POST /api/projects HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab']) {
+      expectProblem(await raw(request), 400, 'bad-request');
+    }
+  });
+
+  it('answers an HTTP/1.1 request without Host with a 400 problem', async () => {
+    const answer = await raw('GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expectProblem(answer, 400, 'bad-request');
+    expect(answer.body.detail).toMatch(/Host/);
+    // HTTP/1.0 needs none.
+    expect((await raw('GET /health/live HTTP/1.0\r\n\r\n')).status).toBe(200);
+  });
+
+  it('answers a request that does not arrive in time with a 408 problem, and one already answered with nothing more', async () => {
+    const slow = (auth: string) => `POST /api/projects HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"key":`;
+    expectProblem(await raw(slow(`Authorization: Bearer ${server.adminToken}\r\n`)), 408, 'request-timeout');
+    // Refused (401) before its body: at the deadline the connection is closed without a second answer.
+    const refused = await raw(slow(''));
+    expectProblem(refused, 401, 'unauthorized');
+  });
 
   it('answers a URL that does not decode with a 400 problem, on management and evaluation routes', async () => {
     for (const path of ['/api/projects/%E0%A4%A', '/api/projects/%FF/decisions', '/api/projects/%C0%AF/evaluate/x', '/api/projects/shop/environments/%zz/evaluate/x']) {

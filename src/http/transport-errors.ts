@@ -1,7 +1,10 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ProblemCode } from '../errors.js';
+import type { Logger } from 'pino';
+import { PROBLEMS, problemType, type ProblemCode } from '../errors.js';
 import { sendProblem } from './error-handler.js';
-import { setSecurityHeaders } from './security-headers.js';
+import { SECURITY_HEADERS, setSecurityHeaders } from './security-headers.js';
 
 /**
  * Longest URL parameter the router accepts (find-my-way's default is 100). A decision key may be
@@ -37,4 +40,66 @@ export function frameworkErrorHandler(error: FastifyError, request: FastifyReque
   }
   request.log.info({ code, detail, reqId: request.id, fastifyCode: error.code }, 'request refused');
   void sendProblem(reply, request, code, detail);
+}
+
+/** Node's own parse errors, by the problem they are. */
+function clientProblem(error: Error & { code?: string }): { code: ProblemCode; detail: string } {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { code: 'request-timeout', detail: 'the request did not arrive whole in time (VERDICT_REQUEST_TIMEOUT_MS); the connection is closed' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { code: 'headers-too-large', detail: 'the request line and headers are larger than the server accepts (16 KiB)' };
+    default:
+      return { code: 'bad-request', detail: `the request is not valid HTTP/1.1 (${error.code ?? 'parse error'}); the connection is closed` };
+  }
+}
+
+let counter = 0;
+
+/** Connections whose current request was answered before it arrived whole (401 before the body, 413). */
+const answeredEarly = new WeakSet<Socket>();
+
+/**
+ * Called for every request by the node server (node-server.ts): remembers a connection whose
+ * request got its answer before the whole request arrived. If that request then times out or its
+ * rest does not parse, the client already has its answer: a second one would be read as the
+ * answer to its next request.
+ */
+export function trackEarlyAnswers(req: IncomingMessage, res: ServerResponse): void {
+  answeredEarly.delete(req.socket);
+  res.once('finish', () => {
+    if (!req.complete) answeredEarly.add(req.socket);
+  });
+}
+
+/**
+ * For Node's 'clientError' (Fastify's clientErrorHandler): a request the HTTP parser refused, or
+ * one that did not arrive within the request timeout. There is no request object, so the answer
+ * is written to the socket: a problem document with the security headers and a request id that
+ * the log line carries too, then the connection is closed. Nothing is written when the request
+ * already has an answer (Fastify's default wrote a second one after it).
+ */
+export function clientErrorHandler(logger: Logger): (error: Error & { code?: string }, socket: Socket) => void {
+  const prefix = `conn-${process.pid.toString(36)}`;
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    // A response already being written on this connection (pipelining) cannot be followed by another.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent && !answeredEarly.has(socket)) {
+      const { code, detail } = clientProblem(error);
+      const { status, title } = PROBLEMS[code];
+      const requestId = `${prefix}-${(++counter).toString(36)}`;
+      const body = JSON.stringify({ type: problemType(code), title, status, detail, code, requestId });
+      const headers = {
+        'content-type': 'application/problem+json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-request-id': requestId,
+        ...SECURITY_HEADERS,
+        connection: 'close',
+      };
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
+      logger.info({ code, err: { code: error.code, message: error.message }, reqId: requestId }, 'request refused by the HTTP parser');
+    }
+    socket.destroy();
+  };
 }
