@@ -3,7 +3,8 @@
  * `canonicalize` package (4.0) that Verdict hashed with before, so every stored content hash stays
  * the same. That package recurses once per nesting level: a request body nested a few thousand
  * levels deep (cheap to send, and parsed without trouble) overflowed the stack and answered 500.
- * This one walks the value with an explicit stack, so depth costs memory, not stack.
+ * This one recurses too (as fast), but only RECURSION_LIMIT levels: below that it walks the value
+ * with an explicit stack, so depth costs memory, not stack.
  *
  * Keys are sorted by UTF-16 code units, strings and numbers are written by JSON.stringify (ES
  * number formatting, as the RFC requires); NaN, Infinity and lone surrogates are refused, as are
@@ -12,11 +13,47 @@
  * several faults in one value, the one reported may differ from the package's.)
  */
 export function canonicalJsonText(root: unknown): string | undefined {
-  if (root === null || typeof root !== 'object') return scalar(root) as string | undefined;
+  return write(root, new Set(), 0);
+}
+
+/** Recursion is the fast way for the usual shallow documents; deeper than this, the stack is explicit. */
+const RECURSION_LIMIT = 500;
+
+function write(value: unknown, seen: Set<object>, depth: number): string | undefined {
+  if (value === null || typeof value !== 'object') return scalar(value);
+  if (depth >= RECURSION_LIMIT) return writeDeep(value, seen);
+  if (seen.has(value)) throw new Error('Circular reference detected');
+  seen.add(value);
+  let result: string | undefined;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') {
+    result = write(toJSON.call(value), seen, depth + 1);
+  } else if (Array.isArray(value)) {
+    const parts: string[] = new Array<string>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as unknown;
+      parts[i] = String(write(item === undefined || typeof item === 'symbol' ? null : item, seen, depth + 1));
+    }
+    result = `[${parts.join(',')}]`;
+  } else {
+    const record = value as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const key of Object.keys(record).sort()) {
+      const member = record[key];
+      if (member === undefined || typeof member === 'symbol') continue;
+      parts.push(`${scalar(key)}:${String(write(member, seen, depth + 1))}`);
+    }
+    result = `{${parts.join(',')}}`;
+  }
+  seen.delete(value);
+  return result;
+}
+
+/** The same output for an object nested deeper than RECURSION_LIMIT, walked with an explicit stack. */
+function writeDeep(root: object, seen: Set<object>): string {
   // Strings on the stack are output; objects still to be written are wrapped; Leave ends one.
   const stack: (string | Pending | Leave)[] = [new Pending(root)];
   const out: string[] = [];
-  const seen = new Set<object>();
   while (stack.length > 0) {
     const task = stack.pop()!;
     if (typeof task === 'string') {
