@@ -167,7 +167,13 @@ function evaluationKey(decisions: readonly DeployedDecision[]): fc.Arbitrary<{ p
 function evaluateEntry(seed: Seed, batch: boolean, batchMax: number): fc.Arbitrary<FuzzCase> {
   const name = batch ? 'evaluate-batch' : 'evaluate';
   return fc
-    .tuple(fc.constantFrom(...seed.environments), fc.constantFrom(...seed.decisions), fc.boolean(), sometimes(hostileSegment, 12), fc.boolean())
+    .tuple(
+      fc.oneof({ arbitrary: fc.constantFrom(...seed.environments.filter((e) => e.project === seed.main && e.env !== 'idle')), weight: 8 }, { arbitrary: fc.constantFrom(...seed.environments), weight: 1 }),
+      fc.constantFrom(...seed.decisions),
+      fc.boolean(),
+      sometimes(hostileSegment, 16),
+      sometimes(fc.constant(true), 3),
+    )
     .chain(([env, decision, envInPath, otherProject, extras]) =>
       fc
         .tuple(
@@ -175,7 +181,7 @@ function evaluateEntry(seed: Seed, batch: boolean, batchMax: number): fc.Arbitra
           evaluationBody(contextFor(decision.inputs), batch, batchMax),
           evalAuth(seed, env.token),
           contentType(JSON_TYPE),
-          extras ? extraHeaders : fc.constant({}),
+          extras ? extraHeaders : fc.constant({} as Headers),
         )
         .map(([key, body, auth, type, extra]): FuzzCase => {
           const project = otherProject ?? env.project;
@@ -234,8 +240,8 @@ function simulateEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
   const stored = fc
     .tuple(
       fc.constantFrom(...seed.decisions),
-      sometimes(fc.oneof(fc.integer({ min: 1, max: 3 }) as fc.Arbitrary<Json>, hostileScalar), 3),
-      sometimes(fc.oneof(fc.constantFrom(...releaseRefs.flatMap((r) => [r.id, r.label]), 'latest') as fc.Arbitrary<Json>, hostileScalar), 2),
+      sometimes(fc.oneof({ arbitrary: fc.integer({ min: 1, max: 3 }) as fc.Arbitrary<Json>, weight: 4 }, { arbitrary: hostileScalar, weight: 1 }), 3),
+      sometimes(fc.oneof({ arbitrary: fc.constantFrom(...releaseRefs.flatMap((r) => [r.id, r.label]), 'latest') as fc.Arbitrary<Json>, weight: 4 }, { arbitrary: hostileScalar, weight: 1 }), 2),
       trace,
       sometimes(hostileString, 8),
     )
@@ -315,7 +321,12 @@ const saveBody = (seed: Seed): fc.Arbitrary<{ text: string; graph?: MutatedGraph
   fc.oneof(
     {
       arbitrary: fc
-        .tuple(mutatedGraph(seed.corpus), sometimes(hostileString, 3), sometimes(fc.oneof(fc.nat({ max: 6 }) as fc.Arbitrary<Json>, hostileScalar), 4), sometimes(fc.tuple(hostileKey, hostileValue), 8))
+        .tuple(
+          mutatedGraph(seed.corpus),
+          sometimes(fc.oneof({ arbitrary: fc.constant('saved by the fuzzer') as fc.Arbitrary<string>, weight: 3 }, { arbitrary: hostileString, weight: 1 }), 3),
+          sometimes(fc.oneof({ arbitrary: fc.nat({ max: 6 }) as fc.Arbitrary<Json>, weight: 4 }, { arbitrary: hostileScalar, weight: 1 }), 4),
+          sometimes(fc.tuple(hostileKey, hostileValue), 12),
+        )
         .map(([graph, message, baseVersion, extra]) => ({
           graph,
           text: bodyText([['content', graph.doc], ['message', message ?? undefined], ['baseVersion', baseVersion ?? undefined], ...(extra ? [extra] : [])]),
@@ -361,13 +372,13 @@ function saveEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
 function saveManyEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
   const item = fc
     .tuple(
-      fc.oneof({ arbitrary: fc.constantFrom(...SCRATCH_KEYS) as fc.Arbitrary<Json>, weight: 6 }, { arbitrary: hostileScalar, weight: 1 }),
-      mutatedGraph(seed.corpus),
-      sometimes(fc.oneof(fc.nat({ max: 6 }) as fc.Arbitrary<Json>, hostileScalar), 5),
+      fc.oneof({ arbitrary: fc.constantFrom(...SCRATCH_KEYS) as fc.Arbitrary<Json>, weight: 12 }, { arbitrary: hostileScalar, weight: 1 }),
+      mutatedGraph(seed.corpus, 3),
+      sometimes(fc.oneof({ arbitrary: fc.nat({ max: 6 }) as fc.Arbitrary<Json>, weight: 4 }, { arbitrary: hostileScalar, weight: 1 }), 6),
     )
     .map(([key, graph, baseVersion]) => new Members([['key', key], ['content', graph.doc], ...(baseVersion === null ? [] : [['baseVersion', baseVersion] as [string, Json]])]));
   const body = fc.oneof(
-    { arbitrary: fc.tuple(fc.array(item, { minLength: 1, maxLength: 4 }), sometimes(hostileString, 3)).map(([items, message]) => bodyText([['decisions', items], ['message', message ?? undefined]])), weight: 8 },
+    { arbitrary: fc.tuple(fc.array(item, { minLength: 1, maxLength: 3 }), sometimes(hostileString, 5)).map(([items, message]) => bodyText([['decisions', items], ['message', message ?? undefined]])), weight: 8 },
     { arbitrary: fc.constantFrom('{"decisions":[]}', '{"decisions":{}}', '{}', '{"decisions":[null]}'), weight: 1 },
     { arbitrary: brokenJsonText, weight: 1 },
   );
@@ -438,7 +449,9 @@ function packageEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
     .tuple(
       zipRecipe(seed.corpus),
       fc.oneof({ arbitrary: fc.constantFrom(seed.pkg, seed.main), weight: 6 }, { arbitrary: fc.constantFrom(seed.scratch, 'no-such-project'), weight: 1 }, { arbitrary: hostileSegment, weight: 1 }),
-      queryString({ environment: fc.constantFrom('prod', 'staging', 'nope'), label: fc.constantFrom('fz-label', 'v99', 'latest', 'a b') }),
+      fc
+        .tuple(sometimes(fc.oneof({ arbitrary: fc.constant('prod'), weight: 4 }, { arbitrary: fc.constantFrom('staging', 'nope'), weight: 1 }), 3), sometimes(fc.constantFrom('fz-label', 'v99', 'latest', 'a b'), 6), sometimes(queryString({ environment: fc.constant('prod') }), 8))
+        .map(([environment, label, hostile]) => hostile ?? `?${[environment === null ? '' : `environment=${environment}`, label === null ? '' : `label=${encodeURIComponent(label)}`].filter(Boolean).join('&')}`.replace(/\?$/, '')),
       apiAuth(seed, ['admin', 'editor', 'deployer']),
       contentType('application/zip'),
     )

@@ -3,6 +3,7 @@
  * (a throw-away cluster made by Verdict's local-pg code, removed afterwards).
  *
  *   FUZZ_CASES (default 10000)  FUZZ_SEED (default: random; printed, reproduces a run)
+ *   FUZZ_LOG (a file: every case and its answer, one JSON line each)
  *
  * Progress goes to stderr; the per-entry-point summary, every failure and, last, the line
  * `fuzz: <N> cases, <X> 5xx, <H> hangs, <C> crashes` go to stdout. Exits 1 on any 5xx, hang,
@@ -51,7 +52,7 @@ try {
   const sql = connect(databaseUrl, { max: 2 });
   try {
     await migrate(sql);
-    const summary = await runFuzz({ cases, seed, databaseUrl, sql, workDir: root, progress: (line) => console.error(line) });
+    const summary = await runFuzz({ cases, seed, databaseUrl, sql, workDir: root, progress: (line) => console.error(line), caseLog: process.env.FUZZ_LOG });
     console.log(formatSummary(summary));
     console.log(`fuzz: ${summary.cases} cases, ${summary.fiveXx} 5xx, ${summary.hangs} hangs, ${summary.crashes} crashes`);
     exitCode = summary.failures.length === 0 && summary.cases >= cases ? 0 : 1;

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { Sql } from '../../src/db/connect.js';
@@ -21,6 +21,8 @@ export interface FuzzOptions {
   /** Progress lines (stderr). */
   readonly progress: (line: string) => void;
   readonly progressEveryMs?: number;
+  /** Every case and its answer, one JSON line each (FUZZ_LOG), for looking into a run. */
+  readonly caseLog?: string | undefined;
 }
 
 export type FailureKind = '5xx' | 'hang' | 'crash' | 'no-answer' | 'not-a-problem' | 'rows-changed' | 'wrong-result' | 'request-id' | 'harness';
@@ -46,6 +48,10 @@ export interface EntryStats {
   failures: number;
   slowestMs: number;
   totalMs: number;
+  /** Answers saying an engine host crashed on the request (contained by the node: reported, not failed). */
+  engineCrashes: number;
+  /** How often each answer came: status and problem code ('422 invalid-decision', '200'). */
+  answers: Map<string, number>;
 }
 
 export interface FuzzSummary {
@@ -114,9 +120,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
   let oracle: EngineOracle | undefined;
   try {
     await server.start();
+    options.progress(`fuzz: server up after ${Math.round(performance.now() - started)} ms`);
     const api = new Api(server.url, server.adminToken);
     const seed = await seedServer(api, options.progress);
     await waitForServing(server, seed);
+    options.progress(`fuzz: seeded after ${Math.round(performance.now() - started)} ms`);
     oracle = new EngineOracle(api);
     const ctx: RunContext = { seed, oracle, api, zips: new ZipFactory(seed.packages, loadPrivateKey(keys.privateKey)) };
     const counter = new RowCounter(options.sql);
@@ -125,7 +133,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     let baselineStale = false;
 
     const points = entryPoints(seed, { batchMaxItems: Number(SERVER_LIMITS.VERDICT_BATCH_MAX_ITEMS) });
-    for (const p of points) entries.set(p.name, { cases: 0, ok2xx: 0, refused4xx: 0, other: 0, designed503: 0, fiveXx: 0, hangs: 0, crashes: 0, failures: 0, slowestMs: 0, totalMs: 0 });
+    for (const p of points) entries.set(p.name, { cases: 0, ok2xx: 0, refused4xx: 0, other: 0, designed503: 0, fiveXx: 0, hangs: 0, crashes: 0, failures: 0, slowestMs: 0, totalMs: 0, engineCrashes: 0, answers: new Map() });
     const anyCase = fc.oneof(...points.map((p) => ({ arbitrary: p.arbitrary, weight: p.weight })));
 
     let lastProgress = performance.now();
@@ -187,6 +195,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
           return;
         }
         const response = outcome.response;
+        const answer = `${response.status}${response.status >= 400 ? ` ${String((parseJsonBody(response) as { code?: unknown } | undefined)?.code ?? '')}` : ''}`;
+        stats.answers.set(answer, (stats.answers.get(answer) ?? 0) + 1);
+        if (response.body.includes('the engine crashed')) stats.engineCrashes++;
+        if (options.caseLog) {
+          appendFileSync(options.caseLog, `${JSON.stringify({ entry: c.entry, label: excerpt(c.label, 300), status: response.status, ms: outcome.ms, answer: excerpt(response.body.toString('utf8'), 400), request: excerpt(describeRequest(request), 3000) })}\n`);
+        }
         if (response.status >= 500) {
           if (c.designed503?.(response)) {
             stats.designed503++;
@@ -332,13 +346,19 @@ function lastLines(text: string, n: number): string {
 export function formatSummary(summary: FuzzSummary): string {
   const lines: string[] = [];
   lines.push(`fuzz seed ${summary.seed} (FUZZ_SEED=${summary.seed} reproduces this run), ${Math.round(summary.durationMs / 1000)} s, server started ${summary.serverStarts} time(s)`);
-  lines.push('entry point           cases    2xx    4xx  other  503*    5xx  hangs crashes  fail  slowest ms  mean ms');
+  lines.push('entry point           cases    2xx    4xx  other  503*    5xx  hangs crashes  fail  engine*  slowest ms  mean ms');
   for (const [name, s] of summary.entries) {
     lines.push(
-      `${name.padEnd(20)} ${String(s.cases).padStart(6)} ${String(s.ok2xx).padStart(6)} ${String(s.refused4xx).padStart(6)} ${String(s.other).padStart(6)} ${String(s.designed503).padStart(5)} ${String(s.fiveXx).padStart(6)} ${String(s.hangs).padStart(6)} ${String(s.crashes).padStart(7)} ${String(s.failures).padStart(5)} ${String(s.slowestMs).padStart(11)} ${String(s.cases ? Math.round(s.totalMs / s.cases) : 0).padStart(8)}`,
+      `${name.padEnd(20)} ${String(s.cases).padStart(6)} ${String(s.ok2xx).padStart(6)} ${String(s.refused4xx).padStart(6)} ${String(s.other).padStart(6)} ${String(s.designed503).padStart(5)} ${String(s.fiveXx).padStart(6)} ${String(s.hangs).padStart(6)} ${String(s.crashes).padStart(7)} ${String(s.failures).padStart(5)} ${String(s.engineCrashes).padStart(8)} ${String(s.slowestMs).padStart(11)} ${String(s.cases ? Math.round(s.totalMs / s.cases) : 0).padStart(8)}`,
     );
   }
   lines.push('(503*: health checks answering 503 by contract: /health/replica on a node whose database is the primary, etc.)');
+  lines.push('(engine*: answers saying an engine host crashed on the request; the node contains these (422, host restarted, decision isolated), so they are reported, not failed)');
+  lines.push('', 'answers by entry point (status and problem code, most frequent first):');
+  for (const [name, s] of summary.entries) {
+    const top = [...s.answers].sort((a, b) => b[1] - a[1]).map(([answer, n]) => `${answer} x${n}`);
+    lines.push(`  ${name}: ${top.slice(0, 12).join(', ')}${top.length > 12 ? ', ...' : ''}`);
+  }
   if (summary.failures.length) {
     lines.push('', `${summary.failures.length} failure(s):`);
     summary.failures.forEach((f, i) => {

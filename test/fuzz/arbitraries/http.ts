@@ -59,9 +59,9 @@ export function hostileApiAuth(seed: Seed): fc.Arbitrary<Headers> {
 /** Mostly a valid API token of some role, sometimes a hostile Authorization. */
 export function apiAuth(seed: Seed, roles: readonly Role[] = ['admin', 'editor', 'deployer', 'viewer']): fc.Arbitrary<Headers> {
   return fc.oneof(
-    { arbitrary: fc.constantFrom(...roles).map((r) => ({ authorization: `Bearer ${seed.apiTokens[r]}` })), weight: 10 },
+    { arbitrary: fc.constantFrom(...roles).map((r) => ({ authorization: `Bearer ${seed.apiTokens[r]}` })), weight: 14 },
     { arbitrary: fc.constantFrom<Role>('admin', 'editor', 'deployer', 'viewer').map((r) => ({ authorization: `Bearer ${seed.apiTokens[r]}` })), weight: 2 },
-    { arbitrary: hostileApiAuth(seed), weight: 2 },
+    { arbitrary: hostileApiAuth(seed), weight: 1 },
   );
 }
 
@@ -69,7 +69,7 @@ export function apiAuth(seed: Seed, roles: readonly Role[] = ['admin', 'editor',
 export function evalAuth(seed: Seed, own: string): fc.Arbitrary<Headers> {
   const others = seed.environments.map((e) => e.token).filter((t) => t !== own);
   return fc.oneof(
-    { arbitrary: fc.constant<Headers>({ 'x-access-token': own }), weight: 12 },
+    { arbitrary: fc.constant<Headers>({ 'x-access-token': own }), weight: 20 },
     { arbitrary: fc.constantFrom(...others).map((t) => ({ 'x-access-token': t })), weight: 1 },
     {
       arbitrary: fc.constantFrom<Headers>(
@@ -184,7 +184,7 @@ export function queryString(params: Record<string, fc.Arbitrary<string>>): fc.Ar
 /** Content types a body may be sent with, mostly the right one. */
 export function contentType(right: string): fc.Arbitrary<string | undefined> {
   return fc.oneof(
-    { arbitrary: fc.constant(right), weight: 12 },
+    { arbitrary: fc.constant(right), weight: 20 },
     {
       arbitrary: fc.constantFrom<string | undefined>(
         undefined,
@@ -203,7 +203,7 @@ export function contentType(right: string): fc.Arbitrary<string | undefined> {
         '*/*',
         'application/vnd.api+json',
       ),
-      weight: 2,
+      weight: 1,
     },
   );
 }

@@ -362,12 +362,15 @@ export interface MutatedGraph {
   readonly doc: Json;
 }
 
-/** A corpus graph with 0-4 mutations (a quarter unchanged, so saves and simulations succeed too). */
-export function mutatedGraph(corpus: readonly CorpusGraph[]): fc.Arbitrary<MutatedGraph> {
+/**
+ * A corpus graph with 0-4 mutations; `unchanged` of every four come unchanged (by default two),
+ * so saves and simulations succeed too.
+ */
+export function mutatedGraph(corpus: readonly CorpusGraph[], unchanged = 2): fc.Arbitrary<MutatedGraph> {
   return fc
     .tuple(
       fc.nat({ max: corpus.length - 1 }),
-      fc.oneof({ arbitrary: fc.constant([] as Mutation[]), weight: 1 }, { arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }), weight: 3 }),
+      fc.oneof({ arbitrary: fc.constant([] as Mutation[]), weight: unchanged }, { arbitrary: fc.array(mutation, { minLength: 1, maxLength: 4 }), weight: 4 - unchanged }),
       fc.boolean(),
     )
     .map(([index, mutations, keepTests]) => {

@@ -160,12 +160,12 @@ export const RAW_NUMBERS = [
 export const rawNumber: fc.Arbitrary<Raw> = fc.constantFrom(...RAW_NUMBERS).map((t) => new Raw(t));
 
 export const hostileScalar: fc.Arbitrary<Json> = fc.oneof(
-  { arbitrary: hostileString, weight: 4 },
-  { arbitrary: specialNumber, weight: 2 },
-  { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 1 },
-  { arbitrary: fc.integer(), weight: 1 },
+  { arbitrary: hostileString, weight: 5 },
+  { arbitrary: specialNumber, weight: 3 },
+  { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 2 },
+  { arbitrary: fc.integer(), weight: 2 },
   { arbitrary: rawNumber, weight: 1 },
-  { arbitrary: fc.constantFrom<Json>(true, false, null), weight: 1 },
+  { arbitrary: fc.constantFrom<Json>(true, false, null), weight: 2 },
 );
 
 /** Depths around the limit (VERDICT_MAX_JSON_DEPTH = 64), and far past it. */
@@ -197,9 +197,9 @@ export const deepValue: fc.Arbitrary<Raw> = fc
 export const hostileValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    { arbitrary: hostileScalar, weight: 6 },
-    { arbitrary: fc.array(tie('value'), { maxLength: 5 }), weight: 2 },
-    { arbitrary: fc.array(fc.tuple(hostileKey, tie('value')), { maxLength: 5 }).map((e) => new Members(e)), weight: 2 },
+    { arbitrary: hostileScalar, weight: 20 },
+    { arbitrary: fc.array(tie('value'), { maxLength: 5 }), weight: 6 },
+    { arbitrary: fc.array(fc.tuple(hostileKey, tie('value')), { maxLength: 5 }).map((e) => new Members(e)), weight: 6 },
     { arbitrary: deepValue, weight: 1 },
   ),
 })).value;

@@ -109,7 +109,7 @@ const decisionText: fc.Arbitrary<string> = fc.oneof(
 
 export function zipEdit(corpus: readonly CorpusGraph[]): fc.Arbitrary<ZipEdit> {
   return fc.oneof(
-    { arbitrary: fc.record({ edit: fc.constant('decision' as const), pick: fc.nat(), graph: mutatedGraph(corpus) }), weight: 5 },
+    { arbitrary: fc.record({ edit: fc.constant('decision' as const), pick: fc.nat(), graph: mutatedGraph(corpus, 3) }), weight: 8 },
     { arbitrary: fc.record({ edit: fc.constant('decision-text' as const), pick: fc.nat(), text: decisionText }), weight: 3 },
     { arbitrary: fc.record({ edit: fc.constant('manifest-field' as const), field: fc.constantFrom(...MANIFEST_FIELDS), value: fc.oneof(hostileValue, deepValue) }), weight: 4 },
     { arbitrary: fc.record({ edit: fc.constant('manifest-text' as const), text: decisionText }), weight: 1 },
@@ -139,9 +139,9 @@ export function zipRecipe(corpus: readonly CorpusGraph[]): fc.Arbitrary<ZipRecip
       arbitrary: fc.record({
         kind: fc.constant('rebuilt' as const),
         base,
-        edits: fc.array(zipEdit(corpus), { minLength: 0, maxLength: 3 }),
-        fixHashes: fc.boolean(),
-        newRelease: fc.boolean(),
+        edits: fc.array(zipEdit(corpus), { minLength: 0, maxLength: 2 }),
+        fixHashes: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+        newRelease: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
         signature: fc.constantFrom<'keep' | 'drop' | 'resign'>('keep', 'drop', 'resign'),
       }),
       weight: 8,

@@ -31,7 +31,7 @@ export type Outcome =
   | { readonly kind: 'unsendable'; readonly error: string; readonly ms: number };
 
 /**
- * Sends one request on a fresh connection (Connection: close), with the hang deadline. Requests
+ * Sends one request on a fresh connection (closed by the fuzzer once answered), with the hang deadline. Requests
  * are written by hand on a socket, the way curl sends them: the body goes out in chunks, and once
  * an answer arrives (a 401 or 413 before the body was read) the rest is not sent, so the answer is
  * read before the server closes the connection. (Node's HTTP client keeps writing into the closed
@@ -43,7 +43,8 @@ export function send(port: number, request: FuzzRequest): Promise<Outcome> {
   const lines = [`${request.method} ${request.path} HTTP/1.1`];
   const names = new Set(Object.keys(request.headers).map((n) => n.toLowerCase()));
   if (!names.has('host')) lines.push(`Host: 127.0.0.1:${port}`);
-  lines.push('Connection: close');
+  // Keep-alive, as HTTP clients send it: a request answered before its body was read (401, 404)
+  // then has the rest of its body read and dropped by the server instead of its connection reset.
   for (const [name, value] of Object.entries(request.headers)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);
   if (body !== undefined && !names.has('content-length') && !names.has('transfer-encoding')) lines.push(`Content-Length: ${body.length}`);
   return exchange(port, Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body, request.method);

@@ -133,14 +133,23 @@ export async function seedServer(api: Api, log: (line: string) => void): Promise
   for (const key of [main, scratch, pkg, empty]) await api.call('POST', '/api/projects', { key, name: `Fuzz ${key}` });
 
   const decisions: DeployedDecision[] = [];
-  for (const [key, file] of Object.entries(DEPLOYED)) {
+  const deployed = Object.entries(DEPLOYED).map(([key, file]) => {
     const graph = byName.get(file);
     if (!graph) throw new Error(`corpus file ${file} not found`);
-    try {
-      await api.call('PUT', `/api/projects/${main}/decisions/${encodeURIComponent(key)}`, { content: graph.doc, message: `seed ${file}` });
-      decisions.push({ key, inputs: graph.inputs.length ? graph.inputs : [{}] });
-    } catch (error) {
-      log(`seed: ${file} refused as '${key}' (${(error as Error).message.slice(0, 200)}); left out`);
+    return { key, file, graph };
+  });
+  try {
+    // One request, one transaction: much quicker than one save each.
+    await api.call('POST', `/api/projects/${main}/decisions`, { decisions: deployed.map((d) => ({ key: d.key, content: d.graph.doc })), message: 'seed' });
+    for (const d of deployed) decisions.push({ key: d.key, inputs: d.graph.inputs.length ? d.graph.inputs : [{}] });
+  } catch {
+    for (const { key, file, graph } of deployed) {
+      try {
+        await api.call('PUT', `/api/projects/${main}/decisions/${encodeURIComponent(key)}`, { content: graph.doc, message: `seed ${file}` });
+        decisions.push({ key, inputs: graph.inputs.length ? graph.inputs : [{}] });
+      } catch (error) {
+        log(`seed: ${file} refused as '${key}' (${(error as Error).message.slice(0, 200)}); left out`);
+      }
     }
   }
   const release = (project: string, label?: string) => api.call<{ id: string; label: string }>('POST', `/api/projects/${project}/releases`, label ? { label } : {});
