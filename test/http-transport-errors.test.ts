@@ -1,7 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCorpus } from './helpers/corpus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { send } from './fuzz/harness/http.js';
+import { ServerProcess } from './fuzz/harness/server.js';
+import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
 /**
  * Requests refused before a route runs: by the router (a URL that does not decode, a parameter
@@ -101,4 +107,37 @@ describe('refusals before a route runs', () => {
   it('answers a URL parameter past the limit with a 414 problem', async () => {
     expectProblem(await server.request('GET', `/api/projects/${'a'.repeat(1100)}`), 414, 'uri-too-long');
   });
+});
+
+// The real binary, as the fuzzer found it: in-process test servers did not show the race.
+describe('refusals before a route runs (verdict serve)', () => {
+  let db: TestDatabase | undefined;
+  let served: ServerProcess | undefined;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'verdict-transport-'));
+  afterAll(async () => {
+    await served?.stop();
+    await db?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('delivers the 431 when a body follows headers past the limit', async () => {
+    db = await createTestDatabase();
+    served = new ServerProcess({ databaseUrl: db.url, dataDir, env: {} });
+    await served.start();
+    // The server refuses after 16 KiB with the rest unread. Closing at once made the kernel reset the
+    // connection, and the client, still sending, often lost the answer (16 of 200 in a probe).
+    const body = JSON.stringify({ content: readCorpus('graphs', 'table-loop.json') });
+    const answers: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) {
+      const outcome = await send(served.port, {
+        method: i % 2 ? 'PUT' : 'POST',
+        path: i % 2 ? '/api/projects/shop/decisions/x' : `/api/projects/${'%C3%A9'.repeat(4000)}/decisions`,
+        headers: { authorization: `Bearer ${served.adminToken}`, 'x-large': i % 2 ? 'h'.repeat(70_000) : 'x', 'content-type': 'application/json' },
+        body,
+      });
+      const what = outcome.kind === 'response' ? `${outcome.response.status} ${String(outcome.response.headers['content-type'])}` : outcome.kind;
+      answers[what] = (answers[what] ?? 0) + 1;
+    }
+    expect(answers).toEqual({ '431 application/problem+json; charset=utf-8': 200 });
+  }, 120_000);
 });

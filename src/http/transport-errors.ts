@@ -99,7 +99,31 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
       };
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
       logger.info({ code, err: { code: error.code, message: error.message }, reqId: requestId }, 'request refused by the HTTP parser');
+      return lingeringClose(socket);
     }
     socket.destroy();
   };
+}
+
+const LINGER_MS = 2000;
+const LINGER_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Closes after an answer while the client may still be sending (headers past the limit, a body):
+ * closing at once with unread data makes the kernel send a reset, and the client loses the answer
+ * it was about to read (found by the fuzzer: a 431 after 70 KB of headers never arrived). So, as
+ * web servers do, the answer is followed by a half-close and what still arrives is read and
+ * dropped, until the client closes, for at most 2 s and 1 MiB.
+ */
+function lingeringClose(socket: Socket): void {
+  socket.removeAllListeners('data'); // the HTTP parser's: it has failed on this connection
+  let discarded = 0;
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_MAX_BYTES) socket.destroy();
+  });
+  socket.once('end', () => socket.destroy());
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.resume();
+  socket.end();
 }
