@@ -158,7 +158,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
           baselineStale = false;
         }
         request = typeof c.request === 'function' ? await c.request(ctx) : c.request;
-        const outcome = await send(request.metricsPort ? server.metricsPort : server.port, request);
+        const bodyLimitBytes = Number(request.path.includes('/packages') ? SERVER_LIMITS.VERDICT_PACKAGE_LIMIT_BYTES : SERVER_LIMITS.VERDICT_BODY_LIMIT_BYTES);
+        const outcome = await send(request.metricsPort ? server.metricsPort : server.port, request, { bodyLimitBytes });
         stats.cases++;
         done++;
         stats.totalMs += outcome.ms;

@@ -37,8 +37,8 @@ export type Outcome =
  * read before the server closes the connection. (Node's HTTP client keeps writing into the closed
  * connection and reports EPIPE instead of the answer.) Headers go out exactly as generated.
  */
-export function send(port: number, request: FuzzRequest): Promise<Outcome> {
-  if (request.raw) return exchange(port, request.raw, undefined, 'RAW');
+export function send(port: number, request: FuzzRequest, options: SendOptions = {}): Promise<Outcome> {
+  if (request.raw) return exchange(port, request.raw, undefined, 'RAW', 0);
   const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
   const lines = [`${request.method} ${request.path} HTTP/1.1`];
   const names = new Set(Object.keys(request.headers).map((n) => n.toLowerCase()));
@@ -47,15 +47,26 @@ export function send(port: number, request: FuzzRequest): Promise<Outcome> {
   // then has the rest of its body read and dropped by the server instead of its connection reset.
   for (const [name, value] of Object.entries(request.headers)) for (const v of [value].flat()) lines.push(`${name}: ${v}`);
   if (body !== undefined && !names.has('content-length') && !names.has('transfer-encoding')) lines.push(`Content-Length: ${body.length}`);
-  return exchange(port, Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body, request.method);
+  const wait = body === undefined ? 0 : options.bodyLimitBytes !== undefined && body.length > options.bodyLimitBytes ? REFUSED_BODY_WAIT_MS : body.length > EARLY_ANSWER_BYTES ? EARLY_ANSWER_WAIT_MS : 0;
+  return exchange(port, Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body, request.method, wait);
+}
+
+export interface SendOptions {
+  /**
+   * The server's body limit: a larger body is answered 413 from its Content-Length and the
+   * connection closed (Fastify does not linger), so the client waits for that answer, up to 1 s as
+   * curl does for Expect: 100-continue, before it sends the body.
+   */
+  readonly bodyLimitBytes?: number | undefined;
 }
 
 const CHUNK = 64 * 1024;
 const EARLY_ANSWER_BYTES = 256 * 1024;
 const EARLY_ANSWER_WAIT_MS = 150;
+const REFUSED_BODY_WAIT_MS = 1000;
 
 /** Writes the head and body and reads the first final response (after any 1xx), or what the connection ended with. */
-function exchange(port: number, head: Buffer, body: Buffer | undefined, method: string): Promise<Outcome> {
+function exchange(port: number, head: Buffer, body: Buffer | undefined, method: string, earlyAnswerWaitMs: number): Promise<Outcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
@@ -97,10 +108,10 @@ function exchange(port: number, head: Buffer, body: Buffer | undefined, method: 
       // A large body waits a moment for an early answer (401, 404, 413 by Content-Length), as curl
       // does with Expect: 100-continue: loopback buffers take megabytes at once, so the answer
       // would otherwise come after the whole body was written, and be lost in the reset.
-      if (body.length > EARLY_ANSWER_BYTES) {
+      if (earlyAnswerWaitMs > 0) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, EARLY_ANSWER_WAIT_MS);
+          setTimeout(resolve, earlyAnswerWaitMs);
         });
         wake = undefined;
       }
