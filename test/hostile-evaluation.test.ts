@@ -127,6 +127,43 @@ describe('hostile evaluation input', () => {
     });
   });
 
+  // Found by the fuzzer: zen-engine keeps input numbers as 28-place decimals. 1e-30 failed the
+  // evaluation with "Hook timed out"; 1e28 passed through to the result aborted the engine process
+  // (SIGABRT) on every request, from any evaluation token.
+  describe('numbers the engine cannot take', () => {
+    it('refuses them with 400 naming the path, before the engine sees them', async () => {
+      const passthrough = expressionGraph({ out: 'a' });
+      const restarts = () => server.dataPlane.engine.status().serving.restarts + server.dataPlane.engine.status().isolated.restarts;
+      const before = restarts();
+      for (const [a, reason] of [
+        [1e28, /beyond ±9\.2e18/],
+        [-1.8446744073709552e19, /beyond ±9\.2e18/],
+        [2 ** 63, /beyond ±9\.2e18/],
+        [1e-30, /more than 28 decimal places/],
+        [5e-324, /more than 28 decimal places/],
+        [1.5e-28, /more than 28 decimal places/],
+      ] as const) {
+        const res = await evaluate('healthy', 'calc', { context: { a: 1, nested: [{ a }] } });
+        expect(res.status, `${a}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.detail).toMatch(/number the decision engine cannot take at \/nested\/0\/a/);
+        expect(res.body.detail).toMatch(reason);
+        const simulated = await server.request('POST', '/api/projects/healthy/simulate', { body: { content: passthrough, context: { a } } });
+        expect(simulated.status, `simulate ${a}`).toBe(400);
+      }
+      const batch = await server.request('POST', '/api/projects/healthy/evaluate-batch/calc', { token: null, headers: { 'x-access-token': tokens.healthy! }, body: { contexts: [{ a: 1 }, { a: 1e-30 }] } });
+      expect(batch.status).toBe(400);
+      expect(batch.body.detail).toMatch(/^context 2 holds a number/);
+      expect(restarts()).toBe(before);
+      // At the edges of what the engine takes: answered as numbers.
+      for (const a of [9.2e18, -9.2e18, 1e-28, 1.23456789e-15, 0.1 + 0.2, -0, 2 ** 53 + 2]) {
+        const res = await server.request('POST', '/api/projects/healthy/simulate', { body: { content: passthrough, context: { a } } });
+        expect(res.status, `${a}: ${JSON.stringify(res.body)}`).toBe(200);
+        expect(res.body.result.out).toBe(Object.is(a, -0) ? 0 : a); // JSON has no -0
+      }
+      await healthy();
+    });
+  });
+
   describe('time (items 10-12)', () => {
     it('stops a runaway expression, isolates it, and keeps other tenants served meanwhile', async () => {
       const started = Date.now();

@@ -75,6 +75,25 @@ describe('Idempotency-Key on management writes', () => {
     }
   });
 
+  // Found by the fuzzer: the key's request hash canonicalised the body recursively, so a body
+  // nested ~10,000 deep (20 KB, past no size limit) overflowed the stack: 500 instead of the 422
+  // the same request gets without a key. (Past 4,096 levels a body is refused before parsing.)
+  it('answers a very deep body with a key as it does without one', async () => {
+    for (const [depth, status] of [
+      [4_000, 422],
+      [100_000, 400],
+    ] as const) {
+      const body = `{"content":{"nodes":[],"edges":[],"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+      const plain = await server.request('PUT', '/api/projects/shop/decisions/deep', { body });
+      const keyed = await server.request('PUT', '/api/projects/shop/decisions/deep', { body, headers: withKey(`deep-${depth}`) });
+      expect(plain.status).toBe(status);
+      expect(keyed.status).toBe(status);
+      expect(keyed.body.detail).toBe(plain.body.detail);
+    }
+    const release = await server.request('POST', '/api/projects/shop/releases', { body: `{"notes":${'['.repeat(4_000)}${']'.repeat(4_000)}}`, headers: withKey('deep-2') });
+    expect(release.status).toBe(400);
+  });
+
   it('does not keep answers that hold secrets', async () => {
     const a = await server.request('POST', '/api/projects/shop/environments/prod/tokens', { body: {}, headers: withKey('token-1') });
     const b = await server.request('POST', '/api/projects/shop/environments/prod/tokens', { body: {}, headers: withKey('token-1') });

@@ -27,9 +27,11 @@ import { registerIdempotency } from './idempotency.js';
 import { registerJsonBodyChecks } from './json-body.js';
 import { createHttpServer, DEFAULT_SERVER_LIMITS } from './node-server.js';
 import { registerErrorHandling } from './error-handler.js';
+import { MAX_PARAM_LENGTH, clientErrorHandler, frameworkErrorHandler } from './transport-errors.js';
 import { validatorCompiler } from './validation.js';
 import { VERSION } from '../version.js';
 import { redactUrl } from '../lib/redact.js';
+import { AppError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,9 +66,12 @@ function commonOptions(config: AppOptions['config'], logger: Logger) {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`;
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Fastify's per-request logs are replaced by one line per management request (below).
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors before a route runs (bad URL encoding, unparseable HTTP, timeouts) are problem documents too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler: clientErrorHandler(logger),
   };
 }
 
@@ -75,6 +80,8 @@ function applyCommon(app: FastifyInstance, config: AppOptions['config']): void {
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     setSecurityHeaders(reply);
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is a 400 (Node's own check is off: it answers without a body).
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') return done(new AppError('bad-request', 'an HTTP/1.1 request needs a Host header'));
     done();
   });
   app.setValidatorCompiler(validatorCompiler);

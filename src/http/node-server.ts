@@ -1,5 +1,6 @@
 import http, { type RequestListener } from 'node:http';
 import type { Logger } from 'pino';
+import { trackEarlyAnswers } from './transport-errors.js';
 
 export interface ServerLimits {
   /** Whole request, headers and body: a client trickling a body cannot hold a socket longer. */
@@ -34,8 +35,14 @@ export function createHttpServer(listener: RequestListener, limits: ServerLimits
       // Node checks these deadlines on a timer, by default every 30 s, which would nearly double
       // a 30 s deadline; the check walks only connections with a request in progress.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+      // Node answers an HTTP/1.1 request without Host with a bare 400 of its own; the app refuses
+      // it instead, as a problem document (see app.ts).
+      requireHostHeader: false,
     },
-    listener,
+    (req, res) => {
+      trackEarlyAnswers(req, res);
+      listener(req, res);
+    },
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = limits.maxConnections;

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
  * into HTML, framed (clickjacking) or run as script, and no URL of it (which may name projects
  * and decisions) leaks to another site through a Referer.
  */
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'x-frame-options': 'DENY',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJsonText } from './canonical-json.js';
 import { findUnrepresentable, UnrepresentableValueError } from './json-values.js';
 
 /** SHA-256 of the parts, fed in order (no concatenated copy of large buffers). */
@@ -9,11 +9,11 @@ export function sha256Hex(...parts: (string | Buffer)[]): string {
   return hash.digest('hex');
 }
 
-/** RFC 8785 canonical JSON: the same document always hashes the same, whatever its key order. */
+/** RFC 8785 canonical JSON: the same document always hashes the same, whatever its key order (and however deep it is). */
 export function canonicalJson(value: unknown): string {
   let text: string | undefined;
   try {
-    text = canonicalize(value);
+    text = canonicalJsonText(value);
   } catch (error) {
     // Infinity (from 1e309 in JSON text) or a lone surrogate: the input's fault, so say where it is.
     const fault = findUnrepresentable(value, { allowNul: true });

@@ -7,23 +7,54 @@
 export interface JsonLimits {
   /** Deepest nesting of arrays and objects (a scalar at the top is depth 0). */
   readonly maxDepth: number;
+  /** Also refuse numbers the decision engine cannot take (see engineNumberProblem): for evaluation input. */
+  readonly engineNumbers?: boolean;
 }
 
 export type JsonProblem =
   | { readonly kind: 'too-deep'; readonly path: string; readonly limit: number }
-  | { readonly kind: 'not-finite'; readonly path: string; readonly value: string };
+  | { readonly kind: 'not-finite'; readonly path: string; readonly value: string }
+  | { readonly kind: 'engine-number'; readonly path: string; readonly value: string; readonly reason: string };
+
+/**
+ * zen-engine holds every input number as a rust_decimal Decimal: at most 28 decimal places (and
+ * ±7.9e28). A number with more places (1e-30, 5e-324, 1.5e-28) fails the whole evaluation with
+ * a misleading "Hook timed out", after a panic in the engine. Integers from 2^63 on come back
+ * as text ("10000000000000000000"), and from 2^64 on a result holding one aborts the engine
+ * process (SIGABRT): measured with 0.54, and found by the fuzzer. Such numbers are refused before
+ * the engine sees them. (The 28-place rule matched the engine on 20,000 random doubles.)
+ */
+const ENGINE_MAX_MAGNITUDE = 2 ** 63;
+const ENGINE_MAX_SCALE = 28;
+
+export function engineNumberProblem(n: number): string | undefined {
+  const magnitude = Math.abs(n);
+  if (magnitude >= ENGINE_MAX_MAGNITUDE) return 'beyond ±9.2e18 (2^63): the decision engine gives larger integers back as text, or fails on them';
+  // A double has at most 17 significant digits, so only numbers below 1e-11 can need more than 28 places.
+  if (magnitude === 0 || magnitude >= 1e-11) return undefined;
+  const parts = /^\d+(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(magnitude.toString());
+  const places = parts ? Math.max(0, (parts[1]?.length ?? 0) - Number(parts[2] ?? 0)) : Infinity;
+  return places > ENGINE_MAX_SCALE ? `more than ${ENGINE_MAX_SCALE} decimal places: the decision engine holds numbers as decimals of at most ${ENGINE_MAX_SCALE} places` : undefined;
+}
 
 /**
  * The first problem in `value`, or undefined. Iterative (an explicit stack), so a hostile value
  * cannot overflow this check's own stack either; it stops at the first problem.
  */
 export function jsonProblem(value: unknown, limits: JsonLimits): JsonProblem | undefined {
+  const numberProblem = (n: number, path: string): JsonProblem | undefined => {
+    if (!Number.isFinite(n)) return { kind: 'not-finite', path: path || '/', value: String(n) };
+    if (!limits.engineNumbers || Number.isSafeInteger(n)) return undefined;
+    const reason = engineNumberProblem(n);
+    return reason ? { kind: 'engine-number', path: path || '/', value: String(n), reason } : undefined;
+  };
   const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
   while (stack.length > 0) {
     const item = stack.pop()!;
     const current = item.value;
     if (typeof current === 'number') {
-      if (!Number.isFinite(current)) return { kind: 'not-finite', path: item.path || '/', value: String(current) };
+      const problem = numberProblem(current, item.path);
+      if (problem) return problem;
       continue;
     }
     if (typeof current !== 'object' || current === null) continue;
@@ -34,13 +65,19 @@ export function jsonProblem(value: unknown, limits: JsonLimits): JsonProblem | u
         const child = current[i] as unknown;
         // Scalars are checked in place: most of a large table is strings, and a stack entry each would triple the cost.
         if (typeof child === 'object' && child !== null) stack.push({ value: child, depth, path: `${item.path}/${i}` });
-        else if (typeof child === 'number' && !Number.isFinite(child)) return { kind: 'not-finite', path: `${item.path}/${i}`, value: String(child) };
+        else if (typeof child === 'number') {
+          const problem = numberProblem(child, `${item.path}/${i}`);
+          if (problem) return problem;
+        }
       }
     } else {
       for (const key of Object.keys(current)) {
         const child = (current as Record<string, unknown>)[key];
         if (typeof child === 'object' && child !== null) stack.push({ value: child, depth, path: `${item.path}/${escapePointer(key)}` });
-        else if (typeof child === 'number' && !Number.isFinite(child)) return { kind: 'not-finite', path: `${item.path}/${escapePointer(key)}`, value: String(child) };
+        else if (typeof child === 'number') {
+          const problem = numberProblem(child, `${item.path}/${escapePointer(key)}`);
+          if (problem) return problem;
+        }
       }
     }
   }
@@ -60,6 +97,8 @@ export function describeJsonProblem(problem: JsonProblem, what: string): string 
       return `${what} is nested deeper than ${problem.limit} levels at ${problem.path} (VERDICT_MAX_JSON_DEPTH)`;
     case 'not-finite':
       return `${what} holds a number JSON cannot represent at ${problem.path} (${problem.value}; e.g. 1e309 overflows)`;
+    case 'engine-number':
+      return `${what} holds a number the decision engine cannot take at ${problem.path} (${problem.value}: ${problem.reason})`;
   }
 }
 

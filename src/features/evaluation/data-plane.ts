@@ -76,7 +76,8 @@ export function createDataPlane(
   parts: { readonly engine: EnginePool; readonly metrics: Metrics },
 ): DataPlane {
   const { engine, metrics } = parts;
-  const limits = { maxDepth: config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth };
+  // Evaluation input: bounded in depth, and in the numbers the engine can take.
+  const limits = { maxDepth: config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth, engineNumbers: true };
   const runtime = new EvaluationRuntime(engine, metrics);
   const snapshots = config.snapshotDir ? new SnapshotStore(config.snapshotDir) : undefined;
   const sync = new RuntimeSync(services, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs, snapshots);
