@@ -5,7 +5,7 @@ import { isConnectionOrReadOnlyError } from '../lib/pg-errors.js';
 import { connect, type Sql, type TransactionSql } from './connect.js';
 import { splitHosts } from './hosts.js';
 import { readGeneration } from './generation.js';
-import { claimKey, idempotencyContext, storeResult } from './idempotency.js';
+import { runClaimed, type IdempotencyContext } from './idempotency.js';
 
 export interface DatabaseOptions {
   /** DATABASE_URL: one or several hosts (`postgres://u@h1:5432,h2:5432/db`). */
@@ -33,6 +33,12 @@ export interface TransactionOptions {
    * nothing was committed.
    */
   readonly idempotent?: boolean;
+  /**
+   * The Idempotency-Key of the request this write belongs to: the transaction claims it, so a
+   * retried request replays this write's stored result instead of doing it again. Pass it on
+   * every write of a keyed request.
+   */
+  readonly idempotency?: IdempotencyContext | undefined;
 }
 
 export interface HostStatus {
@@ -152,11 +158,8 @@ export class Database {
 
   /** Runs `work` in a write transaction on the primary, fenced and retried (see the class comment). */
   async transaction<T>(work: (tx: TransactionSql) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    // A request with an Idempotency-Key claims it in its first transaction, which stores the result.
-    const context = idempotencyContext.getStore();
-    const keyed = context && !context.consumed ? context : undefined;
-    if (keyed) keyed.consumed = true; // later transactions of the same request are plain
-    const idempotent = options.idempotent ?? keyed !== undefined;
+    const claim = options.idempotency?.nextClaim(); // one per transaction: every attempt claims the same row
+    const idempotent = options.idempotent ?? claim !== undefined;
     const deadlineMs = this.#options.transactionTimeoutMs ?? 30_000;
     const retryUntil = Date.now() + RETRY_BUDGET_MS;
     const mayRetry = (attempt: number) => attempt < RETRY_DELAYS_MS.length && Date.now() < retryUntil && !this.#closed;
@@ -180,15 +183,7 @@ export class Database {
       try {
         return (await writer.begin(async (tx) => {
           await this.#checkGeneration(tx, host);
-          if (keyed) {
-            const claim = await claimKey(tx, keyed);
-            if (claim) {
-              keyed.replayed = true; // this request already committed: answer as it did
-              return claim.replay as T;
-            }
-          }
-          const result = await work(tx);
-          if (keyed) await storeResult(tx, keyed, result);
+          const result = await runClaimed(tx, claim, work);
           committing = true;
           return result;
         })) as T;
