@@ -19,3 +19,17 @@ export async function bumpGeneration(q: Queryable, by: string, note: string): Pr
     UPDATE cluster_state SET generation = generation + 1, changed_at = now(), changed_by = ${by}, note = ${note} RETURNING generation`;
   return Number(row!.generation);
 }
+
+/**
+ * Reads generations, asking whether the table exists only until it has been seen once: every
+ * write reads the generation, and the extra round trip is for fresh databases only.
+ */
+export class GenerationReader {
+  #tableSeen = false;
+
+  async read(q: Queryable): Promise<number | null> {
+    const generation = await readGeneration(q, this.#tableSeen);
+    if (generation !== null) this.#tableSeen = true;
+    return generation;
+  }
+}

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { idempotencyContext, type IdempotencyContext } from '../db/idempotency.js';
+import { IdempotencyContext } from '../db/idempotency.js';
 import { AppError } from '../errors.js';
 import { canonicalJson, sha256Hex } from '../lib/hash.js';
 
@@ -16,12 +16,12 @@ declare module 'fastify' {
 const KEY = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /**
- * Idempotency-Key for management writes. A request carrying one is handled inside an async
- * context that the write transaction reads: it claims the key and stores its result in the same
- * transaction, so a retry after a lost answer or a failover gets that result instead of a second
- * deploy or release. The handler runs again on a retry (only its write is replayed), so the
- * status code and any waiting (`wait=replicas`) are those of the retry. A key reused for a
- * different request answers 422.
+ * Idempotency-Key for management writes. A request carrying one gets `request.idempotency`, which
+ * its handler passes to the service and the service to every write transaction: each claims the
+ * key and stores its result in the same transaction, so a retry after a lost answer or a failover
+ * gets that result instead of a second deploy or release. The handler runs again on a retry (only
+ * its writes are replayed), so the status code and any waiting (`wait=replicas`) are those of the
+ * retry. A key reused for a different request answers 422.
  */
 export function registerIdempotency(app: FastifyInstance): void {
   app.decorateRequest('idempotency', undefined);
@@ -31,16 +31,12 @@ export function registerIdempotency(app: FastifyInstance): void {
     if (header === undefined || !request.routeOptions.config.idempotent) return done();
     const key = Array.isArray(header) ? header[0]! : header;
     if (!KEY.test(key)) return done(new AppError('bad-request', 'Idempotency-Key must be 1 to 200 letters, digits or . _ : -'));
-    const context: IdempotencyContext = {
-      scope: `${request.actor.tokenId ?? request.actor.name} ${request.method} ${request.routeOptions.url}`,
+    request.idempotency = new IdempotencyContext(
+      `${request.actor.tokenId ?? request.actor.name} ${request.method} ${request.routeOptions.url}`,
       key,
-      requestHash: sha256Hex(`${request.url}\n`, bodyDigest(request.body)),
-      consumed: false,
-      replayed: false,
-    };
-    request.idempotency = context;
-    // Run the handler inside the context the write transaction reads.
-    idempotencyContext.run(context, done);
+      sha256Hex(`${request.url}\n`, bodyDigest(request.body)),
+    );
+    done();
   });
 
   app.addHook('onSend', async (request, reply, payload) => {

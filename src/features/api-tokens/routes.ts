@@ -30,7 +30,7 @@ export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       config: { permission: 'api-token:manage', idempotent: true },
       schema: { tags, summary: 'Revoke an API token', params: ApiTokenParamsSchema, response: { 200: ApiTokenSchema } },
     },
-    (request) => services.apiTokens.revoke(request.actor, request.params.id),
+    (request) => services.apiTokens.revoke(request.actor, request.params.id, request.idempotency),
   );
 
   app.get(

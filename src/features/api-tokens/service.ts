@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import { SYSTEM_ACTOR, type Actor } from '../../lib/actor.js';
 import { hashSecret, newSecret, displayPrefix } from '../../lib/secrets.js';
 import { conflict, notFound } from '../../errors.js';
@@ -50,7 +51,7 @@ export class ApiTokensService {
     return listApiTokens(this.db.read);
   }
 
-  async revoke(actor: Actor, id: string): Promise<ApiToken> {
+  async revoke(actor: Actor, id: string, idempotency?: IdempotencyContext): Promise<ApiToken> {
     return this.db.transaction(async (tx) => {
       const admins = await lockActiveAdmins(tx);
       const token = await findApiToken(tx, id);
@@ -66,7 +67,7 @@ export class ApiTokensService {
         details: { name: token.name, role: token.role, prefix: token.prefix },
       });
       return (await findApiToken(tx, id))!;
-    });
+    }, { idempotency });
   }
 
   /** The active token a secret belongs to, or undefined (unknown or revoked). */

@@ -44,7 +44,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         response: { 200: SaveDecisionsResultSchema },
       },
     },
-    (request) => services.decisions.saveMany(request.actor, request.params.project, request.body),
+    (request) => services.decisions.saveMany(request.actor, request.params.project, request.body, request.idempotency),
   );
 
   app.put(
@@ -62,7 +62,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     },
     async (request, reply) => {
       const { project, key } = request.params;
-      const result = await services.decisions.save(request.actor, project, key, request.body);
+      const result = await services.decisions.save(request.actor, project, key, request.body, request.idempotency);
       return reply.status(result.unchanged ? 200 : 201).send(result);
     },
   );
@@ -87,7 +87,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
         response: { 200: DecisionVersionSummarySchema },
       },
     },
-    (request) => services.decisions.delete(request.actor, request.params.project, request.params.key),
+    (request) => services.decisions.delete(request.actor, request.params.project, request.params.key, request.idempotency),
   );
 
   app.get(

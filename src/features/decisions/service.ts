@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/connect.js';
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { contentHash } from '../../lib/hash.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
@@ -36,16 +37,16 @@ export class DecisionsService {
    * Saves a new immutable version after validating the graph. Saving content equal to the latest
    * version is a no-op (`unchanged`), so pushing the same folder twice makes no new versions.
    */
-  async save(actor: Actor, projectKey: string, rawKey: string, input: SaveDecision): Promise<SaveDecisionResult> {
+  async save(actor: Actor, projectKey: string, rawKey: string, input: SaveDecision, idempotency?: IdempotencyContext): Promise<SaveDecisionResult> {
     const result = await this.saveMany(actor, projectKey, {
       decisions: [{ key: rawKey, content: input.content, ...(input.baseVersion === undefined ? {} : { baseVersion: input.baseVersion }) }],
       ...(input.message === undefined ? {} : { message: input.message }),
-    });
+    }, idempotency);
     return result.results[0]!;
   }
 
   /** Saves many decisions in one transaction: all are validated first, and either all land or none. */
-  async saveMany(actor: Actor, projectKey: string, input: SaveDecisions): Promise<SaveDecisionsResult> {
+  async saveMany(actor: Actor, projectKey: string, input: SaveDecisions, idempotency?: IdempotencyContext): Promise<SaveDecisionsResult> {
     const items = input.decisions.map((d) => ({ ...d, key: parseDecisionKey(d.key), content: d.content as JdmDocument }));
     const seen = new Set<string>();
     for (const item of items) {
@@ -59,7 +60,7 @@ export class DecisionsService {
       const project = await this.projects.get(projectKey, tx);
       const saved = await this.saveInTransaction(tx, actor, project, prepared, input.message ?? '');
       return saved.map(({ decisionId: _id, ...r }) => r).sort((a, b) => order.get(a.key)! - order.get(b.key)!); // answer in request order
-    });
+    }, { idempotency });
     const changed = results.filter((r) => !r.unchanged).length;
     return { saved: changed, unchanged: results.length - changed, results };
   }
@@ -128,7 +129,7 @@ export class DecisionsService {
   }
 
   /** Deletes by saving a tombstone version: history stays, releases made before keep the decision. */
-  async delete(actor: Actor, projectKey: string, rawKey: string): Promise<DecisionVersionSummary> {
+  async delete(actor: Actor, projectKey: string, rawKey: string, idempotency?: IdempotencyContext): Promise<DecisionVersionSummary> {
     const key = parseDecisionKey(rawKey);
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
@@ -153,7 +154,7 @@ export class DecisionsService {
         details: { version: tombstone.version },
       });
       return tombstone;
-    });
+    }, { idempotency });
   }
 
   async list(projectKey: string, options: { includeDeleted: boolean; prefix?: string | undefined }): Promise<DecisionVersionSummary[]> {

@@ -39,7 +39,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     },
     async (request, reply) => {
       const { project, env } = request.params;
-      const result = await services.deployments.deploy(request.actor, project, env, request.body.release);
+      const result = await services.deployments.deploy(request.actor, project, env, request.body.release, request.idempotency);
       return sendWithWait(reply, result, request.query);
     },
   );
@@ -60,7 +60,7 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     },
     async (request, reply) => {
       const { project, env } = request.params;
-      const result = await services.deployments.rollback(request.actor, project, env, request.body.release);
+      const result = await services.deployments.rollback(request.actor, project, env, request.body.release, request.idempotency);
       return sendWithWait(reply, result, request.query);
     },
   );

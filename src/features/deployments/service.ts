@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { conflict } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
@@ -22,8 +23,8 @@ export class DeploymentsService {
   ) {}
 
   /** Points an environment at a release. Deploying what is already deployed changes nothing. */
-  deploy(actor: Actor, projectKey: string, envKey: string, releaseRef: string): Promise<DeployResult> {
-    return this.#deploy(actor, projectKey, envKey, 'deploy', () => Promise.resolve(releaseRef));
+  deploy(actor: Actor, projectKey: string, envKey: string, releaseRef: string, idempotency?: IdempotencyContext): Promise<DeployResult> {
+    return this.#deploy(actor, projectKey, envKey, 'deploy', () => Promise.resolve(releaseRef), idempotency);
   }
 
   /**
@@ -31,14 +32,14 @@ export class DeploymentsService {
    * is not itself undone: rolling back twice after deploying v2, v3, v4 serves v3 and then v2,
    * never v4 again. History only grows.
    */
-  rollback(actor: Actor, projectKey: string, envKey: string, releaseRef?: string): Promise<DeployResult> {
+  rollback(actor: Actor, projectKey: string, envKey: string, releaseRef?: string, idempotency?: IdempotencyContext): Promise<DeployResult> {
     return this.#deploy(actor, projectKey, envKey, 'rollback', async (current, tx, environmentId) => {
       if (releaseRef) return releaseRef;
       if (!current) throw conflict(`nothing is deployed to '${envKey}' yet; there is nothing to roll back`);
       const target = rollbackTarget(await deploymentTrail(tx, environmentId));
       if (!target) throw conflict(`'${envKey}' has no earlier release to roll back to (it serves ${current.release.label})`);
       return target;
-    });
+    }, idempotency);
   }
 
   async history(projectKey: string, envKey: string, limit: number): Promise<Deployment[]> {
@@ -52,11 +53,12 @@ export class DeploymentsService {
     envKey: string,
     kind: Deployment['kind'],
     target: (current: Deployment | undefined, tx: TransactionSql, environmentId: string) => Promise<string>,
+    idempotency: IdempotencyContext | undefined,
   ): Promise<DeployResult> {
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
       return this.deployInTransaction(tx, actor, project, envKey, kind, target);
-    });
+    }, { idempotency });
   }
 
   /** Points an environment at a release inside the caller's transaction (release packages deploy with their apply). */

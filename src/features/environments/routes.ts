@@ -13,7 +13,7 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       config: { permission: 'environment:create', idempotent: true },
       schema: { tags, summary: 'Create an environment', params: ProjectParamsSchema, body: CreateEnvironmentSchema, response: { 201: EnvironmentSchema } },
     },
-    async (request, reply) => reply.status(201).send(await services.environments.create(request.actor, request.params.project, request.body)),
+    async (request, reply) => reply.status(201).send(await services.environments.create(request.actor, request.params.project, request.body, request.idempotency)),
   );
 
   app.get(

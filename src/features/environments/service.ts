@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/connect.js';
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 import { conflict, notFound } from '../../errors.js';
@@ -18,7 +19,7 @@ export class EnvironmentsService {
     private readonly audit: AuditService,
   ) {}
 
-  async create(actor: Actor, projectKey: string, input: CreateEnvironment): Promise<Environment> {
+  async create(actor: Actor, projectKey: string, input: CreateEnvironment, idempotency?: IdempotencyContext): Promise<Environment> {
     try {
       return await this.db.transaction(async (tx) => {
         const project = await this.projects.get(projectKey, tx);
@@ -26,7 +27,7 @@ export class EnvironmentsService {
         await this.changes.bump(tx, 'environment', project.id, id);
         await this.audit.record(tx, actor, { action: 'environment.create', targetType: 'environment', target: input.key, projectKey });
         return (await findEnvironment(tx, project.id, input.key))!;
-      });
+      }, { idempotency });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`project '${projectKey}' already has an environment '${input.key}'`);
       throw error;

@@ -42,6 +42,6 @@ export const evaluationTokenRoutes: FastifyPluginAsyncTypebox<{ services: Servic
       config: { permission: 'evaluation-token:manage', idempotent: true },
       schema: { tags, summary: 'Revoke an evaluation token', params: EvaluationTokenParamsSchema, response: { 200: EvaluationTokenSchema } },
     },
-    (request) => services.evaluationTokens.revoke(request.actor, request.params.project, request.params.env, request.params.id),
+    (request) => services.evaluationTokens.revoke(request.actor, request.params.project, request.params.env, request.params.id, request.idempotency),
   );
 };

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { newSecret } from '../../lib/secrets.js';
 import { conflict, notFound } from '../../errors.js';
@@ -52,7 +53,7 @@ export class EvaluationTokensService {
     return listEvaluationTokens(this.db.read, environment.id);
   }
 
-  async revoke(actor: Actor, projectKey: string, envKey: string, id: string): Promise<EvaluationToken> {
+  async revoke(actor: Actor, projectKey: string, envKey: string, id: string, idempotency?: IdempotencyContext): Promise<EvaluationToken> {
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
       const environment = await this.environments.require(tx, project, envKey);
@@ -68,7 +69,7 @@ export class EvaluationTokensService {
         details: { environment: envKey, name: token.name, prefix: token.prefix },
       });
       return (await findEvaluationToken(tx, environment.id, id))!;
-    });
+    }, { idempotency });
   }
 
   /** Hashes of every unrevoked token and its environment (what evaluating nodes check against). */

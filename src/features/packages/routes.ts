@@ -68,7 +68,7 @@ export const packageRoutes: FastifyPluginAsyncTypebox<{ services: Services; pack
         throw Object.assign(new Error('send the package as the raw request body with Content-Type: application/zip'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
       }
       try {
-        return await services.packages.apply(request.actor, request.params.project, request.body, request.query);
+        return await services.packages.apply(request.actor, request.params.project, request.body, request.query, request.idempotency);
       } catch (error) {
         throw withRetryAfter(reply, error);
       }

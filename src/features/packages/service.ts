@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { AppError, badRequest, conflict } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
@@ -128,7 +129,13 @@ export class PackagesService {
    * optionally deployed, all in one transaction. One apply runs at a time; reading, hashing and
    * validating happen on a worker thread with size, memory and time limits.
    */
-  async apply(actor: Actor, projectKey: string, zip: Buffer, options: { environment?: string | undefined; label?: string | undefined }): Promise<ApplyResult> {
+  async apply(
+    actor: Actor,
+    projectKey: string,
+    zip: Buffer,
+    options: { environment?: string | undefined; label?: string | undefined },
+    idempotency?: IdempotencyContext,
+  ): Promise<ApplyResult> {
     if (options.label !== undefined) {
       if (!LABEL.test(options.label)) throw badRequest(`'${options.label}' is not a valid release label`);
       checkLabel(options.label);
@@ -151,7 +158,7 @@ export class PackagesService {
       try {
         const { check, pkg } = await PackageCheck.start(zip, this.#checkOptions);
         try {
-          return await this.#applyChecked(actor, projectKey, pkg, check, checked, options);
+          return await this.#applyChecked(actor, projectKey, pkg, check, checked, options, idempotency);
         } finally {
           await check.close();
         }
@@ -168,6 +175,7 @@ export class PackagesService {
     check: PackageCheck,
     checked: () => void,
     options: { environment?: string | undefined; label?: string | undefined },
+    idempotency: IdempotencyContext | undefined,
   ): Promise<ApplyResult> {
     const signedBy = this.#checkSignature(pkg);
     if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
@@ -268,7 +276,7 @@ export class PackagesService {
         signedBy,
         source,
       };
-    });
+    }, { idempotency });
   }
 
   /** Refuses, before validating anything, an unsigned package from a token that may not write decisions if it would save new versions. */

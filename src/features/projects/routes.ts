@@ -10,7 +10,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       config: { permission: 'project:create', idempotent: true },
       schema: { tags: ['projects'], summary: 'Create a project', body: CreateProjectSchema, response: { 201: ProjectSchema } },
     },
-    async (request, reply) => reply.status(201).send(await services.projects.create(request.actor, request.body)),
+    async (request, reply) => reply.status(201).send(await services.projects.create(request.actor, request.body, request.idempotency)),
   );
 
   app.get(

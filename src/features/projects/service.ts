@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/connect.js';
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 import { conflict, notFound } from '../../errors.js';
@@ -13,13 +14,13 @@ export class ProjectsService {
     private readonly audit: AuditService,
   ) {}
 
-  async create(actor: Actor, input: CreateProject): Promise<Project> {
+  async create(actor: Actor, input: CreateProject, idempotency?: IdempotencyContext): Promise<Project> {
     try {
       return await this.db.transaction(async (tx) => {
         const project = await insertProject(tx, { key: input.key, name: input.name ?? input.key, createdBy: actor.name });
         await this.audit.record(tx, actor, { action: 'project.create', targetType: 'project', target: project.key, projectKey: project.key });
         return project;
-      });
+      }, { idempotency });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`project '${input.key}' already exists`);
       throw error;

@@ -30,7 +30,7 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         response: { 201: ReleaseDetailSchema },
       },
     },
-    async (request, reply) => reply.status(201).send(await services.releases.create(request.actor, request.params.project, request.body)),
+    async (request, reply) => reply.status(201).send(await services.releases.create(request.actor, request.params.project, request.body, request.idempotency)),
   );
 
   app.get(

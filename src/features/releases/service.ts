@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/connect.js';
 import type { Database } from '../../db/database.js';
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { Actor } from '../../lib/actor.js';
 import { contentHash } from '../../lib/hash.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
@@ -43,14 +44,14 @@ export class ReleasesService {
    * Cuts an immutable release from the project's current decision versions. Every sub-decision a
    * graph calls must be in the release, since evaluation resolves them from the same release.
    */
-  async create(actor: Actor, projectKey: string, input: CreateRelease): Promise<ReleaseDetail> {
+  async create(actor: Actor, projectKey: string, input: CreateRelease, idempotency?: IdempotencyContext): Promise<ReleaseDetail> {
     if (input.label !== undefined) checkLabel(input.label);
     try {
       return await this.db.transaction(async (tx) => {
         const project = await this.projects.get(projectKey, tx);
         const current = await this.decisions.current(tx, project.id);
         return this.cutInTransaction(tx, actor, project, { ...(input.label === undefined ? {} : { label: input.label }), notes: input.notes ?? '', entries: current });
-      });
+      }, { idempotency });
     } catch (error) {
       if (input.label !== undefined && isUniqueViolation(error, 'releases_project_id_label_key')) {
         throw conflict(`project '${projectKey}' already has a release labelled '${input.label}'`);
