@@ -35,10 +35,10 @@ Exit codes (also with --json, which prints the status first):
   7  the primary works, but a fenced (stale) server is also writable: rejoin it
   1  any other error (no lab, unreadable lab.json or topology file); 2 usage errors`;
 
-const TOPOLOGY_HELP = 'YAML topology of the cluster (regions: Postgres URL, standby name, node URLs) instead of a lab; see --help of dr';
+const TOPOLOGY_HELP = 'YAML topology of the cluster (regions: Postgres URL, standby name, node URLs) instead of a lab; see verdict dr --help';
 
 const TOPOLOGY_TEXT = `
-Every dr command but drill works on a lab (--dir, as today) or on a cluster described by a YAML
+Every dr command but drill works on a lab (--dir) or on a cluster described by a YAML
 topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minimal file:
 
   replication: { mode: sync, standbys: 1 }   # what promote and rejoin restore (default: the primary's)
