@@ -1,10 +1,10 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { changeReplication } from '../src/dr/change-replication.js';
-import { runDrill, servedEverywhere } from '../src/dr/drill/drill.js';
-import { createDrillProject } from '../src/dr/drill/project.js';
-import { call } from '../src/dr/drill/http.js';
+import { changeReplication } from '../src/drill/lab-dr.js';
+import { runDrill, servedEverywhere } from '../src/drill/drill.js';
+import { createDrillProject } from '../src/drill/project.js';
+import { call } from '../src/drill/http.js';
 import { labDown, labUp } from '../src/lab/lab.js';
 import { nodeUrl, type LabState } from '../src/lab/state.js';
 import { fmt, percentile, printTable } from './lib.js';

@@ -4,8 +4,8 @@ import { planScenarios } from '../src/chaos/plan.js';
 import { isExpected, isMixed } from '../src/chaos/project.js';
 import { summaryLine } from '../src/chaos/report.js';
 import type { ScenarioResult } from '../src/chaos/scenario.js';
-import type { EvaluationSample } from '../src/dr/drill/evaluation-load.js';
-import type { WriteRecord } from '../src/dr/drill/write-stream.js';
+import type { EvaluationSample } from '../src/drill/evaluation-load.js';
+import type { WriteRecord } from '../src/drill/write-stream.js';
 
 /** The chaos runner's pure parts: plans from a seed, how evaluations and mixed releases are counted, the summary line. */
 describe('chaos planning and accounting', () => {

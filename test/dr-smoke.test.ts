@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runDrill } from '../src/dr/drill/drill.js';
+import { runDrill } from '../src/drill/drill.js';
 
 /**
  * The DR smoke in `npm test`: the smallest drill that proves the promise end to end (a 2-region lab

@@ -1,5 +1,5 @@
-import type { EvaluationSample } from '../dr/drill/evaluation-load.js';
-import type { WriteRecord } from '../dr/drill/write-stream.js';
+import type { EvaluationSample } from '../drill/evaluation-load.js';
+import type { WriteRecord } from '../drill/write-stream.js';
 import type { Outage } from './context.js';
 
 export interface RegionErrors {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterOf } from '../lab/lab.js';
 import { childrenOf } from '../local-pg/index.js';
 import { findRegion, nodeUrl, readLabState, type LabRegion, type LabState } from '../lab/state.js';
-import type { WriteStream } from '../dr/drill/write-stream.js';
+import type { WriteStream } from '../drill/write-stream.js';
 import type { ChaosNetwork } from './network.js';
 import type { Rng } from './prng.js';
 

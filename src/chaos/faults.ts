@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../db/connect.js';
 import { drStatus } from '../dr/status.js';
-import { promoteRegion, type PromoteReport } from '../dr/promote.js';
-import { rejoinRegion } from '../dr/rejoin.js';
+import type { PromoteReport } from '../dr/promote.js';
+import { promoteRegion, rejoinRegion } from '../drill/lab-dr.js';
 import { labKill, labStart } from '../lab/lab.js';
 import { drRegions, nodeUrl, postgresUrl, type LabRegion } from '../lab/state.js';
 import { labState, midWrite, outage, primaryOf, regionNodes, signalPostgres, standbysOf, type ChaosContext } from './context.js';

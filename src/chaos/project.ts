@@ -1,7 +1,7 @@
 import { LabError } from '../lab/state.js';
-import { drillGraph } from '../dr/drill/project.js';
-import { call } from '../dr/drill/http.js';
-import type { PlannedWrite } from '../dr/drill/write-stream.js';
+import { drillGraph } from '../drill/project.js';
+import { call } from '../drill/http.js';
+import type { PlannedWrite } from '../drill/write-stream.js';
 
 /** The releases the deploy writer alternates between; each marks every decision with its label. */
 export const MARKED_RELEASES = ['one', 'two'] as const;

@@ -1,17 +1,22 @@
 import { connect } from '../db/connect.js';
-import { findRegion, postgresUrl, readLabState, standbyName, writeLabState } from '../lab/state.js';
-import { setReplicationMode, type ReplicationReport, type ReplicationSetting } from './replication.js';
+import { setReplicationMode, type ReplicationReport, type ReplicationSetting } from '../pg-admin/replication.js';
+import { endpointsOf } from '../topology/model.js';
+import type { DrTarget } from '../topology/target.js';
+import { primaryRegion } from './primary.js';
+import { drStatus } from './status.js';
 
-/** `verdict dr replication`: the lab primary's mode over every other region's standby, recorded in the lab. */
-export async function changeReplication(dir: string, setting: ReplicationSetting): Promise<ReplicationReport & { readonly primary: string }> {
-  const state = readLabState(dir);
-  const primary = findRegion(state, state.primaryRegion);
-  const sql = connect(postgresUrl(state, primary), { max: 1 });
+/**
+ * `verdict dr replication`: the primary's mode over every other region's standby. The owner (a
+ * lab) records what was asked: a rejoin or promotion restores it.
+ */
+export async function changeReplication(target: DrTarget, setting: ReplicationSetting): Promise<ReplicationReport & { readonly primary: string }> {
+  const { topology } = target;
+  const primary = primaryRegion(topology, await drStatus(endpointsOf(topology), undefined));
+  const sql = connect(primary.postgres.url, { max: 1 });
   try {
-    const standbys = state.regions.filter((r) => r.name !== primary.name).map((r) => standbyName(r.name));
+    const standbys = topology.regions.filter((r) => r.name !== primary.name).map((r) => r.postgres.standbyName);
     const report = await setReplicationMode(sql, setting, standbys);
-    state.replication = { mode: setting.mode, standbys: setting.standbys }; // what was asked: a rejoin restores it
-    writeLabState(state);
+    target.owner?.replicationAsked({ mode: setting.mode, standbys: setting.standbys });
     return { ...report, primary: primary.name };
   } finally {
     await sql.end({ timeout: 1 });

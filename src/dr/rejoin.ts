@@ -3,15 +3,27 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type Sql } from '../db/connect.js';
 import { compareLsn } from '../db/database.js';
-import { clusterOf, nodeEnv, primaryConninfo } from '../lab/lab.js';
-import { spawnNode, waitForNode } from '../lab/processes.js';
-import { LabError, findRegion, postgresUrl, readLabState, regionHost, standbyName, writeLabState, type LabRegion, type LabState } from '../lab/state.js';
-import { isAlive, type LocalPgCluster } from '../local-pg/index.js';
-import { ensureSlot, setReplicationMode, type ReplicationReport } from './replication.js';
+import { LocalPgCluster } from '../local-pg/index.js';
+import { ensureSlot, setReplicationMode, type ReplicationReport, type ReplicationSetting } from '../pg-admin/replication.js';
+import { localCluster } from '../topology/local.js';
+import { endpointsOf, regionOf, serverAddress, streamingConninfo, type TopologyRegion } from '../topology/model.js';
+import type { DrTarget } from '../topology/target.js';
+import { DrError } from './errors.js';
+import { primaryRegion, replicationToRestore } from './primary.js';
+import { drStatus } from './status.js';
 import { Timeline, type TimelineStep } from './timeline.js';
 
 /** How long a restarted or rewound server may take to follow the primary before the next way is tried. */
 const FOLLOW_TIMEOUT_MS = 15_000;
+
+export interface RejoinOptions {
+  /** Start the region's Verdict nodes that are down, when the topology's owner (a lab) can. Default true. */
+  readonly restartNodes?: boolean;
+  readonly progress?: (step: string) => void;
+  /** The primary and the mode to restore, when the caller knows them (promote); else found out. */
+  readonly primary?: string;
+  readonly replication?: ReplicationSetting;
+}
 
 export interface RejoinReport {
   readonly region: string;
@@ -31,32 +43,32 @@ export interface RejoinReport {
  * standby as it is, else pg_rewind, else a fresh base backup. "Works" is judged on the server
  * itself: its WAL receiver streams the primary's timeline and it has replayed what the primary
  * had written when it started. Then it re-adds the region to the primary's replication settings
- * and starts the region's nodes if they are down.
+ * and has the topology's owner start the region's nodes if they are down. Needs the region's
+ * server files (the topology's local details): it runs on that server's machine.
  */
-export async function rejoinRegion(
-  dir: string,
-  regionName: string,
-  options: { readonly restartNodes?: boolean; readonly progress?: (step: string) => void } = {},
-): Promise<RejoinReport> {
-  const state = readLabState(dir);
-  const region = findRegion(state, regionName);
-  const primary = findRegion(state, state.primaryRegion);
-  if (region.name === primary.name) throw new LabError(`${region.name} holds the primary; rejoin is for the other regions`);
+export async function rejoin(target: DrTarget, regionName: string, options: RejoinOptions = {}): Promise<RejoinReport> {
+  const { topology } = target;
+  const region = regionOf(topology, regionName);
   const timeline = new Timeline(options.progress);
-  const cluster = clusterOf(region);
-  const slot = standbyName(region.name);
+  const known = options.primary !== undefined && options.replication !== undefined;
+  const status = known ? undefined : await timeline.step('find the primary', () => drStatus(endpointsOf(topology), undefined));
+  const primary = options.primary !== undefined ? regionOf(topology, options.primary) : primaryRegion(topology, status!);
+  const replication = options.replication ?? replicationToRestore(topology, status!);
+  if (region.name === primary.name) throw new DrError(`${region.name} holds the primary; rejoin is for the other regions`);
+  const cluster = localCluster(topology, region, `rejoin (it restarts the server as a standby, by pg_rewind or a base backup if it must)`);
+  const slot = region.postgres.standbyName;
 
   // A standby that was killed cannot be rewound (pg_rewind's crash recovery refuses standby mode)
   // and usually needs nothing: started as it is, it catches up, following a new timeline when its
   // position lies on it. An old primary, or a standby that received WAL past the fork, cannot.
   const stoppedStandby = cluster.runningPid() === undefined && existsSync(path.join(cluster.dir, 'standby.signal'));
   await timeline.step(`stop PostgreSQL in ${region.name}`, () => cluster.stop('fast'));
-  const primarySql = connect(postgresUrl(state, primary), { max: 1 });
+  const primarySql = connect(primary.postgres.url, { max: 1 });
   try {
     await timeline.step(`replication slot ${slot} on ${primary.name}`, () => ensureSlot(primarySql, slot));
     // Later lines win: name the standby (synchronous_standby_names matches it), use its slot, and
     // drop the read-only fence a planned switchover may have left in an old primary's settings.
-    const followPrimary = () => cluster.setAutoConf({ primary_conninfo: primaryConninfo(primary, region), primary_slot_name: slot, default_transaction_read_only: 'off' });
+    const followPrimary = () => cluster.setAutoConf({ primary_conninfo: streamingConninfo(primary, region), primary_slot_name: slot, default_transaction_read_only: 'off' });
     /** Starts the server as a standby; true once it follows, else it is stopped again (cleanly when it can be). */
     const startAndFollow = async (): Promise<true | string> => {
       followPrimary();
@@ -66,7 +78,7 @@ export async function rejoinRegion(
         await cluster.stop('immediate').catch(() => undefined);
         return `it did not start: ${(error as Error).message.split('\n')[0]}`;
       }
-      const follows = await followsPrimary(state, region, primarySql, FOLLOW_TIMEOUT_MS);
+      const follows = await followsPrimary(region, primarySql, FOLLOW_TIMEOUT_MS);
       if (follows === true) return true;
       await cluster.stop('fast').catch(() => cluster.stop('immediate'));
       return follows;
@@ -84,7 +96,7 @@ export async function rejoinRegion(
       // checkpoint, which may still be running (spread); pg_rewind reads the timeline from there and
       // would compute the fork on the wrong timeline.
       await timeline.step(`checkpoint on ${primary.name} (pg_rewind reads its timeline from the control file)`, () => primarySql`CHECKPOINT`);
-      const source = `host=${regionHost(primary)} port=${primary.postgres.port} user=postgres dbname=postgres`;
+      const source = `${sourceConninfo(primary)} dbname=postgres`;
       const rewound = await timeline.attempt(`pg_rewind ${region.name} onto ${primary.name}'s timeline`, async () => {
         const run = await cluster.runTool('pg_rewind', ['--target-pgdata', cluster.dir, '--source-server', source, '--write-recovery-conf']);
         return run.code === 0 ? true : run.output.trim().split('\n').slice(-3).join(' ');
@@ -102,23 +114,15 @@ export async function rejoinRegion(
       method = 'base backup';
       await timeline.step(`base backup of ${primary.name} into ${region.name}`, () => replaceWithBaseBackup(primary, region, cluster, slot));
       const started = await timeline.attempt(`start ${region.name} as a standby`, startAndFollow);
-      if (started !== true) throw new LabError(`${region.name} does not follow ${primary.name} even after a fresh base backup (${started}); see ${region.postgres.logFile}`);
+      if (started !== true) throw new DrError(`${region.name} does not follow ${primary.name} even after a fresh base backup (${started}); see ${cluster.logFile}`);
     }
-    const standbys = state.regions.filter((r) => r.name !== primary.name).map((r) => standbyName(r.name));
-    const replication = await timeline.step(`${state.replication.mode} replication on ${primary.name} over ${standbys.join(', ')}`, () =>
-      setReplicationMode(primarySql, state.replication, standbys),
+    const standbys = topology.regions.filter((r) => r.name !== primary.name).map((r) => r.postgres.standbyName);
+    const applied = await timeline.step(`${replication.mode} replication on ${primary.name} over ${standbys.join(', ')}`, () =>
+      setReplicationMode(primarySql, replication, standbys),
     );
-    if (options.restartNodes ?? true) {
-      const down = region.nodes.filter((n) => n.pid === null || !isAlive(n.pid));
-      if (down.length > 0) {
-        await timeline.step(`start ${down.length} Verdict node(s) in ${region.name}`, async () => {
-          for (const node of down) node.pid = spawnNode(node, nodeEnv(state, region, node), region.netns);
-          writeLabState(state);
-          await Promise.all(down.map((node) => waitForNode(node)));
-        });
-      }
-    }
-    return { region: region.name, primary: primary.name, method, ...(failures.length > 0 ? { failedAttempts: failures } : {}), replication, steps: timeline.steps, totalMs: timeline.elapsedMs };
+    const down = options.restartNodes ?? true ? target.owner?.downNodes(region.name) : undefined;
+    if (down) await timeline.step(`start ${down.count} Verdict node(s) in ${region.name}`, down.start);
+    return { region: region.name, primary: primary.name, method, ...(failures.length > 0 ? { failedAttempts: failures } : {}), replication: applied, steps: timeline.steps, totalMs: timeline.elapsedMs };
   } finally {
     await primarySql.end({ timeout: 1 });
   }
@@ -130,10 +134,10 @@ export async function rejoinRegion(
  * receiver must stream the primary's timeline and it must have replayed what the primary had
  * written when the check began.
  */
-async function followsPrimary(state: LabState, region: LabRegion, primarySql: Sql, timeoutMs: number): Promise<true | string> {
+async function followsPrimary(region: TopologyRegion, primarySql: Sql, timeoutMs: number): Promise<true | string> {
   const [target] = await primarySql<{ lsn: string; tli: number }[]>`
     SELECT pg_current_wal_lsn()::text AS lsn, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
-  const standby = connect(postgresUrl(state, region), { max: 1, connectTimeoutSeconds: 2 });
+  const standby = connect(region.postgres.url, { max: 1, connectTimeoutSeconds: 2 });
   const deadline = Date.now() + timeoutMs;
   let last: string;
   try {
@@ -155,18 +159,29 @@ async function followsPrimary(state: LabState, region: LabRegion, primarySql: Sq
   }
 }
 
+/** How pg_rewind and pg_basebackup reach the primary: as its standbys do. */
+function sourceConninfo(primary: TopologyRegion): string {
+  const { host, port, user } = serverAddress(primary);
+  return primary.postgres.primaryConninfo ?? `host=${host} port=${port} user=${user}`;
+}
+
 /** A base backup into a sibling folder, swapped in only once complete: a failed copy keeps the old data. */
-async function replaceWithBaseBackup(primary: LabRegion, region: LabRegion, cluster: LocalPgCluster, slot: string): Promise<void> {
-  if (cluster.runningPid() !== undefined) throw new LabError(`PostgreSQL in ${region.name} is still running; refusing to replace its data directory`);
-  const fresh = `${region.postgres.dir}.rebuild`;
+async function replaceWithBaseBackup(primary: TopologyRegion, region: TopologyRegion, cluster: LocalPgCluster, slot: string): Promise<void> {
+  if (cluster.runningPid() !== undefined) throw new DrError(`PostgreSQL in ${region.name} is still running; refusing to replace its data directory`);
+  const dataDir = cluster.dir;
+  const fresh = `${dataDir}.rebuild`;
   rmSync(fresh, { recursive: true, force: true });
-  const upstream = clusterOf(primary);
+  // pg_basebackup runs here against the primary's address: only its host, port and this machine's
+  // binaries matter, so the primary need not be local (its own folder stands in when it is not).
+  const { host, port } = serverAddress(primary);
+  const upstream = new LocalPgCluster({ dir: primary.postgres.local?.dataDir ?? dataDir, host, port, binaries: cluster.bins });
   try {
-    await upstream.createStandby({ dir: fresh, port: region.postgres.port, logFile: region.postgres.logFile, slot, createSlot: false });
+    await upstream.createStandby({ dir: fresh, port: cluster.port, logFile: cluster.logFile, slot, createSlot: false });
   } catch (error) {
     rmSync(fresh, { recursive: true, force: true });
     throw error;
   }
-  rmSync(region.postgres.dir, { recursive: true, force: true });
-  renameSync(fresh, region.postgres.dir);
+  rmSync(dataDir, { recursive: true, force: true });
+  renameSync(fresh, dataDir);
 }
+

@@ -2,15 +2,11 @@ import { connect, type Sql } from '../db/connect.js';
 import { lsnDiff } from '../db/database.js';
 import { readGeneration } from '../db/generation.js';
 import type { Fleet } from '../features/fleet/schemas.js';
+import { endpointsOf, type RegionEndpoints } from '../topology/model.js';
+import type { DrTarget } from '../topology/target.js';
 
 /** One region as DR sees it: its Postgres server and the Verdict nodes in front of it. */
-export interface DrRegion {
-  readonly name: string;
-  readonly postgresUrl: string;
-  /** The standby's application_name (and slot) when it streams from another region. */
-  readonly standbyName: string;
-  readonly nodeUrls: readonly string[];
-}
+export type DrRegion = RegionEndpoints;
 
 export interface ServerStatus {
   readonly region: string;
@@ -259,3 +255,6 @@ async function fetchFleet(regions: readonly DrRegion[], adminToken: string | und
   }
   return { fleet: null, error };
 }
+
+/** `dr status` of a target: its topology's servers, and the fleet as its token may ask for it. */
+export const targetStatus = (target: DrTarget): Promise<DrStatus> => drStatus(endpointsOf(target.topology), target.adminToken);

@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { connect } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
-import { setReplicationMode, type ReplicationReport, type ReplicationSetting } from '../dr/replication.js';
+import { setReplicationMode, type ReplicationReport, type ReplicationSetting } from '../pg-admin/replication.js';
 import { LocalPgCluster, freePort, isAlive, resolveDataDir } from '../local-pg/index.js';
+import { regionOf, streamingConninfo } from '../topology/model.js';
 import { spawnNode, stopPid, waitForNode } from './processes.js';
 import {
   LabError,
@@ -12,15 +13,16 @@ import {
   nodeUrl,
   postgresUrl,
   readLabState,
-  regionHost,
+  labTopology,
   standbyName,
   stateFile,
+  topologyFile,
   writeLabState,
   writerUrl,
   type LabNode,
   type LabRegion,
   type LabState,
-  type Topology,
+  type ServingTopology,
 } from './state.js';
 
 export interface LabUpOptions {
@@ -28,7 +30,7 @@ export interface LabUpOptions {
   readonly regions: number;
   readonly nodesPerRegion: number;
   readonly replication: ReplicationSetting;
-  readonly topology: Topology;
+  readonly topology: ServingTopology;
   /** fsync on (default). Off only for throw-away CI labs: sync replication still waits for standbys. */
   readonly durable?: boolean;
   /** Called at the start of each step, for progress output. */
@@ -62,10 +64,6 @@ const NODE_SETTINGS: Readonly<Record<string, string>> = {
   VERDICT_ENGINE_HOSTS: '1',
   VERDICT_ENGINE_SPARE: 'false',
 };
-
-export function primaryConninfo(primary: LabRegion, standby: LabRegion): string {
-  return `host=${regionHost(primary)} port=${primary.postgres.port} user=postgres application_name=${standbyName(standby.name)}`;
-}
 
 export function clusterOf(region: LabRegion): LocalPgCluster {
   return new LocalPgCluster(clusterOptions(region));
@@ -114,6 +112,7 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
     regions,
   };
 
+  const topology = labTopology(state);
   const started: LocalPgCluster[] = [];
   try {
     const [first, ...others] = regions;
@@ -138,7 +137,8 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
     for (const region of others) {
       progress(`base backup for the standby in ${region.name} (slot ${standbyName(region.name)})`);
       const standby = await primary.createStandby({ ...clusterOptions(region), slot: standbyName(region.name), durable: options.durable ?? true });
-      standby.setAutoConf({ primary_conninfo: primaryConninfo(first!, region) });
+      const [upstream, self] = [first!, region].map((r) => regionOf(topology, r.name));
+      standby.setAutoConf({ primary_conninfo: streamingConninfo(upstream!, self!) });
       await standby.start();
       started.push(standby);
     }
@@ -163,6 +163,7 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
     for (const cluster of started.reverse()) await cluster.stop('immediate').catch(() => undefined);
     for (const region of regions) rmSync(region.postgres.dir, { recursive: true, force: true });
     rmSync(stateFile(dir), { force: true });
+    rmSync(topologyFile(dir), { force: true });
     throw error;
   }
 }

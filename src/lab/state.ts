@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ReplicationMode } from '../dr/replication.js';
-import type { DrRegion } from '../dr/status.js';
+import type { ReplicationMode } from '../pg-admin/replication.js';
+import { writeTopology } from '../topology/load.js';
+import { endpointsOf, type RegionEndpoints, type Topology } from '../topology/model.js';
 
 export type { ReplicationMode };
-export type Topology = 'active-active' | 'active-passive';
+/** Which regions take evaluations (not to be confused with the DR topology the lab writes). */
+export type ServingTopology = 'active-active' | 'active-passive';
 
 export interface LabNode {
   readonly id: string;
@@ -36,7 +38,7 @@ export interface LabState {
   readonly createdAt: string;
   readonly database: string;
   readonly adminToken: string;
-  readonly topology: Topology;
+  readonly topology: ServingTopology;
   replication: { mode: ReplicationMode; standbys: number };
   /** The region whose Postgres is the primary now (changed by `dr promote`). */
   primaryRegion: string;
@@ -48,6 +50,9 @@ export class LabError extends Error {
 }
 
 export const stateFile = (dir: string): string => path.join(path.resolve(dir), 'lab.json');
+
+/** The lab as a DR topology, written next to lab.json: what `dr --topology` reads, and `dr --dir` too. */
+export const topologyFile = (dir: string): string => path.join(path.resolve(dir), 'topology.yaml');
 
 export function readLabState(dir: string): LabState {
   const file = stateFile(dir);
@@ -63,7 +68,11 @@ export function writeLabState(state: LabState): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 }); // holds the admin token
   renameSync(tmp, file);
+  writeTopology(topologyFile(state.dir), labTopology(state), TOPOLOGY_COMMENT);
 }
+
+const TOPOLOGY_COMMENT = `Written by verdict lab, rewritten when a region changes role; verdict dr status --topology <this file>.
+Edits are lost: the lab's record is lab.json.`;
 
 export function findRegion(state: LabState, name: string): LabRegion {
   const region = state.regions.find((r) => r.name === name);
@@ -87,7 +96,21 @@ export function writerUrl(state: LabState): string {
 
 export const nodeUrl = (node: LabNode): string => `http://${node.host ?? '127.0.0.1'}:${node.port}`;
 
-/** The lab as DR commands see it. */
-export function drRegions(state: LabState): DrRegion[] {
-  return state.regions.map((r) => ({ name: r.name, postgresUrl: postgresUrl(state, r), standbyName: standbyName(r.name), nodeUrls: r.nodes.map(nodeUrl) }));
+/** The lab as DR commands see it: every region with the local details rejoin and switchover need. */
+export function labTopology(state: LabState): Topology {
+  return {
+    primary: state.primaryRegion,
+    replication: { mode: state.replication.mode, standbys: state.replication.standbys },
+    regions: state.regions.map((r) => ({
+      name: r.name,
+      postgres: {
+        url: postgresUrl(state, r),
+        standbyName: standbyName(r.name),
+        local: { dataDir: r.postgres.dir, port: r.postgres.port, logFile: r.postgres.logFile, ...(r.netns ? { netns: r.netns } : {}) },
+      },
+      nodes: r.nodes.map(nodeUrl),
+    })),
+  };
 }
+
+export const drRegions = (state: LabState): RegionEndpoints[] => endpointsOf(labTopology(state));

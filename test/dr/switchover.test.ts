@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Sql } from '../../src/db/connect.js';
 import { compareLsn } from '../../src/db/database.js';
-import { promoteRegion } from '../../src/dr/promote.js';
+import { promoteRegion } from '../../src/drill/lab-dr.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
 import { findRegion, postgresUrl, readLabState, type LabState } from '../../src/lab/state.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { labDown, labKill, labStart, labStatus, labUp } from '../../lab/lab.js';
+import { DrError } from '../../dr/errors.js';
 import { LabError, nodeUrl, postgresUrl, type LabState } from '../../lab/state.js';
-import type { ReplicationMode, Topology } from '../../lab/state.js';
+import { TopologyError } from '../../topology/errors.js';
+import type { ReplicationMode, ServingTopology } from '../../lab/state.js';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../io.js';
 import { printJson, printTable } from '../output.js';
@@ -15,12 +17,12 @@ export function labDir(ctx: CommandContext, dir: string | undefined): string {
   return path.resolve(ctx.io.cwd, dir ?? ctx.io.env.VERDICT_LAB_DIR ?? '.verdict-lab');
 }
 
-/** Lab errors are the user's to fix (a missing lab, a wrong region): one line, exit 1. */
+/** Lab, topology and DR errors are the user's to fix (a missing lab, a bad file, a wrong region): one line, exit 1. */
 export async function labErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof LabError) throw new CliError(error.message);
+    if (error instanceof LabError || error instanceof TopologyError || error instanceof DrError) throw new CliError(error.message);
     throw error;
   }
 }
@@ -34,7 +36,8 @@ export function registerLabCommands(program: Command, ctx: CommandContext): void
       `
 The lab runs one PostgreSQL primary (region-1), a streaming standby in every other region, and
 Verdict nodes in every region, all on 127.0.0.1. Everything it starts is recorded in
-<dir>/lab.json and stopped by pid with 'lab down'. Then try:
+<dir>/lab.json and stopped by pid with 'lab down'; <dir>/topology.yaml describes it for
+'dr --topology'. Then try:
   verdict dr status            replication, lag, generations, what every node serves
   verdict lab kill region-1    lose the primary region
   verdict dr promote --region region-2 --confirm-old-primary-lost
@@ -55,7 +58,7 @@ Verdict nodes in every region, all on 127.0.0.1. Everything it starts is recorde
     .option('--dir <dir>', LAB_DIR_HELP)
     .action(
       async (
-        opts: { regions: string; nodesPerRegion: string; replication: ReplicationMode; standbys: string; topology: Topology; fsync: boolean; dir?: string },
+        opts: { regions: string; nodesPerRegion: string; replication: ReplicationMode; standbys: string; topology: ServingTopology; fsync: boolean; dir?: string },
         cmd: Command,
       ) => {
         const dir = labDir(ctx, opts.dir);

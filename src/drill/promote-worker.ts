@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { promoteRegion, type PromoteOptions } from '../promote.js';
+import type { PromoteOptions } from '../dr/promote.js';
+import { promoteRegion } from './lab-dr.js';
 
 /**
  * `dr promote` on its own thread: the drill's load generators share the main event loop, and a

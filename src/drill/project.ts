@@ -1,4 +1,4 @@
-import { LabError } from '../../lab/state.js';
+import { LabError } from '../lab/state.js';
 import { call } from './http.js';
 
 /** The drill's decision: one expression answering `{ v: <label> }` (or another key), so a response names the release that served it. */

@@ -1,4 +1,4 @@
-import { connect } from '../../db/connect.js';
+import { connect } from '../db/connect.js';
 import type { WriteRecord } from './write-stream.js';
 
 export interface WriteCheck {

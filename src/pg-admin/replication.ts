@@ -37,6 +37,18 @@ export function synchronousStandbyNames(setting: ReplicationSetting, names: read
 }
 
 /**
+ * The setting a `synchronous_standby_names` value expresses: `FIRST n (...)` or the bare list
+ * (PostgreSQL reads it as FIRST 1, or `n (...)` as FIRST n), `ANY n (...)`, or empty (async).
+ */
+export function parseSynchronousStandbyNames(value: string): ReplicationSetting {
+  const text = value.trim();
+  if (text === '') return { mode: 'async', standbys: 0 };
+  const counted = /^(?:(FIRST|ANY)\s+)?(\d+)\s*\(/i.exec(text);
+  if (!counted) return { mode: 'sync', standbys: 1 };
+  return { mode: counted[1]?.toUpperCase() === 'ANY' ? 'quorum' : 'sync', standbys: Math.max(1, Number(counted[2])) };
+}
+
+/**
  * Sets the primary's replication mode (ALTER SYSTEM + reload: no restart) and waits until the
  * standbys show the expected `sync_state`. With fewer connected standbys than asked, sync and
  * quorum wait for the ones that exist (fewer confirmations), and with none at all the primary

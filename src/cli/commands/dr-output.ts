@@ -1,0 +1,118 @@
+import type { PromoteReport } from '../../dr/promote.js';
+import type { RejoinReport } from '../../dr/rejoin.js';
+import type { DrStatus } from '../../dr/status.js';
+import type { TimelineStep } from '../../dr/timeline.js';
+import type { ReplicationReport } from '../../pg-admin/replication.js';
+import type { CommandContext } from '../context.js';
+import { printTable } from '../output.js';
+
+export function describeReplication(report: ReplicationReport): string {
+  const mode = report.applied.mode === 'async' ? 'async replication' : `${report.applied.mode} replication, ${report.applied.standbys} confirming standby(s)`;
+  return `${mode} (synchronous_standby_names = '${report.synchronousStandbyNames}', synchronous_commit = ${report.synchronousCommit})`;
+}
+
+export function fencedServers(status: DrStatus): string {
+  return status.servers
+    .filter((s) => s.fenced)
+    .map((s) => `${s.region} (generation ${s.generation ?? 'none'})`)
+    .join(', ');
+}
+
+export function printStatus(ctx: CommandContext, status: DrStatus): void {
+  const primary = status.servers.find((s) => s.region === status.primary);
+  ctx.io.stdout(
+    status.primary
+      ? `primary: ${status.primary} (timeline ${primary?.timeline ?? '?'}, cluster generation ${primary?.generation ?? '?'})\n`
+      : status.splitBrain.length > 0
+        ? 'primary: NONE (split brain)\n'
+        : 'primary: NONE reachable\n',
+  );
+  if (status.splitBrain.length > 0) {
+    ctx.io.stdout(`SPLIT BRAIN: ${status.splitBrain.join(', ')} are writable with the same cluster generation ${status.highestGeneration ?? '(none)'}: Verdict nodes write to neither\n`);
+  }
+  if (status.fenced.length > 0) {
+    ctx.io.stdout(
+      `FENCED: ${fencedServers(status)} writable with a generation older than ${status.highestGeneration}: an old primary that came back, refused by Verdict nodes; ` +
+        `make it a standby${status.primary ? '' : ' once a primary is promoted'}: verdict dr rejoin --region ${status.fenced[0]}\n`,
+    );
+  }
+  if (status.replication) {
+    ctx.io.stdout(`replication: ${status.replication.mode} (synchronous_standby_names = '${status.replication.synchronousStandbyNames}', synchronous_commit = ${status.replication.synchronousCommit})\n`);
+  }
+  if (status.rpoExposure) {
+    const e = status.rpoExposure;
+    ctx.io.stdout(
+      `RPO exposure now: ${e.bytes === null ? 'everything since the last standby contact (no standby streams)' : `${e.bytes} bytes not yet flushed on any standby${e.seconds ? ` (${e.seconds.toFixed(3)} s)` : ''}`}; ` +
+        `acknowledged commits at risk: ${e.acknowledgedCommitsAtRisk ? 'YES (async)' : 'no (a standby confirmed each one)'}\n`,
+    );
+  }
+  ctx.io.stdout('\n');
+  printTable(ctx.io, status.servers, [
+    { header: 'region', value: (s) => s.region },
+    { header: 'role', value: (s) => (s.role === 'unreachable' ? 'UNREACHABLE' : s.fenced ? 'FENCED' : status.splitBrain.includes(s.region) ? 'SPLIT' : s.role) },
+    { header: 'tl', value: (s) => s.timeline },
+    { header: 'gen', value: (s) => s.generation },
+    { header: 'lsn', value: (s) => (s.role === 'primary' ? s.currentLsn : s.replayLsn) },
+    { header: 'upstream', value: (s) => (s.role === 'standby' ? `${s.upstream ?? '?'}${s.streaming ? '' : ' (NOT STREAMING)'}` : undefined) },
+    { header: 'sync', value: (s) => s.syncState },
+    { header: 'lag bytes', value: (s) => s.replayLagBytes },
+    { header: 'lag s', value: (s) => (s.replayLagSeconds === null ? undefined : s.replayLagSeconds.toFixed(3)) },
+  ]);
+  if (status.slots.length > 0) {
+    ctx.io.stdout(`\nslots on the primary: ${status.slots.map((s) => `${s.name} (${s.active ? 'active' : 'INACTIVE'})`).join(', ')}\n`);
+  }
+  ctx.io.stdout('\n');
+  if (!status.fleet) {
+    ctx.io.stdout(`fleet: unknown (${status.fleetError ?? 'no answer'})\n`);
+    return;
+  }
+  const envs = status.fleet.environments;
+  printTable(
+    ctx.io,
+    status.fleet.nodes,
+    [
+      { header: 'node', value: (n) => n.nodeId },
+      { header: 'region', value: (n) => n.region },
+      { header: 'db', value: (n) => n.dbRole },
+      { header: 'seen', value: (n) => (n.stale ? 'STALE' : 'live') },
+      {
+        header: 'serves',
+        value: (n) =>
+          envs
+            .map((e) => {
+              const entry = e.nodes.find((x) => x.nodeId === n.nodeId);
+              return `${e.project}/${e.environment}=${entry?.releaseLabel ?? '-'}${entry && entry.status !== 'in-sync' ? ` (${entry.status})` : ''}`;
+            })
+            .join(' ') || '-',
+      },
+    ],
+    '(no node has reported)',
+  );
+}
+
+function printSteps(ctx: CommandContext, steps: readonly TimelineStep[]): void {
+  printTable(ctx.io, steps, [
+    { header: 'at ms', value: (s) => s.startedAtMs },
+    { header: 'took ms', value: (s) => s.tookMs },
+    { header: 'step', value: (s) => (s.failed === undefined ? s.step : `${s.step}: FAILED, ${s.failed}`) },
+  ]);
+}
+
+export function printPromote(ctx: CommandContext, report: PromoteReport): void {
+  printSteps(ctx, report.steps);
+  ctx.io.stdout(
+    `\npromoted ${report.promoted} in ${report.totalMs} ms: timeline ${report.timeline ?? '?'}, cluster generation ${report.generation}; old primary ${report.oldPrimary}: ${report.oldPrimaryFence}\n`,
+  );
+  for (const s of report.standbys) ctx.io.stdout(`  ${s.region}: ${s.outcome}${s.detail ? ` (${s.detail})` : ''}\n`);
+  ctx.io.stdout(`${describeReplication(report.replication)}\n`);
+  if (report.replication.degraded) ctx.io.stdout(`note: ${report.replication.degraded}\n`);
+  if (report.standbys.some((s) => s.outcome === 'unreachable') || report.oldPrimaryFence.startsWith('confirmed')) {
+    ctx.io.stdout(`when ${report.oldPrimary} is back: verdict dr rejoin --region ${report.oldPrimary}\n`);
+  }
+}
+
+export function printRejoin(ctx: CommandContext, report: RejoinReport): void {
+  printSteps(ctx, report.steps);
+  ctx.io.stdout(`\n${report.region} is a standby of ${report.primary} (${report.method}) in ${report.totalMs} ms\n`);
+  ctx.io.stdout(`${describeReplication(report.replication)}\n`);
+}
