@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../src/db/database.js';
-import { createDataPlane, createEngine, type DataPlane } from '../src/features/evaluation/data-plane.js';
+import { createDataPlane, createEngine, type DataPlane } from '../src/data-plane/data-plane.js';
 import type { PackagesOptions } from '../src/features/packages/service.js';
 import { Metrics } from '../src/observability/metrics.js';
 import { createServices, type Services } from '../src/services.js';

@@ -11,10 +11,10 @@ import { buildApp } from './http/app.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createServices, type Services } from './services.js';
 import { packagesOptionsFromConfig } from './features/packages/service.js';
-import { createDataPlane, createEngine, type DataPlane } from './features/evaluation/data-plane.js';
+import { createDataPlane, createEngine, type DataPlane } from './data-plane/data-plane.js';
 import { Metrics } from './observability/metrics.js';
-import { FleetReporter } from './features/fleet/reporter.js';
-import { SnapshotStore } from './features/evaluation/snapshot.js';
+import { FleetReporter } from './data-plane/fleet/reporter.js';
+import { SnapshotStore } from './data-plane/sync/snapshot.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { ReleasedDecision } from '../releases/store.js';
-import type { EnginePool } from './sandbox/engine-pool.js';
-import { subDecisionReferences } from '../decisions/jdm.js';
-import { normalizeDecisionKey } from '../decisions/keys.js';
+import type { ReleasedDecision } from '../../features/releases/store.js';
+import type { EnginePool } from '../engine/engine-pool.js';
+import { subDecisionReferences } from '../../lib/jdm.js';
+import { normalizeDecisionKey } from '../../lib/decision-keys.js';
 
 export interface NodeInfo {
   readonly decision: string;

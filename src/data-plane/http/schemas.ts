@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { JdmDocumentSchema } from '../decisions/jdm.js';
+import { JdmDocumentSchema } from '../../lib/jdm.js';
 
 const TraceOption = Type.Boolean({ default: false, description: 'Include the per-node trace (slower)' });
 

@@ -6,7 +6,7 @@ import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { JdmDocument } from '../../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 import type { FromHost, HostOptions, HttpCalls, ToHost } from './protocol.js';
 import { PROGRESS_FD } from './protocol.js';
 import { pinnedCommand, repin } from './cpu-pinning.js';
@@ -65,7 +65,7 @@ function bundleHostFromSource(): { entry: string; execArgv: string[] } {
   try {
     const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
     // Inside the project, so the bundle's imports of installed packages resolve from node_modules.
-    const dir = path.resolve(path.dirname(here), '../../../../node_modules/.cache/verdict');
+    const dir = path.resolve(path.dirname(here), '../../../node_modules/.cache/verdict');
     mkdirSync(dir, { recursive: true });
     const out = path.join(dir, 'engine-host.mjs');
     const tmp = `${out}.${process.pid}.tmp`;

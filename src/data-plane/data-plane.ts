@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { Config } from '../../config.js';
-import type { Metrics } from '../../observability/metrics.js';
-import type { Services } from '../../services.js';
-import { EvaluationRuntime } from './runtime.js';
-import { EvaluationService } from './service.js';
-import { SimulatorService } from './simulator.js';
-import { RuntimeSync } from './sync.js';
-import { SnapshotStore } from './snapshot.js';
-import { EnginePool } from './sandbox/engine-pool.js';
+import type { Config } from '../config.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Services } from '../services.js';
+import { EvaluationRuntime } from './serving/runtime.js';
+import { EvaluationService } from './serving/evaluation-service.js';
+import { SimulatorService } from '../features/simulation/simulator.js';
+import { RuntimeSync } from './sync/sync.js';
+import { SnapshotStore } from './sync/snapshot.js';
+import { EnginePool } from './engine/engine-pool.js';
 
 /** Who this node is, for health answers and the fleet view. */
 export interface NodeIdentity {

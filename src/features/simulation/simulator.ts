@@ -1,11 +1,11 @@
 import { AppError, badRequest } from '../../errors.js';
 import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/json-limits.js';
 import type { Services } from '../../services.js';
-import { subDecisionReferences, type JdmDocument } from '../decisions/jdm.js';
-import { normalizeDecisionKey, parseDecisionKey } from '../decisions/keys.js';
-import { EngineFailure, type EnginePool } from './sandbox/engine-pool.js';
-import { engineError } from './engine-errors.js';
-import type { SimulateBody } from './schemas.js';
+import { subDecisionReferences, type JdmDocument } from '../../lib/jdm.js';
+import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
+import { EngineFailure, type EnginePool } from '../../data-plane/engine/engine-pool.js';
+import { engineError } from '../../data-plane/engine/engine-errors.js';
+import type { SimulateBody } from '../../data-plane/http/schemas.js';
 
 /** Sub-decisions nest at most this deep in the engine; loading more would be wasted. */
 const MAX_SUB_DECISION_DEPTH = 5;

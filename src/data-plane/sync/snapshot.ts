@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../../lib/hash.js';
-import type { CatalogEntry } from '../environments/store.js';
-import type { ReleasedDecision } from '../releases/store.js';
+import type { CatalogEntry } from '../../features/environments/store.js';
+import type { ReleasedDecision } from '../../features/releases/store.js';
 
 export interface SnapshotRelease {
   readonly id: string;

@@ -1,7 +1,7 @@
-import type { CatalogEntry } from '../environments/store.js';
+import type { CatalogEntry } from '../../features/environments/store.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CompiledRelease } from './compiled-release.js';
-import type { EnginePool } from './sandbox/engine-pool.js';
+import type { EnginePool } from '../engine/engine-pool.js';
 
 export interface ServedEnvironment {
   readonly projectKey: string;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AppError } from '../../../errors.js';
-import type { JdmDocument } from '../../decisions/jdm.js';
-import { FunctionGate, type FunctionGateStatus } from '../function-gate.js';
+import { AppError } from '../../errors.js';
+import type { JdmDocument } from '../../lib/jdm.js';
+import { FunctionGate, type FunctionGateStatus } from './function-gate.js';
 import { EngineHostProcess, HostGone, type Lane } from './host-process.js';
 import type { BatchItem, CheckResult, EngineResponse, ExpressionCheck, HttpCalls } from './protocol.js';
 import { Isolation, type IsolatedDecision } from './isolation.js';

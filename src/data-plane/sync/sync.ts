@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Services } from '../../services.js';
-import { CompiledRelease } from './compiled-release.js';
-import { envKey, type EvaluationRuntime } from './runtime.js';
+import { CompiledRelease } from '../serving/compiled-release.js';
+import { envKey, type EvaluationRuntime } from '../serving/runtime.js';
 import type { Snapshot, SnapshotRelease, SnapshotStore } from './snapshot.js';
-import type { CatalogEntry } from '../environments/store.js';
-import type { ReleasedDecision } from '../releases/store.js';
+import type { CatalogEntry } from '../../features/environments/store.js';
+import type { ReleasedDecision } from '../../features/releases/store.js';
 import { AppError } from '../../errors.js';
 import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
 

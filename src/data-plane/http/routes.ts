@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
-import { envKey, type ServedEnvironment } from './runtime.js';
+import { envKey, type ServedEnvironment } from '../serving/runtime.js';
 import type { Services } from '../../services.js';
-import { ProjectParamsSchema } from '../projects/schemas.js';
-import type { DataPlane } from './data-plane.js';
+import { ProjectParamsSchema } from '../../features/projects/schemas.js';
+import type { DataPlane } from '../data-plane.js';
 import {
   EvaluateBatchBodySchema,
   EvaluateBatchResponseSchema,

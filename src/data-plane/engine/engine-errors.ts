@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.js';
-import type { NodeInfo } from './compiled-release.js';
+import type { NodeInfo } from '../serving/compiled-release.js';
 
 interface EngineErrorBody {
   type?: string;

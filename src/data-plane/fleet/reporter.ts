@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DataPlane } from '../evaluation/data-plane.js';
+import type { DataPlane } from '../data-plane.js';
 import type { Services } from '../../services.js';
 import { VERSION } from '../../version.js';
 
