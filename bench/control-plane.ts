@@ -53,7 +53,7 @@ export async function benchControlPlane(): Promise<void> {
     const { services, dataPlane } = benchNode(database, logger);
     const outcome = await services.apiTokens.bootstrap(undefined);
     if (outcome.kind !== 'generated') throw new Error('bootstrap failed');
-    await dataPlane.sync.start();
+    await dataPlane.start();
     const app = await buildApp({ config: { bodyLimitBytes: 64 * 1024 * 1024 }, services, dataPlane, logger });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const headers = { authorization: `Bearer ${outcome.token}`, 'content-type': 'application/json' };

@@ -23,7 +23,7 @@ export async function benchFailover(rounds = 3): Promise<void> {
       const { services, dataPlane } = benchNode(db, logger);
       const outcome = await services.apiTokens.bootstrap(undefined);
       const token = outcome.kind === 'generated' ? outcome.token : '';
-      await dataPlane.sync.start();
+      await dataPlane.start();
       const app = await buildApp({ config: { bodyLimitBytes: 1024 * 1024 }, services, dataPlane, logger });
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       const write = async (n: number) =>

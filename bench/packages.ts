@@ -43,7 +43,7 @@ export async function benchPackages(count = 1000): Promise<void> {
         },
       });
       const outcome = await services.apiTokens.bootstrap(undefined);
-      await dataPlane.sync.start();
+      await dataPlane.start();
       const app = await buildApp({ config: { bodyLimitBytes: 256 * 1024 * 1024, packageLimitBytes: 256 * 1024 * 1024 }, services, dataPlane, logger });
       const url = await app.listen({ host: '127.0.0.1', port: 0 });
       closers.push(async () => {

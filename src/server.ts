@@ -14,6 +14,7 @@ import { packagesOptionsFromConfig } from './features/packages/service.js';
 import { createDataPlane, createEngine, type DataPlane } from './data-plane/data-plane.js';
 import { Metrics } from './observability/metrics.js';
 import { FleetReporter } from './data-plane/fleet/reporter.js';
+import { controlPlaneLink, fleetLink } from './features/serving/control-plane-link.js';
 import { SnapshotStore } from './data-plane/sync/snapshot.js';
 
 export interface RunningServer {
@@ -122,9 +123,9 @@ export async function startServer(config: Config, logger: Logger, options: Start
     const engine = createEngine(config, logger, metrics);
     dataPlaneParts = { engine, metrics };
     const services = createServices(db, { checker: engine, limits: { maxJsonDepth: config.maxJsonDepth }, packages: packagesOptionsFromConfig(config) });
-    dataPlane = createDataPlane(services, config, logger, { engine, metrics });
+    dataPlane = createDataPlane(controlPlaneLink(services), config, logger, { engine, metrics });
     // Listening only once the engine hosts run: a load balancer may send traffic at once.
-    await Promise.all([dataPlane.sync.start(), engine.started()]);
+    await Promise.all([dataPlane.start(), engine.started()]);
     app = await buildApp({ config, services, dataPlane, logger });
     const url = await listen(app, config.host, config.port);
     // After listen: the generated admin token is shown once, so it is made only by a start that
@@ -141,7 +142,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
       }
       if (outcome.kind === 'configured-token-revoked') logger.warn('VERDICT_ADMIN_TOKEN was revoked; it stays revoked');
     }
-    const reporter = new FleetReporter(services, dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
+    const reporter = new FleetReporter(fleetLink(services), dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
     reporter.start();
     // As often as the heartbeat: an old primary that still answers is fenced within one interval.
     const watch = new GenerationWatch(db, config.heartbeatIntervalMs);

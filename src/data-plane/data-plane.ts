@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Services } from '../services.js';
+import { ENGINE_DEFAULTS } from './engine/create-engine.js';
+import type { EnginePool } from './engine/engine-pool.js';
 import { EvaluationRuntime } from './serving/runtime.js';
 import { EvaluationService } from './serving/evaluation-service.js';
-import { SimulatorService } from '../features/simulation/simulator.js';
-import { RuntimeSync } from './sync/sync.js';
+import type { ServingSource } from './sync/serving-source.js';
 import { SnapshotStore } from './sync/snapshot.js';
-import { EnginePool } from './engine/engine-pool.js';
+import { RuntimeSync } from './sync/sync.js';
+import { TokenUsageRecorder, type TokenUsageSink } from './sync/token-usage.js';
+
+export { createEngine, ENGINE_DEFAULTS, type EngineConfig } from './engine/create-engine.js';
 
 /** Who this node is, for health answers and the fleet view. */
 export interface NodeIdentity {
@@ -26,52 +29,26 @@ export interface DataPlane {
   readonly engine: EnginePool;
   readonly runtime: EvaluationRuntime;
   readonly sync: RuntimeSync;
+  readonly tokenUsage: TokenUsageRecorder;
   readonly evaluation: EvaluationService;
-  readonly simulator: SimulatorService;
-  /** Stops polling and the engine hosts. */
+  /** Starts polling and token-use recording; resolves once the serving state is loaded. */
+  start(): Promise<void>;
+  /** Stops polling and the engine hosts, and records the last token uses. */
   close(): Promise<void>;
 }
 
-export type EngineConfig = Pick<Config, 'httpAllowHosts'> &
-  Partial<Pick<Config, 'functionConcurrency' | 'engineHosts' | 'engineSpare' | 'evalTimeoutMs' | 'evalSlowMs' | 'isolationMs'>>;
-
-/** Defaults of the engine settings (see Config), for callers that set only some. */
-export const ENGINE_DEFAULTS = Object.freeze({ engineHosts: 2, evalTimeoutMs: 1_000, evalSlowMs: 500, isolationMs: 60_000, maxJsonDepth: 64 });
-
-/**
- * The node's engine: zen-engine in child processes (see EnginePool). Created before the services,
- * which validate graphs with it, and handed to the data plane, which owns it from then on.
- */
-export function createEngine(config: EngineConfig, logger: Logger, metrics: Metrics): EnginePool {
-  const engine = new EnginePool({
-    allowHosts: config.httpAllowHosts,
-    hosts: config.engineHosts ?? ENGINE_DEFAULTS.engineHosts,
-    spare: config.engineSpare ?? true,
-    timeoutMs: config.evalTimeoutMs ?? ENGINE_DEFAULTS.evalTimeoutMs,
-    slowMs: config.evalSlowMs ?? ENGINE_DEFAULTS.evalSlowMs,
-    isolationMs: config.isolationMs ?? ENGINE_DEFAULTS.isolationMs,
-    functionConcurrency: config.functionConcurrency,
-    logger: logger.child({ component: 'engine' }),
-    events: {
-      http: (calls) => {
-        if (calls.allowed) metrics.outboundHttp.inc({ outcome: 'allowed' }, calls.allowed);
-        if (calls.denied) metrics.outboundHttp.inc({ outcome: 'denied' }, calls.denied);
-      },
-      restart: (lane, reason) => metrics.engineRestarts.inc({ lane, reason }),
-      limit: (kind) => metrics.evaluationLimits.inc({ kind }),
-    },
-  });
-  metrics.engineStatus = () => {
-    const status = engine.status();
-    return { ready: { serving: status.serving.ready, isolated: status.isolated.ready }, isolated: status.isolatedDecisions.length };
-  };
-  return engine;
+/** The control plane as the data plane sees it: a read model to serve, and a place for token use. */
+export interface ControlPlaneLink {
+  readonly source: ServingSource;
+  readonly tokenUsage: TokenUsageSink;
 }
 
+export type DataPlaneConfig = Pick<Config, 'syncIntervalMs' | 'batchMaxItems'> &
+  Partial<Pick<Config, 'snapshotDir' | 'nodeId' | 'region' | 'maxStalenessMs' | 'maxReadLagMs' | 'maxJsonDepth'>>;
+
 export function createDataPlane(
-  services: Services,
-  config: Pick<Config, 'syncIntervalMs' | 'batchMaxItems'> &
-    Partial<Pick<Config, 'snapshotDir' | 'nodeId' | 'region' | 'maxStalenessMs' | 'maxReadLagMs' | 'maxJsonDepth'>>,
+  link: ControlPlaneLink,
+  config: DataPlaneConfig,
   logger: Logger,
   parts: { readonly engine: EnginePool; readonly metrics: Metrics },
 ): DataPlane {
@@ -80,7 +57,8 @@ export function createDataPlane(
   const limits = { maxDepth: config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth, engineNumbers: true };
   const runtime = new EvaluationRuntime(engine, metrics);
   const snapshots = config.snapshotDir ? new SnapshotStore(config.snapshotDir) : undefined;
-  const sync = new RuntimeSync(services, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs, snapshots);
+  const sync = new RuntimeSync(link.source, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs, snapshots);
+  const tokenUsage = new TokenUsageRecorder(link.tokenUsage, logger.child({ component: 'token-usage' }));
   metrics.lastSyncAt = () => sync.status.lastSuccessAt;
   return {
     node: {
@@ -93,10 +71,15 @@ export function createDataPlane(
     engine,
     runtime,
     sync,
-    evaluation: new EvaluationService(runtime, sync, metrics, config.batchMaxItems, engine, limits),
-    simulator: new SimulatorService(services, engine, limits),
+    tokenUsage,
+    evaluation: new EvaluationService(runtime, tokenUsage, metrics, config.batchMaxItems, engine, limits),
+    async start() {
+      await sync.start();
+      tokenUsage.start();
+    },
     async close() {
       await sync.stop();
+      await tokenUsage.stop();
       await engine.close();
     },
   };

@@ -7,6 +7,7 @@ import type { PackagesOptions } from '../../src/features/packages/service.js';
 import { createDataPlane, createEngine, type DataPlane } from '../../src/data-plane/data-plane.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { FleetReporter } from '../../src/data-plane/fleet/reporter.js';
+import { controlPlaneLink, fleetLink } from '../../src/features/serving/control-plane-link.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -95,7 +96,7 @@ export async function startTestServer(
   // A second node on the same database gets an admin token of its own.
   const adminToken = outcome.kind === 'generated' ? outcome.token : (await services.apiTokens.create(SYSTEM_ACTOR, { name: 'bootstrap admin', role: 'admin' })).token;
   const dataPlane = createDataPlane(
-    services,
+    controlPlaneLink(services),
     {
       maxJsonDepth,
       syncIntervalMs: options.syncIntervalMs ?? 50,
@@ -106,8 +107,8 @@ export async function startTestServer(
     logger,
     { engine, metrics },
   );
-  await Promise.all([dataPlane.sync.start(), engine.started()]);
-  const reporter = new FleetReporter(services, dataPlane, HEARTBEAT_MS, logger);
+  await Promise.all([dataPlane.start(), engine.started()]);
+  const reporter = new FleetReporter(fleetLink(services), dataPlane, HEARTBEAT_MS, logger);
   reporter.start();
   const config = {
     bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,

@@ -3,8 +3,6 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import { envKey, type ServedEnvironment } from '../serving/runtime.js';
-import type { Services } from '../../services.js';
-import { ProjectParamsSchema } from '../../features/projects/schemas.js';
 import type { DataPlane } from '../data-plane.js';
 import {
   EvaluateBatchBodySchema,
@@ -13,9 +11,7 @@ import {
   EvaluateEnvParamsSchema,
   EvaluateParamsSchema,
   EvaluateResponseSchema,
-  SimulateBodySchema,
   ServingSchema,
-  SimulateResponseSchema,
 } from './schemas.js';
 
 declare module 'fastify' {
@@ -34,7 +30,7 @@ function accessToken(request: FastifyRequest): string | undefined {
  * Evaluation endpoints shaped like GoRules BRMS (`X-Access-Token`, `{context, trace}` in,
  * `{result, performance, trace}` out) plus batch evaluation.
  */
-export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
+export const evaluationRoutes: FastifyPluginAsyncTypebox<{ dataPlane: DataPlane }> = async (app, { dataPlane }) => {
   const { evaluation } = dataPlane;
   const tags = ['evaluation'];
   // The hot path skips per-request child loggers (failures still log, with the request id) and
@@ -163,27 +159,8 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ services: Services; d
   );
 };
 
-/** The editors' simulator: an API-token (management) route, never on the hot path. */
-export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
-  const tags = ['evaluation'];
-  app.post(
-    '/api/projects/:project/simulate',
-    {
-      config: { permission: 'decision:simulate' },
-      schema: {
-        tags,
-        summary: 'Evaluate a draft graph or a stored decision version, with trace (editors)',
-        params: ProjectParamsSchema,
-        body: SimulateBodySchema,
-        response: { 200: SimulateResponseSchema },
-      },
-    },
-    (request) => dataPlane.simulator.simulate(request.params.project, request.body),
-  );
-};
-
 /** What this node serves for an environment right now (pipelines wait on it after a deploy). */
-export const servingRoutes: FastifyPluginAsyncTypebox<{ services: Services; dataPlane: DataPlane }> = async (app, { dataPlane }) => {
+export const servingRoutes: FastifyPluginAsyncTypebox<{ dataPlane: DataPlane }> = async (app, { dataPlane }) => {
   app.get(
     '/api/projects/:project/environments/:env/serving',
     {

@@ -7,7 +7,7 @@ import type { CompiledRelease } from './compiled-release.js';
 import { engineError } from '../engine/engine-errors.js';
 import { envKey, type EvaluationRuntime, type ServedEnvironment } from './runtime.js';
 import type { EvaluateBatchResponse, EvaluateResponse } from '../http/schemas.js';
-import type { RuntimeSync } from '../sync/sync.js';
+import type { TokenUsageRecorder } from '../sync/token-usage.js';
 import { EngineFailure, type EnginePool, type EvaluationTarget } from '../engine/engine-pool.js';
 
 /** The metrics outcome of a refused or failed request, by problem code. */
@@ -49,7 +49,7 @@ export class EvaluationService {
 
   constructor(
     private readonly runtime: EvaluationRuntime,
-    private readonly sync: RuntimeSync,
+    private readonly tokenUsage: Pick<TokenUsageRecorder, 'record'>,
     private readonly metrics: Metrics,
     private readonly batchMaxItems: number,
     private readonly engine: EnginePool,
@@ -80,7 +80,7 @@ export class EvaluationService {
         );
       }
     }
-    this.sync.tokenUsed(hash);
+    this.tokenUsage.record(hash);
     return served;
   }
 

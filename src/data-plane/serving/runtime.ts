@@ -1,4 +1,4 @@
-import type { CatalogEntry } from '../../features/environments/store.js';
+import type { CatalogEntry, ServedToken } from '../sync/serving-source.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CompiledRelease } from './compiled-release.js';
 import type { EnginePool } from '../engine/engine-pool.js';
@@ -55,7 +55,7 @@ export class EvaluationRuntime {
     return [...this.#releases.keys()];
   }
 
-  install(changeCounter: number, catalog: readonly CatalogEntry[], tokens: readonly { tokenHash: string; environmentId: string }[]): RuntimeState {
+  install(changeCounter: number, catalog: readonly CatalogEntry[], tokens: readonly ServedToken[]): RuntimeState {
     const environments = new Map<string, ServedEnvironment>();
     const byId = new Map<string, ServedEnvironment>();
     const projects = new Set<string>();

@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { EnginePool } from './engine-pool.js';
+
+export type EngineConfig = Pick<Config, 'httpAllowHosts'> &
+  Partial<Pick<Config, 'functionConcurrency' | 'engineHosts' | 'engineSpare' | 'evalTimeoutMs' | 'evalSlowMs' | 'isolationMs'>>;
+
+/** Defaults of the engine settings (see Config), for callers that set only some. */
+export const ENGINE_DEFAULTS = Object.freeze({ engineHosts: 2, evalTimeoutMs: 1_000, evalSlowMs: 500, isolationMs: 60_000, maxJsonDepth: 64 });
+
+/**
+ * The node's engine: zen-engine in child processes (see EnginePool). Created before the services,
+ * which validate graphs with it, and handed to the data plane, which owns it from then on.
+ */
+export function createEngine(config: EngineConfig, logger: Logger, metrics: Metrics): EnginePool {
+  const engine = new EnginePool({
+    allowHosts: config.httpAllowHosts,
+    hosts: config.engineHosts ?? ENGINE_DEFAULTS.engineHosts,
+    spare: config.engineSpare ?? true,
+    timeoutMs: config.evalTimeoutMs ?? ENGINE_DEFAULTS.evalTimeoutMs,
+    slowMs: config.evalSlowMs ?? ENGINE_DEFAULTS.evalSlowMs,
+    isolationMs: config.isolationMs ?? ENGINE_DEFAULTS.isolationMs,
+    functionConcurrency: config.functionConcurrency,
+    logger: logger.child({ component: 'engine' }),
+    events: {
+      http: (calls) => {
+        if (calls.allowed) metrics.outboundHttp.inc({ outcome: 'allowed' }, calls.allowed);
+        if (calls.denied) metrics.outboundHttp.inc({ outcome: 'denied' }, calls.denied);
+      },
+      restart: (lane, reason) => metrics.engineRestarts.inc({ lane, reason }),
+      limit: (kind) => metrics.evaluationLimits.inc({ kind }),
+    },
+  });
+  metrics.engineStatus = () => {
+    const status = engine.status();
+    return { ready: { serving: status.serving.ready, isolated: status.isolated.ready }, isolated: status.isolatedDecisions.length };
+  };
+  return engine;
+}
