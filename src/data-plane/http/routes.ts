@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
+import { unreachable } from '../../lib/unreachable.js';
 import { envKey, type ServedEnvironment } from '../serving/runtime.js';
 import type { DataPlane } from '../data-plane.js';
 import {
@@ -12,6 +13,8 @@ import {
   EvaluateParamsSchema,
   EvaluateResponseSchema,
   ServingSchema,
+  type EvaluateBatchBody,
+  type EvaluateBody,
 } from './schemas.js';
 
 declare module 'fastify' {
@@ -20,6 +23,42 @@ declare module 'fastify' {
     evaluationTarget: ServedEnvironment | null;
   }
 }
+
+/** One context, or many against one decision with one deadline. */
+type EvaluationKind = 'single' | 'batch';
+
+const SCHEMAS = {
+  single: { body: EvaluateBodySchema, response: EvaluateResponseSchema },
+  batch: { body: EvaluateBatchBodySchema, response: EvaluateBatchResponseSchema },
+} as const satisfies Record<EvaluationKind, unknown>;
+
+/** Each kind in the token's environment, or in a named one (the token must belong to it). */
+const ENDPOINTS: readonly { kind: EvaluationKind; url: string; params: typeof EvaluateParamsSchema | typeof EvaluateEnvParamsSchema; summary: string }[] = [
+  {
+    kind: 'single',
+    url: '/api/projects/:project/evaluate/*',
+    params: EvaluateParamsSchema,
+    summary: "Evaluate a decision in the evaluation token's environment (GoRules-compatible)",
+  },
+  {
+    kind: 'single',
+    url: '/api/projects/:project/environments/:env/evaluate/*',
+    params: EvaluateEnvParamsSchema,
+    summary: 'Evaluate a decision in a named environment (the token must belong to it)',
+  },
+  {
+    kind: 'batch',
+    url: '/api/projects/:project/evaluate-batch/*',
+    params: EvaluateParamsSchema,
+    summary: "Evaluate many contexts in one request, in the token's environment",
+  },
+  {
+    kind: 'batch',
+    url: '/api/projects/:project/environments/:env/evaluate-batch/*',
+    params: EvaluateEnvParamsSchema,
+    summary: 'Evaluate many contexts in one request, in a named environment',
+  },
+];
 
 function accessToken(request: FastifyRequest): string | undefined {
   const value = request.headers['x-access-token'];
@@ -66,97 +105,33 @@ export const evaluationRoutes: FastifyPluginAsyncTypebox<{ dataPlane: DataPlane 
     done();
   });
 
-  app.post(
-    '/api/projects/:project/evaluate/*',
-    {
-      ...hot,
-      schema: {
-        tags,
-        summary: "Evaluate a decision in the evaluation token's environment (GoRules-compatible)",
-        params: EvaluateParamsSchema,
-        security,
-        body: EvaluateBodySchema,
-        response: { 200: EvaluateResponseSchema },
+  for (const endpoint of ENDPOINTS) {
+    const { body, response } = SCHEMAS[endpoint.kind];
+    app.post(
+      endpoint.url,
+      { ...hot, schema: { tags, summary: endpoint.summary, params: endpoint.params, security, body, response: { 200: response } } },
+      async (request: FastifyRequest) => {
+        const { project, '*': key } = request.params as { project: string; '*': string };
+        const target = request.evaluationTarget!;
+        try {
+          switch (endpoint.kind) {
+            case 'single': {
+              const { context, trace } = request.body as EvaluateBody;
+              return await evaluation.evaluate(target, key, context, trace ?? false);
+            }
+            case 'batch': {
+              const { contexts, trace } = request.body as EvaluateBatchBody;
+              return await evaluation.evaluateBatch(target, key, contexts, trace ?? false);
+            }
+            default:
+              return unreachable(endpoint.kind, 'evaluation kind');
+          }
+        } catch (error) {
+          return refused(project, error);
+        }
       },
-    },
-    async (request) => {
-      const { project, '*': key } = request.params;
-      try {
-        return await evaluation.evaluate(request.evaluationTarget!, key, request.body.context, request.body.trace ?? false);
-      } catch (error) {
-        return refused(project, error);
-      }
-    },
-  );
-
-  app.post(
-    '/api/projects/:project/environments/:env/evaluate/*',
-    {
-      ...hot,
-      schema: {
-        tags,
-        summary: 'Evaluate a decision in a named environment (the token must belong to it)',
-        params: EvaluateEnvParamsSchema,
-        security,
-        body: EvaluateBodySchema,
-        response: { 200: EvaluateResponseSchema },
-      },
-    },
-    async (request) => {
-      const { project, '*': key } = request.params;
-      try {
-        return await evaluation.evaluate(request.evaluationTarget!, key, request.body.context, request.body.trace ?? false);
-      } catch (error) {
-        return refused(project, error);
-      }
-    },
-  );
-
-  app.post(
-    '/api/projects/:project/evaluate-batch/*',
-    {
-      ...hot,
-      schema: {
-        tags,
-        summary: "Evaluate many contexts in one request, in the token's environment",
-        params: EvaluateParamsSchema,
-        security,
-        body: EvaluateBatchBodySchema,
-        response: { 200: EvaluateBatchResponseSchema },
-      },
-    },
-    async (request) => {
-      const { project, '*': key } = request.params;
-      try {
-        return await evaluation.evaluateBatch(request.evaluationTarget!, key, request.body.contexts, request.body.trace ?? false);
-      } catch (error) {
-        return refused(project, error);
-      }
-    },
-  );
-
-  app.post(
-    '/api/projects/:project/environments/:env/evaluate-batch/*',
-    {
-      ...hot,
-      schema: {
-        tags,
-        summary: 'Evaluate many contexts in one request, in a named environment',
-        params: EvaluateEnvParamsSchema,
-        security,
-        body: EvaluateBatchBodySchema,
-        response: { 200: EvaluateBatchResponseSchema },
-      },
-    },
-    async (request) => {
-      const { project, '*': key } = request.params;
-      try {
-        return await evaluation.evaluateBatch(request.evaluationTarget!, key, request.body.contexts, request.body.trace ?? false);
-      } catch (error) {
-        return refused(project, error);
-      }
-    },
-  );
+    );
+  }
 };
 
 /** What this node serves for an environment right now (pipelines wait on it after a deploy). */
