@@ -5,7 +5,7 @@ import type { ProjectsService } from '../projects/service.js';
 import type { ReleasesService } from '../releases/service.js';
 import { subDecisionReferences, type JdmDocument } from '../../lib/jdm.js';
 import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
-import { EngineFailure } from '../../data-plane/engine/host-process.js';
+import { EngineFailure } from '../../data-plane/engine/host-errors.js';
 import type { EngineResponse } from '../../data-plane/engine/protocol.js';
 import { engineError } from '../../data-plane/engine/engine-errors.js';
 import type { SimulateBody } from './schemas.js';
