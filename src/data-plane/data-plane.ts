@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ENGINE_DEFAULTS } from './engine/create-engine.js';
 import type { EnginePool } from './engine/engine-pool.js';
@@ -43,8 +42,17 @@ export interface ControlPlaneLink {
   readonly tokenUsage: TokenUsageSink;
 }
 
-export type DataPlaneConfig = Pick<Config, 'syncIntervalMs' | 'batchMaxItems'> &
-  Partial<Pick<Config, 'snapshotDir' | 'nodeId' | 'region' | 'maxStalenessMs' | 'maxReadLagMs' | 'maxJsonDepth'>>;
+/** The data plane's part of the node's configuration (see Config for each setting). */
+export interface DataPlaneConfig {
+  readonly syncIntervalMs: number;
+  readonly batchMaxItems: number;
+  readonly snapshotDir?: string | undefined;
+  readonly nodeId?: string | undefined;
+  readonly region?: string | undefined;
+  readonly maxStalenessMs?: number | undefined;
+  readonly maxReadLagMs?: number | undefined;
+  readonly maxJsonDepth?: number | undefined;
+}
 
 export function createDataPlane(
   link: ControlPlaneLink,

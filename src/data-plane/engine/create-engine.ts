@@ -1,10 +1,17 @@
 import type { Logger } from 'pino';
-import type { Config } from '../../config.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { EnginePool } from './engine-pool.js';
 
-export type EngineConfig = Pick<Config, 'httpAllowHosts'> &
-  Partial<Pick<Config, 'functionConcurrency' | 'engineHosts' | 'engineSpare' | 'evalTimeoutMs' | 'evalSlowMs' | 'isolationMs'>>;
+/** The engine's part of the node's configuration (see Config for each setting). */
+export interface EngineConfig {
+  readonly httpAllowHosts: readonly string[];
+  readonly functionConcurrency?: number | undefined;
+  readonly engineHosts?: number | undefined;
+  readonly engineSpare?: boolean | undefined;
+  readonly evalTimeoutMs?: number | undefined;
+  readonly evalSlowMs?: number | undefined;
+  readonly isolationMs?: number | undefined;
+}
 
 /** Defaults of the engine settings (see Config), for callers that set only some. */
 export const ENGINE_DEFAULTS = Object.freeze({ engineHosts: 2, evalTimeoutMs: 1_000, evalSlowMs: 500, isolationMs: 60_000, maxJsonDepth: 64 });
