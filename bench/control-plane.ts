@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { connect } from '../src/db/connect.js';
-import { Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
 import { validateJdm } from '../src/features/decisions/validate.js';
-import { buildApp } from '../src/http/app.js';
 import { LocalPgCluster } from '../src/local-pg/index.js';
-import { benchNode } from './node.js';
+import { startBenchNode } from './node.js';
 import { startTestEngine } from '../test/helpers/engine.js';
 import { corpusFiles, readCorpus } from '../test/helpers/corpus.js';
 
@@ -48,15 +46,11 @@ export async function benchControlPlane(): Promise<void> {
     await cluster.start();
     const sql = connect(cluster.url());
     await migrate(sql);
-    const database = new Database({ writerUrl: cluster.url() });
     const logger = pino({ level: 'silent' });
-    const { services, dataPlane } = benchNode(database, logger);
-    const outcome = await services.apiTokens.bootstrap(undefined);
-    if (outcome.kind !== 'generated') throw new Error('bootstrap failed');
-    await dataPlane.sync.start();
-    const app = await buildApp({ config: { bodyLimitBytes: 64 * 1024 * 1024 }, services, dataPlane, logger });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    const headers = { authorization: `Bearer ${outcome.token}`, 'content-type': 'application/json' };
+    const { node, token } = await startBenchNode({ writerUrl: cluster.url() }, logger, { config: { bodyLimitBytes: 64 * 1024 * 1024 } });
+    if (!token) throw new Error('bootstrap failed');
+    const { url } = node;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const call = async (method: string, p: string, body: unknown) => {
       const res = await fetch(`${url}${p}`, { method, headers, body: JSON.stringify(body) });
       if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
@@ -85,9 +79,7 @@ export async function benchControlPlane(): Promise<void> {
     console.log(`cut a release of ${graphs.length} decisions: p50 ${percentile(releaseTimes, 50).toFixed(1)} ms`);
     console.log(`deploy a release:                   p50 ${percentile(deployTimes, 50).toFixed(1)} ms`);
 
-    await app.close();
-    await dataPlane.close();
-    await database.close();
+    await node.close();
     await sql.end();
   } finally {
     await cluster.stop().catch(() => undefined);

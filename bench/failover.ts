@@ -1,9 +1,8 @@
 import pino from 'pino';
 import { connect } from '../src/db/connect.js';
-import { Database } from '../src/db/database.js';
 import { bumpGeneration } from '../src/db/generation.js';
-import { benchNode } from './node.js';
-import { buildApp } from '../src/http/app.js';
+import { startBenchNode } from './node.js';
+import type { VerdictNode } from '../src/node.js';
 import { startReplicatedPair } from '../test/helpers/replication.js';
 import { fmt, percentile, printTable } from './lib.js';
 
@@ -16,16 +15,13 @@ export async function benchFailover(rounds = 3): Promise<void> {
   const rows: { promoteMs: number; firstWriteMs: number; attempts: number }[] = [];
   for (let round = 0; round < rounds; round++) {
     const pair = await startReplicatedPair({ durable: true });
-    const db = new Database({ writerUrl: pair.writerUrl, readerUrl: pair.url(pair.standby), timeoutMs: 2000 });
     const logger = pino({ level: 'silent' });
+    let node: VerdictNode | undefined;
     try {
-      await db.open();
-      const { services, dataPlane } = benchNode(db, logger);
-      const outcome = await services.apiTokens.bootstrap(undefined);
-      const token = outcome.kind === 'generated' ? outcome.token : '';
-      await dataPlane.sync.start();
-      const app = await buildApp({ config: { bodyLimitBytes: 1024 * 1024 }, services, dataPlane, logger });
-      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const started = await startBenchNode({ writerUrl: pair.writerUrl, readerUrl: pair.url(pair.standby), timeoutMs: 2000 }, logger);
+      node = started.node;
+      const { token } = started;
+      const { url } = node;
       const write = async (n: number) =>
         (
           await fetch(`${url}/api/projects`, {
@@ -47,10 +43,8 @@ export async function benchFailover(rounds = 3): Promise<void> {
       let attempts = 0;
       while (!(await write(++attempts))) await new Promise((resolve) => setTimeout(resolve, 10));
       rows.push({ promoteMs: promoted - promoteStart, firstWriteMs: performance.now() - promoted, attempts });
-      await app.close();
-      await dataPlane.close();
     } finally {
-      await db.close().catch(() => undefined);
+      await node?.close().catch(() => undefined);
       await pair.cleanup();
     }
   }

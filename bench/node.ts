@@ -1,15 +1,20 @@
 import type { Logger } from 'pino';
-import type { Database } from '../src/db/database.js';
-import { createDataPlane, createEngine, type DataPlane } from '../src/features/evaluation/data-plane.js';
+import type { DatabaseOptions } from '../src/db/database.js';
 import type { PackagesOptions } from '../src/features/packages/service.js';
-import { Metrics } from '../src/observability/metrics.js';
-import { createServices, type Services } from '../src/services.js';
+import { createNode, type NodeConfig, type VerdictNode } from '../src/node.js';
 
-/** Services and a data plane on `db`, wired as `verdict serve` wires them (engine hosts included). */
-export function benchNode(db: Database, logger: Logger, options: { packages?: PackagesOptions } = {}): { services: Services; dataPlane: DataPlane } {
-  const metrics = new Metrics();
-  const engine = createEngine({ httpAllowHosts: [] }, logger, metrics);
-  const services = createServices(db, { checker: engine, ...(options.packages ? { packages: options.packages } : {}) });
-  const dataPlane = createDataPlane(services, { syncIntervalMs: 250, batchMaxItems: 1000 }, logger, { engine, metrics });
-  return { services, dataPlane };
+/**
+ * A node on `database` (already migrated), started as `verdict serve` starts one (engine hosts
+ * included) on a free loopback port, with the admin token its bootstrap generated ('' if none).
+ */
+export async function startBenchNode(
+  database: DatabaseOptions,
+  logger: Logger,
+  options: { packages?: PackagesOptions; config?: Partial<NodeConfig> } = {},
+): Promise<{ node: VerdictNode; token: string }> {
+  const node = await createNode(
+    { host: '127.0.0.1', port: 0, bodyLimitBytes: 1024 * 1024, syncIntervalMs: 250, batchMaxItems: 1000, httpAllowHosts: [], heartbeatIntervalMs: 5_000, ...options.config },
+    { logger, database, packages: options.packages },
+  );
+  return { node, token: node.bootstrap?.kind === 'generated' ? node.bootstrap.token : '' };
 }

@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { connect } from '../src/db/connect.js';
-import { Database } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { benchNode } from './node.js';
+import { startBenchNode } from './node.js';
 import { generateSigningKeys, loadPrivateKey } from '../src/features/packages/signing.js';
 import { signPackage } from '../src/features/packages/build.js';
-import { buildApp } from '../src/http/app.js';
 import { LocalPgCluster } from '../src/local-pg/index.js';
 import { SYSTEM_ACTOR } from '../src/lib/actor.js';
 import { corpusFiles, readCorpus } from '../test/helpers/corpus.js';
@@ -32,9 +30,9 @@ export async function benchPackages(count = 1000): Promise<void> {
     const instance = async (database: string, trusted: boolean) => {
       const sql = connect(cluster.url(database));
       await migrate(sql);
-      const db = new Database({ writerUrl: cluster.url(database) });
       const logger = pino({ level: 'silent' });
-      const { services, dataPlane } = benchNode(db, logger, {
+      const { node, token } = await startBenchNode({ writerUrl: cluster.url(database) }, logger, {
+        config: { bodyLimitBytes: 256 * 1024 * 1024, packageLimitBytes: 256 * 1024 * 1024 },
         packages: {
           instanceName: database,
           signingKey: undefined,
@@ -42,17 +40,11 @@ export async function benchPackages(count = 1000): Promise<void> {
           requireSigned: trusted,
         },
       });
-      const outcome = await services.apiTokens.bootstrap(undefined);
-      await dataPlane.sync.start();
-      const app = await buildApp({ config: { bodyLimitBytes: 256 * 1024 * 1024, packageLimitBytes: 256 * 1024 * 1024 }, services, dataPlane, logger });
-      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const { url, services } = node;
       closers.push(async () => {
-        await app.close();
-        await dataPlane.close();
-        await db.close();
+        await node.close();
         await sql.end();
       });
-      const token = outcome.kind === 'generated' ? outcome.token : '';
       return { url, token, services };
     };
     const source = await instance('source', false);

@@ -10,6 +10,7 @@ import { EvaluationTokensService } from './features/evaluation-tokens/service.js
 import { ProjectsService } from './features/projects/service.js';
 import { ReleasesService } from './features/releases/service.js';
 import { FleetService } from './features/fleet/service.js';
+import { SimulatorService, type DraftEngine } from './features/simulation/simulator.js';
 import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './features/packages/service.js';
 
 export interface Services {
@@ -25,12 +26,13 @@ export interface Services {
   readonly apiTokens: ApiTokensService;
   readonly packages: PackagesService;
   readonly fleet: FleetService;
+  readonly simulator: SimulatorService;
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
 export interface ServicesOptions {
-  /** The engine's side of graph validation (an EnginePool). */
-  readonly checker: JdmChecker;
+  /** The engine's side of graph validation and of editors' simulations (an EnginePool). */
+  readonly checker: JdmChecker & DraftEngine;
   readonly limits?: JdmLimits;
   readonly packages?: PackagesOptions;
 }
@@ -47,5 +49,7 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const apiTokens = new ApiTokensService(db, audit);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet });
+  // Contexts are bounded like evaluation input: in depth, and in the numbers the engine can take.
+  const simulator = new SimulatorService({ projects, decisions, releases }, options.checker, { maxDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth, engineNumbers: true });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator });
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EnginePool } from '../src/features/evaluation/sandbox/engine-pool.js';
+import type { EnginePool } from '../src/data-plane/engine/engine-pool.js';
 import { startTestEngine } from './helpers/engine.js';
 import { expressionGraph } from './helpers/graphs.js';
 import { waitFor } from './helpers/wait.js';

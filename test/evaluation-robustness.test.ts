@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { connect } from '../src/db/connect.js';
 import { Database } from '../src/db/database.js';
-import { CompiledRelease } from '../src/features/evaluation/compiled-release.js';
+import { CompiledRelease } from '../src/data-plane/serving/compiled-release.js';
 import { startTestEngine } from './helpers/engine.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { expressionGraph, parentGraph } from './helpers/graphs.js';

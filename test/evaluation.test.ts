@@ -309,7 +309,7 @@ describe('outbound HTTP allow-list', () => {
 
 describe('which decisions run function code', () => {
   it('follows sub-decision calls', async () => {
-    const { decisionsRunningFunctions } = await import('../src/features/evaluation/compiled-release.js');
+    const { decisionsRunningFunctions } = await import('../src/data-plane/serving/compiled-release.js');
     const entry = (key: string, content: any) => ({ key, version: 1, contentHash: 'x', content });
     const found = decisionsRunningFunctions([
       entry('fn', functionGraph('export const handler = async () => ({});')),

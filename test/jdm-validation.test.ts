@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateJdm as validateWith, describe as describeProblem } from '../src/features/decisions/validate.js';
-import type { JdmDocument } from '../src/features/decisions/jdm.js';
+import type { JdmDocument } from '../src/lib/jdm.js';
 import { corpusFiles, readCorpus } from './helpers/corpus.js';
 import { startTestEngine } from './helpers/engine.js';
 

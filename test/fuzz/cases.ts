@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { normalizeDecisionKey } from '../../src/features/decisions/keys.js';
+import { normalizeDecisionKey } from '../../src/lib/decision-keys.js';
 import type { FuzzRequest, FuzzResponse } from './harness/http.js';
 import { excerpt, parseJsonBody, sameJson, type EngineOracle, type Evaluated } from './harness/oracle.js';
 import type { Api, DeployedDecision, Seed, SeededEnvironment } from './harness/seed.js';

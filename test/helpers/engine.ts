@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { EnginePool } from '../../src/features/evaluation/sandbox/engine-pool.js';
+import { EnginePool } from '../../src/data-plane/engine/engine-pool.js';
 
 /**
  * A real engine pool (zen-engine in child processes) for tests that use the engine without a whole

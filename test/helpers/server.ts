@@ -1,12 +1,9 @@
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { Database } from '../../src/db/database.js';
-import { buildApp } from '../../src/http/app.js';
-import { createServices, type Services } from '../../src/services.js';
+import { createNode } from '../../src/node.js';
+import type { Services } from '../../src/services.js';
 import type { PackagesOptions } from '../../src/features/packages/service.js';
-import { createDataPlane, createEngine, type DataPlane } from '../../src/features/evaluation/data-plane.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { FleetReporter } from '../../src/features/fleet/reporter.js';
+import type { DataPlane } from '../../src/data-plane/data-plane.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
@@ -65,19 +62,15 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
-  const database = new Database({
-    writerUrl: options.replicated?.writerUrl ?? db!.url,
-    readerUrl: options.replicated?.readerUrl,
-    maxReadLagMs: options.replicated?.maxReadLagMs ?? 10_000,
-    timeoutMs: 3000,
-    poolSize: 4,
-    ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
-  });
-  await database.open();
   const logger = options.logStream ? pino({ level: 'info' }, options.logStream) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const metrics = new Metrics();
-  const engine = createEngine(
+  const node = await createNode(
     {
+      host: '127.0.0.1',
+      port: 0,
+      bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
+      ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+      ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
       httpAllowHosts: options.httpAllowHosts ?? [],
       engineHosts: options.engine?.hosts ?? 1,
       engineSpare: options.engine?.spare ?? false,
@@ -85,38 +78,32 @@ export async function startTestServer(
       evalSlowMs: options.engine?.slowMs ?? 5_000,
       isolationMs: options.engine?.isolationMs ?? 60_000,
       functionConcurrency: options.engine?.functionConcurrency,
-    },
-    logger,
-    metrics,
-  );
-  const maxJsonDepth = options.engine?.maxJsonDepth ?? 64;
-  const services = createServices(database, { checker: engine, limits: { maxJsonDepth }, ...(options.packages ? { packages: options.packages } : {}) });
-  const outcome = await services.apiTokens.bootstrap(undefined);
-  // A second node on the same database gets an admin token of its own.
-  const adminToken = outcome.kind === 'generated' ? outcome.token : (await services.apiTokens.create(SYSTEM_ACTOR, { name: 'bootstrap admin', role: 'admin' })).token;
-  const dataPlane = createDataPlane(
-    services,
-    {
-      maxJsonDepth,
+      maxJsonDepth: options.engine?.maxJsonDepth ?? 64,
       syncIntervalMs: options.syncIntervalMs ?? 50,
       batchMaxItems: options.batchMaxItems ?? 1000,
       nodeId: options.node?.nodeId ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       region: options.node?.region ?? 'test',
+      heartbeatIntervalMs: HEARTBEAT_MS,
     },
-    logger,
-    { engine, metrics },
+    {
+      logger,
+      database: {
+        writerUrl: options.replicated?.writerUrl ?? db!.url,
+        readerUrl: options.replicated?.readerUrl,
+        maxReadLagMs: options.replicated?.maxReadLagMs ?? 10_000,
+        timeoutMs: 3000,
+        poolSize: 4,
+        ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
+      },
+      packages: options.packages,
+      // Tests that need the generation watch start one themselves.
+      watchGeneration: false,
+    },
   );
-  await Promise.all([dataPlane.sync.start(), engine.started()]);
-  const reporter = new FleetReporter(services, dataPlane, HEARTBEAT_MS, logger);
-  reporter.start();
-  const config = {
-    bodyLimitBytes: options.bodyLimitBytes ?? 8 * 1024 * 1024,
-    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
-    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
-  };
-  const app = await buildApp({ config, services, dataPlane, logger });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, url, services, dataPlane } = node;
+  // A second node on the same database gets an admin token of its own.
+  const adminToken =
+    node.bootstrap?.kind === 'generated' ? node.bootstrap.token : (await services.apiTokens.create(SYSTEM_ACTOR, { name: 'bootstrap admin', role: 'admin' })).token;
   const tokens = new Map<Role, string>();
   const server: TestServer = {
     url,
@@ -159,10 +146,7 @@ export async function startTestServer(
       return created.token;
     },
     async close() {
-      reporter.stop();
-      await app.close();
-      await dataPlane.close();
-      await database.close();
+      await node.close();
       await db?.drop();
     },
   };

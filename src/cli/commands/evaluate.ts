@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { EvaluateResponse } from '../../features/evaluation/schemas.js';
+import type { EvaluateResponse } from '../../data-plane/http/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../io.js';

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { JdmDocumentSchema } from './jdm.js';
+import { JdmDocumentSchema } from '../../lib/jdm.js';
 
 export const DecisionKeyParamSchema = Type.String({
   minLength: 1,

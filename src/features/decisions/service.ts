@@ -6,8 +6,8 @@ import { contentHash } from '../../lib/hash.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { ProjectsService } from '../projects/service.js';
-import type { JdmDocument } from './jdm.js';
-import { parseDecisionKey } from './keys.js';
+import type { JdmDocument } from '../../lib/jdm.js';
+import { parseDecisionKey } from '../../lib/decision-keys.js';
 import type { DecisionVersion, DecisionVersionSummary, SaveDecision, SaveDecisionResult, SaveDecisions, SaveDecisionsResult } from './schemas.js';
 import {
   currentDecisions,

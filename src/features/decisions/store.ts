@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/connect.js';
 import type { DecisionVersion, DecisionVersionSummary } from './schemas.js';
-import type { JdmDocument } from './jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 
 export interface DecisionRow {
   id: string;

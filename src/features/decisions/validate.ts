@@ -1,8 +1,8 @@
 import * as acorn from 'acorn';
 import { AppError } from '../../errors.js';
 import { describeJsonProblem, expressionNesting, jsonProblem } from '../../lib/json-limits.js';
-import type { CheckResult, ExpressionCheck } from '../evaluation/sandbox/protocol.js';
-import { isNodeType, type JdmDocument, type JdmNode } from './jdm.js';
+import type { CheckResult, ExpressionCheck } from '../../data-plane/engine/protocol.js';
+import { isNodeType, type JdmDocument, type JdmNode } from '../../lib/jdm.js';
 
 /**
  * The engine's side of validation: compiling expressions and loading a graph. It runs in the

@@ -9,7 +9,9 @@ import type { ChangesService } from '../changes/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { CreateEnvironment, Environment } from './schemas.js';
-import { environmentCatalog, findEnvironment, insertEnvironment, listEnvironments, lockEnvironment, type CatalogEntry } from './store.js';
+import { findEnvironment, insertEnvironment, listEnvironments, lockEnvironment } from './store.js';
+import { environmentCatalog } from '../serving/catalog.js';
+import type { CatalogEntry } from '../../data-plane/sync/serving-source.js';
 
 export class EnvironmentsService {
   constructor(

@@ -58,27 +58,3 @@ export async function lockEnvironment(q: Queryable, projectId: string, key: stri
   const locked = await q`SELECT id FROM environments WHERE project_id = ${projectId} AND key = ${key} FOR UPDATE`;
   return locked.length === 0 ? undefined : findEnvironment(q, projectId, key);
 }
-
-/** One environment of any project and what it serves: what an evaluating node keeps in memory. */
-export interface CatalogEntry {
-  environmentId: string;
-  environmentKey: string;
-  projectKey: string;
-  releaseId: string | null;
-  releaseLabel: string | null;
-  releaseHash: string | null;
-  deploymentId: number | null;
-  deployedAt: Date | null;
-}
-
-export async function environmentCatalog(q: Queryable): Promise<CatalogEntry[]> {
-  return q<CatalogEntry[]>`
-    SELECT e.id AS environment_id, e.key AS environment_key, p.key AS project_key,
-           d.release_id, r.label AS release_label, r.content_hash AS release_hash,
-           d.id AS deployment_id, d.created_at AS deployed_at
-    FROM environments e
-    JOIN projects p ON p.id = e.project_id
-    LEFT JOIN LATERAL (SELECT id, release_id, created_at FROM deployments WHERE environment_id = e.id ORDER BY id DESC LIMIT 1) d ON true
-    LEFT JOIN releases r ON r.id = d.release_id
-    ORDER BY p.key, e.key`;
-}

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { Services } from '../../services.js';
 import { VERSION } from '../../version.js';
 import { AppError } from '../../errors.js';
-import type { DataPlane } from '../evaluation/data-plane.js';
+import type { DataPlane } from '../../data-plane/data-plane.js';
 
 const HealthSchema = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('ready'), Type.Literal('unavailable')]),

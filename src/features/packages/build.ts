@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { sha256Hex } from '../../lib/hash.js';
-import type { JdmDocument } from '../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 import { FORMAT_VERSION, MANIFEST_FILE, PROJECT_CONFIG_FILE, SIGNATURE_FILE, decisionPath, type Manifest, type Signature } from './format.js';
 import { signManifest } from './signing.js';
 import { readZip, writeZip, type ZipFileEntry } from './zip.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ProblemCode } from '../../errors.js';
-import type { JdmDocument } from '../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 import type { PackageLimits } from './format.js';
 import { MIB } from './limits.js';
 import type { ParsedPackage } from './parse.js';

@@ -1,8 +1,8 @@
 import { Compile } from 'typebox/compile';
 import { AppError } from '../../errors.js';
 import { contentHash, sha256Hex } from '../../lib/hash.js';
-import type { JdmDocument } from '../decisions/jdm.js';
-import { decisionKeyProblem, normalizeDecisionKey } from '../decisions/keys.js';
+import type { JdmDocument } from '../../lib/jdm.js';
+import { decisionKeyProblem, normalizeDecisionKey } from '../../lib/decision-keys.js';
 import { releaseContentHash } from '../releases/service.js';
 import { FORMAT_VERSION, LIMITS, MANIFEST_FILE, ManifestSchema, SIGNATURE_FILE, SignatureSchema, decisionPath, type Manifest, type PackageLimits, type Signature } from './format.js';
 import { GraphSizeCounter } from './graph-size.js';

@@ -11,7 +11,7 @@ import type { DeploymentsService } from '../deployments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import { checkLabel, type ReleasesService } from '../releases/service.js';
 import { allows } from '../api-tokens/roles.js';
-import type { JdmDocument } from '../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 import { MAX_EDGES, MAX_NODES } from '../decisions/validate.js';
 import { buildPackage } from './build.js';
 import { PackageCheck, type CheckOptions, type CheckedPackage } from './check.js';

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { JdmDocumentSchema } from '../decisions/jdm.js';
+import { JdmDocumentSchema } from '../../lib/jdm.js';
 
 export const ReleaseLabelSchema = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/connect.js';
-import type { JdmDocument } from '../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 import type { Release, ReleaseEntry } from './schemas.js';
 
 interface ReleaseRow extends Omit<Release, 'createdAt'> {

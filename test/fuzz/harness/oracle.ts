@@ -1,8 +1,8 @@
 import { ZenEngine, type ZenDecision } from '@gorules/zen-engine';
 import canonicalize from 'canonicalize';
 import type { Sql } from '../../../src/db/connect.js';
-import { normalizeDecisionKey } from '../../../src/features/decisions/keys.js';
-import { createHttpHandler } from '../../../src/features/evaluation/outbound-http.js';
+import { normalizeDecisionKey } from '../../../src/lib/decision-keys.js';
+import { createHttpHandler } from '../../../src/data-plane/engine/outbound-http.js';
 import type { Api } from './seed.js';
 import type { FuzzResponse } from './http.js';
 

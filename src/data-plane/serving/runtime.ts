@@ -1,7 +1,7 @@
-import type { CatalogEntry } from '../environments/store.js';
+import type { CatalogEntry, ServedToken } from '../sync/serving-source.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CompiledRelease } from './compiled-release.js';
-import type { EnginePool } from './sandbox/engine-pool.js';
+import type { EnginePool } from '../engine/engine-pool.js';
 
 export interface ServedEnvironment {
   readonly projectKey: string;
@@ -55,7 +55,7 @@ export class EvaluationRuntime {
     return [...this.#releases.keys()];
   }
 
-  install(changeCounter: number, catalog: readonly CatalogEntry[], tokens: readonly { tokenHash: string; environmentId: string }[]): RuntimeState {
+  install(changeCounter: number, catalog: readonly CatalogEntry[], tokens: readonly ServedToken[]): RuntimeState {
     const environments = new Map<string, ServedEnvironment>();
     const byId = new Map<string, ServedEnvironment>();
     const projects = new Set<string>();

@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox';
-import { JdmDocumentSchema } from '../decisions/jdm.js';
 
 const TraceOption = Type.Boolean({ default: false, description: 'Include the per-node trace (slower)' });
 
@@ -56,27 +55,6 @@ export const EvaluateBatchResponseSchema = Type.Object({
   details: EvaluationDetailsSchema,
 });
 export type EvaluateBatchResponse = Static<typeof EvaluateBatchResponseSchema>;
-
-export const SimulateBodySchema = Type.Object(
-  {
-    context: Type.Record(Type.String(), Type.Unknown()),
-    trace: Type.Boolean({ default: true }),
-    content: Type.Optional(JdmDocumentSchema),
-    key: Type.Optional(Type.String({ minLength: 1, maxLength: 205, description: 'A stored decision to evaluate (instead of content)' })),
-    version: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'With key: that version instead of the latest' })),
-    release: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: 'Resolve the decision and its sub-decisions as in this release (default: latest versions)' }),
-    ),
-  },
-  { additionalProperties: false, description: 'Give either content (a draft) or key' },
-);
-export type SimulateBody = Static<typeof SimulateBodySchema>;
-
-export const SimulateResponseSchema = Type.Object({
-  result: Type.Unknown(),
-  performance: Type.String(),
-  trace: Type.Optional(Type.Unknown()),
-});
 
 export const EvaluateParamsSchema = Type.Object({
   project: Type.String({ minLength: 1, maxLength: 63 }),

@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
-import type { Services } from '../../services.js';
-import { CompiledRelease } from './compiled-release.js';
-import { envKey, type EvaluationRuntime } from './runtime.js';
+import { CompiledRelease } from '../serving/compiled-release.js';
+import { envKey, type EvaluationRuntime } from '../serving/runtime.js';
 import type { Snapshot, SnapshotRelease, SnapshotStore } from './snapshot.js';
-import type { CatalogEntry } from '../environments/store.js';
-import type { ReleasedDecision } from '../releases/store.js';
+import type { CatalogEntry, ServedToken, ServingSource } from './serving-source.js';
 import { AppError } from '../../errors.js';
 import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
 
@@ -21,8 +19,6 @@ export interface SyncStatus {
   readonly source: 'database' | 'snapshot' | 'none';
   readonly snapshotTakenAt: string | undefined;
 }
-
-const TOKEN_TOUCH_INTERVAL_MS = 30_000;
 
 class SyncTimeout extends Error {
   override name = 'SyncTimeout';
@@ -50,8 +46,6 @@ export class RuntimeSync {
   #lastError: string | undefined;
   #failures = 0;
   #lastPropagationMs: number | undefined;
-  #lastTouch = Date.now();
-  readonly #usedTokens = new Set<string>();
   readonly #failedReleases = new Map<string, string>();
   /** Contents of the releases served now, kept for the snapshot. */
   readonly #contents = new Map<string, SnapshotRelease>();
@@ -59,7 +53,7 @@ export class RuntimeSync {
   #snapshotTakenAt: string | undefined;
 
   constructor(
-    private readonly services: Services,
+    private readonly source: ServingSource,
     private readonly runtime: EvaluationRuntime,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
@@ -77,11 +71,6 @@ export class RuntimeSync {
       source: this.#source,
       snapshotTakenAt: this.#snapshotTakenAt,
     };
-  }
-
-  /** Called on the evaluation path: remembers a token was used, written in batches later. */
-  tokenUsed(hash: string): void {
-    this.#usedTokens.add(hash);
   }
 
   /**
@@ -110,7 +99,7 @@ export class RuntimeSync {
       this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, release.decisions));
       this.#contents.set(release.id, release);
     }
-    if (snapshot.generation !== null) this.services.db.observeGeneration(snapshot.generation);
+    if (snapshot.generation !== null) this.source.observeGeneration(snapshot.generation);
     this.runtime.install(
       snapshot.changeCounter,
       snapshot.catalog.map((e) => ({ ...e, deployedAt: e.deployedAt ? new Date(e.deployedAt) : null })),
@@ -123,7 +112,6 @@ export class RuntimeSync {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#touchTokens().catch(() => undefined);
   }
 
   /** How long one poll (including a reload) may take before it counts as failed. */
@@ -135,7 +123,7 @@ export class RuntimeSync {
   async poll(): Promise<boolean> {
     let changed: boolean;
     try {
-      const counter = await withTimeout(this.services.changes.counter(), this.#pollTimeoutMs, 'the database');
+      const counter = await withTimeout(this.source.counter(), this.#pollTimeoutMs, 'the database');
       const current = this.runtime.state?.changeCounter;
       changed = current === undefined || counter !== current;
       if (changed) await this.refresh();
@@ -143,55 +131,32 @@ export class RuntimeSync {
     } catch (error) {
       this.#failed(error);
       // No answer at all (a partition that leaves sockets open): the next poll gets fresh connections.
-      if (error instanceof SyncTimeout) this.services.db.resetPools();
+      if (error instanceof SyncTimeout) this.source.resetConnections();
       return false;
-    }
-    if (Date.now() - this.#lastTouch > TOKEN_TOUCH_INTERVAL_MS) {
-      // Best effort, and a write: on a read-only replica it fails without making sync unhealthy.
-      await this.#touchTokens().catch((error: unknown) => this.logger.debug({ err: error }, 'could not record token use'));
     }
     return changed;
   }
 
   /** Reads the catalog, tokens and new change events in one consistent snapshot and installs them. */
   async refresh(): Promise<void> {
-    const since = this.runtime.state?.changeCounter;
-    const db = this.services.db;
     // Release contents are read in the same snapshot as the catalog that names them: a replica
     // half-way through replaying a deploy can never hand over a release without its decisions.
-    // Only the database read is timed: loading releases into the engine hosts is this node's own
-    // work, and a slow database must not be confused with a large release.
-    const snapshot = (await withTimeout(db.read.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
-      const catalog = await this.services.environments.catalog(tx);
-      const contents = new Map<string, ReleasedDecision[]>();
-      for (const entry of catalog) {
-        const id = entry.releaseId;
-        if (id && !contents.has(id) && !this.runtime.hasRelease(id) && !this.#failedReleases.has(id)) {
-          contents.set(id, await this.services.releases.contents(tx, id));
-        }
-      }
-      return {
-        counter: await this.services.changes.counter(tx),
-        generation: await db.generation(tx),
-        catalog,
-        contents,
-        tokens: await this.services.evaluationTokens.active(tx),
-        events: since === undefined ? [] : await this.services.changes.eventsAfter(tx, since, 10_000),
-      };
-    }), this.#pollTimeoutMs, 'the database')) as {
-      counter: number;
-      generation: number | null;
-      catalog: CatalogEntry[];
-      contents: Map<string, ReleasedDecision[]>;
-      tokens: Awaited<ReturnType<Services['evaluationTokens']['active']>>;
-      events: Awaited<ReturnType<Services['changes']['eventsAfter']>>;
-    };
-    if (snapshot.generation !== null) db.observeGeneration(snapshot.generation);
+    // Only the read is timed: loading releases into the engine hosts is this node's own work, and
+    // a slow database must not be confused with a large release.
+    const snapshot = await withTimeout(
+      this.source.read({
+        changesSince: this.runtime.state?.changeCounter,
+        needsContents: (id) => !this.runtime.hasRelease(id) && !this.#failedReleases.has(id),
+      }),
+      this.#pollTimeoutMs,
+      'the database',
+    );
+    if (snapshot.generation !== null) this.source.observeGeneration(snapshot.generation);
     // Each release compiles on its own: one that cannot (a graph this engine version refuses) keeps
     // its environments on what they served before, and every other environment moves on.
     const previous = this.runtime.state;
     const catalog = [];
-    for (const entry of snapshot.catalog) {
+    for (const entry of snapshot.entries) {
       const contents = entry.releaseId ? snapshot.contents.get(entry.releaseId) : undefined;
       if (entry.releaseId && contents && !this.runtime.hasRelease(entry.releaseId)) {
         try {
@@ -218,14 +183,14 @@ export class RuntimeSync {
     this.#source = 'database';
     this.#writeSnapshot(snapshot.counter, snapshot.generation, catalog, snapshot.tokens);
     const now = Date.now();
-    for (const event of snapshot.events) {
+    for (const event of snapshot.changes) {
       if (event.kind !== 'deployment') continue;
       const delayMs = Math.max(0, now - event.createdAt.getTime());
       this.metrics.propagationDelay.observe(delayMs / 1000);
       this.#lastPropagationMs = delayMs;
     }
     this.logger.info(
-      { changeCounter: snapshot.counter, environments: snapshot.catalog.length, releases: this.runtime.releaseIds().length, propagationMs: this.#lastPropagationMs },
+      { changeCounter: snapshot.counter, environments: snapshot.entries.length, releases: this.runtime.releaseIds().length, propagationMs: this.#lastPropagationMs },
       'serving state reloaded',
     );
   }
@@ -235,7 +200,7 @@ export class RuntimeSync {
     changeCounter: number,
     generation: number | null,
     catalog: readonly CatalogEntry[],
-    tokens: readonly { tokenHash: string; environmentId: string }[],
+    tokens: readonly ServedToken[],
   ): void {
     const served = new Set(catalog.map((e) => e.releaseId).filter((id): id is string => id !== null));
     for (const id of this.#contents.keys()) if (!served.has(id)) this.#contents.delete(id);
@@ -274,18 +239,5 @@ export class RuntimeSync {
     this.#lastError = error instanceof Error ? error.message : String(error);
     if (this.#failures === 0) this.logger.warn({ err: error }, 'cannot sync serving state; still serving what was loaded');
     this.#failures++;
-  }
-
-  async #touchTokens(): Promise<void> {
-    this.#lastTouch = Date.now();
-    if (this.#usedTokens.size === 0) return;
-    const hashes = [...this.#usedTokens];
-    this.#usedTokens.clear();
-    try {
-      await this.services.evaluationTokens.touch(hashes, new Date());
-    } catch (error) {
-      for (const hash of hashes) this.#usedTokens.add(hash); // try again next time
-      throw error;
-    }
   }
 }

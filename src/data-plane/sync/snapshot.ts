@@ -1,14 +1,13 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { sha256Hex } from '../../lib/hash.js';
-import type { CatalogEntry } from '../environments/store.js';
-import type { ReleasedDecision } from '../releases/store.js';
+import type { CatalogEntry, ServedDecision, ServedToken } from './serving-source.js';
 
 export interface SnapshotRelease {
   readonly id: string;
   readonly label: string;
   readonly contentHash: string;
-  readonly decisions: readonly ReleasedDecision[];
+  readonly decisions: readonly ServedDecision[];
 }
 
 /** Everything a node needs to serve with no database: written after every reload. */
@@ -18,7 +17,7 @@ export interface Snapshot {
   readonly changeCounter: number;
   readonly generation: number | null;
   readonly catalog: readonly (Omit<CatalogEntry, 'deployedAt'> & { deployedAt: string | null })[];
-  readonly tokens: readonly { tokenHash: string; environmentId: string }[];
+  readonly tokens: readonly ServedToken[];
   readonly releases: readonly SnapshotRelease[];
 }
 

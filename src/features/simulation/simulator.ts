@@ -1,11 +1,19 @@
 import { AppError, badRequest } from '../../errors.js';
 import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/json-limits.js';
-import type { Services } from '../../services.js';
-import { subDecisionReferences, type JdmDocument } from '../decisions/jdm.js';
-import { normalizeDecisionKey, parseDecisionKey } from '../decisions/keys.js';
-import { EngineFailure, type EnginePool } from './sandbox/engine-pool.js';
-import { engineError } from './engine-errors.js';
+import type { DecisionsService } from '../decisions/service.js';
+import type { ProjectsService } from '../projects/service.js';
+import type { ReleasesService } from '../releases/service.js';
+import { subDecisionReferences, type JdmDocument } from '../../lib/jdm.js';
+import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
+import { EngineFailure } from '../../data-plane/engine/host-errors.js';
+import type { EngineResponse } from '../../data-plane/engine/protocol.js';
+import { engineError } from '../../data-plane/engine/engine-errors.js';
 import type { SimulateBody } from './schemas.js';
+
+/** The engine as the simulator uses it: a draft and its sub-decisions, evaluated in isolation. */
+export interface DraftEngine {
+  simulate(decisions: readonly { key: string; content: JdmDocument }[], key: string, context: unknown, trace: boolean): Promise<EngineResponse>;
+}
 
 /** Sub-decisions nest at most this deep in the engine; loading more would be wasted. */
 const MAX_SUB_DECISION_DEPTH = 5;
@@ -19,8 +27,8 @@ const MAX_SUB_DECISIONS = 200;
  */
 export class SimulatorService {
   constructor(
-    private readonly services: Services,
-    private readonly engine: EnginePool,
+    private readonly services: { readonly projects: ProjectsService; readonly decisions: DecisionsService; readonly releases: ReleasesService },
+    private readonly engine: DraftEngine,
     private readonly limits: JsonLimits,
   ) {}
 

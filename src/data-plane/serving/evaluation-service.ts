@@ -2,13 +2,13 @@ import { AppError, badRequest, notFound, type ProblemCode } from '../../errors.j
 import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/json-limits.js';
 import { hashSecret } from '../../lib/secrets.js';
 import type { EvaluationOutcome, Metrics } from '../../observability/metrics.js';
-import { normalizeDecisionKey } from '../decisions/keys.js';
+import { normalizeDecisionKey } from '../../lib/decision-keys.js';
 import type { CompiledRelease } from './compiled-release.js';
-import { engineError } from './engine-errors.js';
+import { engineError } from '../engine/engine-errors.js';
 import { envKey, type EvaluationRuntime, type ServedEnvironment } from './runtime.js';
-import type { EvaluateBatchResponse, EvaluateResponse } from './schemas.js';
-import type { RuntimeSync } from './sync.js';
-import { EngineFailure, type EnginePool, type EvaluationTarget } from './sandbox/engine-pool.js';
+import type { EvaluateBatchResponse, EvaluateResponse } from '../http/schemas.js';
+import type { TokenUsageRecorder } from '../sync/token-usage.js';
+import { EngineFailure, type EnginePool, type EvaluationTarget } from '../engine/engine-pool.js';
 
 /** The metrics outcome of a refused or failed request, by problem code. */
 function outcomeOf(code: ProblemCode): EvaluationOutcome {
@@ -49,7 +49,7 @@ export class EvaluationService {
 
   constructor(
     private readonly runtime: EvaluationRuntime,
-    private readonly sync: RuntimeSync,
+    private readonly tokenUsage: Pick<TokenUsageRecorder, 'record'>,
     private readonly metrics: Metrics,
     private readonly batchMaxItems: number,
     private readonly engine: EnginePool,
@@ -80,7 +80,7 @@ export class EvaluationService {
         );
       }
     }
-    this.sync.tokenUsed(hash);
+    this.tokenUsage.record(hash);
     return served;
   }
 

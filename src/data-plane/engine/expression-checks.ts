@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { HostGone } from './host-process.js';
+import { HostGone } from './host-errors.js';
 import type { Sent } from './lane.js';
 import type { CheckResult, ExpressionCheck } from './protocol.js';
 

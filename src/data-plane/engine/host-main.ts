@@ -14,9 +14,9 @@ import {
   overrideConfig,
   type ZenDecision,
 } from '@gorules/zen-engine';
-import type { JdmDocument } from '../../decisions/jdm.js';
-import { normalizeDecisionKey } from '../../decisions/keys.js';
-import { createHttpHandler } from '../outbound-http.js';
+import type { JdmDocument } from '../../lib/jdm.js';
+import { normalizeDecisionKey } from '../../lib/decision-keys.js';
+import { createHttpHandler } from './outbound-http.js';
 import { PROGRESS_FD, type BatchItem, type CheckResult, type FromHost, type HostOptions, type ToHost } from './protocol.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as HostOptions;

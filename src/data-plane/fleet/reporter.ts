@@ -1,7 +1,28 @@
 import type { Logger } from 'pino';
-import type { DataPlane } from '../evaluation/data-plane.js';
-import type { Services } from '../../services.js';
+import type { DataPlane } from '../data-plane.js';
 import { VERSION } from '../../version.js';
+
+/** Which database this node reads from; 'unknown' while its replica cannot be reached. */
+export type DatabaseRole = 'primary' | 'replica' | 'unknown';
+
+/** What a node tells the fleet view about itself. */
+export interface Heartbeat {
+  readonly nodeId: string;
+  readonly region: string;
+  readonly version: string;
+  readonly startedAt: Date;
+  readonly heartbeatIntervalMs: number;
+  readonly dbRole: DatabaseRole;
+  readonly changeCounter: number | null;
+  readonly reloadedAt: Date | null;
+  readonly serving: readonly { environmentId: string; project: string; environment: string; releaseId: string | null; releaseLabel: string | null }[];
+}
+
+/** Where heartbeats go (the control plane's fleet table), and what the node knows of its database. */
+export interface FleetLink {
+  heartbeat(heartbeat: Heartbeat): Promise<void>;
+  databaseRole(): DatabaseRole;
+}
 
 /**
  * Sends this node's heartbeat to the fleet table: which release it serves per environment. Best
@@ -13,8 +34,8 @@ export class FleetReporter {
   #failing = false;
 
   constructor(
-    private readonly services: Services,
-    private readonly dataPlane: DataPlane,
+    private readonly fleet: FleetLink,
+    private readonly dataPlane: Pick<DataPlane, 'node' | 'runtime'>,
     private readonly intervalMs: number,
     private readonly logger: Logger,
   ) {}
@@ -40,12 +61,9 @@ export class FleetReporter {
 
   async beat(): Promise<void> {
     const state = this.dataPlane.runtime.state;
-    const database = this.services.db.status();
-    // Which database this node reads from; 'unknown' while its replica cannot be reached.
-    const reader = database.reader;
-    const dbRole = !reader ? 'primary' : reader.standby ? 'replica' : reader.healthy ? 'primary' : 'unknown';
+    const dbRole = this.fleet.databaseRole();
     try {
-      await this.services.fleet.heartbeat({
+      await this.fleet.heartbeat({
         nodeId: this.dataPlane.node.nodeId,
         region: this.dataPlane.node.region,
         version: VERSION,

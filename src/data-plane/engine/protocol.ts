@@ -1,4 +1,4 @@
-import type { JdmDocument } from '../../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 
 /**
  * Messages between a node and its engine hosts (child processes running zen-engine). Messages

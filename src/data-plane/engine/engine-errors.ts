@@ -1,5 +1,11 @@
 import { AppError } from '../../errors.js';
-import type { NodeInfo } from './compiled-release.js';
+
+/** A node of a graph, for errors that name it. */
+export interface NodeInfo {
+  readonly decision: string;
+  readonly name: string;
+  readonly type: string;
+}
 
 interface EngineErrorBody {
   type?: string;

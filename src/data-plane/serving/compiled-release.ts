@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ReleasedDecision } from '../releases/store.js';
-import type { EnginePool } from './sandbox/engine-pool.js';
-import { subDecisionReferences } from '../decisions/jdm.js';
-import { normalizeDecisionKey } from '../decisions/keys.js';
-
-export interface NodeInfo {
-  readonly decision: string;
-  readonly name: string;
-  readonly type: string;
-}
+import type { ServedDecision } from '../sync/serving-source.js';
+import type { NodeInfo } from '../engine/engine-errors.js';
+import type { EnginePool } from '../engine/engine-pool.js';
+import { subDecisionReferences } from '../../lib/jdm.js';
+import { normalizeDecisionKey } from '../../lib/decision-keys.js';
 
 /**
  * A release loaded for evaluation: its decisions parsed once into every engine host (under a
@@ -42,7 +37,7 @@ export class CompiledRelease {
   static async compile(
     engine: EnginePool,
     release: { id: string; label: string; contentHash: string },
-    contents: readonly ReleasedDecision[],
+    contents: readonly ServedDecision[],
   ): Promise<CompiledRelease> {
     const compiled = new CompiledRelease(release.id, release.label, release.contentHash);
     for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
@@ -104,7 +99,7 @@ export class CompiledRelease {
 }
 
 /** Keys of decisions whose evaluation can reach a function node, following sub-decision calls. */
-export function decisionsRunningFunctions(contents: readonly ReleasedDecision[]): Set<string> {
+export function decisionsRunningFunctions(contents: readonly ServedDecision[]): Set<string> {
   const calls = new Map(contents.map((d) => [d.key, subDecisionReferences(d.content).map((r) => normalizeDecisionKey(r.reference))]));
   const direct = new Set(contents.filter((d) => d.content.nodes.some((n) => n.type === 'functionNode')).map((d) => d.key));
   const result = new Set<string>();

@@ -1,4 +1,4 @@
-import { badRequest } from '../../errors.js';
+import { badRequest } from '../errors.js';
 
 const SEGMENT = /^[A-Za-z0-9$_][A-Za-z0-9$_.-]{0,99}$/;
 const MAX_KEY_LENGTH = 200;

@@ -1,35 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type * as Esbuild from 'esbuild';
 import { setPriority } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { JdmDocument } from '../../decisions/jdm.js';
+import type { JdmDocument } from '../../lib/jdm.js';
 import type { FromHost, HostOptions, HttpCalls, ToHost } from './protocol.js';
 import { PROGRESS_FD } from './protocol.js';
 import { pinnedCommand, repin } from './cpu-pinning.js';
+import { CpuSamples } from './cpu-samples.js';
+import { EngineFailure, HostGone, type StopReason } from './host-errors.js';
+import { hostEntry } from './host-entry.js';
 
 export type Lane = 'serving' | 'isolated';
-export type StopReason = 'deadline' | 'slow' | 'shutdown';
-
-/** Why a host went away; pending requests are rejected with it and the pool decides what to retry. */
-export class HostGone extends Error {
-  override name = 'HostGone';
-  constructor(
-    /** Set when the node stopped the host itself: a deadline passed, an evaluation was slow, shutdown. */
-    readonly stoppedFor: StopReason | undefined,
-    readonly exit: string,
-  ) {
-    super(stoppedFor ? `engine host stopped (${stoppedFor})` : `engine host exited unexpectedly (${exit})`);
-  }
-}
-
-/** An error the engine answered with (its message, as zen-engine words it). */
-export class EngineFailure extends Error {
-  override name = 'EngineFailure';
-}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -45,56 +25,9 @@ export interface HostHooks {
   onAnswer?(host: EngineHostProcess, id: number): void;
 }
 
-const here = fileURLToPath(import.meta.url);
-const FROM_SOURCE = here.endsWith('.ts');
-let sourceEntry: { entry: string; execArgv: string[] } | undefined;
-
-/**
- * The host's entry point. Built, it is plain JS next to this file. From the TypeScript sources
- * (tests, `npm run dev`) it is bundled once per process with esbuild (a dev dependency): a host
- * started through tsx took 1-2 s of CPU on a busy machine, a bundled one a tenth of that.
- */
-function hostEntry(): { entry: string; execArgv: string[] } {
-  if (!FROM_SOURCE) return { entry: path.join(path.dirname(here), 'host-main.js'), execArgv: [] };
-  sourceEntry ??= bundleHostFromSource();
-  return sourceEntry;
-}
-
-function bundleHostFromSource(): { entry: string; execArgv: string[] } {
-  const source = path.join(path.dirname(here), 'host-main.ts');
-  try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
-    // Inside the project, so the bundle's imports of installed packages resolve from node_modules.
-    const dir = path.resolve(path.dirname(here), '../../../../node_modules/.cache/verdict');
-    mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, 'engine-host.mjs');
-    const tmp = `${out}.${process.pid}.tmp`;
-    esbuild.buildSync({ entryPoints: [source], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'silent' });
-    renameSync(tmp, out); // atomic: other processes bundling at the same time read a whole file
-    return { entry: out, execArgv: [] };
-  } catch {
-    return { entry: source, execArgv: ['--import', 'tsx'] };
-  }
-}
 const MAX_STDERR_LINE = 2_000;
 
 let nextHostNumber = 1;
-const CPU_HISTORY_MS = 15_000;
-const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** utime + stime of a process in ms, from /proc/<pid>/stat; undefined where there is no /proc. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * One engine host process, seen from the node: a message channel with coalesced writes, pending
  * requests by id, the namespaces (releases) it has loaded, and a way to stop it at once.
@@ -116,7 +49,7 @@ export class EngineHostProcess {
   #stopping: StopReason | undefined;
   #isReady = false;
   #warm = true;
-  readonly #cpuSamples: { at: number; cpuMs: number }[] = [];
+  readonly #cpu = new CpuSamples();
 
   /** The CPU this host is pinned to (undefined: not pinned). */
   cpu: number | undefined;
@@ -238,8 +171,6 @@ export class EngineHostProcess {
   /** When the host last answered: work it runs one item at a time began no earlier than this. */
   lastReplyAt = 0;
 
-
-
   /** Sends a request; the promise settles with the host's answer or rejects with HostGone/EngineFailure. */
   request<T>(message: DistributiveOmit<Extract<ToHost, { id: number }>, 'id'>, handle?: { id: number }): Promise<T> {
     if (this.#gone) return Promise.reject(this.#gone);
@@ -259,30 +190,14 @@ export class EngineHostProcess {
     pending.reject(error);
   }
 
-  /**
-   * Samples the process's CPU time (Linux /proc), so the pool can tell a host that burns CPU on a
-   * runaway evaluation from one that is merely starved on a busy machine.
-   */
+  /** Samples the process's CPU time (see CpuSamples). */
   sampleCpu(now: number): void {
-    const cpu = processCpuMs(this.#child.pid);
-    if (cpu === undefined) return;
-    this.#cpuSamples.push({ at: now, cpuMs: cpu });
-    while (this.#cpuSamples.length > 0 && this.#cpuSamples[0]!.at < now - CPU_HISTORY_MS) this.#cpuSamples.shift();
+    this.#cpu.sample(this.#child.pid, now);
   }
 
-  /**
-   * CPU time (ms) the host used since about `from`: from the newest sample at or before `from`
-   * (else the oldest sample) to the latest. Undefined where unknown (no /proc, no samples yet).
-   */
+  /** CPU time (ms) the host used since about `from`; undefined where unknown. */
   cpuSince(from: number): number | undefined {
-    const last = this.#cpuSamples[this.#cpuSamples.length - 1];
-    let base = this.#cpuSamples[0];
-    for (const sample of this.#cpuSamples) {
-      if (sample.at > from) break;
-      base = sample;
-    }
-    if (!last || !base || last === base) return undefined;
-    return last.cpuMs - base.cpuMs;
+    return this.#cpu.since(from);
   }
 
   /**

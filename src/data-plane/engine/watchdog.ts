@@ -1,0 +1,114 @@
+import { AppError } from '../../errors.js';
+import type { EngineHostProcess } from './host-process.js';
+import type { EvaluationTarget, LaneHosts, Sent } from './lane.js';
+import type { EnginePoolOptions, HostQueues, PoolLanes } from './pool-types.js';
+
+/** Answers a host may still owe for requests given up on before it is replaced. */
+const MAX_ABANDONED_PER_HOST = 4;
+/**
+ * CPU a host must have used to be called held by a runaway rather than starved on a busy machine
+ * (or cold: measured here, a decision's first evaluation in a fresh process took 43 ms of CPU, the
+ * next ones 0.5 ms). A runaway evaluation given a fifth of a core passes 100 ms by the slow mark.
+ */
+const COSTLY_MIN_CPU_MS = 100;
+const COSTLY_MIN_SHARE = 0.1;
+
+/** What the watchdog needs of the pool it guards. */
+export interface WatchedPool {
+  readonly options: EnginePoolOptions;
+  readonly lanes: PoolLanes;
+  readonly queues: HostQueues;
+  isolate(target: EvaluationTarget, reason: 'slow' | 'timeout' | 'crash', detail: string): void;
+  /** Answered often, and far quicker than the slow mark. */
+  quick(target: EvaluationTarget): boolean;
+  timeoutError(target: EvaluationTarget): AppError;
+  promoteSpare(lane: LaneHosts): void;
+  afterChange(host: EngineHostProcess): void;
+}
+
+/** Enforces deadlines and the slow mark on every host's queue (see EnginePool). */
+export class Watchdog {
+  constructor(private readonly pool: WatchedPool) {}
+
+  /**
+   * Deadlines and the slow mark, checked a few times per slow mark rather than with a timer per
+   * request. A host pinned to one CPU that answers nothing while spending CPU is held by a runaway.
+   */
+  sweep(): void {
+    const now = Date.now();
+    for (const [host, queue] of this.pool.queues) {
+      const live = queue.filter((s) => !s.abandoned);
+      if (host.gone || queue.length === 0) continue;
+      host.sampleCpu(now);
+      const since = Math.max(host.lastReplyAt, Math.min(...queue.map((s) => s.sentAt)));
+      const held = now - since > this.pool.options.slowMs && this.#costly(host, since, now);
+      // Function code may wait on I/O and is stopped by the engine before the deadline: only
+      // deadlines apply to a host running some.
+      const functions = live.filter((s) => s.target?.runsFunctions);
+      if (host.lane === 'serving' && held && functions.length === 0) {
+        this.#stopHeld(host, live, queue);
+        continue;
+      }
+      for (const sent of live) {
+        if (sent.timedOut || now < sent.deadline || !sent.target) continue;
+        sent.timedOut = true;
+        const alone = live.length === 1;
+        if (host.lane === 'isolated' || (held && (alone || (functions.length === 1 && functions[0] === sent)))) {
+          // Surely this one: it runs alone, or is the one function holding a host.
+          this.pool.isolate(sent.target, 'timeout', `stopped at its ${this.pool.options.timeoutMs} ms deadline`);
+          for (const other of live) if (other !== sent) other.collateral = true;
+          host.stop('deadline');
+          break;
+        }
+        // Waiting on I/O (a function), or starved on a busy machine: its caller is answered now.
+        sent.abandoned = true;
+        if (sent.target.runsFunctions) this.pool.isolate(sent.target, 'timeout', `no answer by its ${this.pool.options.timeoutMs} ms deadline`);
+        host.abandon(
+          sent.handle.id,
+          sent.target.runsFunctions
+            ? this.pool.timeoutError(sent.target)
+            : new AppError('not-ready', `the engine could not finish this evaluation within ${this.pool.options.timeoutMs} ms (VERDICT_EVAL_TIMEOUT_MS) because the machine is busy; retry shortly`),
+        );
+        if (queue.filter((s) => s.abandoned).length >= MAX_ABANDONED_PER_HOST) this.#drain(host);
+      }
+    }
+  }
+
+  /** A serving host held by a runaway: stop it; tell its requests which runs again where. */
+  #stopHeld(host: EngineHostProcess, live: readonly Sent[], queue: readonly Sent[]): void {
+    const evaluations = live.filter((s) => s.target);
+    const zombies = queue.filter((s) => s.abandoned && s.target);
+    // The runaway: the only request, or the only one whose decision has no record of answering quickly.
+    const unproven = evaluations.filter((s) => !this.pool.quick(s.target!));
+    const culprit = zombies.length > 0 ? undefined : evaluations.length === 1 ? evaluations[0] : unproven.length === 1 ? unproven[0] : undefined;
+    if (culprit) {
+      culprit.moved = true;
+      this.pool.isolate(culprit.target!, 'slow', `held its engine host for ${this.pool.options.slowMs} ms (VERDICT_EVAL_SLOW_MS)`);
+      for (const sent of evaluations) if (sent !== culprit) sent.collateral = true;
+    } else if (evaluations.length === 0 && zombies.length === 1) {
+      // Given up on as starved at its deadline, it turned out to run away.
+      this.pool.isolate(zombies[0]!.target!, 'timeout', 'kept its engine host busy after its deadline');
+    } else {
+      for (const sent of evaluations) sent.suspect = true; // each runs again alone: the runaway shows itself
+    }
+    host.stop('slow');
+  }
+
+  /** No new work for a host that owes answers it will never deliver in time; replaced once idle. */
+  #drain(host: EngineHostProcess): void {
+    const lane = host.lane === 'serving' ? this.pool.lanes.serving : this.pool.lanes.isolated;
+    if (lane.draining.has(host)) return;
+    lane.draining.add(host);
+    if (lane.lane === 'serving') this.pool.promoteSpare(lane);
+    this.pool.afterChange(host);
+  }
+
+  /**
+   * Whether a host spent real CPU since `since`: a runaway evaluation does; a host starved of CPU on
+   * a busy machine does not. Unknown (no /proc) counts as spent.
+   */
+  #costly(host: EngineHostProcess, since: number, now: number): boolean {
+    const used = host.cpuSince(since);
+    return used === undefined || used >= Math.max(COSTLY_MIN_CPU_MS, COSTLY_MIN_SHARE * (now - since));
+  }
+}

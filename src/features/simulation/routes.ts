@@ -1,0 +1,23 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Services } from '../../services.js';
+import { ProjectParamsSchema } from '../projects/schemas.js';
+import { SimulateBodySchema, SimulateResponseSchema } from './schemas.js';
+
+/** The editors' simulator: an API-token (management) route, never on the hot path. */
+export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const tags = ['evaluation'];
+  app.post(
+    '/api/projects/:project/simulate',
+    {
+      config: { permission: 'decision:simulate' },
+      schema: {
+        tags,
+        summary: 'Evaluate a draft graph or a stored decision version, with trace (editors)',
+        params: ProjectParamsSchema,
+        body: SimulateBodySchema,
+        response: { 200: SimulateResponseSchema },
+      },
+    },
+    (request) => services.simulator.simulate(request.params.project, request.body),
+  );
+};
