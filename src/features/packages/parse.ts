@@ -1,5 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { AppError } from '../../errors.js';
+import { assertNever } from '../../lib/assert-never.js';
 import { contentHash, sha256Hex } from '../../lib/hash.js';
 import type { JdmDocument } from '../decisions/jdm.js';
 import { decisionKeyProblem, normalizeDecisionKey } from '../decisions/keys.js';
@@ -76,9 +77,14 @@ export async function parsePackage(buffer: Buffer, limits: PackageLimits = LIMIT
     files = await readZip(buffer, limits, graphSizeObserver(limits));
   } catch (error) {
     if (error instanceof ZipError) {
-      throw error.reason === 'too-large'
-        ? new AppError('payload-too-large', error.message, { expandedLimitBytes: limits.maxTotalBytes, entryLimitBytes: limits.maxEntryBytes })
-        : invalidPackage(error.message);
+      switch (error.reason) {
+        case 'too-large':
+          throw new AppError('payload-too-large', error.message, { expandedLimitBytes: limits.maxTotalBytes, entryLimitBytes: limits.maxEntryBytes });
+        case 'malformed':
+          throw invalidPackage(error.message);
+        default:
+          return assertNever(error.reason, 'zip error reason');
+      }
     }
     throw error;
   }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../../lib/actor.js';
+import { assertNever } from '../../lib/assert-never.js';
 import { AppError, badRequest, conflict } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { DecisionsService } from '../decisions/service.js';
@@ -14,7 +15,7 @@ import type { JdmDocument } from '../decisions/jdm.js';
 import { MAX_EDGES, MAX_NODES } from '../decisions/validate.js';
 import { buildPackage } from './build.js';
 import { PackageCheck, type CheckOptions, type CheckedPackage } from './check.js';
-import { LIMITS } from './format.js';
+import { LIMITS, type Manifest, type Signature } from './format.js';
 import { DEFAULT_APPLY_LIMITS, type ApplyLimits } from './limits.js';
 import { invalidPackage } from './parse.js';
 import { ApplyQueue } from './queue.js';
@@ -54,6 +55,18 @@ export function packagesOptionsFromConfig(config: {
     requireSigned: config.requireSignedPackages,
     apply: config.packageApply,
   };
+}
+
+/** A Verdict package's manifest; a GoRules export has none (and so no id, label or source of its own). */
+function manifestOf(pkg: CheckedPackage): Manifest | undefined {
+  switch (pkg.kind) {
+    case 'verdict':
+      return pkg.manifest;
+    case 'gorules':
+      return undefined;
+    default:
+      return assertNever(pkg, 'package kind');
+  }
 }
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -170,10 +183,11 @@ export class PackagesService {
     options: { environment?: string | undefined; label?: string | undefined },
   ): Promise<ApplyResult> {
     const signedBy = this.#checkSignature(pkg);
-    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
-      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
+    const manifest = manifestOf(pkg);
+    if (manifest && manifest.project.key !== projectKey) {
+      throw invalidPackage(`the package is for project '${manifest.project.key}', not '${projectKey}'`);
     }
-    if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
+    if (manifest && options.label !== undefined && options.label !== manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
     }
     // Separation of duties: new decision content needs a token that may write decisions, or the
@@ -182,7 +196,7 @@ export class PackagesService {
     // Graph validation compiles every expression: skip it when the release is already here (checked
     // again, under the project lock, inside the transaction).
     const project0 = await this.projects.get(projectKey);
-    const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
+    const known = manifest ? await this.releases.findById(this.db.read, project0, manifest.release.id) : undefined;
     if (!known && !mayBringContent) await this.#refuseNewContent(actor, projectKey, pkg.decisions);
     const contents = known ? undefined : await check.contents();
     checked();
@@ -195,7 +209,7 @@ export class PackagesService {
       return content;
     };
 
-    const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';
+    const source = manifest ? manifest.source.instance : 'GoRules export';
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
       await this.projects.lock(tx, project); // one apply per project at a time: the id/label checks below stay true
@@ -203,17 +217,17 @@ export class PackagesService {
       let release: { id: string; label: string; contentHash: string };
       let saved: number;
       let unchanged: number;
-      if (pkg.kind === 'verdict') {
-        const owner = await this.releases.projectOfRelease(tx, pkg.manifest.release.id);
+      if (manifest) {
+        const owner = await this.releases.projectOfRelease(tx, manifest.release.id);
         if (owner !== undefined && owner !== projectKey) {
-          throw conflict(`release id ${pkg.manifest.release.id} already belongs to project '${owner}' here`);
+          throw conflict(`release id ${manifest.release.id} already belongs to project '${owner}' here`);
         }
       }
-      const existing = pkg.kind === 'verdict' ? await this.releases.findById(tx, project, pkg.manifest.release.id) : undefined;
-      if (pkg.kind === 'verdict' && existing) {
-        if (existing.contentHash !== pkg.manifest.release.contentHash || existing.label !== pkg.manifest.release.label) {
+      const existing = manifest ? await this.releases.findById(tx, project, manifest.release.id) : undefined;
+      if (manifest && existing) {
+        if (existing.contentHash !== manifest.release.contentHash || existing.label !== manifest.release.label) {
           throw conflict(
-            `release ${pkg.manifest.release.id} exists here as '${existing.label}' with different content; a package cannot replace a release`,
+            `release ${manifest.release.id} exists here as '${existing.label}' with different content; a package cannot replace a release`,
           );
         }
         status = 'already-applied';
@@ -221,11 +235,11 @@ export class PackagesService {
         saved = 0;
         unchanged = pkg.decisions.length;
       } else {
-        const label = pkg.kind === 'verdict' ? pkg.manifest.release.label : options.label;
+        const label = manifest ? manifest.release.label : options.label;
         if (label !== undefined && (await this.releases.findByLabel(tx, project, label))) {
           throw conflict(`project '${projectKey}' already has a different release labelled '${label}'`);
         }
-        const message = pkg.kind === 'verdict' ? `applied from release ${pkg.manifest.release.label} of ${source}` : 'imported from a GoRules release zip';
+        const message = manifest ? `applied from release ${manifest.release.label} of ${source}` : 'imported from a GoRules release zip';
         const results = await this.decisions.saveInTransaction(
           tx,
           actor,
@@ -238,8 +252,8 @@ export class PackagesService {
         // The check before saving read the latest versions outside this transaction: this one is exact.
         if (saved > 0 && !mayBringContent) throw newContentRefusal(actor, results.filter((r) => !r.unchanged).map((r) => r.key));
         const cut = await this.releases.cutInTransaction(tx, actor, project, {
-          ...(pkg.kind === 'verdict'
-            ? { id: pkg.manifest.release.id, label: pkg.manifest.release.label, notes: pkg.manifest.release.notes, expectedContentHash: pkg.manifest.release.contentHash }
+          ...(manifest
+            ? { id: manifest.release.id, label: manifest.release.label, notes: manifest.release.notes, expectedContentHash: manifest.release.contentHash }
             : { ...(label === undefined ? {} : { label }), notes: message }),
           entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: contentOf(r.key) })),
         });
@@ -280,28 +294,41 @@ export class PackagesService {
 
   /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
   #checkSignature(pkg: CheckedPackage): string | null {
-    if (pkg.kind === 'verdict' && pkg.signature) {
-      const key = this.options.trustedKeys.get(pkg.signature.keyId);
-      if (!key) {
-        const trusted = [...this.options.trustedKeys.keys()];
-        throw new AppError(
-          'untrusted-package',
-          `the package is signed by key ${pkg.signature.keyId}, which this instance does not trust (trusted: ${trusted.length ? trusted.join(', ') : 'none; set VERDICT_TRUSTED_KEYS'})`,
-        );
-      }
-      if (!verifyManifest(pkg.manifestBytes, pkg.signature.signature, key)) {
-        throw new AppError('untrusted-package', `the signature of key ${pkg.signature.keyId} does not match the manifest: the package was modified or signed wrongly`);
-      }
-      return pkg.signature.keyId;
+    switch (pkg.kind) {
+      case 'verdict':
+        if (pkg.signature) return this.#verifySignature(pkg.manifestBytes, pkg.signature);
+        if (this.options.requireSigned) {
+          throw new AppError(
+            'untrusted-package',
+            'the package is not signed and this instance requires signatures (VERDICT_REQUIRE_SIGNED_PACKAGES); sign it with verdict release export --sign-key',
+          );
+        }
+        return null;
+      case 'gorules':
+        if (this.options.requireSigned) {
+          throw new AppError(
+            'untrusted-package',
+            'this instance accepts signed Verdict packages only (VERDICT_REQUIRE_SIGNED_PACKAGES); import GoRules zips where that is off, then promote a signed package',
+          );
+        }
+        return null;
+      default:
+        return assertNever(pkg, 'package kind');
     }
-    if (this.options.requireSigned) {
+  }
+
+  #verifySignature(manifestBytes: Buffer, signature: Signature): string {
+    const key = this.options.trustedKeys.get(signature.keyId);
+    if (!key) {
+      const trusted = [...this.options.trustedKeys.keys()];
       throw new AppError(
         'untrusted-package',
-        pkg.kind === 'gorules'
-          ? 'this instance accepts signed Verdict packages only (VERDICT_REQUIRE_SIGNED_PACKAGES); import GoRules zips where that is off, then promote a signed package'
-          : 'the package is not signed and this instance requires signatures (VERDICT_REQUIRE_SIGNED_PACKAGES); sign it with verdict release export --sign-key',
+        `the package is signed by key ${signature.keyId}, which this instance does not trust (trusted: ${trusted.length ? trusted.join(', ') : 'none; set VERDICT_TRUSTED_KEYS'})`,
       );
     }
-    return null;
+    if (!verifyManifest(manifestBytes, signature.signature, key)) {
+      throw new AppError('untrusted-package', `the signature of key ${signature.keyId} does not match the manifest: the package was modified or signed wrongly`);
+    }
+    return signature.keyId;
   }
 }
