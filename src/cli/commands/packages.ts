@@ -12,7 +12,7 @@ import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';
 import { printJson } from '../output.js';
-import { parsePositive } from './decisions.js';
+import { parsePositive } from '../options.js';
 import { Progress } from '../progress.js';
 import { createPublicKey } from 'node:crypto';
 
