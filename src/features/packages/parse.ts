@@ -30,6 +30,18 @@ export type ParsedPackage<D extends { key: string; contentHash: string } = Packa
     }
   | { readonly kind: 'gorules'; readonly decisions: readonly D[] };
 
+/** A Verdict package's manifest; a GoRules export has none (and so no id, label or source of its own). */
+export function manifestOf(pkg: ParsedPackage<{ key: string; contentHash: string }>): Manifest | undefined {
+  switch (pkg.kind) {
+    case 'verdict':
+      return pkg.manifest;
+    case 'gorules':
+      return undefined;
+    default:
+      return assertNever(pkg, 'package kind');
+  }
+}
+
 const manifestValidator = Compile(ManifestSchema);
 const RELEASE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

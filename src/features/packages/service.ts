@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../../lib/actor.js';
-import { assertNever } from '../../lib/assert-never.js';
 import { AppError, badRequest, conflict } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { DecisionsService } from '../decisions/service.js';
@@ -15,12 +14,13 @@ import type { JdmDocument } from '../decisions/jdm.js';
 import { MAX_EDGES, MAX_NODES } from '../decisions/validate.js';
 import { buildPackage } from './build.js';
 import { PackageCheck, type CheckOptions, type CheckedPackage } from './check.js';
-import { LIMITS, type Manifest, type Signature } from './format.js';
+import { LIMITS } from './format.js';
 import { DEFAULT_APPLY_LIMITS, type ApplyLimits } from './limits.js';
-import { invalidPackage } from './parse.js';
+import { invalidPackage, manifestOf } from './parse.js';
+import { checkSignature, newContentRefusal } from './policy.js';
 import { ApplyQueue } from './queue.js';
 import type { ApplyResult } from './schemas.js';
-import { loadPrivateKey, loadTrustedKeys, verifyManifest } from './signing.js';
+import { loadPrivateKey, loadTrustedKeys } from './signing.js';
 
 export interface PackagesOptions {
   readonly instanceName: string;
@@ -57,30 +57,7 @@ export function packagesOptionsFromConfig(config: {
   };
 }
 
-/** A Verdict package's manifest; a GoRules export has none (and so no id, label or source of its own). */
-function manifestOf(pkg: CheckedPackage): Manifest | undefined {
-  switch (pkg.kind) {
-    case 'verdict':
-      return pkg.manifest;
-    case 'gorules':
-      return undefined;
-    default:
-      return assertNever(pkg, 'package kind');
-  }
-}
-
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-
-/** 403 for an unsigned package that would save new decision versions, from a token that may not write decisions. */
-function newContentRefusal(actor: Actor, keys: readonly string[]): AppError {
-  const shown = keys.slice(0, 10).map((k) => `'${k}'`).join(', ') + (keys.length > 10 ? ` and ${keys.length - 10} more` : '');
-  return new AppError(
-    'forbidden',
-    `role '${actor.role}' (token '${actor.name}') may apply an unsigned package only if its decisions are already here, and this one would save new versions of ${shown}: ` +
-      'sign the package with a key this instance trusts (verdict release export --sign-key; VERDICT_TRUSTED_KEYS), or apply it with a token that may change decisions (editor or admin)',
-    { role: actor.role, permission: 'decision:write', decisions: keys.slice(0, 100) },
-  );
-}
 
 /**
  * Release packages: export a release as a (signed) zip, and apply one in a single transaction on
@@ -182,7 +159,7 @@ export class PackagesService {
     checked: () => void,
     options: { environment?: string | undefined; label?: string | undefined },
   ): Promise<ApplyResult> {
-    const signedBy = this.#checkSignature(pkg);
+    const signedBy = checkSignature(pkg, this.options);
     const manifest = manifestOf(pkg);
     if (manifest && manifest.project.key !== projectKey) {
       throw invalidPackage(`the package is for project '${manifest.project.key}', not '${projectKey}'`);
@@ -290,45 +267,5 @@ export class PackagesService {
     const latest = new Map((await this.decisions.list(projectKey, { includeDeleted: false })).map((d) => [d.key, d.contentHash]));
     const fresh = decisions.filter((d) => latest.get(d.key) !== d.contentHash).map((d) => d.key);
     if (fresh.length > 0) throw newContentRefusal(actor, fresh);
-  }
-
-  /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
-  #checkSignature(pkg: CheckedPackage): string | null {
-    switch (pkg.kind) {
-      case 'verdict':
-        if (pkg.signature) return this.#verifySignature(pkg.manifestBytes, pkg.signature);
-        if (this.options.requireSigned) {
-          throw new AppError(
-            'untrusted-package',
-            'the package is not signed and this instance requires signatures (VERDICT_REQUIRE_SIGNED_PACKAGES); sign it with verdict release export --sign-key',
-          );
-        }
-        return null;
-      case 'gorules':
-        if (this.options.requireSigned) {
-          throw new AppError(
-            'untrusted-package',
-            'this instance accepts signed Verdict packages only (VERDICT_REQUIRE_SIGNED_PACKAGES); import GoRules zips where that is off, then promote a signed package',
-          );
-        }
-        return null;
-      default:
-        return assertNever(pkg, 'package kind');
-    }
-  }
-
-  #verifySignature(manifestBytes: Buffer, signature: Signature): string {
-    const key = this.options.trustedKeys.get(signature.keyId);
-    if (!key) {
-      const trusted = [...this.options.trustedKeys.keys()];
-      throw new AppError(
-        'untrusted-package',
-        `the package is signed by key ${signature.keyId}, which this instance does not trust (trusted: ${trusted.length ? trusted.join(', ') : 'none; set VERDICT_TRUSTED_KEYS'})`,
-      );
-    }
-    if (!verifyManifest(manifestBytes, signature.signature, key)) {
-      throw new AppError('untrusted-package', `the signature of key ${signature.keyId} does not match the manifest: the package was modified or signed wrongly`);
-    }
-    return signature.keyId;
   }
 }
