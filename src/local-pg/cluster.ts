@@ -7,6 +7,7 @@ import { pgOsUser, unreachableParent, type PgOsUser } from './os-user.js';
 import { freePort, isPortFree } from './ports.js';
 import { isAlive } from './pids.js';
 import { fileSize, tail } from './log-tail.js';
+import { LocalPgError } from './errors.js';
 import { inNamespace, trustNetwork, type SpawnIdentity } from './network.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
@@ -39,10 +40,6 @@ export interface ClusterOptions {
   readonly trustNetwork?: string;
   /** Runs the server inside this network namespace (`ip netns` name); needs root. */
   readonly netns?: string;
-}
-
-export class LocalPgError extends Error {
-  override name = 'LocalPgError';
 }
 
 interface RunResult {
