@@ -17,11 +17,3 @@ const textParts = addFormats(new Ajv({ ...common, coerceTypes: 'array', removeAd
 
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
   (httpPart === 'body' ? bodies : textParts).compile(schema);
-
-/**
- * For routes whose body fields are all optional: a request without a body is treated as `{}`, so
- * `curl -X POST .../rollback` works without `-d '{}'`.
- */
-export async function emptyBodyAsObject(request: { body: unknown }): Promise<void> {
-  request.body ??= {};
-}

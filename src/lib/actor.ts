@@ -1,4 +1,9 @@
-import type { Role } from '../features/api-tokens/roles.js';
+/**
+ * The roles a token can have. They are part of who an actor is, so they live here; what each role
+ * may do is the api-tokens feature's business (features/api-tokens/roles.ts).
+ */
+export const ROLES = ['admin', 'editor', 'deployer', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Who is making a change, and from where: carried into every service call that writes the audit log. */
 export interface Actor {

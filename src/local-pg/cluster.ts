@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, appendFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { binary, findPgBinaries, type PgBinaries } from './binaries.js';
+import { binary, findPgBinaries, tool, type PgBinaries } from './binaries.js';
 import { pgOsUser, unreachableParent, type PgOsUser } from './os-user.js';
 import { freePort, isPortFree } from './ports.js';
 import { isAlive } from './pids.js';
 import { fileSize, tail } from './log-tail.js';
+import { LocalPgError } from './errors.js';
 import { inNamespace, trustNetwork, type SpawnIdentity } from './network.js';
 
 export type StopMode = 'smart' | 'fast' | 'immediate';
@@ -39,10 +40,6 @@ export interface ClusterOptions {
   readonly trustNetwork?: string;
   /** Runs the server inside this network namespace (`ip netns` name); needs root. */
   readonly netns?: string;
-}
-
-export class LocalPgError extends Error {
-  override name = 'LocalPgError';
 }
 
 interface RunResult {
@@ -208,16 +205,14 @@ export class LocalPgCluster {
     if (!/^[a-z0-9_]{1,63}$/.test(options.slot)) {
       throw new LocalPgError(`invalid replication slot name '${options.slot}' (lower-case letters, digits, _)`);
     }
-    if (!existsSync(binary(this.bins, 'pg_basebackup'))) {
-      throw new LocalPgError(`pg_basebackup is not in ${this.bins.binDir} (${this.bins.source}); standbys need the PostgreSQL server package`);
-    }
+    const basebackup = tool(this.bins, 'pg_basebackup');
     standby.#prepareDir(standby.dir);
     const args = [
       '-h', this.host, '-p', String(this.port), '-U', 'postgres', '-D', standby.dir,
       '-R', '-X', 'stream', '-S', options.slot, '--checkpoint=fast', '--no-password',
     ];
     if (options.createSlot ?? true) args.push('-C');
-    const result = await this.#run(binary(this.bins, 'pg_basebackup'), args);
+    const result = await this.#run(basebackup, args);
     if (result.code !== 0) throw new LocalPgError(`pg_basebackup failed:\n${result.output.trim()}`);
     return standby;
   }
@@ -233,7 +228,7 @@ export class LocalPgCluster {
 
   /** Runs a Postgres client binary (psql, pg_rewind...) as the Postgres OS user. */
   runTool(name: string, args: readonly string[]): Promise<RunResult> {
-    return this.#run(binary(this.bins, name), args);
+    return this.#run(tool(this.bins, name), args);
   }
 
   // --- internals ---

@@ -1,5 +1,6 @@
 export { findPgBinaries, PgBinariesNotFoundError, type PgBinaries } from './binaries.js';
-export { LocalPgCluster, LocalPgError, type ClusterOptions, type StopMode } from './cluster.js';
+export { LocalPgCluster, type ClusterOptions, type StopMode } from './cluster.js';
+export { LocalPgError } from './errors.js';
 export { childrenOf, isAlive } from './pids.js';
 export { resolveDataDir } from './data-dir.js';
 export { freePort } from './ports.js';

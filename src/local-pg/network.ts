@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { LocalPgError } from './cluster.js';
+import { LocalPgError } from './errors.js';
 
 /** Who and where a server or tool process runs as. */
 export interface SpawnIdentity {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { AuditEntry } from '../../features/audit/schemas.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printTable, when } from '../output.js';
-import { parsePositive } from './decisions.js';
+import { parsePositive } from '../options.js';
 
 export function registerAuditCommands(program: Command, ctx: CommandContext): void {
   program

@@ -6,6 +6,7 @@ import type { ReleaseDetail } from '../../features/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';
+import { parsePositive } from '../options.js';
 import { printJson, printTable, shortHash, when } from '../output.js';
 
 interface LocalDecision {
@@ -176,8 +177,5 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
     });
 }
 
-export function parsePositive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`${name} must be a positive integer (got "${value}")`);
-  return n;
-}
+// dr.ts and lab.ts (being reworked on another branch) still import it from here.
+export { parsePositive };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { assertNever } from '../../lib/assert-never.js';
 import { sha256Hex } from '../../lib/hash.js';
 import type { parsePackage } from '../../features/packages/parse.js';
 import { generateSigningKeys, keyId, loadPrivateKey } from '../../features/packages/signing.js';
@@ -11,7 +12,7 @@ import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';
 import { printJson } from '../output.js';
-import { parsePositive } from './decisions.js';
+import { parsePositive } from '../options.js';
 import { Progress } from '../progress.js';
 import { createPublicKey } from 'node:crypto';
 
@@ -44,6 +45,21 @@ function readArgumentFile(ctx: CommandContext, file: string, option?: string): B
   }
 }
 
+/** The project a package names (a GoRules zip names none) and what it is, in one line. */
+function describePackage(pkg: ParsedPackage): { project: string | undefined; summary: string } {
+  switch (pkg.kind) {
+    case 'verdict':
+      return {
+        project: pkg.manifest.project.key,
+        summary: `release ${pkg.manifest.release.label}, ${pkg.decisions.length} decisions, ${pkg.signature ? `signed by ${pkg.signature.keyId}` : 'unsigned'}`,
+      };
+    case 'gorules':
+      return { project: undefined, summary: `GoRules zip, ${pkg.decisions.length} decisions` };
+    default:
+      return assertNever(pkg, 'package kind');
+  }
+}
+
 /** Local verification before upload, so a broken file fails fast with the same message. */
 async function inspect(zip: Buffer): Promise<ParsedPackage> {
   const parse = await import('../../features/packages/parse.js');
@@ -65,13 +81,10 @@ async function applyPackage(
   const zip = readArgumentFile(ctx, file);
   progress.step(`checking ${path.basename(file)}`);
   const pkg = await inspect(zip);
-  const project = opts.project ?? (pkg.kind === 'verdict' ? pkg.manifest.project.key : undefined);
+  const described = describePackage(pkg);
+  const project = opts.project ?? described.project;
   if (!project) throw usageError('--project is required for a GoRules zip (it has no Verdict manifest)');
-  progress.done(
-    pkg.kind === 'verdict'
-      ? `release ${pkg.manifest.release.label}, ${pkg.decisions.length} decisions, ${pkg.signature ? `signed by ${pkg.signature.keyId}` : 'unsigned'}`
-      : `GoRules zip, ${pkg.decisions.length} decisions`,
-  );
+  progress.done(described.summary);
   const client = ctx.client(cmd);
   progress.step(`applying to ${client.baseUrl} (${(zip.length / 1024).toFixed(0)} KiB)`);
   let result: ApplyResult;

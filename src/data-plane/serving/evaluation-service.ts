@@ -1,6 +1,7 @@
-import { AppError, badRequest, notFound, type ProblemCode } from '../../errors.js';
+import { AppError, badRequest, notFound } from '../../errors.js';
 import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/json-limits.js';
 import { hashSecret } from '../../lib/secrets.js';
+import { OUTCOMES } from '../../observability/evaluation-outcomes.js';
 import type { EvaluationOutcome, Metrics } from '../../observability/metrics.js';
 import { normalizeDecisionKey } from '../../lib/decision-keys.js';
 import type { CompiledRelease } from './compiled-release.js';
@@ -9,29 +10,6 @@ import { envKey, type EvaluationRuntime, type ServedEnvironment } from './runtim
 import type { EvaluateBatchResponse, EvaluateResponse } from '../http/schemas.js';
 import type { TokenUsageRecorder } from '../sync/token-usage.js';
 import { EngineFailure, type EnginePool, type EvaluationTarget } from '../engine/engine-pool.js';
-
-/** The metrics outcome of a refused or failed request, by problem code. */
-function outcomeOf(code: ProblemCode): EvaluationOutcome {
-  switch (code) {
-    case 'unauthorized':
-      return 'unauthorized';
-    case 'forbidden':
-      return 'forbidden';
-    case 'not-found':
-      return 'not_found';
-    case 'evaluation-failed':
-      return 'engine_error';
-    case 'evaluation-timeout':
-      return 'timeout';
-    case 'not-ready':
-    case 'database-unavailable':
-    case 'read-only':
-    case 'internal':
-      return 'unavailable';
-    default:
-      return 'bad_request';
-  }
-}
 
 /** Evaluation tokens are 52 characters; anything far longer is refused before it is hashed or remembered. */
 const MAX_TOKEN_LENGTH = 256;
@@ -100,7 +78,7 @@ export class EvaluationService {
     } catch (error) {
       const problem = error instanceof EngineFailure ? engineError(error, (id) => release.node(key, id), key) : error;
       if (problem instanceof AppError) {
-        this.#count(served, key, outcomeOf(problem.code));
+        this.#count(served, key, OUTCOMES[problem.code]);
         this.#counted.add(problem);
       }
       throw problem;
@@ -123,7 +101,7 @@ export class EvaluationService {
         items = await release.use(() => this.engine.batch(target(served, release, key), contexts, trace));
       } catch (error) {
         if (error instanceof AppError) {
-          this.#count(served, key, outcomeOf(error.code), contexts.length);
+          this.#count(served, key, OUTCOMES[error.code], contexts.length);
           this.#counted.add(error);
         }
         throw error;
@@ -160,7 +138,7 @@ export class EvaluationService {
     if (typeof error === 'object' && error !== null && this.#counted.has(error)) return;
     const code = error instanceof AppError ? error.code : 'bad-request';
     // The decision label only for keys that exist: URLs are caller-controlled and labels must stay bounded.
-    this.metrics.evaluations.inc({ project: this.runtime.state?.projects.has(projectKey) ? projectKey : '', environment: '', decision: '', outcome: outcomeOf(code) });
+    this.metrics.evaluations.inc({ project: this.runtime.state?.projects.has(projectKey) ? projectKey : '', environment: '', decision: '', outcome: OUTCOMES[code] });
   }
 
   /** Bounds what reaches the engine: it crashes on values nested a few thousand deep. */

@@ -1,5 +1,6 @@
-export const ROLES = ['admin', 'editor', 'deployer', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../../lib/actor.js';
+
+export { ROLES, type Role };
 
 /**
  * What each role may do. Editors author decisions, deployers move releases between environments

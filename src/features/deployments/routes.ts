@@ -1,7 +1,9 @@
+import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import type { Actor } from '../../lib/actor.js';
 import type { Services } from '../../services.js';
-import { emptyBodyAsObject } from '../../http/validation.js';
+import { emptyBodyAsObject } from '../../lib/empty-body.js';
 import { EnvironmentParamsSchema } from '../environments/schemas.js';
 import type { FastifyReply } from 'fastify';
 import { DeploymentHistoryQuerySchema, DeploymentSchema, DeployResultSchema, DeploySchema, DeployWaitQuerySchema, RollbackSchema, type DeployResult } from './schemas.js';
@@ -23,47 +25,57 @@ export const deploymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     return reply.status(wait.satisfied ? status : 202).send({ ...result, wait });
   };
 
-  app.post(
-    '/api/projects/:project/environments/:env/deployments',
-    {
-      config: { permission: 'deploy', idempotent: true },
-      schema: {
-        tags,
-        summary: 'Deploy a release to an environment',
-        description: 'Answers 201 with the new deployment, or 200 with `unchanged: true` when that release is already deployed.',
-        params: EnvironmentParamsSchema,
-        querystring: DeployWaitQuerySchema,
-        body: DeploySchema,
-        response: { 200: DeployResultSchema, 201: DeployResultSchema, 202: DeployResultSchema },
+  /**
+   * Deploy and rollback are one operation that differ in how the release is chosen: same
+   * permission, idempotency, parameters, wait and answers. Only the body and the call differ.
+   */
+  const deploymentRoute = <Body extends typeof DeploySchema | typeof RollbackSchema>(
+    path: string,
+    route: {
+      summary: string;
+      description?: string;
+      body: Body;
+      /** Rollback may be posted without a body. */
+      emptyBody?: boolean;
+      run: (actor: Actor, project: string, env: string, body: Static<Body>, idempotency: IdempotencyContext | undefined) => Promise<DeployResult>;
+    },
+  ) =>
+    app.post(
+      path,
+      {
+        config: { permission: 'deploy', idempotent: true },
+        ...(route.emptyBody ? { preValidation: emptyBodyAsObject } : {}),
+        schema: {
+          tags,
+          summary: route.summary,
+          ...(route.description === undefined ? {} : { description: route.description }),
+          params: EnvironmentParamsSchema,
+          querystring: DeployWaitQuerySchema,
+          body: route.body,
+          response: { 200: DeployResultSchema, 201: DeployResultSchema, 202: DeployResultSchema },
+        },
       },
-    },
-    async (request, reply) => {
-      const { project, env } = request.params;
-      const result = await services.deployments.deploy(request.actor, project, env, request.body.release, request.idempotency);
-      return sendWithWait(reply, result, request.query);
-    },
-  );
+      async (request, reply) => {
+        const { project, env } = request.params;
+        // The type provider cannot reduce its body type while Body is still generic; the schema above validated it.
+        const result = await route.run(request.actor, project, env, request.body as Static<Body>, request.idempotency);
+        return sendWithWait(reply, result, request.query);
+      },
+    );
 
-  app.post(
-    '/api/projects/:project/environments/:env/rollback',
-    {
-      config: { permission: 'deploy', idempotent: true },
-      preValidation: emptyBodyAsObject,
-      schema: {
-        tags,
-        summary: 'Roll back: deploy the previously deployed release (or the one named)',
-        params: EnvironmentParamsSchema,
-        querystring: DeployWaitQuerySchema,
-        body: RollbackSchema,
-        response: { 200: DeployResultSchema, 201: DeployResultSchema, 202: DeployResultSchema },
-      },
-    },
-    async (request, reply) => {
-      const { project, env } = request.params;
-      const result = await services.deployments.rollback(request.actor, project, env, request.body.release, request.idempotency);
-      return sendWithWait(reply, result, request.query);
-    },
-  );
+  deploymentRoute('/api/projects/:project/environments/:env/deployments', {
+    summary: 'Deploy a release to an environment',
+    description: 'Answers 201 with the new deployment, or 200 with `unchanged: true` when that release is already deployed.',
+    body: DeploySchema,
+    run: (actor, project, env, body, idempotency) => services.deployments.deploy(actor, project, env, body.release, idempotency),
+  });
+
+  deploymentRoute('/api/projects/:project/environments/:env/rollback', {
+    summary: 'Roll back: deploy the previously deployed release (or the one named)',
+    body: RollbackSchema,
+    emptyBody: true,
+    run: (actor, project, env, body, idempotency) => services.deployments.rollback(actor, project, env, body.release, idempotency),
+  });
 
   app.get(
     '/api/projects/:project/environments/:env/deployments',

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ProblemCode } from '../../errors.js';
+import { assertNever } from '../../lib/assert-never.js';
 import type { JdmDocument } from '../../lib/jdm.js';
 import type { PackageLimits } from './format.js';
 import { MIB } from './limits.js';
@@ -121,10 +122,19 @@ export class PackageCheck {
     const contents = new Map<string, JdmDocument>();
     for (;;) {
       const message = await this.#next();
-      if (message.type === 'contents-done') return contents;
-      if (message.type !== 'content') throw new Error(`unexpected '${message.type}' from the package check thread`);
-      await yieldToLoop();
-      contents.set(message.key, deserialize(message.bytes) as JdmDocument);
+      switch (message.type) {
+        case 'contents-done':
+          return contents;
+        case 'content':
+          await yieldToLoop();
+          contents.set(message.key, deserialize(message.bytes) as JdmDocument);
+          break;
+        case 'read':
+        case 'failed':
+          throw new Error(`unexpected '${message.type}' from the package check thread`);
+        default:
+          return assertNever(message, 'message from the package check thread');
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 import { Compile } from 'typebox/compile';
 import { AppError } from '../../errors.js';
+import { assertNever } from '../../lib/assert-never.js';
 import { contentHash, sha256Hex } from '../../lib/hash.js';
 import type { JdmDocument } from '../../lib/jdm.js';
 import { decisionKeyProblem, normalizeDecisionKey } from '../../lib/decision-keys.js';
@@ -28,6 +29,18 @@ export type ParsedPackage<D extends { key: string; contentHash: string } = Packa
       readonly decisions: readonly D[];
     }
   | { readonly kind: 'gorules'; readonly decisions: readonly D[] };
+
+/** A Verdict package's manifest; a GoRules export has none (and so no id, label or source of its own). */
+export function manifestOf(pkg: ParsedPackage<{ key: string; contentHash: string }>): Manifest | undefined {
+  switch (pkg.kind) {
+    case 'verdict':
+      return pkg.manifest;
+    case 'gorules':
+      return undefined;
+    default:
+      return assertNever(pkg, 'package kind');
+  }
+}
 
 const manifestValidator = Compile(ManifestSchema);
 const RELEASE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -76,9 +89,14 @@ export async function parsePackage(buffer: Buffer, limits: PackageLimits = LIMIT
     files = await readZip(buffer, limits, graphSizeObserver(limits));
   } catch (error) {
     if (error instanceof ZipError) {
-      throw error.reason === 'too-large'
-        ? new AppError('payload-too-large', error.message, { expandedLimitBytes: limits.maxTotalBytes, entryLimitBytes: limits.maxEntryBytes })
-        : invalidPackage(error.message);
+      switch (error.reason) {
+        case 'too-large':
+          throw new AppError('payload-too-large', error.message, { expandedLimitBytes: limits.maxTotalBytes, entryLimitBytes: limits.maxEntryBytes });
+        case 'malformed':
+          throw invalidPackage(error.message);
+        default:
+          return assertNever(error.reason, 'zip error reason');
+      }
     }
     throw error;
   }

@@ -17,10 +17,11 @@ import { buildPackage } from './build.js';
 import { PackageCheck, type CheckOptions, type CheckedPackage } from './check.js';
 import { LIMITS } from './format.js';
 import { DEFAULT_APPLY_LIMITS, type ApplyLimits } from './limits.js';
-import { invalidPackage } from './parse.js';
+import { invalidPackage, manifestOf } from './parse.js';
+import { checkSignature, newContentRefusal } from './policy.js';
 import { ApplyQueue } from './queue.js';
 import type { ApplyResult } from './schemas.js';
-import { loadPrivateKey, loadTrustedKeys, verifyManifest } from './signing.js';
+import { loadPrivateKey, loadTrustedKeys } from './signing.js';
 
 export interface PackagesOptions {
   readonly instanceName: string;
@@ -58,17 +59,6 @@ export function packagesOptionsFromConfig(config: {
 }
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
-
-/** 403 for an unsigned package that would save new decision versions, from a token that may not write decisions. */
-function newContentRefusal(actor: Actor, keys: readonly string[]): AppError {
-  const shown = keys.slice(0, 10).map((k) => `'${k}'`).join(', ') + (keys.length > 10 ? ` and ${keys.length - 10} more` : '');
-  return new AppError(
-    'forbidden',
-    `role '${actor.role}' (token '${actor.name}') may apply an unsigned package only if its decisions are already here, and this one would save new versions of ${shown}: ` +
-      'sign the package with a key this instance trusts (verdict release export --sign-key; VERDICT_TRUSTED_KEYS), or apply it with a token that may change decisions (editor or admin)',
-    { role: actor.role, permission: 'decision:write', decisions: keys.slice(0, 100) },
-  );
-}
 
 /**
  * Release packages: export a release as a (signed) zip, and apply one in a single transaction on
@@ -177,11 +167,12 @@ export class PackagesService {
     options: { environment?: string | undefined; label?: string | undefined },
     idempotency: IdempotencyContext | undefined,
   ): Promise<ApplyResult> {
-    const signedBy = this.#checkSignature(pkg);
-    if (pkg.kind === 'verdict' && pkg.manifest.project.key !== projectKey) {
-      throw invalidPackage(`the package is for project '${pkg.manifest.project.key}', not '${projectKey}'`);
+    const signedBy = checkSignature(pkg, this.options);
+    const manifest = manifestOf(pkg);
+    if (manifest && manifest.project.key !== projectKey) {
+      throw invalidPackage(`the package is for project '${manifest.project.key}', not '${projectKey}'`);
     }
-    if (pkg.kind === 'verdict' && options.label !== undefined && options.label !== pkg.manifest.release.label) {
+    if (manifest && options.label !== undefined && options.label !== manifest.release.label) {
       throw badRequest('a Verdict package keeps its release label; label applies to GoRules imports only');
     }
     // Separation of duties: new decision content needs a token that may write decisions, or the
@@ -190,7 +181,7 @@ export class PackagesService {
     // Graph validation compiles every expression: skip it when the release is already here (checked
     // again, under the project lock, inside the transaction).
     const project0 = await this.projects.get(projectKey);
-    const known = pkg.kind === 'verdict' ? await this.releases.findById(this.db.read, project0, pkg.manifest.release.id) : undefined;
+    const known = manifest ? await this.releases.findById(this.db.read, project0, manifest.release.id) : undefined;
     if (!known && !mayBringContent) await this.#refuseNewContent(actor, projectKey, pkg.decisions);
     const contents = known ? undefined : await check.contents();
     checked();
@@ -203,7 +194,7 @@ export class PackagesService {
       return content;
     };
 
-    const source = pkg.kind === 'verdict' ? pkg.manifest.source.instance : 'GoRules export';
+    const source = manifest ? manifest.source.instance : 'GoRules export';
     return this.db.transaction(async (tx) => {
       const project = await this.projects.get(projectKey, tx);
       await this.projects.lock(tx, project); // one apply per project at a time: the id/label checks below stay true
@@ -211,17 +202,17 @@ export class PackagesService {
       let release: { id: string; label: string; contentHash: string };
       let saved: number;
       let unchanged: number;
-      if (pkg.kind === 'verdict') {
-        const owner = await this.releases.projectOfRelease(tx, pkg.manifest.release.id);
+      if (manifest) {
+        const owner = await this.releases.projectOfRelease(tx, manifest.release.id);
         if (owner !== undefined && owner !== projectKey) {
-          throw conflict(`release id ${pkg.manifest.release.id} already belongs to project '${owner}' here`);
+          throw conflict(`release id ${manifest.release.id} already belongs to project '${owner}' here`);
         }
       }
-      const existing = pkg.kind === 'verdict' ? await this.releases.findById(tx, project, pkg.manifest.release.id) : undefined;
-      if (pkg.kind === 'verdict' && existing) {
-        if (existing.contentHash !== pkg.manifest.release.contentHash || existing.label !== pkg.manifest.release.label) {
+      const existing = manifest ? await this.releases.findById(tx, project, manifest.release.id) : undefined;
+      if (manifest && existing) {
+        if (existing.contentHash !== manifest.release.contentHash || existing.label !== manifest.release.label) {
           throw conflict(
-            `release ${pkg.manifest.release.id} exists here as '${existing.label}' with different content; a package cannot replace a release`,
+            `release ${manifest.release.id} exists here as '${existing.label}' with different content; a package cannot replace a release`,
           );
         }
         status = 'already-applied';
@@ -229,11 +220,11 @@ export class PackagesService {
         saved = 0;
         unchanged = pkg.decisions.length;
       } else {
-        const label = pkg.kind === 'verdict' ? pkg.manifest.release.label : options.label;
+        const label = manifest ? manifest.release.label : options.label;
         if (label !== undefined && (await this.releases.findByLabel(tx, project, label))) {
           throw conflict(`project '${projectKey}' already has a different release labelled '${label}'`);
         }
-        const message = pkg.kind === 'verdict' ? `applied from release ${pkg.manifest.release.label} of ${source}` : 'imported from a GoRules release zip';
+        const message = manifest ? `applied from release ${manifest.release.label} of ${source}` : 'imported from a GoRules release zip';
         const results = await this.decisions.saveInTransaction(
           tx,
           actor,
@@ -246,8 +237,8 @@ export class PackagesService {
         // The check before saving read the latest versions outside this transaction: this one is exact.
         if (saved > 0 && !mayBringContent) throw newContentRefusal(actor, results.filter((r) => !r.unchanged).map((r) => r.key));
         const cut = await this.releases.cutInTransaction(tx, actor, project, {
-          ...(pkg.kind === 'verdict'
-            ? { id: pkg.manifest.release.id, label: pkg.manifest.release.label, notes: pkg.manifest.release.notes, expectedContentHash: pkg.manifest.release.contentHash }
+          ...(manifest
+            ? { id: manifest.release.id, label: manifest.release.label, notes: manifest.release.notes, expectedContentHash: manifest.release.contentHash }
             : { ...(label === undefined ? {} : { label }), notes: message }),
           entries: results.map((r) => ({ key: r.key, version: r.version, contentHash: r.contentHash!, decisionId: r.decisionId, content: contentOf(r.key) })),
         });
@@ -284,32 +275,5 @@ export class PackagesService {
     const latest = new Map((await this.decisions.list(projectKey, { includeDeleted: false })).map((d) => [d.key, d.contentHash]));
     const fresh = decisions.filter((d) => latest.get(d.key) !== d.contentHash).map((d) => d.key);
     if (fresh.length > 0) throw newContentRefusal(actor, fresh);
-  }
-
-  /** The key id that signed the package, after checking it; null for an accepted unsigned package. */
-  #checkSignature(pkg: CheckedPackage): string | null {
-    if (pkg.kind === 'verdict' && pkg.signature) {
-      const key = this.options.trustedKeys.get(pkg.signature.keyId);
-      if (!key) {
-        const trusted = [...this.options.trustedKeys.keys()];
-        throw new AppError(
-          'untrusted-package',
-          `the package is signed by key ${pkg.signature.keyId}, which this instance does not trust (trusted: ${trusted.length ? trusted.join(', ') : 'none; set VERDICT_TRUSTED_KEYS'})`,
-        );
-      }
-      if (!verifyManifest(pkg.manifestBytes, pkg.signature.signature, key)) {
-        throw new AppError('untrusted-package', `the signature of key ${pkg.signature.keyId} does not match the manifest: the package was modified or signed wrongly`);
-      }
-      return pkg.signature.keyId;
-    }
-    if (this.options.requireSigned) {
-      throw new AppError(
-        'untrusted-package',
-        pkg.kind === 'gorules'
-          ? 'this instance accepts signed Verdict packages only (VERDICT_REQUIRE_SIGNED_PACKAGES); import GoRules zips where that is off, then promote a signed package'
-          : 'the package is not signed and this instance requires signatures (VERDICT_REQUIRE_SIGNED_PACKAGES); sign it with verdict release export --sign-key',
-      );
-    }
-    return null;
   }
 }
