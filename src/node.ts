@@ -17,7 +17,7 @@ import { listen } from './http/listen.js';
 import { isConnectionOrReadOnlyError } from './lib/pg-errors.js';
 import { unreachable } from './lib/unreachable.js';
 import { Metrics } from './observability/metrics.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type Services } from './features/services.js';
 
 /** The settings a node runs with: `Config` as `verdict serve` reads it, or the parts a test sets. */
 export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'syncIntervalMs' | 'batchMaxItems' | 'httpAllowHosts' | 'heartbeatIntervalMs'> &

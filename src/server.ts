@@ -6,7 +6,7 @@ import type { DataPlane } from './data-plane/data-plane.js';
 import { packagesOptionsFromConfig } from './features/packages/service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createNode } from './node.js';
-import type { Services } from './services.js';
+import type { Services } from './features/services.js';
 
 export { ListenError } from './http/listen.js';
 

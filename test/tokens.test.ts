@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Database } from '../src/db/database.js';
-import { createServices } from '../src/services.js';
+import { createServices } from '../src/features/services.js';
 import { hashSecret } from '../src/lib/secrets.js';
 import { createTestDatabase } from './helpers/db.js';
 import { startTestServer, type TestServer } from './helpers/server.js';

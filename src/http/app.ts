@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Services } from '../services.js';
+import type { Services } from '../features/services.js';
 import { apiTokenRoutes } from '../features/api-tokens/routes.js';
 import { auditRoutes } from '../features/audit/routes.js';
 import { changeRoutes } from '../features/changes/routes.js';

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createNode } from '../../src/node.js';
-import type { Services } from '../../src/services.js';
+import type { Services } from '../../src/features/services.js';
 import type { PackagesOptions } from '../../src/features/packages/service.js';
 import type { DataPlane } from '../../src/data-plane/data-plane.js';
 import type { Role } from '../../src/features/api-tokens/roles.js';

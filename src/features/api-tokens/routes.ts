@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { ApiTokenParamsSchema, ApiTokenSchema, CreateApiTokenSchema, NewApiTokenSchema, WhoAmISchema } from './schemas.js';
 
 export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { ChangesQuerySchema, ChangesSchema } from './service.js';
 
 export const changeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {

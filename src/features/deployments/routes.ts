@@ -2,7 +2,7 @@ import type { IdempotencyContext } from '../../db/idempotency.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import type { Actor } from '../../lib/actor.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { emptyBodyAsObject } from '../../lib/empty-body.js';
 import { EnvironmentParamsSchema } from '../environments/schemas.js';
 import type { FastifyReply } from 'fastify';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { FleetQuerySchema, FleetSchema } from './schemas.js';
 
 export const fleetRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {

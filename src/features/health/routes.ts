@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { VERSION } from '../../version.js';
 import { AppError } from '../../errors.js';
 import type { DataPlane } from '../../data-plane/data-plane.js';

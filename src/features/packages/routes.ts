@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { ReleaseRefParamsSchema } from '../releases/schemas.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import { ApplyQuerySchema, ApplyResultSchema } from './schemas.js';

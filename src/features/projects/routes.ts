@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { CreateProjectSchema, ProjectParamsSchema, ProjectSchema } from './schemas.js';
 
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { emptyBodyAsObject } from '../../lib/empty-body.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import {

@@ -1,6 +1,6 @@
 import type { ControlPlaneLink } from '../../data-plane/data-plane.js';
 import type { DatabaseRole, FleetLink } from '../../data-plane/fleet/reporter.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { DatabaseServingSource } from './database-source.js';
 
 /** The control plane as a node's data plane sees it: the serving read model and token use. */

@@ -1,5 +1,5 @@
 import type { Catalog, CatalogRequest, ServedDecision, ServingSource } from '../../data-plane/sync/serving-source.js';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { environmentCatalog } from './catalog.js';
 
 /** Change events a node reads at most per reload (only their times matter: propagation delay). */

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Services } from '../../services.js';
+import type { Services } from '../services.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import { SimulateBodySchema, SimulateResponseSchema } from './schemas.js';
 

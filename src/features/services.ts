@@ -1,17 +1,17 @@
-import type { Database } from './db/database.js';
-import { ApiTokensService } from './features/api-tokens/service.js';
-import { AuditService } from './features/audit/service.js';
-import { ChangesService } from './features/changes/service.js';
-import { DecisionsService } from './features/decisions/service.js';
-import { DEFAULT_JDM_LIMITS, type JdmChecker, type JdmLimits } from './features/decisions/validate.js';
-import { DeploymentsService } from './features/deployments/service.js';
-import { EnvironmentsService } from './features/environments/service.js';
-import { EvaluationTokensService } from './features/evaluation-tokens/service.js';
-import { ProjectsService } from './features/projects/service.js';
-import { ReleasesService } from './features/releases/service.js';
-import { FleetService } from './features/fleet/service.js';
-import { SimulatorService, type DraftEngine } from './features/simulation/simulator.js';
-import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './features/packages/service.js';
+import type { Database } from '../db/database.js';
+import { ApiTokensService } from './api-tokens/service.js';
+import { AuditService } from './audit/service.js';
+import { ChangesService } from './changes/service.js';
+import { DecisionsService } from './decisions/service.js';
+import { DEFAULT_JDM_LIMITS, type JdmChecker, type JdmLimits } from './decisions/validate.js';
+import { DeploymentsService } from './deployments/service.js';
+import { EnvironmentsService } from './environments/service.js';
+import { EvaluationTokensService } from './evaluation-tokens/service.js';
+import { ProjectsService } from './projects/service.js';
+import { ReleasesService } from './releases/service.js';
+import { FleetService } from './fleet/service.js';
+import { SimulatorService, type DraftEngine } from './simulation/simulator.js';
+import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './packages/service.js';
 
 export interface Services {
   readonly db: Database;
