@@ -6,6 +6,7 @@ import type { DecisionGraphType } from '@gorules/jdm-editor';
 import { api, unwrap, ProblemError, type Problem, type ProblemItem } from '../api/client';
 import type { paths } from '../api/schema';
 import { useCan } from '../session';
+import { sameGraph } from '../graph-equality';
 
 // The editor chunk (jdm-editor, Monaco, the expression engine's WebAssembly) loads only here.
 const GraphEditor = lazy(() => import('../editor/GraphEditor'));
@@ -36,10 +37,13 @@ export function DecisionEditor() {
   const [version, setVersion] = useState<number>();
   const [dirty, setDirty] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  const saved = useRef<DecisionGraphType>({ nodes: [], edges: [] });
 
   useEffect(() => {
     if (decision.data && version === undefined) {
-      setGraph((decision.data.content ?? { nodes: [], edges: [] }) as DecisionGraphType);
+      const content = (decision.data.content ?? { nodes: [], edges: [] }) as DecisionGraphType;
+      saved.current = content;
+      setGraph(content);
       setVersion(decision.data.version);
     }
   }, [decision.data, version]);
@@ -49,11 +53,13 @@ export function DecisionEditor() {
       unwrap(
         await api.PUT('/api/projects/{project}/decisions/{key}', {
           params: { path: { project, key } },
-          body: { content: graph as unknown as Content, ...(version === undefined ? {} : { baseVersion: version }) },
+          // Top-level fields the editor does not know (contentType, settings) are kept.
+          body: { content: { ...saved.current, ...graph } as unknown as Content, ...(version === undefined ? {} : { baseVersion: version }) },
         }),
       ),
-    onSuccess: (saved) => {
-      setVersion(saved.version);
+    onSuccess: (result) => {
+      if (graph) saved.current = graph;
+      setVersion(result.version);
       setDirty(false);
       setProblem(undefined);
       void queryClient.invalidateQueries({ queryKey: ['decisions', project] });
@@ -88,9 +94,10 @@ export function DecisionEditor() {
     return () => window.removeEventListener('beforeunload', onUnload);
   }, [dirty]);
 
+  // The editor reports its graph on mount too; only a real difference from the saved one is a change.
   const onChange = useCallback((next: DecisionGraphType) => {
     setGraph(next);
-    setDirty(true);
+    setDirty(!sameGraph(next, saved.current));
   }, []);
 
   if (decision.error) {
