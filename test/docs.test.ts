@@ -27,7 +27,7 @@ describe('documentation and repository hygiene', () => {
     const git = (...args: string[]) => execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' });
     // A tracked file matching .gitignore is a pattern that lies: edits to it still show up.
     expect(git('ls-files', '--cached', '--ignored', '--exclude-standard')).toBe('');
-    for (const local of ['.verdict/pg.password', '.verdict-lab/lab.json', 'node_modules/x', 'dist/cli/main.js']) {
+    for (const local of ['.verdict/pg.password', '.verdict-lab/lab.json', 'node_modules/x', 'dist/cli/main.js', 'web/dist/index.html', 'test-results/console/01-sign-in.png']) {
       expect(git('check-ignore', '--no-index', local).trim(), local).toBe(local);
     }
   });

@@ -22,6 +22,7 @@ import { projectRoutes } from '../features/projects/routes.js';
 import { fleetRoutes } from '../features/fleet/routes.js';
 import { packageRoutes } from '../features/packages/routes.js';
 import { releaseRoutes } from '../features/releases/routes.js';
+import { consoleRoutes } from '../console/index.js';
 import { registerAuth } from './auth.js';
 import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
 import { registerIdempotency } from './idempotency.js';
@@ -201,6 +202,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ];
   for (const plugin of plugins) await app.register(plugin, { services, dataPlane });
   await app.register(packageRoutes, { services, ...(config.packageLimitBytes === undefined ? {} : { packageLimitBytes: config.packageLimitBytes }) });
+  // The web console (session routes and its page at /); after the API, whose routes take precedence.
+  await app.register(consoleRoutes);
 
   return app;
 }

@@ -4,6 +4,7 @@ import type { Actor } from '../lib/actor.js';
 import { allows, type Permission } from '../features/api-tokens/roles.js';
 import type { ApiTokensService } from '../features/api-tokens/service.js';
 import { noStore } from './security-headers.js';
+import { presentedApiToken } from '../console/session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -74,13 +75,13 @@ export function registerAuth(app: FastifyInstance, apiTokens: ApiTokensService):
 }
 
 async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest, reply: FastifyReply, permission: Permission): Promise<void> {
-  const header = request.headers.authorization;
-  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
+  // The bearer token, or the web console's session cookie (which holds one: same roles, same checks).
+  const presented = presentedApiToken(request);
+  if (!presented) {
     reply.header('www-authenticate', 'Bearer realm="verdict"');
     throw new AppError('unauthorized', 'send an API token in the Authorization header: "Authorization: Bearer <token>"');
   }
-  const token = await apiTokens.authenticate(match[1]!);
+  const token = await apiTokens.authenticate(presented.token);
   if (!token) {
     reply.header('www-authenticate', 'Bearer realm="verdict", error="invalid_token"');
     throw new AppError('unauthorized', 'the API token is unknown or has been revoked');

@@ -1,0 +1,204 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * The web console in a real browser (Debian's Chromium, driven by playwright-core) against a real
+ * server and database: sign-in, roles, the decision editor, saving, refusals, sign-out, and no
+ * request leaving the machine (Monaco and the expression engine are self-hosted).
+ */
+const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
+// Without the background-networking flags Chromium keeps calling Google's hosts, which this closed network refuses.
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+// What the browser logs for answers the console expects and handles: the session probe before
+// sign-in (401) and the save the server refuses (422). Any other console error fails the test.
+const EXPECTED_ERRORS = /^Failed to load resource: the server responded with a status of (401|422)\b/;
+
+const QUOTE = {
+  nodes: [
+    { id: 'in', type: 'inputNode', name: 'Request', position: { x: 60, y: 200 } },
+    { id: 'calc', type: 'expressionNode', name: 'Totals', position: { x: 320, y: 120 }, content: { expressions: [{ id: 'e1', key: 'total', value: 'price * quantity' }] } },
+    { id: 'fn', type: 'functionNode', name: 'Greeting', position: { x: 320, y: 300 }, content: { source: "export const handler = async (input) => {\n  return { greeting: 'hello' };\n};\n" } },
+    { id: 'out', type: 'outputNode', name: 'Response', position: { x: 620, y: 200 } },
+  ],
+  edges: [
+    { id: 'a', sourceId: 'in', targetId: 'calc', type: 'edge' },
+    { id: 'b', sourceId: 'in', targetId: 'fn', type: 'edge' },
+    { id: 'c', sourceId: 'calc', targetId: 'out', type: 'edge' },
+    { id: 'd', sourceId: 'fn', targetId: 'out', type: 'edge' },
+  ],
+};
+
+describe('web console in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const blocked: string[] = [];
+  const errors: string[] = [];
+
+  /** A fresh browser context (its own cookies) where nothing but loopback can be reached. */
+  async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (LOOPBACK.has(url.hostname)) return route.continue();
+      blocked.push(url.href);
+      return route.abort('internetdisconnected');
+    });
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !EXPECTED_ERRORS.test(message.text())) errors.push(`${page.url()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+    return { context, page };
+  }
+
+  async function signIn(page: Page, token: string, path: string): Promise<void> {
+    await page.goto(`${server.url}${path}`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`**${path}`);
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png` });
+  const quoteUrl = '/projects/pricing/decisions/pricing/quote';
+
+  let admin: { context: BrowserContext; page: Page };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set VERDICT_CHROMIUM)`);
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    await server.request('POST', '/api/projects', { body: { key: 'pricing' } });
+    expect((await server.request('PUT', '/api/projects/pricing/decisions/pricing%2Fquote', { body: { content: QUOTE } })).status).toBe(201);
+    expect((await server.request('PUT', '/api/projects/pricing/decisions/shipping%2Fcarrier', { body: { content: QUOTE } })).status).toBe(201);
+    // launch() gives every run a fresh, temporary user-data-dir of its own.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    admin = await newContext();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('sends a deep link to sign-in, and back to it after signing in with the admin token', async () => {
+    const { page } = admin;
+    await page.goto(`${server.url}${quoteUrl}`);
+    await page.waitForURL('**/sign-in?next=*');
+    expect(await page.getByLabel('API token').getAttribute('type')).toBe('password');
+    await shot(page, '01-sign-in');
+    await page.getByLabel('API token').fill('vrd_api_wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'unknown or has been revoked' }).waitFor();
+    await page.getByLabel('API token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`**${quoteUrl}`);
+    await page.locator('.react-flow__node', { hasText: 'Totals' }).waitFor({ timeout: 60_000 });
+    expect(await page.getByText('v1', { exact: true }).count()).toBe(1);
+    await shot(page, '02-decision-editor');
+  }, 120_000);
+
+  it('keeps the token in an HttpOnly, SameSite=Strict cookie only', async () => {
+    const { context, page } = admin;
+    const cookie = (await context.cookies()).find((c) => c.name === 'verdict_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api', value: server.adminToken });
+    // What any script of the page can read (the test's tsconfig has no DOM types: an expression string).
+    const visible = await page.evaluate('[document.cookie, JSON.stringify(localStorage), JSON.stringify(sessionStorage)]');
+    expect(JSON.stringify(visible)).not.toContain('vrd_api_');
+  });
+
+  it('lists projects and shows decisions as a folder tree', async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByRole('link', { name: 'pricing' }).click();
+    await page.waitForURL('**/projects/pricing/decisions');
+    const tree = page.getByRole('tree');
+    for (const name of ['pricing', 'quote', 'shipping', 'carrier']) await tree.getByText(name, { exact: true }).waitFor();
+    await shot(page, '03-decisions');
+    await tree.getByText('carrier', { exact: true }).click();
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete', exact: true }).last().click();
+    await page.getByText('Deleted shipping/carrier').waitFor();
+    expect((await server.request('GET', '/api/projects/pricing/decisions/shipping%2Fcarrier')).status).toBe(404);
+  }, 60_000);
+
+  it('opens the function code editor and an expression editor with every non-loopback request blocked', async () => {
+    const { page } = admin;
+    await page.goto(`${server.url}${quoteUrl}`);
+    await page.getByText('Edit Function').click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'greeting' }).waitFor({ timeout: 60_000 });
+    await shot(page, '04-function-editor');
+    await page.getByText('Graph', { exact: true }).click();
+    await page.getByText('Edit Expression').click();
+    await page.locator('.cm-content', { hasText: 'price * quantity' }).waitFor();
+    await shot(page, '05-expression-editor');
+    expect(blocked).toEqual([]);
+  }, 120_000);
+
+  const typeExpression = async (page: Page, from: string, to: string) => {
+    await page.locator('.cm-content', { hasText: from }).click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(to);
+    await page.getByText('Unsaved changes').waitFor();
+  };
+
+  it('saves an edit with Ctrl+S', async () => {
+    const { page } = admin;
+    await typeExpression(page, 'price * quantity', 'price * quantity * 2');
+    await page.keyboard.press('Control+S');
+    await page.getByText('v2', { exact: true }).waitFor();
+    expect(await page.getByText('Unsaved changes').count()).toBe(0);
+    const saved = await server.request('GET', '/api/projects/pricing/decisions/pricing%2Fquote');
+    expect(saved.body.version).toBe(2);
+    expect(saved.body.content.nodes.find((n: any) => n.id === 'calc').content.expressions[0].value).toBe('price * quantity * 2');
+  }, 60_000);
+
+  it("shows the server's problem when it refuses a save, and guards the unsaved change", async () => {
+    const { page } = admin;
+    await typeExpression(page, 'price * quantity * 2', 'price * (');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The server refused this save' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/node "Totals"/);
+    await shot(page, '06-refused-save');
+    expect((await server.request('GET', '/api/projects/pricing/decisions/pricing%2Fquote')).body.version).toBe(2);
+    await page.getByRole('link', { name: 'Projects' }).click();
+    await page.getByText('Leave without saving?').waitFor();
+    await page.getByRole('button', { name: 'Stay' }).click();
+    expect(page.url()).toContain(quoteUrl);
+  }, 60_000);
+
+  it('shows a viewer the decision without a save button', async () => {
+    const viewer = await newContext();
+    await signIn(viewer.page, await server.tokenFor('viewer'), quoteUrl);
+    await viewer.page.locator('.react-flow__node', { hasText: 'Totals' }).waitFor({ timeout: 60_000 });
+    await viewer.page.getByText('Read only').waitFor();
+    expect(await viewer.page.getByRole('button', { name: 'Save' }).count()).toBe(0);
+    await viewer.page.getByRole('link', { name: 'Projects' }).click();
+    await viewer.page.getByRole('link', { name: 'pricing' }).click();
+    await viewer.page.getByRole('tree').waitFor();
+    expect(await viewer.page.getByRole('button', { name: 'New decision' }).count()).toBe(0);
+    await shot(viewer.page, '07-viewer');
+    await viewer.context.close();
+  }, 120_000);
+
+  it('signs out', async () => {
+    const { context, page } = admin;
+    await page.goto(`${server.url}/projects`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/sign-in');
+    expect((await context.cookies()).find((c) => c.name === 'verdict_session')).toBeUndefined();
+    expect((await context.request.get(`${server.url}/api/session`)).status()).toBe(401);
+    await page.goto(`${server.url}/projects`);
+    await page.waitForURL('**/sign-in?next=*');
+  }, 60_000);
+
+  it('logged no console errors and made no request off the machine', () => {
+    expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
+  });
+});
