@@ -5,7 +5,7 @@
  *   errors.ts, version.ts, lib/        the vocabulary everything shares
  *   db/, local-pg/, observability/     infrastructure: PostgreSQL access, the local server, metrics
  *   data-plane/                        serving evaluations from memory (no control-plane code)
- *   features/                          the control plane: services, stores, their routes
+ *   control-plane/                          the control plane: services, stores, their routes
  *   http/, services.ts, config.ts      the app: plugins, auth, composition of the services
  *   server.ts, cli/, dr/, lab/, chaos/ entry points and tools
  *
@@ -34,9 +34,9 @@ export default {
     {
       name: 'infrastructure-below-the-planes',
       severity: 'error',
-      comment: 'db/, local-pg/ and observability/ know nothing of features, the data plane, the app or the tools.',
+      comment: 'db/, local-pg/ and observability/ know nothing of the control plane, the data plane, the app or the tools.',
       from: { path: '^src/(db|local-pg|observability)/' },
-      to: { path: `^src/(features|data-plane|http)/|^src/(services|config)\\.ts$|${TOOLS}` },
+      to: { path: `^src/(control-plane|data-plane|http)/|^src/(services|config)\\.ts$|${TOOLS}` },
     },
     {
       name: 'local-pg-stands-alone',
@@ -50,20 +50,20 @@ export default {
       severity: 'error',
       comment: 'A node serves from memory through a narrow read model: no control-plane service, store, container or config parsing.',
       from: { path: '^src/data-plane/' },
-      to: { path: `^src/features/|^src/(services|config)\\.ts$|${TOOLS}` },
+      to: { path: `^src/control-plane/|^src/(services|config)\\.ts$|${TOOLS}` },
     },
     {
-      name: 'features-below-the-app',
+      name: 'control-plane-below-the-app',
       severity: 'error',
       comment: 'Features get their settings and collaborators passed in: no config parsing, no entry points or tools.',
-      from: { path: '^src/features/' },
+      from: { path: '^src/control-plane/' },
       to: { path: `^src/config\\.ts$|${TOOLS}` },
     },
     {
-      name: 'features-not-http',
+      name: 'control-plane-not-http',
       severity: 'error',
-      comment: 'The HTTP app (src/http) registers the features; features, routes included, do not import it back.',
-      from: { path: '^src/features/' },
+      comment: 'The HTTP app (src/http) registers the control-plane features; they, routes included, do not import it back.',
+      from: { path: '^src/control-plane/' },
       to: { path: '^src/http/' },
     },
     {

@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/dr/**/*.test.ts'],
+    include: ['test/dr/labs/**/*.test.ts'],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,

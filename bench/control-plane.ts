@@ -4,7 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { connect } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
-import { validateJdm } from '../src/features/decisions/validate.js';
+import { validateJdm } from '../src/control-plane/decisions/validate.js';
 import { LocalPgCluster } from '../src/local-pg/index.js';
 import { startBenchNode } from './node.js';
 import { startTestEngine } from '../test/helpers/engine.js';

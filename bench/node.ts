@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DatabaseOptions } from '../src/db/database.js';
-import type { PackagesOptions } from '../src/features/packages/service.js';
+import type { PackagesOptions } from '../src/control-plane/packages/service.js';
 import { createNode, type NodeConfig, type VerdictNode } from '../src/node.js';
 
 /**

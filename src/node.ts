@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { controlPlaneLink, fleetLink } from './features/serving/control-plane-link.js';
+import { controlPlaneLink, fleetLink } from './control-plane/serving/control-plane-link.js';
 import { Database, type DatabaseOptions } from './db/database.js';
 import { GenerationWatch } from './db/generation-watch.js';
 import { migrate } from './db/migrate.js';
@@ -10,14 +10,14 @@ import type { EnginePool } from './data-plane/engine/engine-pool.js';
 import { FleetReporter } from './data-plane/fleet/reporter.js';
 import { SnapshotStore } from './data-plane/sync/snapshot.js';
 import { AppError } from './errors.js';
-import type { BootstrapOutcome } from './features/api-tokens/service.js';
-import type { PackagesOptions } from './features/packages/service.js';
+import type { BootstrapOutcome } from './control-plane/api-tokens/service.js';
+import type { PackagesOptions } from './control-plane/packages/service.js';
 import { buildApp } from './http/app.js';
 import { listen } from './http/listen.js';
 import { isConnectionOrReadOnlyError } from './lib/pg-errors.js';
 import { unreachable } from './lib/unreachable.js';
 import { Metrics } from './observability/metrics.js';
-import { createServices, type Services } from './features/services.js';
+import { createServices, type Services } from './control-plane/services.js';
 
 /** The settings a node runs with: `Config` as `verdict serve` reads it, or the parts a test sets. */
 export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'syncIntervalMs' | 'batchMaxItems' | 'httpAllowHosts' | 'heartbeatIntervalMs'> &

@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { DataPlane } from './data-plane/data-plane.js';
-import { packagesOptionsFromConfig } from './features/packages/service.js';
+import { packagesOptionsFromConfig } from './control-plane/packages/service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createNode } from './node.js';
-import type { Services } from './features/services.js';
+import type { Services } from './control-plane/services.js';
 
 export { ListenError } from './http/listen.js';
 

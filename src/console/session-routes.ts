@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { PERMISSIONS, allows, type Permission } from '../features/api-tokens/roles.js';
-import { RoleSchema } from '../features/api-tokens/schemas.js';
+import { PERMISSIONS, allows, type Permission } from '../control-plane/api-tokens/roles.js';
+import { RoleSchema } from '../control-plane/api-tokens/schemas.js';
 import { clearSessionCookie, presentedApiToken, setSessionCookie } from './session-cookie.js';
 
 const SessionSchema = Type.Object({

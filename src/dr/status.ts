@@ -1,7 +1,7 @@
 import { connect, type Sql } from '../db/connect.js';
 import { lsnDiff } from '../db/database.js';
 import { readGeneration } from '../db/generation.js';
-import type { Fleet } from '../features/fleet/schemas.js';
+import type { Fleet } from '../control-plane/fleet/schemas.js';
 import { endpointsOf, type RegionEndpoints } from '../topology/model.js';
 import type { DrTarget } from '../topology/target.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Actor } from '../lib/actor.js';
-import { allows, type Permission } from '../features/api-tokens/roles.js';
-import type { ApiTokensService } from '../features/api-tokens/service.js';
+import { allows, type Permission } from '../control-plane/api-tokens/roles.js';
+import type { ApiTokensService } from '../control-plane/api-tokens/service.js';
 import { noStore } from './security-headers.js';
 import { presentedApiToken } from '../console/session-cookie.js';
 

@@ -1,6 +1,6 @@
 /**
  * The roles a token can have. They are part of who an actor is, so they live here; what each role
- * may do is the api-tokens feature's business (features/api-tokens/roles.ts).
+ * may do is the api-tokens feature's business (control-plane/api-tokens/roles.ts).
  */
 export const ROLES = ['admin', 'editor', 'deployer', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];

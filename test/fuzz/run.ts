@@ -2,7 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import type { Sql } from '../../src/db/connect.js';
-import { generateSigningKeys, loadPrivateKey } from '../../src/features/packages/signing.js';
+import { generateSigningKeys, loadPrivateKey } from '../../src/control-plane/packages/signing.js';
 import { ZipFactory } from './arbitraries/zip.js';
 import { entryPoints, type FuzzCase, type RunContext } from './cases.js';
 import { HANG_MS, send, type FuzzRequest, type FuzzResponse, type Outcome } from './harness/http.js';

@@ -1,10 +1,10 @@
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createNode } from '../../src/node.js';
-import type { Services } from '../../src/features/services.js';
-import type { PackagesOptions } from '../../src/features/packages/service.js';
+import type { Services } from '../../src/control-plane/services.js';
+import type { PackagesOptions } from '../../src/control-plane/packages/service.js';
 import type { DataPlane } from '../../src/data-plane/data-plane.js';
-import type { Role } from '../../src/features/api-tokens/roles.js';
+import type { Role } from '../../src/control-plane/api-tokens/roles.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 

@@ -12,7 +12,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import pino from 'pino';
 import { buildApp } from '../../src/http/app.js';
 import type { Services } from '../../src/services.js';
-import type { DataPlane } from '../../src/features/evaluation/data-plane.js';
+import type { DataPlane } from '../../src/control-plane/evaluation/data-plane.js';
 
 const OUTPUT = fileURLToPath(new URL('../src/api/schema.d.ts', import.meta.url));
 

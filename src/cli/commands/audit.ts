@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AuditEntry } from '../../features/audit/schemas.js';
+import type { AuditEntry } from '../../control-plane/audit/schemas.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printTable, when } from '../output.js';
 import { parsePositive } from '../options.js';

@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } from '../../features/decisions/schemas.js';
-import type { ReleaseDetail } from '../../features/releases/schemas.js';
+import type { DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } from '../../control-plane/decisions/schemas.js';
+import type { ReleaseDetail } from '../../control-plane/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';

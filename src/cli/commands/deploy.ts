@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { DeployResult } from '../../features/deployments/schemas.js';
+import type { DeployResult } from '../../control-plane/deployments/schemas.js';
 import { assertNever } from '../../lib/assert-never.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';

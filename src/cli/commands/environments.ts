@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Deployment } from '../../features/deployments/schemas.js';
-import type { Environment } from '../../features/environments/schemas.js';
+import type { Deployment } from '../../control-plane/deployments/schemas.js';
+import type { Environment } from '../../control-plane/environments/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printTable, when } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Fleet } from '../../features/fleet/schemas.js';
+import type { Fleet } from '../../control-plane/fleet/schemas.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printTable, when } from '../output.js';
 

@@ -4,9 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { assertNever } from '../../lib/assert-never.js';
 import { sha256Hex } from '../../lib/hash.js';
-import type { parsePackage } from '../../features/packages/parse.js';
-import { generateSigningKeys, keyId, loadPrivateKey } from '../../features/packages/signing.js';
-import type { ApplyResult } from '../../features/packages/schemas.js';
+import type { parsePackage } from '../../control-plane/packages/parse.js';
+import { generateSigningKeys, keyId, loadPrivateKey } from '../../control-plane/packages/signing.js';
+import type { ApplyResult } from '../../control-plane/packages/schemas.js';
 import { AppError } from '../../errors.js';
 import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
@@ -18,7 +18,7 @@ import { createPublicKey } from 'node:crypto';
 
 // The package code pulls in TypeBox's compiler (~0.5 s to load): imported by the commands that
 // use it, so that every other command starts faster.
-const packageBuild = () => import('../../features/packages/build.js');
+const packageBuild = () => import('../../control-plane/packages/build.js');
 type ParsedPackage = Awaited<ReturnType<typeof parsePackage>>;
 
 /** Exit codes of `release apply` / `release import`, documented in --help and the README. */
@@ -62,7 +62,7 @@ function describePackage(pkg: ParsedPackage): { project: string | undefined; sum
 
 /** Local verification before upload, so a broken file fails fast with the same message. */
 async function inspect(zip: Buffer): Promise<ParsedPackage> {
-  const parse = await import('../../features/packages/parse.js');
+  const parse = await import('../../control-plane/packages/parse.js');
   try {
     return await parse.parsePackage(zip);
   } catch (error) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Project } from '../../features/projects/schemas.js';
+import type { Project } from '../../control-plane/projects/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { printFields, printJson, printTable, when } from '../output.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Release, ReleaseDetail, ReleaseDiff } from '../../features/releases/schemas.js';
+import type { Release, ReleaseDetail, ReleaseDiff } from '../../control-plane/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { printFields, printJson, printTable, shortHash, when } from '../output.js';

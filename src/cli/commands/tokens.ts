@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { ApiToken, NewApiToken } from '../../features/api-tokens/schemas.js';
-import { ROLES, isRole } from '../../features/api-tokens/roles.js';
-import type { EvaluationToken, NewEvaluationToken } from '../../features/evaluation-tokens/schemas.js';
+import type { ApiToken, NewApiToken } from '../../control-plane/api-tokens/schemas.js';
+import { ROLES, isRole } from '../../control-plane/api-tokens/roles.js';
+import type { EvaluationToken, NewEvaluationToken } from '../../control-plane/evaluation-tokens/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../io.js';

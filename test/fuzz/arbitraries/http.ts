@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Role } from '../../../src/features/api-tokens/roles.js';
+import type { Role } from '../../../src/control-plane/api-tokens/roles.js';
 import type { Seed } from '../harness/seed.js';
 import { HOSTILE_STRINGS, hugeString, sometimes } from './json.js';
 

@@ -1,4 +1,4 @@
-import type { Role } from '../../../src/features/api-tokens/roles.js';
+import type { Role } from '../../../src/control-plane/api-tokens/roles.js';
 import { corpusFiles, readCorpus } from '../../helpers/corpus.js';
 
 /** A management API call that must succeed (seeding and oracles). */

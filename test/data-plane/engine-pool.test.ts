@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EnginePool } from '../../src/data-plane/engine/engine-pool.js';
+import { startTestEngine } from '../helpers/engine.js';
+import { expressionGraph } from '../helpers/graphs.js';
+import { waitFor } from '../helpers/wait.js';
+
+const target = (key: string) => ({ ns: 'r', key, label: key, runsFunctions: false });
+
+/**
+ * The engine pool on real engine hosts: what happens to the requests on a host that is stopped, and
+ * to whom the blame goes. (The HTTP-level promises are in hostile-evaluation.test.ts.)
+ */
+describe('engine pool', () => {
+  let engine: EnginePool | undefined;
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+  });
+
+  it('runs again every request of a host killed from outside, and answers them all', async () => {
+    engine = startTestEngine({ hosts: 2, spare: true, timeoutMs: 20_000, slowMs: 5_000 });
+    await engine.started();
+    await engine.register('r', [{ key: 'calc', content: expressionGraph({ double: 'a * 2' }) }]);
+    const pid = engine.status().serving.pids[0]!;
+    const answers = Promise.all(Array.from({ length: 200 }, (_, a) => engine!.evaluate(target('calc'), { a }, false)));
+    process.kill(pid, 'SIGKILL');
+    const results = await answers;
+    results.forEach((r, a) => expect(r.result).toEqual({ double: a * 2 }));
+    await waitFor('the host to be replaced', () => engine!.status().serving.ready === 2 && !engine!.status().serving.pids.includes(pid));
+    expect(engine.status().serving.restarts).toBe(1);
+    expect(engine.status().isolatedDecisions).toEqual([]); // nobody to blame: it was killed from outside
+  });
+
+  it('blames the runaway, not the quick evaluations that waited behind it', async () => {
+    engine = startTestEngine({ hosts: 2, spare: true, timeoutMs: 5_000, slowMs: 300 });
+    await engine.started();
+    await engine.register('r', [
+      { key: 'calc', content: expressionGraph({ double: 'a * 2' }) },
+      { key: 'spin', content: expressionGraph({ n: 'count(map([0..size], #), count(map([0..size], #), true) > 0)' }) },
+    ]);
+    for (let a = 0; a < 30; a++) await engine.evaluate(target('calc'), { a }, false); // a record of quick answers
+    const runaway = engine.evaluate(target('spin'), { size: 40_000 }, false).then(
+      () => 'finished',
+      (error: { code?: string }) => error.code,
+    );
+    const quick = await Promise.all(Array.from({ length: 100 }, (_, a) => engine!.evaluate(target('calc'), { a }, false)));
+    quick.forEach((r, a) => expect(r.result).toEqual({ double: a * 2 }));
+    await waitFor('the runaway to be isolated', () => engine!.status().isolatedDecisions.some((d) => d.decision === 'spin'));
+    expect(engine.status().isolatedDecisions.map((d) => d.decision)).toEqual(['spin']);
+    expect(await runaway).toBe('evaluation-timeout'); // at its deadline, in the isolated lane
+    expect((await engine.evaluate(target('spin'), { size: 3 }, false)).result).toEqual({ n: 4 }); // small inputs still answer
+  });
+});
