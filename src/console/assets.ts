@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import { AppError } from '../errors.js';
+import { MAX_PARAM_LENGTH } from '../http/transport-errors.js';
 
 /** Where `npm run build -w web` writes the console: web/dist, from src/console or dist/console alike. */
 export const DEFAULT_ASSETS_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -65,6 +67,11 @@ export const consoleAssets: FastifyPluginAsync<ConsoleAssetsOptions> = async (ap
   app.get('/', { schema: { hide: true } }, page);
   app.get('/*', { schema: { hide: true } }, (request, reply) => {
     const path = request.url.split('?')[0]!;
+    // This catch-all is also where the router falls back when an API route's parameter is too
+    // long to match: answer that as the router would have (414), not as an unknown route.
+    if (SERVER_PATHS.test(path) && path.split('/').some((part) => part.length > MAX_PARAM_LENGTH)) {
+      throw new AppError('uri-too-long', `a part of the URL is longer than ${MAX_PARAM_LENGTH} characters`);
+    }
     if (SERVER_PATHS.test(path) || !(request.headers.accept ?? '').includes('text/html')) return reply.callNotFound();
     return page(request, reply);
   });
