@@ -1,13 +1,11 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../../src/db/connect.js';
 import { promoteRegion, rejoinRegion } from '../../../src/drill/lab-dr.js';
 import { drStatus } from '../../../src/dr/status.js';
-import { labDown, labKill, labStart, labUp } from '../../../src/lab/lab.js';
-import { drRegions, findRegion, postgresUrl, readLabState, type LabState } from '../../../src/lab/state.js';
+import { labKill, labStart } from '../../../src/lab/lab.js';
+import { drRegions, findRegion, postgresUrl } from '../../../src/lab/state.js';
 import { runCli } from '../../helpers/cli.js';
+import { labFor } from '../../helpers/lab.js';
 
 /**
  * What `dr status` names the primary and how it exits, one lab per situation: an old primary
@@ -15,26 +13,10 @@ import { runCli } from '../../helpers/cli.js';
  * of the same generation (split brain).
  */
 
-/** A lab in a temporary folder, torn down (by pid) after the describe block, also when it fails. */
-function labFor(regions: number): { dir: () => string; state: () => LabState } {
-  let dir: string | undefined;
-  beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'verdict-dr-status-'));
-    chmodSync(dir, 0o755); // the postgres OS user must reach the data directories
-    await labUp({ dir, regions, nodesPerRegion: 1, replication: { mode: 'sync', standbys: 1 }, topology: 'active-active', durable: false });
-  });
-  afterAll(async () => {
-    if (!dir) return;
-    await labDown(dir, { purge: true }).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir: () => dir!, state: () => readLabState(dir!) };
-}
-
 const drStatusCli = (dir: string, ...extra: string[]) => runCli(['dr', 'status', '--dir', dir, ...extra], { url: 'http://127.0.0.1:9', cwd: dir });
 
 describe('dr status after an old primary comes back writable', () => {
-  const lab = labFor(3);
+  const lab = labFor(3, 'dr-status');
 
   it('names the server with the newest generation the primary, shows its replication settings, and reports the old one FENCED (exit 7)', async () => {
     await labKill(lab.dir(), 'region-1');
@@ -77,7 +59,7 @@ describe('dr status after an old primary comes back writable', () => {
 });
 
 describe('dr status with no primary', () => {
-  const lab = labFor(2);
+  const lab = labFor(2, 'dr-status');
 
   it('exits 5 when no writable server answers, in text and in JSON', async () => {
     await labKill(lab.dir(), 'region-1');
@@ -93,7 +75,7 @@ describe('dr status with no primary', () => {
 });
 
 describe('dr status in a split brain', () => {
-  const lab = labFor(2);
+  const lab = labFor(2, 'dr-status');
 
   it('exits 6 when two writable servers share the highest generation, and names neither the primary', async () => {
     // A promotion that never bumped the generation: what `dr promote` exists to prevent.
