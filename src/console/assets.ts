@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { AppError } from '../errors.js';
-import { MAX_PARAM_LENGTH } from '../http/transport-errors.js';
+import { MAX_PARAM_LENGTH } from '../lib/url-limits.js';
 
 /** Where `npm run build -w web` writes the console: web/dist, from src/console or dist/console alike. */
 export const DEFAULT_ASSETS_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));

@@ -5,14 +5,8 @@ import type { Logger } from 'pino';
 import { PROBLEMS, problemType, type ProblemCode } from '../errors.js';
 import { sendProblem } from './error-handler.js';
 import { SECURITY_HEADERS, setSecurityHeaders } from './security-headers.js';
+import { MAX_PARAM_LENGTH } from '../lib/url-limits.js';
 
-/**
- * Longest URL parameter the router accepts (find-my-way's default is 100). A decision key may be
- * 200 characters plus '.json', and URL-encoding can triple that ('/' and '$' take three), so the
- * default made valid keys unreachable with a 414. Parameters are not matched by regular
- * expressions, so the bound is about waste only.
- */
-export const MAX_PARAM_LENGTH = 1024;
 
 /**
  * Errors the router finds before a route is chosen (a percent-encoding that is not UTF-8, a

@@ -71,6 +71,8 @@ function verdict(args: string[], env: Record<string, string>): Promise<{ code: n
 /** Every postmaster a serve logged, in order: the first start and any restart. */
 const postgresPids = (logs: string): number[] => [...new Set([...logs.matchAll(/embedded PostgreSQL (?:restarted )?\(pid (\d+)\)/g)].map((m) => Number(m[1])))];
 const postgresPid = (logs: string): number => postgresPids(logs)[0]!;
+/** The URL `verdict serve` says it listens on (the port it took). */
+const listeningUrl = (served: Served): string => /Verdict is listening on (http:\/\/\S+) /.exec(served.stderr)![1]!;
 const adminToken = (served: Served): string | undefined => /export VERDICT_TOKEN=(vrd_api_\S+)/.exec(served.stderr)?.[1];
 const pgPassword = (cwd: string): string => readFileSync(path.join(cwd, '.verdict', 'pg.password'), 'utf8').trim();
 const pgPort = (served: Served): number => Number(/embedded PostgreSQL \(pid \d+\) listening on 127\.0\.0\.1:(\d+)/.exec(served.stdout)?.[1]);
@@ -107,9 +109,10 @@ describe('verdict serve with the embedded database (new-user flow)', () => {
   const cwd = folder();
 
   it('starts from nothing, keeps everything across a restart, and stops its Postgres', async () => {
-    const port = String(await freePort());
-    const url = `http://127.0.0.1:${port}`;
-    const first = await serve(cwd, { PORT: port });
+    // PORT=0: the server takes a port the moment it listens. A port chosen beforehand can be taken
+    // by another process in the seconds the embedded cluster needs to start (seen on a busy machine).
+    const first = await serve(cwd, { PORT: '0' });
+    const url = listeningUrl(first);
     const token = adminToken(first);
     expect(token).toBeDefined();
     const env = { VERDICT_URL: url, VERDICT_TOKEN: token! };
@@ -137,8 +140,9 @@ describe('verdict serve with the embedded database (new-user flow)', () => {
 
     // Restart with VERDICT_ADMIN_TOKEN: no new token is generated, the data is all there.
     const configured = 'vrd_api_e2e-configured-admin-token-0123456789';
-    const second = await serve(cwd, { PORT: port, VERDICT_ADMIN_TOKEN: configured });
+    const second = await serve(cwd, { PORT: '0', VERDICT_ADMIN_TOKEN: configured });
     expect(second.stderr).not.toMatch(/export VERDICT_TOKEN/);
+    env.VERDICT_URL = listeningUrl(second);
     const envs = await verdict(['--json', 'env', 'list', '--project', 'demo'], env);
     expect(JSON.parse(envs.stdout)[0].current.releaseLabel).toBe('v1');
     const tokens = JSON.parse((await verdict(['--json', 'token', 'list', '--project', 'demo', '--env', 'prod'], { ...env, VERDICT_TOKEN: configured })).stdout);

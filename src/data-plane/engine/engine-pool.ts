@@ -9,6 +9,7 @@ import { HostGone } from './host-errors.js';
 import type { EngineHostProcess } from './host-process.js';
 import { HostSupervisor } from './host-supervisor.js';
 import { Isolation } from './isolation.js';
+import { watchLoad } from './load-deadline.js';
 import { LaneHosts, type EvaluationTarget, type Sent, type Waiter } from './lane.js';
 import type { EnginePoolOptions, HostQueues, NamespaceDecisions, PoolLanes, PoolStatus } from './pool-types.js';
 import type { BatchItem, CheckResult, EngineResponse, ExpressionCheck } from './protocol.js';
@@ -175,16 +176,17 @@ export class EnginePool {
   async loadable(content: JdmDocument): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
       const sent = await this.#dispatch(this.#lanes.isolated, undefined, Date.now() + this.#options.timeoutMs, true);
-      const watchdog = setTimeout(() => sent.host.stop('deadline'), this.#options.timeoutMs);
+      const deadline = watchLoad(sent.host, this.#options.timeoutMs);
       try {
         return (await sent.host.request<string | null>({ t: 'loadable', content }, sent.handle)) ?? undefined;
       } catch (error) {
         if (!(error instanceof HostGone) || error.stoppedFor === 'shutdown') throw error;
+        if (deadline.verdict() === 'starved') throw new AppError('not-ready', 'the machine is too busy to check this graph in time; retry shortly');
         if (error.stoppedFor === 'deadline') return `loading it took longer than ${this.#options.timeoutMs} ms`;
         if (attempt < 1) continue; // once more: the crash may have had another cause
         return `the engine crashed loading it (${error.exit})`;
       } finally {
-        clearTimeout(watchdog);
+        deadline.cancel();
         this.#done(sent);
       }
     }
