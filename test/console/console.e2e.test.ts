@@ -1,19 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { launchConsoleBrowser, signIn as signInAt, type ConsoleBrowser } from './browser.js';
 
 /**
  * The web console in a real browser (Debian's Chromium, driven by playwright-core) against a real
  * server and database: sign-in, roles, the decision editor, saving, refusals, sign-out, and no
  * request leaving the machine (Monaco and the expression engine are self-hosted).
  */
-const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps calling Google's hosts, which this closed network refuses.
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 // What the browser logs for answers the console expects and handles: the session probe before
 // sign-in (401) and the save the server refuses (422). Any other console error fails the test.
 const EXPECTED_ERRORS = /^Failed to load resource: the server responded with a status of (401|422)\b/;
@@ -35,53 +29,25 @@ const QUOTE = {
 
 describe('web console in Chromium', () => {
   let server: TestServer;
-  let browser: Browser;
-  const blocked: string[] = [];
-  const errors: string[] = [];
-
-  /** A fresh browser context (its own cookies) where nothing but loopback can be reached. */
-  async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (LOOPBACK.has(url.hostname)) return route.continue();
-      blocked.push(url.href);
-      return route.abort('internetdisconnected');
-    });
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !EXPECTED_ERRORS.test(message.text())) errors.push(`${page.url()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
-    return { context, page };
-  }
-
-  async function signIn(page: Page, token: string, path: string): Promise<void> {
-    await page.goto(`${server.url}${path}`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`**${path}`);
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}${name}.png` });
+  let chrome: ConsoleBrowser;
+  const newContext = () => chrome.newContext();
+  const signIn = (page: Page, token: string, path: string) => signInAt(page, server.url, token, path);
+  const shot = (page: Page, name: string) => chrome.shot(page, name);
   const quoteUrl = '/projects/pricing/decisions/pricing/quote';
 
   let admin: { context: BrowserContext; page: Page };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set VERDICT_CHROMIUM)`);
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     await server.request('POST', '/api/projects', { body: { key: 'pricing' } });
     expect((await server.request('PUT', '/api/projects/pricing/decisions/pricing%2Fquote', { body: { content: QUOTE } })).status).toBe(201);
     expect((await server.request('PUT', '/api/projects/pricing/decisions/shipping%2Fcarrier', { body: { content: QUOTE } })).status).toBe(201);
-    // launch() gives every run a fresh, temporary user-data-dir of its own.
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    chrome = await launchConsoleBrowser(EXPECTED_ERRORS);
     admin = await newContext();
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.browser.close();
     await server?.close();
   });
 
@@ -136,7 +102,7 @@ describe('web console in Chromium', () => {
     await page.getByText('Edit Expression').click();
     await page.locator('.cm-content', { hasText: 'price * quantity' }).waitFor();
     await shot(page, '05-expression-editor');
-    expect(blocked).toEqual([]);
+    expect(chrome.blocked).toEqual([]);
   }, 120_000);
 
   const typeExpression = async (page: Page, from: string, to: string) => {
@@ -201,7 +167,7 @@ describe('web console in Chromium', () => {
   }, 60_000);
 
   it('logged no console errors and made no request off the machine', () => {
-    expect(errors).toEqual([]);
-    expect(blocked).toEqual([]);
+    expect(chrome.errors).toEqual([]);
+    expect(chrome.blocked).toEqual([]);
   });
 });

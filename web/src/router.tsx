@@ -5,6 +5,8 @@ import { Projects } from './screens/Projects';
 import { Decisions } from './screens/Decisions';
 import { DecisionEditor } from './screens/DecisionEditor';
 import { NotFound } from './screens/NotFound';
+import { Releases } from './screens/Releases';
+import { Environments } from './screens/Environments';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -18,6 +20,8 @@ export const router = createBrowserRouter([
       { path: 'projects/:project', element: <Navigate to="decisions" replace /> },
       { path: 'projects/:project/decisions', element: <Decisions /> },
       { path: 'projects/:project/decisions/*', element: <DecisionEditor /> },
+      { path: 'projects/:project/releases', element: <Releases /> },
+      { path: 'projects/:project/environments', element: <Environments /> },
       { path: '*', element: <NotFound /> },
     ],
   },

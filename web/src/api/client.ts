@@ -15,6 +15,9 @@ export interface Problem {
   readonly title?: string;
   readonly detail?: string;
   readonly errors?: readonly ProblemItem[];
+  /** The node an evaluation failed in (simulations). */
+  readonly nodeId?: string;
+  readonly nodeName?: string;
 }
 
 /** One entry of a problem's `errors`: what a refused decision names (node, rule, column) or a field. */

@@ -1,18 +1,31 @@
 import './monaco-setup';
-import { DecisionGraph, JdmConfigProvider, type DecisionGraphType } from '@gorules/jdm-editor';
+import { useMemo } from 'react';
+import { PlayCircleOutlined } from '@ant-design/icons';
+import { DecisionGraph, JdmConfigProvider, type DecisionGraphType, type Simulation } from '@gorules/jdm-editor';
 import '@gorules/jdm-editor/dist/style.css';
+import { SimulatorContext, SimulatorPanel, type SimulatorControls } from './SimulatorPanel';
 
 export interface GraphEditorProps {
   readonly value: DecisionGraphType;
   readonly readOnly: boolean;
   readonly onChange: (graph: DecisionGraphType) => void;
+  /** The simulator panel, for roles that may simulate; its result marks the graph (trace, matched rows). */
+  readonly simulator?: SimulatorControls & { readonly simulation: Simulation | undefined };
 }
 
+// jdm-editor calls renderPanel as a plain function: the element keeps the panel's hooks its own.
+const renderPanel = () => <SimulatorPanel />;
+
 /** The lazily loaded part: jdm-editor (every node type) with its self-hosted Monaco. */
-export default function GraphEditor({ value, readOnly, onChange }: GraphEditorProps) {
+export default function GraphEditor({ value, readOnly, onChange, simulator }: GraphEditorProps) {
+  const canSimulate = simulator !== undefined;
+  // jdm-editor keeps panels in its store: a new array on every render would reset it.
+  const panels = useMemo(() => (canSimulate ? [{ id: 'simulator', title: 'Simulator', icon: <PlayCircleOutlined />, renderPanel, hideHeader: true }] : []), [canSimulate]);
   return (
     <JdmConfigProvider>
-      <DecisionGraph value={value} disabled={readOnly} onChange={onChange} />
+      <SimulatorContext.Provider value={simulator}>
+        <DecisionGraph value={value} disabled={readOnly} onChange={onChange} panels={panels} simulate={simulator?.simulation} />
+      </SimulatorContext.Provider>
     </JdmConfigProvider>
   );
 }

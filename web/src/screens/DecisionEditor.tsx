@@ -7,6 +7,7 @@ import { api, unwrap, ProblemError, type Problem, type ProblemItem } from '../ap
 import type { paths } from '../api/schema';
 import { useCan } from '../session';
 import { sameGraph } from '../graph-equality';
+import { useSimulator } from './use-simulator';
 
 // The editor chunk (jdm-editor, Monaco, the expression engine's WebAssembly) loads only here.
 const GraphEditor = lazy(() => import('../editor/GraphEditor'));
@@ -27,6 +28,7 @@ export function DecisionEditor() {
   const project = params.project!;
   const key = params['*']!;
   const canWrite = useCan('decision:write');
+  const canSimulate = useCan('decision:simulate');
   const queryClient = useQueryClient();
 
   const decision = useQuery({
@@ -38,6 +40,7 @@ export function DecisionEditor() {
   const [dirty, setDirty] = useState(false);
   const [problem, setProblem] = useState<Problem>();
   const saved = useRef<DecisionGraphType>({ nodes: [], edges: [] });
+  const simulator = useSimulator(project, () => saved.current);
 
   useEffect(() => {
     if (decision.data && version === undefined) {
@@ -147,7 +150,7 @@ export function DecisionEditor() {
       )}
       <div style={{ flex: 1, minHeight: 0 }}>
         <Suspense fallback={<Spin style={{ margin: 48 }} tip="Loading the editor" />}>
-          <GraphEditor value={graph} readOnly={!canWrite} onChange={onChange} />
+          <GraphEditor value={graph} readOnly={!canWrite} onChange={onChange} {...(canSimulate ? { simulator } : {})} />
         </Suspense>
       </div>
       <Modal

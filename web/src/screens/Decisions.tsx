@@ -1,9 +1,10 @@
 import { useMemo, useState } from 'react';
-import { Alert, App, Button, Empty, Form, Input, Modal, Popconfirm, Space, Spin, Tree, Typography } from 'antd';
+import { Alert, App, Button, Empty, Form, Input, Modal, Popconfirm, Space, Spin, Tree } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useCan } from '../session';
+import { ProjectNav } from './ProjectNav';
 import { DECISION, FOLDER, decisionPath, decisionTree, emptyGraph } from '../decision-tree';
 
 /** A project's decisions as a folder tree (keys with `/`), with create and delete. */
@@ -36,7 +37,7 @@ export function Decisions() {
 
   return (
     <section style={{ padding: 24 }}>
-      <Typography.Title level={2}>{project}: decisions</Typography.Title>
+      <ProjectNav project={project} />
       <Space style={{ marginBottom: 16 }}>
         {canWrite && (
           <Button type="primary" onClick={() => setCreating(true)}>

@@ -1,0 +1,59 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium, driven by playwright-core: what the console's browser tests run in. */
+export const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
+// Without the background-networking flags Chromium keeps calling Google's hosts, which this closed network refuses.
+export const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+export interface ConsoleBrowser {
+  readonly browser: Browser;
+  /** Requests the pages tried to send off the machine (all aborted). */
+  readonly blocked: string[];
+  /** Console errors and uncaught exceptions of the pages, but those `expected` matches. */
+  readonly errors: string[];
+  /** A fresh browser context (its own cookies) where nothing but loopback can be reached. */
+  newContext(): Promise<{ context: BrowserContext; page: Page }>;
+  shot(page: Page, name: string): Promise<unknown>;
+}
+
+/** Launches Chromium (launch() gives every run a fresh, temporary user-data-dir of its own). */
+export async function launchConsoleBrowser(expected: RegExp): Promise<ConsoleBrowser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set VERDICT_CHROMIUM)`);
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const blocked: string[] = [];
+  const errors: string[] = [];
+  return {
+    browser,
+    blocked,
+    errors,
+    async newContext() {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      await context.route('**/*', (route) => {
+        const url = new URL(route.request().url());
+        if (LOOPBACK.has(url.hostname)) return route.continue();
+        blocked.push(url.href);
+        return route.abort('internetdisconnected');
+      });
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !expected.test(message.text())) errors.push(`${page.url()}: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+      return { context, page };
+    },
+    shot: (page, name) => page.screenshot({ path: `${SHOTS}${name}.png` }),
+  };
+}
+
+/** Signs in on the sign-in page a deep link leads to, and waits to be back on that link. */
+export async function signIn(page: Page, url: string, token: string, path: string): Promise<void> {
+  await page.goto(`${url}${path}`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`**${path}`);
+}

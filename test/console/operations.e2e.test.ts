@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './browser.js';
+
+/**
+ * The console's simulator, releases and environments in Chromium against a real server: run a
+ * draft with trace (matched table row marked), cut a release, deploy it with a wait, roll back.
+ */
+// The session probe before sign-in (401). Any other console error fails the test.
+const EXPECTED_ERRORS = /^Failed to load resource: the server responded with a status of 401\b/;
+
+const TIER = {
+  nodes: [
+    { id: 'in', type: 'inputNode', name: 'Request', position: { x: 60, y: 200 } },
+    { id: 'calc', type: 'expressionNode', name: 'Totals', position: { x: 300, y: 200 }, content: { expressions: [{ id: 'e1', key: 'total', value: 'price * quantity' }] } },
+    {
+      id: 'table',
+      type: 'decisionTableNode',
+      name: 'Tier',
+      position: { x: 560, y: 200 },
+      content: {
+        hitPolicy: 'first',
+        inputs: [{ id: 'c1', name: 'Total', field: 'total' }],
+        outputs: [{ id: 'o1', name: 'Tier', field: 'tier' }],
+        rules: [
+          { _id: 'gold', c1: '>= 100', o1: "'gold'" },
+          { _id: 'basic', c1: '', o1: "'basic'" },
+        ],
+      },
+    },
+    { id: 'out', type: 'outputNode', name: 'Response', position: { x: 820, y: 200 } },
+  ],
+  edges: [
+    { id: 'a', sourceId: 'in', targetId: 'calc', type: 'edge' },
+    { id: 'b', sourceId: 'calc', targetId: 'table', type: 'edge' },
+    { id: 'c', sourceId: 'table', targetId: 'out', type: 'edge' },
+  ],
+};
+
+describe('console simulator, releases and deployments in Chromium', () => {
+  let server: TestServer;
+  let chrome: ConsoleBrowser;
+  let admin: { context: BrowserContext; page: Page };
+  const tierUrl = '/projects/pricing/decisions/pricing/tier';
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    expect((await server.request('POST', '/api/projects', { body: { key: 'pricing' } })).status).toBe(201);
+    expect((await server.request('PUT', '/api/projects/pricing/decisions/pricing%2Ftier', { body: { content: TIER } })).status).toBe(201);
+    expect((await server.request('POST', '/api/projects/pricing/environments', { body: { key: 'prod' } })).status).toBe(201);
+    // Something deployed already, so the release cut in the console has something to roll back to.
+    expect((await server.request('POST', '/api/projects/pricing/releases', { body: {} })).status).toBe(201);
+    expect((await server.request('POST', '/api/projects/pricing/environments/prod/deployments', { body: { release: 'v1' } })).status).toBe(201);
+    chrome = await launchConsoleBrowser(EXPECTED_ERRORS);
+    admin = await chrome.newContext();
+    await signIn(admin.page, server.url, server.adminToken, tierUrl);
+  });
+
+  afterAll(async () => {
+    await chrome?.browser.close();
+    await server?.close();
+  });
+
+  /**
+   * Replaces the simulator's context in one input event (keystrokes can race Monaco on a busy
+   * machine), checking the editor emptied first and then holds exactly the text.
+   */
+  async function setContext(page: Page, text: string): Promise<void> {
+    const editor = page.locator('[data-testid="simulator-context"] .monaco-editor');
+    // Monaco renders spaces as no-break spaces.
+    const shown = async () => ((await editor.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await expect.poll(shown).toBe('');
+    await page.keyboard.insertText(text);
+    await expect.poll(shown).toBe(text);
+  }
+
+  it('simulates the draft: output, a trace entry per node and the matched table row', async () => {
+    const { page } = admin;
+    await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 60_000 });
+    await page.locator('.grl-dg__aside__side-bar__bottom button').click();
+    const simulator = page.locator('.grl-dg__simulator');
+    await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 60_000 });
+
+    await setContext(page, 'price: 10');
+    await simulator.getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The context is not valid JSON' }).waitFor();
+
+    await setContext(page, '{"price": 60, "quantity": 2}');
+    await simulator.getByRole('button', { name: 'Run' }).click();
+    await simulator.locator('.grl-dg__simulator__nodes-list__node', { hasText: 'Totals' }).waitFor();
+    await simulator.locator('.grl-dg__simulator__nodes-list__node', { hasText: 'Tier' }).waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'not valid JSON' }).count()).toBe(0);
+    await simulator.locator('.grl-dg__simulator__response .view-lines', { hasText: 'gold' }).waitFor();
+    await chrome.shot(page, '08-simulator');
+
+    await page.getByText('Edit Table').click();
+    const matched = page.locator('tr.table-row.active');
+    await matched.waitFor();
+    expect(await matched.textContent()).toContain('gold');
+    await chrome.shot(page, '09-simulator-matched-row');
+  }, 180_000);
+
+  it('cuts a release and shows what the server froze', async () => {
+    const { page } = admin;
+    await page.goto(`${server.url}/projects/pricing/releases`);
+    await page.getByRole('button', { name: 'New release' }).click();
+    await page.getByLabel('Label').fill('2026.11.25-1');
+    await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('status').filter({ hasText: 'Release 2026.11.25-1 created with 1 decision' }).waitFor();
+    await page.getByRole('status').getByText('pricing/tier v1').waitFor();
+    await page.locator('tr', { hasText: '2026.11.25-1' }).waitFor();
+    await chrome.shot(page, '10-releases');
+    expect((await server.request('GET', '/api/projects/pricing/releases/2026.11.25-1')).status).toBe(200);
+  }, 60_000);
+
+  it('deploys the release waiting for replicas, then rolls back after confirming', async () => {
+    const { page } = admin;
+    await page.getByRole('menuitem', { name: 'Environments' }).click();
+    await page.waitForURL('**/projects/pricing/environments');
+    const prod = page.locator('tr', { hasText: 'prod' });
+    await prod.getByText('v1', { exact: true }).waitFor();
+
+    await prod.getByRole('button', { name: 'Deploy' }).click();
+    const deploy = page.getByRole('dialog', { name: 'Deploy to prod' });
+    await deploy.getByText('2026.11.25-1', { exact: false }).waitFor();
+    await deploy.getByText('Replicas', { exact: true }).click();
+    await deploy.getByRole('button', { name: 'Deploy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deployed prod to 2026.11.25-1' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'checked' }).waitFor();
+    await prod.getByText('2026.11.25-1', { exact: true }).waitFor();
+    await chrome.shot(page, '11-deployed');
+    expect((await server.request('GET', '/api/projects/pricing/environments/prod')).body.current.releaseLabel).toBe('2026.11.25-1');
+
+    await prod.getByRole('button', { name: 'Roll back' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Roll back prod?' });
+    await confirm.getByText('serves 2026.11.25-1 now').waitFor();
+    await chrome.shot(page, '12-rollback-confirmation');
+    await confirm.getByRole('button', { name: 'Roll back' }).click();
+    await page.getByRole('status').filter({ hasText: 'Rolled back prod to v1' }).waitFor();
+    await prod.getByText('v1', { exact: true }).waitFor();
+    expect((await server.request('GET', '/api/projects/pricing/environments/prod')).body.current.releaseLabel).toBe('v1');
+  }, 60_000);
+
+  it('shows each role only the buttons it may use', async () => {
+    const viewer = await chrome.newContext();
+    await signIn(viewer.page, server.url, await server.tokenFor('viewer'), '/projects/pricing/environments');
+    await viewer.page.locator('tr', { hasText: 'prod' }).getByText('v1', { exact: true }).waitFor();
+    expect(await viewer.page.getByRole('button', { name: 'Deploy' }).count()).toBe(0);
+    expect(await viewer.page.getByRole('button', { name: 'Roll back' }).count()).toBe(0);
+    await viewer.page.getByRole('menuitem', { name: 'Releases' }).click();
+    await viewer.page.locator('tr', { hasText: '2026.11.25-1' }).waitFor();
+    expect(await viewer.page.getByRole('button', { name: 'New release' }).count()).toBe(0);
+    await viewer.context.close();
+
+    const deployer = await chrome.newContext();
+    await signIn(deployer.page, server.url, await server.tokenFor('deployer'), '/projects/pricing/environments');
+    await deployer.page.locator('tr', { hasText: 'prod' }).getByRole('button', { name: 'Deploy' }).waitFor();
+    await deployer.page.goto(`${server.url}${tierUrl}`);
+    await deployer.page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 60_000 });
+    await deployer.page.getByText('Read only').waitFor();
+    // Deployers may not simulate (the server refuses it): no simulator panel for them.
+    expect(await deployer.page.locator('.grl-dg__aside__side-bar__bottom button').count()).toBe(0);
+    await deployer.context.close();
+  }, 180_000);
+
+  it('logged no console errors and made no request off the machine', () => {
+    expect(chrome.errors).toEqual([]);
+    expect(chrome.blocked).toEqual([]);
+  });
+});

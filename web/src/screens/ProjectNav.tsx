@@ -1,0 +1,26 @@
+import { Menu, Typography } from 'antd';
+import { Link, useLocation } from 'react-router';
+
+const SECTIONS = [
+  { key: 'decisions', label: 'Decisions' },
+  { key: 'releases', label: 'Releases' },
+  { key: 'environments', label: 'Environments' },
+] as const;
+
+/** A project's title and its sections; each section is its own URL, so links and reloads land there. */
+export function ProjectNav({ project }: { project: string }) {
+  const section = useLocation().pathname.split('/')[3];
+  const base = `/projects/${encodeURIComponent(project)}`;
+  return (
+    <>
+      <Typography.Title level={2}>{project}</Typography.Title>
+      <Menu
+        mode="horizontal"
+        aria-label="Project sections"
+        selectedKeys={section ? [section] : []}
+        style={{ marginBottom: 16, background: 'transparent' }}
+        items={SECTIONS.map(({ key, label }) => ({ key, label: <Link to={`${base}/${key}`}>{label}</Link> }))}
+      />
+    </>
+  );
+}

@@ -1,0 +1,107 @@
+import { useState } from 'react';
+import { Alert, Button, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useParams } from 'react-router';
+import { api, unwrap } from '../api/client';
+import type { paths } from '../api/schema';
+import { useCan } from '../session';
+import { ProjectNav } from './ProjectNav';
+import { formatTime, releasesKey, useReleases } from './project-data';
+
+type Created = paths['/api/projects/{project}/releases']['post']['responses'][201]['content']['application/json'];
+
+/** A project's releases, newest first; roles that may cut one get "New release". */
+export function Releases() {
+  const project = useParams().project!;
+  const releases = useReleases(project);
+  const canCreate = useCan('release:create');
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<Created>();
+
+  return (
+    <section style={{ padding: 24 }}>
+      <ProjectNav project={project} />
+      <Space style={{ marginBottom: 16 }}>
+        {canCreate && (
+          <Button type="primary" onClick={() => setCreating(true)}>
+            New release
+          </Button>
+        )}
+      </Space>
+      {created && <CreatedRelease release={created} onClose={() => setCreated(undefined)} />}
+      {releases.error && <Alert type="error" showIcon message={releases.error.message} />}
+      <Table
+        aria-label="Releases"
+        rowKey="id"
+        loading={releases.isPending}
+        dataSource={releases.data ?? []}
+        pagination={{ pageSize: 20, hideOnSinglePage: true }}
+        columns={[
+          { title: 'Label', dataIndex: 'label', render: (label: string) => <Typography.Text strong>{label}</Typography.Text> },
+          { title: 'Created', dataIndex: 'createdAt', render: formatTime },
+          { title: 'By', dataIndex: 'createdBy' },
+          { title: 'Decisions', dataIndex: 'decisionCount' },
+          { title: 'Notes', dataIndex: 'notes', ellipsis: true },
+        ]}
+      />
+      <CreateRelease project={project} open={creating} onClose={() => setCreating(false)} onCreated={setCreated} />
+    </section>
+  );
+}
+
+/** The server's answer to a new release: what it is called and which decision versions it froze. */
+function CreatedRelease({ release, onClose }: { release: Created; onClose: () => void }) {
+  return (
+    <Alert
+      type="success"
+      showIcon
+      closable
+      onClose={onClose}
+      style={{ marginBottom: 16 }}
+      role="status"
+      message={`Release ${release.label} created with ${release.decisionCount} decision${release.decisionCount === 1 ? '' : 's'}`}
+      description={
+        <Space wrap>
+          {release.decisions.map((d) => (
+            <Tag key={d.key}>
+              {d.key} v{d.version}
+            </Tag>
+          ))}
+        </Space>
+      }
+    />
+  );
+}
+
+function CreateRelease({ project, open, onClose, onCreated }: { project: string; open: boolean; onClose: () => void; onCreated: (release: Created) => void }) {
+  const [form] = Form.useForm<{ label?: string; notes?: string }>();
+  const queryClient = useQueryClient();
+  const create = useMutation({
+    mutationFn: async ({ label, notes }: { label?: string; notes?: string }) =>
+      unwrap(
+        await api.POST('/api/projects/{project}/releases', {
+          params: { path: { project } },
+          body: { ...(label ? { label } : {}), ...(notes ? { notes } : {}) },
+        }),
+      ),
+    onSuccess: async (release) => {
+      await queryClient.invalidateQueries({ queryKey: releasesKey(project) });
+      onCreated(release);
+      onClose();
+    },
+  });
+  return (
+    <Modal title="New release" open={open} onCancel={onClose} onOk={() => form.submit()} okText="Create" confirmLoading={create.isPending} destroyOnClose>
+      <Typography.Paragraph type="secondary">A release freezes the latest saved version of every decision of {project}.</Typography.Paragraph>
+      <Form form={form} layout="vertical" onFinish={(values) => create.mutate({ label: values.label?.trim(), notes: values.notes?.trim() })} preserve={false}>
+        <Form.Item label="Label" name="label" extra="Optional: v<number> by default">
+          <Input placeholder="2026.11.25-1" autoFocus />
+        </Form.Item>
+        <Form.Item label="Notes" name="notes">
+          <Input.TextArea rows={3} />
+        </Form.Item>
+        {create.error && <Alert type="error" showIcon role="alert" message={create.error.message} />}
+      </Form>
+    </Modal>
+  );
+}
