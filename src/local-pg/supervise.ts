@@ -17,8 +17,11 @@ const CHECK_INTERVAL_MS = 500;
 /** Restarts allowed within RESTART_WINDOW_MS; more means something keeps killing it. */
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 10 * 60_000;
-/** Backends of the dead postmaster hold its shared memory for a moment: a start may be refused until they exit. */
-const START_ATTEMPTS = 10;
+/**
+ * Backends of the dead postmaster hold its shared memory for a moment: a start may be refused until
+ * they exit. That moment is long on a busy machine, so retries are bounded by time, not by count.
+ */
+const START_TRYING_MS = 30_000;
 const START_RETRY_MS = 500;
 
 /**
@@ -49,13 +52,14 @@ export function superviseCluster(cluster: LocalPgCluster, hooks: SupervisorHooks
     }
     restarts.push(now);
     hooks.warn(`embedded PostgreSQL (pid ${pid}) exited unexpectedly; restarting it (restart ${restarts.length} of at most ${MAX_RESTARTS} within ${RESTART_WINDOW_MS / 60_000} minutes)`);
-    for (let attempt = 1; ; attempt++) {
+    const giveUpAt = Date.now() + START_TRYING_MS;
+    for (;;) {
       if (stopped) return;
       try {
         await cluster.start();
         break;
       } catch (error) {
-        if (attempt >= START_ATTEMPTS) {
+        if (Date.now() >= giveUpAt) {
           fatal(`embedded PostgreSQL exited and could not be started again: ${(error as Error).message.split('\n')[0]}; see ${cluster.logFile}`);
           return;
         }

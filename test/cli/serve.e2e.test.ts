@@ -225,9 +225,18 @@ describe('the embedded cluster', () => {
   }, E2E_TIMEOUT_MS);
 
   it('gives up after five restarts in ten minutes, and exits non-zero for a supervisor to act', async () => {
+    let exitCode: number | null | undefined;
+    void served.exited.then((code) => (exitCode = code));
     for (let killed = 1; killed <= 5; killed++) {
       // The one the last test left running, then each restarted one: the sixth death is one too many.
-      const pid = await waitFor('the restarted postmaster', () => postgresPids(served.stdout).length === killed + 1 && postgresPids(served.stdout).at(-1), 60_000);
+      const pid = await waitFor(
+        'the restarted postmaster',
+        () => {
+          if (exitCode !== undefined) throw new Error(`serve exited with ${exitCode} after ${killed - 1} kills:\n${served.stderr}`);
+          return postgresPids(served.stdout).length === killed + 1 && postgresPids(served.stdout).at(-1);
+        },
+        60_000,
+      );
       process.kill(pid, 'SIGKILL');
     }
     const last = postgresPids(served.stdout).at(-1)!;
