@@ -33,6 +33,10 @@ export async function launchConsoleBrowser(expected: RegExp): Promise<ConsoleBro
     errors,
     async newContext() {
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      // The editor chunk (jdm-editor + Monaco, megabytes of script) takes tens of seconds to parse
+      // on a 2-core machine that is busy with other tests: wait on the condition, long.
+      context.setDefaultTimeout(120_000);
+      context.setDefaultNavigationTimeout(120_000);
       await context.route('**/*', (route) => {
         const url = new URL(route.request().url());
         if (LOOPBACK.has(url.hostname)) return route.continue();

@@ -102,7 +102,7 @@ describe('console simulator, releases and deployments in Chromium', () => {
     await matched.waitFor();
     expect(await matched.textContent()).toContain('gold');
     await chrome.shot(page, '09-simulator-matched-row');
-  }, 180_000);
+  }, 300_000);
 
   it('cuts a release and shows what the server froze', async () => {
     const { page } = admin;
@@ -115,7 +115,7 @@ describe('console simulator, releases and deployments in Chromium', () => {
     await page.locator('tr', { hasText: '2026.11.25-1' }).waitFor();
     await chrome.shot(page, '10-releases');
     expect((await server.request('GET', '/api/projects/pricing/releases/2026.11.25-1')).status).toBe(200);
-  }, 60_000);
+  }, 300_000);
 
   it('deploys the release waiting for replicas, then rolls back after confirming', async () => {
     const { page } = admin;
@@ -143,7 +143,7 @@ describe('console simulator, releases and deployments in Chromium', () => {
     await page.getByRole('status').filter({ hasText: 'Rolled back prod to v1' }).waitFor();
     await prod.getByText('v1', { exact: true }).waitFor();
     expect((await server.request('GET', '/api/projects/pricing/environments/prod')).body.current.releaseLabel).toBe('v1');
-  }, 60_000);
+  }, 300_000);
 
   it('shows each role only the buttons it may use', async () => {
     const viewer = await chrome.newContext();
@@ -165,7 +165,7 @@ describe('console simulator, releases and deployments in Chromium', () => {
     // Deployers may not simulate (the server refuses it): no simulator panel for them.
     expect(await deployer.page.locator('.grl-dg__aside__side-bar__bottom button').count()).toBe(0);
     await deployer.context.close();
-  }, 180_000);
+  }, 300_000);
 
   it('logged no console errors and made no request off the machine', () => {
     expect(chrome.errors).toEqual([]);

@@ -95,7 +95,7 @@ describe('examples/pipelines/promote.sh: DEV -> STAGING -> PROD 1', () => {
     const again = await run('prod', env, work);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toMatch(/already applied/);
-  });
+  }, 180_000);
 
   it('stops at staging when the package was modified on the way', async () => {
     const zip = path.join(work, 'release.zip');
