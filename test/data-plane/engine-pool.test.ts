@@ -39,10 +39,12 @@ describe('engine pool', () => {
       { key: 'spin', content: expressionGraph({ n: 'count(map([0..size], #), count(map([0..size], #), true) > 0)' }) },
     ]);
     for (let a = 0; a < 30; a++) await engine.evaluate(target('calc'), { a }, false); // a record of quick answers
-    const runaway = engine.evaluate(target('spin'), { size: 40_000 }, false).then(
-      () => 'finished',
-      (error: { code?: string }) => error.code,
-    );
+    const runAway = () =>
+      engine!.evaluate(target('spin'), { size: 40_000 }, false).then(
+        () => 'finished',
+        (error: { code?: string }) => error.code,
+      );
+    const runaways = [runAway()];
     const quick = await Promise.allSettled(Array.from({ length: 100 }, (_, a) => engine!.evaluate(target('calc'), { a }, false)));
     // Each is answered right, or, on a machine too busy to give the hosts CPU before the deadline,
     // told to retry (not-ready); none is blamed (evaluation-timeout) for the runaway's time.
@@ -51,9 +53,26 @@ describe('engine pool', () => {
       else expect((r.reason as { code?: string }).code).toBe('not-ready');
     });
     expect(quick.filter((r) => r.status === 'fulfilled').length).toBeGreaterThan(0);
-    await waitFor('the runaway to be isolated', () => engine!.status().isolatedDecisions.some((d) => d.decision === 'spin'));
+    // A host that got too little CPU to tell costly from starved is answered "retry" at the
+    // deadline without blame (machine at load 10+): then the runaway is sent again until it is caught.
+    let settled = 0;
+    for (const r of runaways) void r.then(() => settled++);
+    await waitFor(
+      'the runaway to be isolated',
+      () => {
+        if (engine!.status().isolatedDecisions.some((d) => d.decision === 'spin')) return true;
+        if (settled === runaways.length) {
+          const next = runAway();
+          runaways.push(next);
+          void next.then(() => settled++);
+        }
+        return false;
+      },
+      90_000,
+    );
     expect(engine.status().isolatedDecisions.map((d) => d.decision)).toEqual(['spin']);
-    expect(await runaway).toBe('evaluation-timeout'); // at its deadline, in the isolated lane
+    // Each attempt ended at its deadline: stopped (evaluation-timeout) or, starved, told to retry.
+    for (const r of runaways) expect(await r).toMatch(/^(evaluation-timeout|not-ready)$/);
     // Small inputs still answer, in the isolated lane (on a busy machine perhaps after a retry).
     const small = await waitFor('a small input of the isolated decision to answer', () =>
       engine!.evaluate(target('spin'), { size: 3 }, false).catch((error: { code?: string }) => {
