@@ -165,7 +165,7 @@ describe('hostile evaluation input', () => {
   });
 
   describe('time (items 10-12)', () => {
-    it('stops a runaway expression, isolates it, and keeps other tenants served meanwhile', async () => {
+    it('stops a runaway expression, isolates it, and keeps other tenants served meanwhile', { timeout: 300_000 }, async () => {
       const started = Date.now();
       const attacks = [1, 2].map(() => evaluate('hostile', 'spin', { context: { size: 50_000 } }));
       // Healthy evaluations keep succeeding while both attacks run, and after.
@@ -181,10 +181,18 @@ describe('hostile evaluation input', () => {
       // Both move to the isolated lane, which runs one at a time: the first is stopped at its
       // deadline; the second may still be waiting then (503, busy) or be stopped in turn.
       for (const res of answers) expect([422, 503]).toContain(res.status);
-      const stopped = answers.filter((r) => r.body.code === 'evaluation-timeout');
-      expect(stopped.length).toBeGreaterThan(0);
-      expect(stopped[0]!.body.detail).toMatch(/did not finish within 3000 ms/);
       expect(served).toBeGreaterThan(0);
+      // On a machine too busy to give the hosts CPU, both may have been answered 503 'retry'
+      // (starved and costly look alike) and the decision isolated for missing its deadline twice;
+      // an attack then runs in the isolated lane, which stops it at its deadline.
+      const stopped =
+        answers.find((r) => r.body.code === 'evaluation-timeout') ??
+        (await waitFor('an attack to be stopped at its deadline', async () => {
+          const res = await evaluate('hostile', 'spin', { context: { size: 50_000 } });
+          expect([422, 503]).toContain(res.status);
+          return res.body.code === 'evaluation-timeout' ? res : undefined;
+        }, 120_000));
+      expect(stopped.body.detail).toMatch(/did not finish within 3000 ms/);
       // The decision is reported, in health and metrics (details for operators: a token).
       const ready = await server.request('GET', '/health/ready');
       expect(ready.status).toBe(200);
@@ -200,7 +208,8 @@ describe('hostile evaluation input', () => {
         const res = await evaluate('hostile', 'spin', { context: { size: 10 } });
         if (res.status === 503 || res.body.code === 'evaluation-timeout') return undefined;
         return res;
-      }, 30_000);
+        // The isolated lane runs at lower CPU priority: beside a CPU-heavy job it waits long.
+      }, 120_000);
       expect(small.status).toBe(200);
       expect(small.body.result).toEqual({ n: 11 });
       await healthy();

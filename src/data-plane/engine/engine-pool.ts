@@ -79,6 +79,7 @@ export class EnginePool {
       queues,
       isolate: (target, reason, detail) => this.#isolate(target, reason, detail),
       quick: (target) => this.#answerTimes.quick(target, options.slowMs),
+      missed: (target) => this.#answerTimes.missed(target),
       timeoutError: (target) => this.#timeoutError(target),
       promoteSpare: (lane) => this.#supervisor.promoteSpare(lane),
       afterChange,

@@ -12,6 +12,8 @@ const MAX_ABANDONED_PER_HOST = 4;
  */
 const COSTLY_MIN_CPU_MS = 100;
 const COSTLY_MIN_SHARE = 0.1;
+/** Deadlines a decision (with no record of quick answers) may miss in a row before it is isolated. */
+const MISSES_TO_ISOLATE = 2;
 
 /** What the watchdog needs of the pool it guards. */
 export interface WatchedPool {
@@ -21,6 +23,8 @@ export interface WatchedPool {
   isolate(target: EvaluationTarget, reason: 'slow' | 'timeout' | 'crash', detail: string): void;
   /** Answered often, and far quicker than the slow mark. */
   quick(target: EvaluationTarget): boolean;
+  /** Counts a deadline missed with no answer; returns how many in a row for this decision. */
+  missed(target: EvaluationTarget): number;
   timeoutError(target: EvaluationTarget): AppError;
   promoteSpare(lane: LaneHosts): void;
   afterChange(host: EngineHostProcess): void;
@@ -49,6 +53,7 @@ export class Watchdog {
         this.#stopHeld(host, live, queue);
         continue;
       }
+      const oldest = live.reduce<Sent | undefined>((a, s) => (a && a.sentAt <= s.sentAt ? a : s), undefined);
       for (const sent of live) {
         if (sent.timedOut || now < sent.deadline || !sent.target) continue;
         sent.timedOut = true;
@@ -63,6 +68,12 @@ export class Watchdog {
         // Waiting on I/O (a function), or starved on a busy machine: its caller is answered now.
         sent.abandoned = true;
         if (sent.target.runsFunctions) this.pool.isolate(sent.target, 'timeout', `no answer by its ${this.pool.options.timeoutMs} ms deadline`);
+        else if (sent === oldest && !this.pool.quick(sent.target) && this.pool.missed(sent.target) >= MISSES_TO_ISOLATE) {
+          // Starved or costly cannot be told apart on a machine this busy. The oldest request is the
+          // one the host was working on (others may wait behind it); a decision that holds its host
+          // past the deadline again and again is not worth a serving host either.
+          this.pool.isolate(sent.target, 'timeout', `no answer by its ${this.pool.options.timeoutMs} ms deadline ${MISSES_TO_ISOLATE} times in a row`);
+        }
         host.abandon(
           sent.handle.id,
           sent.target.runsFunctions
