@@ -1,4 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { excludedWithoutCorpus } from './test/setup/corpus-files.js';
 
 /**
  * `npm test`: everything but the long disaster-recovery runs on multi-region labs (test/dr/labs/,
@@ -7,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/dr/labs/**', '**/node_modules/**'],
+    exclude: ['test/dr/labs/**', '**/node_modules/**', ...excludedWithoutCorpus(fileURLToPath(new URL('.', import.meta.url)))],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

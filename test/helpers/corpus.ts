@@ -1,20 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { corpusCandidates } from './corpus-location.js';
 
-/**
- * The shared JDM corpus, read in place (never copied into the project): VERDICT_JDM_CORPUS, else
- * ../shared/jdm-corpus next to the checkout, else the workplace's /work/shared/jdm-corpus.
- */
+/** The shared JDM corpus, read in place (see corpus-location.ts for where it is looked for). */
 export const CORPUS_DIR = findCorpus();
 
 function findCorpus(): string {
-  const candidates = [
-    process.env.VERDICT_JDM_CORPUS,
-    fileURLToPath(new URL('../../../shared/jdm-corpus', import.meta.url)),
-    '/work/shared/jdm-corpus',
-  ].filter((c): c is string => Boolean(c));
-  const found = candidates.map((c) => path.resolve(c)).find((c) => existsSync(path.join(c, 'graphs')));
+  const candidates = corpusCandidates(fileURLToPath(new URL('../..', import.meta.url)));
+  const found = candidates.find((c) => existsSync(path.join(c, 'graphs')));
   if (!found) throw new Error(`JDM corpus not found (looked in ${candidates.join(', ')}); set VERDICT_JDM_CORPUS`);
   return found;
 }
