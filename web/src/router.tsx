@@ -7,6 +7,8 @@ import { DecisionEditor } from './screens/DecisionEditor';
 import { NotFound } from './screens/NotFound';
 import { Releases } from './screens/Releases';
 import { Environments } from './screens/Environments';
+import { History } from './screens/History';
+import { ReleaseCompare } from './screens/ReleaseCompare';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -20,7 +22,9 @@ export const router = createBrowserRouter([
       { path: 'projects/:project', element: <Navigate to="decisions" replace /> },
       { path: 'projects/:project/decisions', element: <Decisions /> },
       { path: 'projects/:project/decisions/*', element: <DecisionEditor /> },
+      { path: 'projects/:project/history/*', element: <History /> },
       { path: 'projects/:project/releases', element: <Releases /> },
+      { path: 'projects/:project/releases/compare', element: <ReleaseCompare /> },
       { path: 'projects/:project/environments', element: <Environments /> },
       { path: '*', element: <NotFound /> },
     ],

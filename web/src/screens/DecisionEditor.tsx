@@ -117,6 +117,7 @@ export function DecisionEditor() {
           <Tag>v{version}</Tag>
           {dirty && <Tag color="orange">Unsaved changes</Tag>}
           {!canWrite && <Tag>Read only</Tag>}
+          <Link to={`/projects/${encodeURIComponent(project)}/history/${key}`}>History</Link>
         </Space>
         {canWrite && (
           <Button type="primary" onClick={trySave} loading={save.isPending} disabled={!dirty} title="Save (Ctrl+S)">

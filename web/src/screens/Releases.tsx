@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Alert, Button, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
 import { useCan } from '../session';
@@ -22,6 +22,7 @@ export function Releases() {
     <section style={{ padding: 24 }}>
       <ProjectNav project={project} />
       <Space style={{ marginBottom: 16 }}>
+        {(releases.data?.length ?? 0) > 1 && <Link to="compare">Compare releases</Link>}
         {canCreate && (
           <Button type="primary" onClick={() => setCreating(true)}>
             New release
