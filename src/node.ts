@@ -132,7 +132,7 @@ async function bootstrapAdmin(services: Services, config: NodeConfig, deps: Node
 
 /**
  * Starts a node in the one order that works: database -> engine -> services -> data plane (its
- * serving state loaded, every engine host started) -> HTTP app listening -> admin bootstrap ->
+ * serving state loaded, every engine host started) -> [configured admin token] -> HTTP app listening -> [generated admin token] ->
  * fleet heartbeats and the generation watch. Closes in the reverse order.
  */
 export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<VerdictNode> {
@@ -151,10 +151,12 @@ export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<Ve
     // Listening only once the engine hosts run: a load balancer may send traffic at once.
     await Promise.all([dataPlane.start(), engine.started()]);
     app = await buildApp({ config, services, dataPlane, logger });
+    // A configured admin token works from the first answered request (a pipeline may send one as
+    // soon as the port opens). A generated one is made after listen: it is shown once, so only by
+    // a start that works; until then no admin exists, and requests get 401 like any unknown token.
+    const configured = opened?.writable && config.adminToken !== undefined ? await bootstrapAdmin(services, config, deps) : undefined;
     const url = await listen(app, config.host, config.port);
-    // After listen: a generated admin token is shown once, so it is made only by a start that
-    // works. Until then no admin exists, and requests get 401 like any unknown token.
-    const bootstrap = opened?.writable ? await bootstrapAdmin(services, config, deps) : undefined;
+    const bootstrap = configured ?? (opened?.writable ? await bootstrapAdmin(services, config, deps) : undefined);
     const reporter = new FleetReporter(fleetLink(services), dataPlane, config.heartbeatIntervalMs, logger.child({ component: 'fleet' }));
     reporter.start();
     // As often as the heartbeat: an old primary that still answers is fenced within one interval.

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium, driven by playwright-core: what the console's browser tests run in. */
@@ -60,4 +61,20 @@ export async function signIn(page: Page, url: string, token: string, path: strin
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`**${path}`);
+}
+
+/**
+ * Replaces the simulator's context in one input event (keystrokes can race Monaco on a busy
+ * machine), checking the editor emptied first and then holds exactly the text.
+ */
+export async function setSimulatorContext(page: Page, text: string): Promise<void> {
+  const editor = page.locator('[data-testid="simulator-context"] .monaco-editor');
+  // Monaco renders spaces as no-break spaces.
+  const shown = async () => ((await editor.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
+  await editor.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await expect.poll(shown).toBe('');
+  await page.keyboard.insertText(text);
+  await expect.poll(shown).toBe(text);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './browser.js';
+import { launchConsoleBrowser, setSimulatorContext, signIn, type ConsoleBrowser } from './browser.js';
 
 /**
  * History and visual diffs in Chromium: two versions of a decision and two releases, shown in the
@@ -98,6 +98,27 @@ describe('console history and visual diffs in Chromium', () => {
     await page.getByRole('list', { name: 'Changed nodes' }).locator('li', { hasText: 'Discount' }).getByText('added').waitFor();
     await page.locator('.react-flow__node .grl-dn--diff-added', { hasText: 'Discount' }).waitFor({ timeout: 120_000 });
     await chrome.shot(page, '15-release-compare');
+  }, 300_000);
+
+  it('simulates a saved version and a release, each as it was saved', async () => {
+    const { page } = admin;
+    await page.goto(`${server.url}/projects/shop/decisions/pricing/tier`);
+    await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 120_000 });
+    await page.locator('.grl-dg__aside__side-bar__bottom button').click();
+    const simulator = page.locator('.grl-dg__simulator');
+    await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 120_000 });
+    await setSimulatorContext(page, '{"total": 120}');
+    const runAgainst = async (label: string, tier: string) => {
+      await simulator.locator('.ant-select', { has: page.getByRole('combobox', { name: 'Run against' }) }).click();
+      await page.locator('.ant-select-item-option', { hasText: label }).click();
+      await simulator.getByRole('button', { name: 'Run' }).click();
+      await simulator.locator('.grl-dg__simulator__response .view-lines', { hasText: tier }).waitFor();
+    };
+    // Release r1 has the threshold at 100 (gold), version 2 (and r2) at 150 (basic).
+    await runAgainst('Release r1', 'gold');
+    await chrome.shot(page, '16-simulate-release');
+    await runAgainst('Saved version v2', 'basic');
+    await runAgainst('Saved version v1', 'gold');
   }, 300_000);
 
   it('logged no console errors and made no request off the machine', () => {

@@ -96,7 +96,7 @@ describe('what applying a package may cost the server', () => {
     expect(await rowCounts(server.db.sql)).toEqual(before);
   });
 
-  it('keeps answering health checks and evaluations while a large package is checked', async () => {
+  it('keeps answering health checks and evaluations while a large package is checked', { timeout: 300_000 }, async () => {
     // 6 MiB of decision tables (300 times the largest real graph): seconds of parsing, hashing and
     // validation. Not more: the test server's 3 s statement timeout must hold for the inserts on a busy machine.
     const zip = await bigGoRulesZip(2, 3);

@@ -123,4 +123,25 @@ describe('engine pool', () => {
     expect(answered.result).toEqual({ triple: 6 });
     expect((await engine.evaluate(target('calc'), { a: 4 }, false)).result).toEqual({ double: 8 });
   });
+
+  it('tells a save to retry, not that its expression is endless, when the checking host gets no CPU', async () => {
+    engine = startTestEngine({ hosts: 1, spare: false, timeoutMs: 300, slowMs: 100 });
+    await engine.started();
+    const item = { expression: 'a * 2', kind: 'standard' as const };
+    expect(await engine.check([item])).toEqual([{ ok: true }]);
+    // A stopped process gets no CPU, like a host at lower priority on a very busy machine.
+    const pid = engine.status().isolated.pids[0]!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await expect(engine.check([item])).rejects.toMatchObject({ code: 'not-ready', message: expect.stringMatching(/too busy to check/) });
+    } finally {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // stopped and replaced meanwhile
+      }
+    }
+    // A new host checks it once the machine has CPU again.
+    expect(await engine.check([item])).toEqual([{ ok: true }]);
+  });
 });

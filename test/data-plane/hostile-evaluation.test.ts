@@ -176,6 +176,7 @@ describe('hostile evaluation input', () => {
           served++;
         }
       })();
+      during.catch(() => undefined); // awaited below; the rejection is reported there
       const answers = await Promise.all(attacks);
       await during;
       // Both move to the isolated lane, which runs one at a time: the first is stopped at its

@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
+import { AppError } from '../../errors.js';
 import { HostGone } from './host-errors.js';
 import type { Sent } from './lane.js';
 import type { CheckResult, ExpressionCheck } from './protocol.js';
 
 /** A check request whose expressions keep stopping hosts gives up on the rest after this many. */
 const MAX_CHECK_KILLS = 3;
+/** How many deadlines an expression may wait for CPU on a busy machine before the save is told to retry. */
+const STARVED_CAP_FACTOR = 10;
 
 export interface CheckDeps {
   readonly timeoutMs: number;
@@ -19,6 +22,7 @@ export interface CheckDeps {
  * expression against an empty context, synchronously and one after another, writing the index of
  * the one it starts to a pipe first. When one never returns (no progress for the deadline) or
  * kills the host, the node knows which it was, reports it, and checks the rest on a new host.
+ * "Never returns" means it used the deadline's worth of CPU; starved of CPU, the save is told to retry.
  */
 export async function checkExpressions(items: readonly ExpressionCheck[], deps: CheckDeps): Promise<CheckResult[]> {
   const results = new Array<CheckResult>(items.length);
@@ -34,8 +38,20 @@ export async function checkExpressions(items: readonly ExpressionCheck[], deps: 
     const host = sent.host;
     host.progress = -1;
     host.progressAt = Date.now();
+    let starved = false;
+    // The deadline counts the engine's CPU, as a graph load's does (load-deadline.ts): the isolated
+    // lane runs at lower priority, and on a busy machine 'a * 2' must not be refused as endless.
     const watchdog = setInterval(() => {
-      if (Date.now() - host.progressAt > deps.timeoutMs) host.stop('deadline');
+      const now = Date.now();
+      host.sampleCpu(now);
+      const waited = now - host.progressAt;
+      if (waited <= deps.timeoutMs) return;
+      const used = host.cpuSince(host.progressAt);
+      if (used === undefined || used >= deps.timeoutMs / 2) host.stop('deadline');
+      else if (waited >= deps.timeoutMs * STARVED_CAP_FACTOR) {
+        starved = true;
+        host.stop('deadline');
+      }
     }, Math.max(10, Math.min(100, Math.floor(deps.timeoutMs / 10))));
     try {
       const answers = await host.request<CheckResult[]>({ t: 'check', items: todo.map((i) => items[i]!) }, sent.handle);
@@ -43,6 +59,9 @@ export async function checkExpressions(items: readonly ExpressionCheck[], deps: 
       todo = [];
     } catch (error) {
       if (!(error instanceof HostGone) || error.stoppedFor === 'shutdown') throw error;
+      if (starved) {
+        throw new AppError('not-ready', `the machine is too busy to check this graph's expressions (no CPU for the engine in ${(deps.timeoutMs * STARVED_CAP_FACTOR) / 1000} s); retry shortly`);
+      }
       kills++;
       const failed = host.progress;
       if (failed < 0 || failed >= todo.length) continue; // died before it began: again, on a new host

@@ -6,12 +6,14 @@ import type { EnginePoolOptions, HostQueues, PoolLanes } from './pool-types.js';
 /** Answers a host may still owe for requests given up on before it is replaced. */
 const MAX_ABANDONED_PER_HOST = 4;
 /**
- * CPU a host must have used to be called held by a runaway rather than starved on a busy machine
- * (or cold: measured here, a decision's first evaluation in a fresh process took 43 ms of CPU, the
- * next ones 0.5 ms). A runaway evaluation given a fifth of a core passes 100 ms by the slow mark.
+ * CPU a host must have used, with no answer, to be called held by a runaway rather than starved on
+ * a busy machine (or cold: measured here, a decision's first evaluation in a fresh process took
+ * 43 ms of CPU, the next ones 0.5 ms). A runaway evaluation given a fifth of a core passes 100 ms
+ * by the slow mark. The share only guards long waits against the host's own small costs: at load
+ * average 25 on 2 cores a runaway gets about 8% of a core, so it must stay well below that.
  */
 const COSTLY_MIN_CPU_MS = 100;
-const COSTLY_MIN_SHARE = 0.1;
+const COSTLY_MIN_SHARE = 0.03;
 /** Deadlines a decision (with no record of quick answers) may miss in a row before it is isolated. */
 const MISSES_TO_ISOLATE = 2;
 

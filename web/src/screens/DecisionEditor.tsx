@@ -40,7 +40,7 @@ export function DecisionEditor() {
   const [dirty, setDirty] = useState(false);
   const [problem, setProblem] = useState<Problem>();
   const saved = useRef<DecisionGraphType>({ nodes: [], edges: [] });
-  const simulator = useSimulator(project, () => saved.current);
+  const simulator = useSimulator(project, key, () => saved.current);
 
   useEffect(() => {
     if (decision.data && version === undefined) {
@@ -66,6 +66,7 @@ export function DecisionEditor() {
       setDirty(false);
       setProblem(undefined);
       void queryClient.invalidateQueries({ queryKey: ['decisions', project] });
+      void queryClient.invalidateQueries({ queryKey: ['decision-versions', project, key] });
     },
     onError: (error) => setProblem(error instanceof ProblemError ? error.problem : { status: 0, code: 'network', detail: error.message }),
   });
