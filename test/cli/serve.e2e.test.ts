@@ -86,7 +86,7 @@ function postmasterPid(cwd: string): number | undefined {
   }
 }
 // Each test starts real servers with their own cluster (initdb, fsync on): minutes on a busy machine.
-const E2E_TIMEOUT_MS = 240_000;
+const E2E_TIMEOUT_MS = 600_000;
 
 afterAll(async () => {
   for (const s of started) {

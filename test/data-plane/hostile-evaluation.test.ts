@@ -107,7 +107,7 @@ describe('hostile evaluation input', () => {
       // Past the node's own checks, straight to the engine (as a graph saved by an older Verdict
       // could): zen's parser overflows its native stack on brackets nested this deep (at 6,000 it
       // sometimes survived, on a thread with a larger stack).
-      const engine = startTestEngine({ timeoutMs: 20_000 });
+      const engine = startTestEngine({ timeoutMs: 120_000 }); // long: the crash comes after seconds of parsing on a starved lane
       try {
         const deep = `${'['.repeat(50_000)}1${']'.repeat(50_000)}`;
         await engine.register('r', [
