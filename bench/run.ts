@@ -4,6 +4,7 @@ import { benchPackages } from './packages.js';
 import { benchFailover } from './failover.js';
 import { benchDr } from './dr.js';
 import { benchHostile } from './hostile.js';
+import { benchConsole } from './console.js';
 
 // Benchmarks print numbers and ratios measured side by side in one run; they assert nothing.
 // BENCH_SECONDS sets the length of each load run (default 5); BENCH_ONLY=dr,failover runs some.
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<void>> = {
   packages: () => benchPackages(),
   failover: () => benchFailover(),
   dr: () => benchDr(),
+  console: () => benchConsole(),
 };
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only?.filter((name) => !(name in sections)) ?? [];

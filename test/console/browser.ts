@@ -2,11 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM, FLAGS } from './chromium.js';
 
-/** Debian's Chromium, driven by playwright-core: what the console's browser tests run in. */
-export const CHROMIUM = process.env.VERDICT_CHROMIUM ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps calling Google's hosts, which this closed network refuses.
-export const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { CHROMIUM, FLAGS };
+
 export const SHOTS = fileURLToPath(new URL('../../test-results/console/', import.meta.url));
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
