@@ -8,6 +8,8 @@ import { NotFound } from './screens/NotFound';
 import { Releases } from './screens/Releases';
 import { Environments } from './screens/Environments';
 import { EnvironmentDetail } from './screens/EnvironmentDetail';
+import { ApiTokens } from './screens/ApiTokens';
+import { Audit } from './screens/Audit';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -24,6 +26,8 @@ export const router = createBrowserRouter([
       { path: 'projects/:project/releases', element: <Releases /> },
       { path: 'projects/:project/environments', element: <Environments /> },
       { path: 'projects/:project/environments/:env', element: <EnvironmentDetail /> },
+      { path: 'tokens', element: <ApiTokens /> },
+      { path: 'audit', element: <Audit /> },
       { path: '*', element: <NotFound /> },
     ],
   },
