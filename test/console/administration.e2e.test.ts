@@ -192,6 +192,21 @@ describe('console administration in Chromium', () => {
     await filters.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('table', { name: 'Audit log' }).getByText('No entries match').waitFor();
     expect(new URL(page.url()).searchParams.get('from')).toBe(day);
+
+    // Pages of 50 follow the server's cursor: older, then back to newer.
+    for (let i = 0; i < 52; i++) expect((await server.request('POST', '/api/tokens', { body: { name: `bulk-${i}`, role: 'viewer' } })).status).toBe(201);
+    const all = (await server.request('GET', '/api/audit?action=api-token.create&limit=1000')).body.entries;
+    expect(all.length).toBeGreaterThan(50);
+    await page.goto(`${server.url}/audit?action=api-token.create`);
+    const audit = rows(page, 'Audit log');
+    await audit.first().filter({ hasText: 'bulk-51' }).waitFor();
+    expect(await audit.count()).toBe(50);
+    await page.getByRole('navigation', { name: 'Audit log pages' }).getByRole('button', { name: 'Older' }).click();
+    await page.getByText('Page 2,', { exact: false }).waitFor();
+    await expect.poll(() => audit.count(), { timeout: 60_000 }).toBe(all.length - 50);
+    expect(await audit.last().textContent()).toContain(JSON.stringify(all.at(-1).details).slice(0, 20));
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await audit.first().filter({ hasText: 'bulk-51' }).waitFor();
   }, 300_000);
 
   it('renames a decision into another folder and the tree follows', async () => {

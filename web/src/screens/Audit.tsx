@@ -67,20 +67,22 @@ export function Audit() {
           { title: 'Details', dataIndex: 'details', ellipsis: true, render: (details: Entry['details']) => <Typography.Text code>{JSON.stringify(details)}</Typography.Text> },
         ]}
       />
-      <Space style={{ marginTop: 16 }} aria-label="Audit log pages">
-        <Button disabled={cursors.length === 0} onClick={() => setCursors([])}>
-          Newest
-        </Button>
-        <Button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </Button>
-        <Button disabled={!entries.data?.nextCursor || entries.isPlaceholderData} onClick={() => setCursors([...cursors, entries.data!.nextCursor!])}>
-          Older
-        </Button>
-        <Typography.Text type="secondary">
-          Page {cursors.length + 1}, {PAGE_SIZE} entries a page. The CSV holds up to 10,000 entries of these filters.
-        </Typography.Text>
-      </Space>
+      <nav aria-label="Audit log pages" style={{ marginTop: 16 }}>
+        <Space>
+          <Button disabled={cursors.length === 0} onClick={() => setCursors([])}>
+            Newest
+          </Button>
+          <Button disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Newer
+          </Button>
+          <Button disabled={!entries.data?.nextCursor || entries.isPlaceholderData} onClick={() => setCursors([...cursors, entries.data!.nextCursor!])}>
+            Older
+          </Button>
+          <Typography.Text type="secondary">
+            Page {cursors.length + 1}, {PAGE_SIZE} entries a page. The CSV holds up to 10,000 entries of these filters.
+          </Typography.Text>
+        </Space>
+      </nav>
     </section>
   );
 }

@@ -40,7 +40,7 @@ export function Environments() {
             title: 'Environment',
             dataIndex: 'key',
             render: (key: string, env) => (
-              <Link to={environmentPath(project, key)} title={`${env.name}: deployment history${canDeploy ? ' and evaluation tokens' : ''}`}>
+              <Link to={environmentPath(project, key)} title={env.name}>
                 <Typography.Text strong>{key}</Typography.Text>
               </Link>
             ),
