@@ -28,6 +28,7 @@ const CASES: readonly Case[] = [
   { name: 'decision history', method: 'GET', path: () => '/api/projects/m/decisions/base/versions', allowed: everyone },
   { name: 'save decision', method: 'PUT', path: (n) => `/api/projects/m/decisions/d-${n}`, body: () => ({ content: doc }), allowed: ['admin', 'editor'] },
   { name: 'save decisions', method: 'POST', path: () => '/api/projects/m/decisions', body: (n) => ({ decisions: [{ key: `b-${n}`, content: doc }] }), allowed: ['admin', 'editor'] },
+  { name: 'rename decision', method: 'POST', path: (n) => `/api/projects/m/decisions/ren-${n}/rename`, body: (n) => ({ to: `renamed-${n}` }), allowed: ['admin', 'editor'] },
   { name: 'delete decision', method: 'DELETE', path: (n) => `/api/projects/m/decisions/del-${n}`, allowed: ['admin', 'editor'] },
   { name: 'cut release', method: 'POST', path: () => '/api/projects/m/releases', body: () => ({}), allowed: ['admin', 'editor', 'deployer'] },
   { name: 'list releases', method: 'GET', path: () => '/api/projects/m/releases', allowed: everyone },
@@ -42,6 +43,7 @@ const CASES: readonly Case[] = [
   { name: 'create API token', method: 'POST', path: () => '/api/tokens', body: (n) => ({ name: `t-${n}`, role: 'viewer' }), allowed: ['admin'] },
   { name: 'list API tokens', method: 'GET', path: () => '/api/tokens', allowed: ['admin'] },
   { name: 'read audit log', method: 'GET', path: () => '/api/audit', allowed: ['admin'] },
+  { name: 'export audit log as CSV', method: 'GET', path: () => '/api/audit.csv', allowed: ['admin'] },
   { name: 'read changes', method: 'GET', path: () => '/api/changes', allowed: everyone },
   { name: 'who am I', method: 'GET', path: () => '/api/whoami', allowed: everyone },
   { name: 'console sign-in', method: 'POST', path: () => '/api/session', allowed: everyone },
@@ -63,6 +65,7 @@ describe('role-based authorisation', () => {
     await server.request('POST', '/api/projects', { body: { key: 'm' } });
     await server.request('PUT', '/api/projects/m/decisions/base', { body: { content: doc } });
     for (let i = 0; i < 40; i++) await server.request('PUT', `/api/projects/m/decisions/del-${i}`, { body: { content: doc } });
+    for (let i = 0; i < 40; i++) await server.request('PUT', `/api/projects/m/decisions/ren-${i}`, { body: { content: doc } });
     await server.request('POST', '/api/projects/m/releases', { body: {} });
     await server.request('POST', '/api/projects/m/environments', { body: { key: 'prod' } });
     packageZip = (await server.request('GET', '/api/projects/m/releases/latest/package')).body;

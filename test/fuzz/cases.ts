@@ -500,6 +500,16 @@ function readsEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
   const rel = segment([...releases.flatMap((r) => [r.id, r.label]), 'latest', seed.unknownUuid]);
   const env = segment(['prod', 'staging', 'dev', 'idle', 'test']);
   const intText = (values: string[]) => fc.oneof(fc.constantFrom(...values), fc.integer({ min: -5, max: 2000 }).map(String));
+  const auditQuery = queryString({
+    actor: fc.constantFrom('fuzz admin', 'system', 'x'),
+    action: fc.constantFrom('decision.save', 'deployment.*', 'release.create', '*', '.*', '%.*', '_.*', '\\.*'),
+    project: fc.constantFrom(...seed.projects),
+    target: fc.constantFrom('prod', 'loan-approval', 'x'),
+    since: fc.constantFrom('2020-01-01T00:00:00Z', '2999-01-01T00:00:00Z', new Date().toISOString()),
+    until: fc.constantFrom('2020-01-01T00:00:00Z', '2999-01-01T00:00:00.000+02:00'),
+    before: intText(['1', '9007199254740991']),
+    limit: intText(['1', '1000', '1001']),
+  });
   type Route = { path: string; check?: (response: FuzzResponse, request: FuzzRequest) => string | undefined; binary?: boolean };
   const routes: fc.Arbitrary<Route>[] = [
     fc.constant({ path: '/api/projects' }),
@@ -546,16 +556,7 @@ function readsEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
         return early ? `changes?since=${since} answered event ${JSON.stringify(early)}` : undefined;
       },
     })),
-    queryString({
-      actor: fc.constantFrom('fuzz admin', 'system', 'x'),
-      action: fc.constantFrom('decision.save', 'deployment.*', 'release.create', '*', '.*', '%.*', '_.*', '\\.*'),
-      project: fc.constantFrom(...seed.projects),
-      target: fc.constantFrom('prod', 'loan-approval', 'x'),
-      since: fc.constantFrom('2020-01-01T00:00:00Z', '2999-01-01T00:00:00Z', new Date().toISOString()),
-      until: fc.constantFrom('2020-01-01T00:00:00Z', '2999-01-01T00:00:00.000+02:00'),
-      before: intText(['1', '9007199254740991']),
-      limit: intText(['1', '1000', '1001']),
-    }).map((q) => ({
+    auditQuery.map((q) => ({
       path: `/api/audit${q}`,
       check: (response: FuzzResponse, request: FuzzRequest) => {
         const answer = parseJsonBody(response) as any;
@@ -576,6 +577,18 @@ function readsEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
         return undefined;
       },
     })),
+    auditQuery.map((q) => ({
+      path: `/api/audit.csv${q}`,
+      binary: true,
+      check: (response: FuzzResponse, request: FuzzRequest) => {
+        if (!String(response.headers['content-type']).startsWith('text/csv')) return `audit.csv answered ${String(response.headers['content-type'])}`;
+        const lines = response.body.toString('utf8').split('\r\n');
+        if (!lines[0]?.startsWith('id,at,actor,')) return `audit.csv without its header row: ${excerpt(response.body.toString('utf8'), 200)}`;
+        const limit = Number(singleParam(request.path, 'limit'));
+        // Each row starts with its id (the seed's names hold no line ends that could look like one).
+        return Number.isInteger(limit) && limit >= 1 && lines.filter((l) => /^\d+,/.test(l)).length > limit ? `audit.csv?limit=${limit} answered more rows` : undefined;
+      },
+    })),
     queryString({ project: fc.constantFrom(...seed.projects), includeGone: fc.constantFrom('true', 'false') }).map((q) => ({ path: `/api/fleet${q}` })),
     fc.constant({ path: '/api/tokens' }),
     fc.constant({ path: '/api/whoami' }),
@@ -585,7 +598,7 @@ function readsEntry(seed: Seed): fc.Arbitrary<FuzzCase> {
     entry: 'reads',
     label: `GET ${route.path.slice(0, 120)}`,
     request: { method: 'GET', path: route.path, headers: { ...(extra ?? {}), ...auth } },
-    check: (response, request) => (route.binary ? undefined : (jsonBodyCheck(response) ?? route.check?.(response, request))),
+    check: (response, request) => (route.binary ? route.check?.(response, request) : (jsonBodyCheck(response) ?? route.check?.(response, request))),
   }));
 }
 

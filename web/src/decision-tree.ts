@@ -24,6 +24,11 @@ export function decisionTree(keys: readonly string[]): TreeDataNode[] {
   return root;
 }
 
+/** The keys of every folder node of a tree, outermost first. */
+export function folderKeys(nodes: readonly TreeDataNode[]): string[] {
+  return nodes.flatMap((node) => (String(node.key).startsWith(FOLDER) ? [String(node.key), ...folderKeys(node.children ?? [])] : []));
+}
+
 /** A new decision's graph: a request flowing straight to the response, ready to be filled in. */
 export function emptyGraph() {
   return {

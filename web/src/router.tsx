@@ -9,6 +9,9 @@ import { Releases } from './screens/Releases';
 import { Environments } from './screens/Environments';
 import { History } from './screens/History';
 import { ReleaseCompare } from './screens/ReleaseCompare';
+import { EnvironmentDetail } from './screens/EnvironmentDetail';
+import { ApiTokens } from './screens/ApiTokens';
+import { Audit } from './screens/Audit';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -26,6 +29,9 @@ export const router = createBrowserRouter([
       { path: 'projects/:project/releases', element: <Releases /> },
       { path: 'projects/:project/releases/compare', element: <ReleaseCompare /> },
       { path: 'projects/:project/environments', element: <Environments /> },
+      { path: 'projects/:project/environments/:env', element: <EnvironmentDetail /> },
+      { path: 'tokens', element: <ApiTokens /> },
+      { path: 'audit', element: <Audit /> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -5,6 +5,7 @@ export const AUDIT_ACTIONS = [
   'environment.create',
   'decision.save',
   'decision.delete',
+  'decision.rename',
   'release.create',
   'deployment.deploy',
   'deployment.rollback',
@@ -36,17 +37,32 @@ export const AuditEntrySchema = Type.Object(
 );
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 
-export const AuditQuerySchema = Type.Object({
-  actor: Type.Optional(Type.String({ minLength: 1 })),
-  action: Type.Optional(Type.String({ minLength: 1, description: 'Exact action, or a prefix ending in ".*" (e.g. "deployment.*")' })),
-  project: Type.Optional(Type.String({ minLength: 1 })),
-  target: Type.Optional(Type.String({ minLength: 1 })),
-  since: Type.Optional(Type.String({ format: 'date-time' })),
-  until: Type.Optional(Type.String({ format: 'date-time' })),
+// Filters are compared as given: bounded so a query string cannot carry megabytes into SQL.
+const AuditFilters = {
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Exact name of the token that acted' })),
+  action: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: 'Exact action, or a prefix ending in ".*" (e.g. "deployment.*")' }),
+  ),
+  project: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
+  target: Type.Optional(Type.String({ minLength: 1, maxLength: 205, description: 'Decision key, environment, token name...' })),
+  since: Type.Optional(Type.String({ format: 'date-time', description: 'Only entries at or after this time' })),
+  until: Type.Optional(Type.String({ format: 'date-time', description: 'Only entries before this time' })),
   before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Cursor: only entries with a smaller id' })),
+};
+
+export const AuditQuerySchema = Type.Object({
+  ...AuditFilters,
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
 });
 export type AuditQuery = Static<typeof AuditQuerySchema>;
+
+/** Most rows one CSV export holds; the `x-next-cursor` header says where the rest begins. */
+export const AUDIT_CSV_MAX_ROWS = 10_000;
+
+export const AuditCsvQuerySchema = Type.Object({
+  ...AuditFilters,
+  limit: Type.Integer({ minimum: 1, maximum: AUDIT_CSV_MAX_ROWS, default: AUDIT_CSV_MAX_ROWS }),
+});
 
 export const AuditPageSchema = Type.Object({
   entries: Type.Array(AuditEntrySchema),

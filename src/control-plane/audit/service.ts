@@ -3,6 +3,7 @@ import type { Queryable } from '../../db/connect.js';
 import type { Actor } from '../../lib/actor.js';
 import type { AuditAction, AuditEntry, AuditQuery } from './schemas.js';
 import { insertAuditEntry, queryAuditLog } from './store.js';
+import { auditCsv } from './csv.js';
 
 export interface AuditEvent {
   readonly action: AuditAction;
@@ -32,5 +33,11 @@ export class AuditService {
     const entries = await queryAuditLog(this.db.read, filter);
     const last = entries.at(-1);
     return { entries, nextCursor: entries.length === filter.limit && last ? last.id : null };
+  }
+
+  /** The filtered entries as CSV (at most `limit` rows), and where the next ones begin, if any. */
+  async csv(filter: AuditQuery): Promise<{ csv: string; rows: number; nextCursor: number | null }> {
+    const { entries, nextCursor } = await this.query(filter);
+    return { csv: auditCsv(entries), rows: entries.length, nextCursor };
   }
 }

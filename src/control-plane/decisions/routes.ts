@@ -8,6 +8,8 @@ import {
   DecisionVersionParamsSchema,
   DecisionVersionSchema,
   DecisionVersionSummarySchema,
+  RenameDecisionResultSchema,
+  RenameDecisionSchema,
   SaveDecisionResultSchema,
   SaveDecisionSchema,
   SaveDecisionsResultSchema,
@@ -88,6 +90,24 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       },
     },
     (request) => services.decisions.delete(request.actor, request.params.project, request.params.key, request.idempotency),
+  );
+
+  app.post(
+    '/api/projects/:project/decisions/:key/rename',
+    {
+      config: { permission: 'decision:write', idempotent: true },
+      schema: {
+        tags,
+        summary: 'Rename a decision (its history moves with it; one transaction)',
+        description:
+          'Adds a version with the same content under the new key, recording who renamed it. Releases made before keep the old key. ' +
+          '409 when the new key is taken (also by a deleted decision) or while another decision calls this one as a sub-decision.',
+        params: DecisionParamsSchema,
+        body: RenameDecisionSchema,
+        response: { 200: RenameDecisionResultSchema },
+      },
+    },
+    (request) => services.decisions.rename(request.actor, request.params.project, request.params.key, request.body, request.idempotency),
   );
 
   app.get(

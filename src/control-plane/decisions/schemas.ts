@@ -83,3 +83,15 @@ export const DecisionListQuerySchema = Type.Object({
   includeDeleted: Type.Boolean({ default: false }),
   prefix: Type.Optional(Type.String({ description: "Only keys starting with this (e.g. 'pricing/')" })),
 });
+
+export const RenameDecisionSchema = Type.Object(
+  { to: Type.String({ minLength: 1, maxLength: 205, description: "The new key (pricing/discount); a '.json' suffix is ignored" }) },
+  { additionalProperties: false },
+);
+export type RenameDecision = Static<typeof RenameDecisionSchema>;
+
+export const RenameDecisionResultSchema = Type.Object({
+  ...DecisionVersionSummarySchema.properties,
+  renamedFrom: Type.String({ description: 'The key the decision had before' }),
+});
+export type RenameDecisionResult = Static<typeof RenameDecisionResultSchema>;

@@ -7,10 +7,22 @@ import { badRequest, conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { JdmDocument } from '../../lib/jdm.js';
-import { parseDecisionKey } from '../../lib/decision-keys.js';
-import type { DecisionVersion, DecisionVersionSummary, SaveDecision, SaveDecisionResult, SaveDecisions, SaveDecisionsResult } from './schemas.js';
+import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
+import { isUniqueViolation } from '../../lib/pg-errors.js';
+import { subDecisionReferences } from '../../lib/jdm.js';
+import type {
+  DecisionVersion,
+  DecisionVersionSummary,
+  RenameDecision,
+  RenameDecisionResult,
+  SaveDecision,
+  SaveDecisionResult,
+  SaveDecisions,
+  SaveDecisionsResult,
+} from './schemas.js';
 import {
   currentDecisions,
+  decisionsCallingOthers,
   findDecision,
   getVersion,
   insertDecision,
@@ -18,6 +30,7 @@ import {
   listLatest,
   listVersions,
   lockDecision,
+  setDecisionKey,
   versionSummary,
   type CurrentDecision,
   type DecisionRow,
@@ -155,6 +168,74 @@ export class DecisionsService {
       });
       return tombstone;
     }, { idempotency });
+  }
+
+  /**
+   * Renames a decision in one transaction. Its versions move with it (they belong to the decision,
+   * not to its key), and a new version with the same content records who renamed it and when;
+   * releases made before keep the old key, as they froze it. Refused when the new key is taken,
+   * even by a deleted decision (whose history keeps that key), and while another decision calls
+   * this one as a sub-decision (the next release would miss it).
+   */
+  async rename(actor: Actor, projectKey: string, rawKey: string, input: RenameDecision, idempotency?: IdempotencyContext): Promise<RenameDecisionResult> {
+    const from = parseDecisionKey(rawKey);
+    const to = parseDecisionKey(input.to);
+    if (from === to) throw badRequest(`decision '${from}' already has the key '${to}'`);
+    try {
+      return await this.db.transaction(async (tx) => {
+        const project = await this.projects.get(projectKey, tx);
+        const decision = await lockDecision(tx, project.id, from);
+        if (!decision || decision.deleted) throw notFound(`decision '${from}' does not exist in project '${projectKey}'`);
+        const taken = await findDecision(tx, project.id, to);
+        if (taken) {
+          throw conflict(
+            taken.deleted
+              ? `'${to}' is the key of a deleted decision, whose history keeps it; choose another key`
+              : `decision '${to}' already exists in project '${projectKey}'`,
+          );
+        }
+        await this.#refuseIfCalled(tx, project.id, from, to);
+        const latest = (await getVersion(tx, decision, decision.latestVersion))!;
+        await setDecisionKey(tx, decision.id, to);
+        const saved = await insertVersion(tx, {
+          decisionId: decision.id,
+          key: to,
+          version: decision.latestVersion + 1,
+          content: latest.content,
+          contentHash: latest.contentHash,
+          author: actor.name,
+          message: `renamed from ${from}`,
+        });
+        await this.audit.record(tx, actor, {
+          action: 'decision.rename',
+          targetType: 'decision',
+          target: from,
+          projectKey,
+          beforeHash: latest.contentHash,
+          afterHash: latest.contentHash,
+          details: { to, version: saved.version },
+        });
+        return { ...saved, renamedFrom: from };
+      }, { idempotency });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`decision '${to}' was just created in project '${projectKey}'; choose another key`);
+      throw error;
+    }
+  }
+
+  async #refuseIfCalled(tx: Queryable, projectId: string, from: string, to: string): Promise<void> {
+    const callers = (await decisionsCallingOthers(tx, projectId)).flatMap((d) =>
+      subDecisionReferences(d.content)
+        .filter((ref) => normalizeDecisionKey(ref.reference) === from)
+        .map((ref) => ({ decision: d.key, ...ref })),
+    );
+    const first = callers[0];
+    if (!first) return;
+    throw conflict(
+      `decision '${first.decision}', node '${first.nodeName}' calls '${from}' as a sub-decision; save it calling '${to}', then rename` +
+        (callers.length > 1 ? ` (and ${callers.length - 1} more callers)` : ''),
+      { errors: callers.map((c) => ({ ...c, message: `calls '${c.reference}'` })) },
+    );
   }
 
   async list(projectKey: string, options: { includeDeleted: boolean; prefix?: string | undefined }): Promise<DecisionVersionSummary[]> {

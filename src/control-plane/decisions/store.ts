@@ -112,3 +112,17 @@ export async function currentDecisions(q: Queryable, projectId: string): Promise
     WHERE d.project_id = ${projectId} AND NOT d.deleted
     ORDER BY d.key`;
 }
+
+/** Gives a decision another key: its versions follow it, as they belong to its id, not its key. */
+export async function setDecisionKey(q: Queryable, decisionId: string, key: string): Promise<void> {
+  await q`UPDATE decisions SET key = ${key} WHERE id = ${decisionId}`;
+}
+
+/** The live decisions whose latest version has a sub-decision node, with that content. */
+export async function decisionsCallingOthers(q: Queryable, projectId: string): Promise<{ key: string; content: JdmDocument }[]> {
+  return q<{ key: string; content: JdmDocument }[]>`
+    SELECT d.key, v.content
+    FROM decisions d
+    JOIN decision_versions v ON v.decision_id = d.id AND v.version = d.latest_version
+    WHERE d.project_id = ${projectId} AND NOT d.deleted AND v.content @> ${q.json({ nodes: [{ type: 'decisionNode' }] })}`;
+}

@@ -775,6 +775,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/decisions/{key}/rename": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rename a decision (its history moves with it; one transaction)
+         * @description Adds a version with the same content under the new key, recording who renamed it. Releases made before keep the old key. 409 when the new key is taken (also by a deleted decision) or while another decision calls this one as a sub-decision.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    /** @description Path-like key, URL-encoded in paths (pricing/discount -> pricing%2Fdiscount); a '.json' suffix is ignored */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The new key (pricing/discount); a '.json' suffix is ignored */
+                        to: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            key: string;
+                            version: number;
+                            /** @description This version is a tombstone: the decision was deleted */
+                            deleted: boolean;
+                            contentHash: string | null;
+                            author: string;
+                            message: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The key the decision had before */
+                            renamedFrom: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/decisions/{key}/versions": {
         parameters: {
             query?: never;
@@ -2109,12 +2171,16 @@ export interface paths {
         get: {
             parameters: {
                 query: {
+                    /** @description Exact name of the token that acted */
                     actor?: string;
                     /** @description Exact action, or a prefix ending in ".*" (e.g. "deployment.*") */
                     action?: string;
                     project?: string;
+                    /** @description Decision key, environment, token name... */
                     target?: string;
+                    /** @description Only entries at or after this time */
                     since?: string;
+                    /** @description Only entries before this time */
                     until?: string;
                     /** @description Cursor: only entries with a smaller id */
                     before?: number;
@@ -2153,6 +2219,60 @@ export interface paths {
                             }[];
                             nextCursor: number | null;
                         };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the audit log as CSV, newest first, with the same filters
+         * @description At most 10000 rows (`limit`); when more entries match, the `x-next-cursor` header holds the `before` value of the next download. RFC 4180 quoting; cells a spreadsheet would read as a formula start with an apostrophe.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Exact name of the token that acted */
+                    actor?: string;
+                    /** @description Exact action, or a prefix ending in ".*" (e.g. "deployment.*") */
+                    action?: string;
+                    project?: string;
+                    /** @description Decision key, environment, token name... */
+                    target?: string;
+                    /** @description Only entries at or after this time */
+                    since?: string;
+                    /** @description Only entries before this time */
+                    until?: string;
+                    /** @description Cursor: only entries with a smaller id */
+                    before?: number;
+                    limit: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv, one row per entry, a header row first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
                     };
                 };
             };

@@ -1,13 +1,14 @@
 import { useMemo, useState } from 'react';
-import { Alert, App, Button, Empty, Form, Input, Modal, Popconfirm, Space, Spin, Tree } from 'antd';
+import { Alert, App, Button, Empty, Popconfirm, Space, Spin, Tree } from 'antd';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useCan } from '../session';
 import { ProjectNav } from './ProjectNav';
-import { DECISION, FOLDER, decisionPath, decisionTree, emptyGraph } from '../decision-tree';
+import { DECISION, FOLDER, decisionPath, decisionTree, folderKeys } from '../decision-tree';
+import { CreateDecision, RenameDecision, decisionsKey } from './DecisionDialogs';
 
-/** A project's decisions as a folder tree (keys with `/`), with create and delete. */
+/** A project's decisions as a folder tree (keys with `/`), with create, rename and delete. */
 export function Decisions() {
   const project = useParams().project!;
   const navigate = useNavigate();
@@ -16,9 +17,11 @@ export function Decisions() {
   const canWrite = useCan('decision:write');
   const [selected, setSelected] = useState<string>();
   const [creating, setCreating] = useState(false);
+  const [renaming, setRenaming] = useState<string>();
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());
 
   const decisions = useQuery({
-    queryKey: ['decisions', project],
+    queryKey: decisionsKey(project),
     queryFn: async () => unwrap(await api.GET('/api/projects/{project}/decisions', { params: { path: { project }, query: { includeDeleted: false } } })),
   });
   const tree = useMemo(() => decisionTree((decisions.data ?? []).map((d) => d.key)), [decisions.data]);
@@ -29,7 +32,7 @@ export function Decisions() {
     mutationFn: async (key: string) => unwrap(await api.DELETE('/api/projects/{project}/decisions/{key}', { params: { path: { project, key } } })),
     onSuccess: async (_result, key) => {
       setSelected(undefined);
-      await queryClient.invalidateQueries({ queryKey: ['decisions', project] });
+      await queryClient.invalidateQueries({ queryKey: decisionsKey(project) });
       void message.success(`Deleted ${key}`);
     },
     onError: (error) => void message.error(error.message),
@@ -47,6 +50,7 @@ export function Decisions() {
         {selectedKey !== undefined && (
           <>
             <Button onClick={() => navigate(decisionPath(project, selectedKey))}>Open {selectedKey}</Button>
+            {canWrite && <Button onClick={() => setRenaming(selectedKey)}>Rename</Button>}
             {canWrite && (
               <Popconfirm title={`Delete ${selectedKey}?`} description="Its history stays; releases that hold it keep it." okText="Delete" okButtonProps={{ danger: true }} onConfirm={() => remove.mutate(selectedKey)}>
                 <Button danger loading={remove.isPending}>
@@ -66,7 +70,9 @@ export function Decisions() {
         <Tree.DirectoryTree
           aria-label="Decisions"
           treeData={tree}
-          defaultExpandAll
+          // Folders are open unless closed by hand, so a folder a rename or create makes shows at once.
+          expandedKeys={folderKeys(tree).filter((key) => !collapsed.has(key))}
+          onExpand={(keys) => setCollapsed(new Set(folderKeys(tree).filter((key) => !keys.includes(key))))}
           selectedKeys={selected === undefined ? [] : [selected]}
           onSelect={(keys) => setSelected(keys[0] === undefined ? undefined : String(keys[0]))}
           onDoubleClick={(_event, node) => {
@@ -76,31 +82,7 @@ export function Decisions() {
         />
       )}
       <CreateDecision project={project} open={creating} folder={folder} onClose={() => setCreating(false)} />
+      {renaming !== undefined && <RenameDecision project={project} from={renaming} onClose={() => setRenaming(undefined)} onRenamed={(to) => setSelected(DECISION + to)} />}
     </section>
-  );
-}
-
-function CreateDecision({ project, open, folder, onClose }: { project: string; open: boolean; folder: string; onClose: () => void }) {
-  const [form] = Form.useForm<{ key: string }>();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const create = useMutation({
-    mutationFn: async (key: string) =>
-      unwrap(await api.PUT('/api/projects/{project}/decisions/{key}', { params: { path: { project, key } }, body: { content: emptyGraph(), baseVersion: 0, message: 'created in the console' } })),
-    onSuccess: async (saved) => {
-      await queryClient.invalidateQueries({ queryKey: ['decisions', project] });
-      onClose();
-      navigate(decisionPath(project, saved.key));
-    },
-  });
-  return (
-    <Modal title="New decision" open={open} onCancel={onClose} onOk={() => form.submit()} okText="Create" confirmLoading={create.isPending} destroyOnClose>
-      <Form form={form} layout="vertical" initialValues={{ key: folder }} onFinish={(values) => create.mutate(values.key.trim())} preserve={false}>
-        <Form.Item label="Key" name="key" rules={[{ required: true }]} extra="Slashes make folders: pricing/discount">
-          <Input autoFocus />
-        </Form.Item>
-        {create.error && <Alert type="error" showIcon message={create.error.message} />}
-      </Form>
-    </Modal>
   );
 }

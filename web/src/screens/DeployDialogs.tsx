@@ -3,7 +3,7 @@ import { Alert, Form, Modal, Radio, Select, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
-import { environmentsKey, formatTime, useReleases, type Environment } from './project-data';
+import { deploymentsKey, environmentsKey, formatTime, useReleases, type Environment } from './project-data';
 
 type DeployPath = paths['/api/projects/{project}/environments/{env}/deployments']['post'];
 type Wait = NonNullable<DeployPath['parameters']['query']>['wait'];
@@ -23,7 +23,10 @@ const query = (wait: WaitChoice) => ({ timeout: WAIT_TIMEOUT_MS, ...(wait === 'n
 function useAfterDeploy(project: string, onDone: (deployed: Deployed) => void, onClose: () => void) {
   const queryClient = useQueryClient();
   return async (result: Deployed['result']) => {
-    await queryClient.invalidateQueries({ queryKey: environmentsKey(project) });
+    await Promise.all([
+      queryClient.invalidateQueries({ queryKey: environmentsKey(project) }),
+      queryClient.invalidateQueries({ queryKey: deploymentsKey(project, result.environment) }),
+    ]);
     onDone({ result });
     onClose();
   };

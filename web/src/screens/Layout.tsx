@@ -4,6 +4,8 @@ import { Link, Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { api } from '../api/client';
 import { SESSION_KEY, useSession } from '../session';
 
+const LINK = { color: '#cfd8e3' };
+
 /** The signed-in frame: header with who is signed in and sign-out; anyone else goes to sign-in. */
 export function Layout() {
   const session = useSession();
@@ -17,6 +19,7 @@ export function Layout() {
     return <Navigate to={`/sign-in?next=${next}`} replace />;
   }
 
+  const can = (permission: string) => session.data?.permissions.includes(permission) ?? false;
   const signOut = async () => {
     await api.DELETE('/api/session');
     queryClient.clear();
@@ -31,9 +34,19 @@ export function Layout() {
           <Link to="/projects" style={{ color: '#fff', fontWeight: 600, fontSize: 18 }}>
             Verdict
           </Link>
-          <Link to="/projects" style={{ color: '#cfd8e3' }}>
+          <Link to="/projects" style={LINK}>
             Projects
           </Link>
+          {can('api-token:manage') && (
+            <Link to="/tokens" style={LINK}>
+              API tokens
+            </Link>
+          )}
+          {can('audit:read') && (
+            <Link to="/audit" style={LINK}>
+              Audit log
+            </Link>
+          )}
         </Space>
         <Space>
           <Typography.Text style={{ color: '#cfd8e3' }}>{session.data.name}</Typography.Text>

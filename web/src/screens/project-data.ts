@@ -24,4 +24,18 @@ export function useEnvironments(project: string) {
   });
 }
 
+export const environmentPath = (project: string, env: string) => `/projects/${encodeURIComponent(project)}/environments/${encodeURIComponent(env)}`;
+
 export const formatTime = (at: string) => new Date(at).toLocaleString();
+
+export type Deployment = paths['/api/projects/{project}/environments/{env}/deployments']['get']['responses'][200]['content']['application/json'][number];
+
+export const deploymentsKey = (project: string, env: string) => ['deployments', project, env] as const;
+
+/** Newest first: the deploys and rollbacks of one environment (at most the last 100). */
+export function useDeployments(project: string, env: string) {
+  return useQuery({
+    queryKey: deploymentsKey(project, env),
+    queryFn: async () => unwrap(await api.GET('/api/projects/{project}/environments/{env}/deployments', { params: { path: { project, env }, query: { limit: 100 } } })),
+  });
+}
