@@ -177,10 +177,10 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
       'after',
       `
 Lines read like a patch: + added, - removed, ~ changed. For example:
-  ~ node "Pricing table" (decisionTableNode)
-      rule 3 (id r3): cell "Age": "> 18" -> ">= 18"
-      + rule 9 (id r9): "Age" "> 65"; "Discount" "0.2"
   + node "Fraud check" (functionNode)
+  ~ node "Pricing table" (decisionTableNode)
+      + rule 9 (id r9): "Age" "> 65"; "Discount" "0.2"
+      rule 3 (id r3): cell "Age": "> 18" -> ">= 18"
   - edge "Request" -> "Old check"
 A function's code is shown as a unified diff. Nodes that only moved on the canvas are listed on
 one line (layout only). At most 1000 changes are listed; the summary counts all of them.
