@@ -287,8 +287,27 @@ describe('content diff of JDM graphs', () => {
     const cut = diffDecisionContent({ nodes: [], edges: [], note: 'a' }, { nodes: [], edges: [], note: long, big }, { maxTextLength: 100, maxValueLength: 100 });
     expect(cut.changes).toEqual([
       { kind: 'value-changed', path: '$.note', before: 'a', after: `${'x'.repeat(100)}… (1900 more characters)`, elided: true },
-      { kind: 'value-changed', path: '$.big', after: '{object with 1 keys, not shown}', elided: true },
+      { kind: 'value-changed', path: '$.big', after: '{object with 1 key, not shown}', elided: true },
     ]);
+  });
+
+  it('cuts huge names and ids, and shares the patch lines between functions', () => {
+    const huge = 'n'.repeat(10_000);
+    const before = expressionGraph({ a: '1' }, huge);
+    const after = structuredClone(before);
+    after.nodes[1].name = `${huge}!`;
+    const [change] = diffDecisionContent(before, after).changes as Extract<GraphChange, { kind: 'node-changed' }>[];
+    expect(change!.node.name).toBe(`${'n'.repeat(500)}… (9501 more characters)`);
+    expect(change!.changes).toEqual([{ kind: 'renamed', before: `${'n'.repeat(500)}… (9500 more characters)`, after: `${'n'.repeat(500)}… (9501 more characters)` }]);
+
+    const twoFunctions = (body: string): any => ({
+      nodes: ['f1', 'f2'].map((id) => ({ id, type: 'functionNode', name: id, content: { source: Array.from({ length: 6 }, (_, i) => `${body} ${i}`).join('\n') } })),
+      edges: [],
+    });
+    const diff = diffDecisionContent(twoFunctions('a'), twoFunctions('b'), { maxPatchLines: 16 });
+    // Each patch is one hunk header and 12 lines (6 removed, 6 added): 13, then the 3 left.
+    expect(nodeDetails(diff, 'f1')[0]).toMatchObject({ kind: 'code-changed', omittedLines: 0 });
+    expect(nodeDetails(diff, 'f2')[0]).toMatchObject({ kind: 'code-changed', omittedLines: 10, patch: '@@ -1,6 +1,6 @@\n-a 0\n-a 1' });
   });
 
   it('survives hostile input: deep nesting, __proto__ members, non-objects where objects belong', () => {
@@ -296,7 +315,7 @@ describe('content diff of JDM graphs', () => {
     for (let i = 0; i < 20_000; i++) deep = { d: deep };
     const withDeep = (leaf: unknown) => ({ nodes: [{ id: 'n', type: 'inputNode', name: 'In', content: leaf }], edges: [] });
     const diff = diffDecisionContent(withDeep(deep), withDeep({ d: 'other' }));
-    expect(nodeDetails(diff, 'n')).toEqual([{ kind: 'value-changed', path: '$.content.d', before: '{object with 1 keys, not shown}', after: 'other', elided: true }]);
+    expect(nodeDetails(diff, 'n')).toEqual([{ kind: 'value-changed', path: '$.content.d', before: '{object with 1 key, not shown}', after: 'other', elided: true }]);
 
     const proto = JSON.parse('{"nodes":[{"id":"n","type":"inputNode","name":"In","__proto__":{"polluted":1}}],"edges":[]}');
     const proto2 = JSON.parse('{"nodes":[{"id":"n","type":"inputNode","name":"In","__proto__":{"polluted":2}}],"edges":[]}');

@@ -148,7 +148,7 @@ function reorderedLines(detail: Extract<NodeDetail, { kind: 'reordered' }>): str
 
 function codeLines(detail: Extract<NodeDetail, { kind: 'code-changed' }>): string[] {
   const lines = [`code changed (${detail.linesBefore} -> ${detail.linesAfter} lines):`];
-  if (detail.patch === '') lines.push('  (only line endings or the final newline differ)');
+  if (detail.patch === '' && detail.omittedLines === 0) lines.push('  (only line endings or the final newline differ)');
   else lines.push(...detail.patch.split('\n').map((l) => `  ${l}`));
   if (detail.omittedLines > 0) lines.push(`  ... ${detail.omittedLines} more patch lines`);
   if (!detail.exact) lines.push('  (too different to compare line by line: every differing line is shown replaced)');

@@ -20,7 +20,7 @@ function linesOf(code: string): string[] {
  * the edits, so the common start and end are set aside first (an edit in a 5,000-line function
  * compares a few lines), and its edit length and time are capped. Code too different to compare
  * within those bounds is shown as every differing line removed and added (`exact: false`), which
- * is still a valid patch. The patch is cut at `maxPatchLines`, and long lines are cut.
+ * is still a valid patch. Patch lines are drawn from the diff's `maxPatchLines`, and long lines are cut.
  */
 export function diffCode(ctx: DiffContext, before: string, after: string): CodeChanged {
   const older = linesOf(before);
@@ -48,15 +48,10 @@ export function diffCode(ctx: DiffContext, before: string, after: string): CodeC
   const exact = hunks !== undefined;
   hunks ??= [wholeReplacement(older.slice(prefix, older.length - suffix), newer.slice(prefix, newer.length - suffix), prefix)];
 
-  const lines: string[] = [];
-  let omittedLines = 0;
-  for (const hunk of hunks) {
-    const all = [`@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`, ...hunk.lines];
-    for (const line of all) {
-      if (lines.length < ctx.limits.maxPatchLines) lines.push(cutText(line, ctx.limits.maxTextLength).text);
-      else omittedLines++;
-    }
-  }
+  const all = hunks.flatMap((hunk) => [`@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`, ...hunk.lines]);
+  const granted = ctx.budget.takePatchLines(all.length);
+  const lines = all.slice(0, granted).map((line) => cutText(line, ctx.limits.maxTextLength).text);
+  const omittedLines = all.length - granted;
   return { kind: 'code-changed', linesBefore: older.length, linesAfter: newer.length, patch: lines.join('\n'), exact, omittedLines };
 }
 

@@ -1,11 +1,19 @@
 import type { DiffLimits, EntryBudget } from './limits.js';
 import type { ValueChange } from './schemas.js';
-import { shown } from './values.js';
+import { cutText, shown } from './values.js';
 
 /** What every part of one diff shares: its limits and the entry budget they draw on. */
 export interface DiffContext {
   readonly limits: DiffLimits;
   readonly budget: EntryBudget;
+}
+
+/**
+ * A name or id as it appears in a change, cut past the text limit: a hostile graph may name a node
+ * with a megabyte, and names repeat in every change that mentions them.
+ */
+export function short(ctx: DiffContext, text: string): string {
+  return cutText(text, ctx.limits.maxTextLength).text;
 }
 
 /** A value as it may appear in a change (cut or summarised past the limits). */

@@ -16,7 +16,7 @@ const STATEMENT_KEYS = new Set(['id', 'condition']);
  * one's result.
  */
 export function diffExpressions(ctx: DiffContext, before: JsonObject, after: JsonObject, out: NodeDetail[]): void {
-  const match = matchEntries(list(before, 'expressions'), list(after, 'expressions'), 'id');
+  const match = matchEntries(ctx, list(before, 'expressions'), list(after, 'expressions'), 'id');
   const side = (item: unknown) => ({ key: display(ctx, member(item, 'key')), value: display(ctx, member(item, 'value')) });
   for (const e of match.added) if (ctx.budget.take()) out.push({ kind: 'expression-added', id: e.id, index: e.index, ...side(e.item) });
   for (const e of match.removed) if (ctx.budget.take()) out.push({ kind: 'expression-removed', id: e.id, index: e.index, ...side(e.item) });
@@ -38,7 +38,7 @@ export function diffSwitch(ctx: DiffContext, before: JsonObject, after: JsonObje
   if (!sameJson(before.hitPolicy, after.hitPolicy) && ctx.budget.take()) {
     out.push({ kind: 'hit-policy-changed', before: display(ctx, before.hitPolicy ?? null), after: display(ctx, after.hitPolicy ?? null) });
   }
-  const match = matchEntries(list(before, 'statements'), list(after, 'statements'), 'id');
+  const match = matchEntries(ctx, list(before, 'statements'), list(after, 'statements'), 'id');
   const condition = (item: unknown) => display(ctx, member(item, 'condition'));
   for (const e of match.added) if (ctx.budget.take()) out.push({ kind: 'statement-added', id: e.id, index: e.index, condition: condition(e.item) });
   for (const e of match.removed) if (ctx.budget.take()) out.push({ kind: 'statement-removed', id: e.id, index: e.index, condition: condition(e.item) });

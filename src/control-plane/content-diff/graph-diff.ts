@@ -1,4 +1,4 @@
-import { display, type DiffContext } from './context.js';
+import { display, short, type DiffContext } from './context.js';
 import { genericDiff } from './generic-diff.js';
 import { matchEntries } from './keyed-lists.js';
 import { DEFAULT_DIFF_LIMITS, EntryBudget, type DiffLimits } from './limits.js';
@@ -11,8 +11,8 @@ const GRAPH_KEYS = new Set(['nodes', 'edges']);
 const listOf = (doc: unknown, key: string): unknown[] => (isObject(doc) && Array.isArray(doc[key]) ? doc[key] : []);
 const asObject = (value: unknown): JsonObject => (isObject(value) ? value : {});
 
-function nodeRef(node: unknown): NodeRef {
-  return { id: text(node, 'id') ?? '', name: text(node, 'name') ?? '', type: text(node, 'type') ?? '' };
+function nodeRef(ctx: DiffContext, node: unknown): NodeRef {
+  return { id: short(ctx, text(node, 'id') ?? ''), name: short(ctx, text(node, 'name') ?? ''), type: short(ctx, text(node, 'type') ?? '') };
 }
 
 /**
@@ -28,29 +28,29 @@ function nodeRef(node: unknown): NodeRef {
  */
 export function diffDecisionContent(before: unknown, after: unknown, limits: Partial<DiffLimits> = {}): ContentDiff {
   const all: DiffLimits = { ...DEFAULT_DIFF_LIMITS, ...limits };
-  const ctx: DiffContext = { limits: all, budget: new EntryBudget(all.maxEntries) };
+  const ctx: DiffContext = { limits: all, budget: new EntryBudget(all.maxEntries, all.maxPatchLines) };
   const summary: ContentDiff['summary'] = { nodesAdded: 0, nodesRemoved: 0, nodesChanged: 0, nodesMoved: 0, edgesAdded: 0, edgesRemoved: 0, documentChanges: 0 };
   const identical = sameJson(before, after);
   if (identical) return { identical, summary, changes: [], truncated: 0, limit: all.maxEntries };
 
   const changes: GraphChange[] = [];
-  const nodes = matchEntries(listOf(before, 'nodes'), listOf(after, 'nodes'), 'id');
+  const nodes = matchEntries(ctx, listOf(before, 'nodes'), listOf(after, 'nodes'), 'id');
   summary.nodesAdded = nodes.added.length;
   summary.nodesRemoved = nodes.removed.length;
-  for (const e of nodes.added) if (ctx.budget.take()) changes.push({ kind: 'node-added', node: nodeRef(e.item) });
-  for (const e of nodes.removed) if (ctx.budget.take()) changes.push({ kind: 'node-removed', node: nodeRef(e.item) });
+  for (const e of nodes.added) if (ctx.budget.take()) changes.push({ kind: 'node-added', node: nodeRef(ctx, e.item) });
+  for (const e of nodes.removed) if (ctx.budget.take()) changes.push({ kind: 'node-removed', node: nodeRef(ctx, e.item) });
 
   const moved: { node: NodeRef; before: unknown; after: unknown }[] = [];
   for (const { before: b, after: a } of nodes.common) {
     const comparison = compareNodes(ctx, asObject(b.item), asObject(a.item));
     if (comparison.changed) summary.nodesChanged++;
     if (comparison.listed) {
-      changes.push({ kind: 'node-changed', node: nodeRef(a.item), content: comparison.contentChanged, changes: comparison.details, omitted: comparison.omitted });
+      changes.push({ kind: 'node-changed', node: nodeRef(ctx, a.item), content: comparison.contentChanged, changes: comparison.details, omitted: comparison.omitted });
     }
-    if (comparison.moved) moved.push({ node: nodeRef(a.item), before: asObject(b.item).position ?? null, after: asObject(a.item).position ?? null });
+    if (comparison.moved) moved.push({ node: nodeRef(ctx, a.item), before: asObject(b.item).position ?? null, after: asObject(a.item).position ?? null });
   }
 
-  const edges = diffEdges(before, after);
+  const edges = diffEdges(ctx, before, after);
   summary.edgesAdded = edges.added.length;
   summary.edgesRemoved = edges.removed.length;
   for (const edge of edges.removed) if (ctx.budget.take()) changes.push({ kind: 'edge-removed', edge });
@@ -96,7 +96,7 @@ function branchOf(graph: GraphIndex, sourceId: string, handle: string): number |
 }
 
 /** Edges that connect something new, and edges whose connection is gone (a multiset of connections). */
-function diffEdges(before: unknown, after: unknown): { added: EdgeRef[]; removed: EdgeRef[] } {
+function diffEdges(ctx: DiffContext, before: unknown, after: unknown): { added: EdgeRef[]; removed: EdgeRef[] } {
   const older = indexGraph(before);
   const newer = indexGraph(after);
   const keyOf = (edge: unknown) => JSON.stringify([text(edge, 'sourceId') ?? null, text(edge, 'sourceHandle') ?? null, text(edge, 'targetId') ?? null]);
@@ -107,7 +107,7 @@ function diffEdges(before: unknown, after: unknown): { added: EdgeRef[]; removed
     const key = keyOf(edge);
     const left = waiting.get(key) ?? 0;
     if (left > 0) waiting.set(key, left - 1);
-    else added.push(edgeRef(edge, newer));
+    else added.push(edgeRef(ctx, edge, newer));
   }
   const removed: EdgeRef[] = [];
   for (const edge of listOf(before, 'edges')) {
@@ -115,24 +115,28 @@ function diffEdges(before: unknown, after: unknown): { added: EdgeRef[]; removed
     const left = waiting.get(key) ?? 0;
     if (left > 0) {
       waiting.set(key, left - 1);
-      removed.push(edgeRef(edge, older));
+      removed.push(edgeRef(ctx, edge, older));
     }
   }
   return { added, removed };
 }
 
 /** An edge with the names of the nodes it joins and, leaving a switch, which branch it is. */
-function edgeRef(edge: unknown, graph: GraphIndex): EdgeRef {
+function edgeRef(ctx: DiffContext, edge: unknown, graph: GraphIndex): EdgeRef {
   const sourceId = text(edge, 'sourceId') ?? '';
   const targetId = text(edge, 'targetId') ?? '';
   const sourceHandle = text(edge, 'sourceHandle') ?? null;
   const source = graph.nodes.get(sourceId);
   const branch = source?.type === 'switchNode' && sourceHandle !== null ? branchOf(graph, sourceId, sourceHandle) : null;
+  const name = (node: unknown) => {
+    const found = text(node, 'name');
+    return found === undefined ? null : short(ctx, found);
+  };
   return {
-    id: text(edge, 'id') ?? '',
-    source: { id: sourceId, name: text(source, 'name') ?? null },
-    target: { id: targetId, name: text(graph.nodes.get(targetId), 'name') ?? null },
-    sourceHandle,
+    id: short(ctx, text(edge, 'id') ?? ''),
+    source: { id: short(ctx, sourceId), name: name(source) },
+    target: { id: short(ctx, targetId), name: name(graph.nodes.get(targetId)) },
+    sourceHandle: sourceHandle === null ? null : short(ctx, sourceHandle),
     branch,
   };
 }

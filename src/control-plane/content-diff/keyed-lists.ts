@@ -1,5 +1,5 @@
 import { diffArrays } from 'diff';
-import type { DiffContext } from './context.js';
+import { short, type DiffContext } from './context.js';
 import type { NodeDetail } from './schemas.js';
 import { text } from './values.js';
 
@@ -7,6 +7,7 @@ import { text } from './values.js';
 export interface Entry {
   /** What it is matched by: its id, or its position when it has none (or repeats an earlier id). */
   readonly key: string;
+  /** The id as shown (cut past the text limit); null when the entry has none. */
   readonly id: string | null;
   /** 1-based position in its list. */
   readonly index: number;
@@ -27,9 +28,9 @@ export interface ListMatch {
  * or with an id an earlier entry already used, is matched by position instead, so hand-written
  * graphs without ids still compare row by row. Linear in the lists' length.
  */
-export function matchEntries(before: readonly unknown[], after: readonly unknown[], idKey: string): ListMatch {
-  const older = entries(before, idKey);
-  const newer = entries(after, idKey);
+export function matchEntries(ctx: DiffContext, before: readonly unknown[], after: readonly unknown[], idKey: string): ListMatch {
+  const older = entries(ctx, before, idKey);
+  const newer = entries(ctx, after, idKey);
   const byKey = new Map(older.map((e) => [e.key, e]));
   const added: Entry[] = [];
   const common: { before: Entry; after: Entry }[] = [];
@@ -44,14 +45,14 @@ export function matchEntries(before: readonly unknown[], after: readonly unknown
   return { added, removed: older.filter((e) => !matched.has(e.key)), common };
 }
 
-function entries(list: readonly unknown[], idKey: string): Entry[] {
+function entries(ctx: DiffContext, list: readonly unknown[], idKey: string): Entry[] {
   const seen = new Set<string>();
   return list.map((item, i) => {
     const id = text(item, idKey) ?? null;
     // Two namespaces, so an id that looks like a position cannot collide with one.
     const key = id !== null && !seen.has(id) ? `id:${id}` : `row:${i + 1}`;
     if (id !== null) seen.add(id);
-    return { key, id, index: i + 1, item };
+    return { key, id: id === null ? null : short(ctx, id), index: i + 1, item };
   });
 }
 

@@ -11,7 +11,7 @@ export interface DiffLimits {
   readonly maxTextLength: number;
   /** Characters of JSON shown for an object or array value; larger ones are summarised. */
   readonly maxValueLength: number;
-  /** Lines of a function's unified diff. */
+  /** Lines of unified diff (function code), across the whole diff: a graph may hold many functions. */
   readonly maxPatchLines: number;
   /** Edit distance beyond which line and order diffs give up on the fewest edits (jsdiff maxEditLength). */
   readonly maxEditLength: number;
@@ -35,15 +35,27 @@ export const DEFAULT_DIFF_LIMITS: DiffLimits = Object.freeze({
 });
 
 /**
- * Counts what is listed against `maxEntries`. Everything is still counted when the budget runs out
+ * Counts what is listed against `maxEntries` (and patch lines against `maxPatchLines`). Everything is still counted when the budget runs out
  * (the summary stays exact); what no longer fits is only tallied in `truncated`.
  */
 export class EntryBudget {
   #left: number;
   #truncated = 0;
+  #patchLinesLeft: number;
 
-  constructor(readonly limit: number) {
+  constructor(
+    readonly limit: number,
+    patchLines: number,
+  ) {
     this.#left = limit;
+    this.#patchLinesLeft = patchLines;
+  }
+
+  /** How many of `wanted` patch lines may still be listed (and they are taken). */
+  takePatchLines(wanted: number): number {
+    const granted = Math.min(wanted, this.#patchLinesLeft);
+    this.#patchLinesLeft -= granted;
+    return granted;
   }
 
   /** True if one more entry may be listed; otherwise counts it as left out. */

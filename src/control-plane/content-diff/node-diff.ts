@@ -1,6 +1,6 @@
 import { assertNever } from '../../lib/assert-never.js';
 import { isNodeType, type NodeType } from '../../lib/jdm.js';
-import { display, type DiffContext } from './context.js';
+import { display, short, type DiffContext } from './context.js';
 import { diffCode } from './code-diff.js';
 import { diffExpressions, diffSwitch } from './expression-switch-diff.js';
 import { genericDiff } from './generic-diff.js';
@@ -40,9 +40,9 @@ export function compareNodes(ctx: DiffContext, before: JsonObject, after: JsonOb
   const listed = ctx.budget.take();
   const truncatedBefore = ctx.budget.truncated;
 
-  if (nameChanged && ctx.budget.take()) details.push({ kind: 'renamed', before: label(before.name), after: label(after.name) });
+  if (nameChanged && ctx.budget.take()) details.push({ kind: 'renamed', before: label(ctx, before.name), after: label(ctx, after.name) });
   if (typeChanged) {
-    if (ctx.budget.take()) details.push({ kind: 'type-changed', before: label(before.type), after: label(after.type) });
+    if (ctx.budget.take()) details.push({ kind: 'type-changed', before: label(ctx, before.type), after: label(ctx, after.type) });
     // Different kinds of content do not compare field by field.
     genericDiff(ctx, before.content, after.content, '$.content', details);
   } else if (contentChanged) {
@@ -52,8 +52,8 @@ export function compareNodes(ctx: DiffContext, before: JsonObject, after: JsonOb
   return { details, listed, omitted: ctx.budget.truncated - truncatedBefore, changed, contentChanged, moved };
 }
 
-function label(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+function label(ctx: DiffContext, value: unknown): string {
+  return short(ctx, typeof value === 'string' ? value : (JSON.stringify(display(ctx, value)) ?? ''));
 }
 
 /** Content of one node type, by the kind of change that type has; unknown types get the generic diff. */

@@ -1,4 +1,4 @@
-import { display, type DiffContext } from './context.js';
+import { display, short, type DiffContext } from './context.js';
 import { genericDiff } from './generic-diff.js';
 import { matchEntries, reorderedEntries, type Entry } from './keyed-lists.js';
 import type { NodeDetail } from './schemas.js';
@@ -12,12 +12,16 @@ type Detail<K extends NodeDetail['kind']> = Extract<NodeDetail, { kind: K }>;
 const TABLE_KEYS = new Set(['hitPolicy', 'inputs', 'outputs', 'rules']);
 const COLUMN_KEYS = new Set(['id', 'name', 'field']);
 
-/** A column as people know it: its name, else its field, else its id (as the validator names it). */
-function column(item: unknown, fallbackId: string): Column {
+/** A column as people know it: its name, else its field, else its id (as the validator names it); cut for display. */
+function column(ctx: DiffContext, item: unknown, fallbackId: string): Column {
   const id = text(item, 'id') ?? fallbackId;
   const field = text(item, 'field');
   const name = text(item, 'name');
-  return { id, name: name !== undefined && name !== '' ? name : (field ?? id), field: field ?? null };
+  return {
+    id: short(ctx, id),
+    name: short(ctx, name !== undefined && name !== '' ? name : (field ?? id)),
+    field: field === undefined ? null : short(ctx, field),
+  };
 }
 
 const list = (content: JsonObject, key: string): unknown[] => (Array.isArray(content[key]) ? content[key] : []);
@@ -35,22 +39,23 @@ export function diffTable(ctx: DiffContext, before: JsonObject, after: JsonObjec
   const columns: { before: Columns; after: Columns } = { before: new Map(), after: new Map() };
   for (const side of ['input', 'output'] as const) {
     const key = side === 'input' ? 'inputs' : 'outputs';
-    const match = matchEntries(list(before, key), list(after, key), 'id');
+    const match = matchEntries(ctx, list(before, key), list(after, key), 'id');
     for (const [version, content] of [['before', before], ['after', after]] as const) {
-      list(content, key).forEach((item, i) => {
-        const c = column(item, `#${i + 1}`);
-        columns[version].set(c.id, { ...c, side });
-      });
+      // Keyed by the whole id (cells are found by it); the value is what changes show.
+      list(content, key).forEach((item, i) => columns[version].set(text(item, 'id') ?? `#${i + 1}`, { ...column(ctx, item, `#${i + 1}`), side }));
     }
-    for (const e of match.added) if (ctx.budget.take()) out.push({ kind: 'column-added', side, column: column(e.item, `#${e.index}`) });
-    for (const e of match.removed) if (ctx.budget.take()) out.push({ kind: 'column-removed', side, column: column(e.item, `#${e.index}`) });
+    for (const e of match.added) if (ctx.budget.take()) out.push({ kind: 'column-added', side, column: column(ctx, e.item, `#${e.index}`) });
+    for (const e of match.removed) if (ctx.budget.take()) out.push({ kind: 'column-removed', side, column: column(ctx, e.item, `#${e.index}`) });
     for (const { before: b, after: a } of match.common) {
-      const then = column(b.item, `#${b.index}`);
-      const now = column(a.item, `#${a.index}`);
-      if ((then.name !== now.name || then.field !== now.field) && ctx.budget.take()) out.push({ kind: 'column-changed', side, id: now.id, before: then, after: now });
+      const member = (item: unknown, name: string) => (isObject(item) ? item[name] : undefined);
+      const renamed = !sameJson(member(b.item, 'name'), member(a.item, 'name')) || !sameJson(member(b.item, 'field'), member(a.item, 'field'));
+      if (renamed && ctx.budget.take()) {
+        const now = column(ctx, a.item, `#${a.index}`);
+        out.push({ kind: 'column-changed', side, id: now.id, before: column(ctx, b.item, `#${b.index}`), after: now });
+      }
       if (isObject(b.item) && isObject(a.item)) genericDiff(ctx, without(b.item, COLUMN_KEYS), without(a.item, COLUMN_KEYS), pathOf(pathOf('$.content', key), a.index - 1), out);
     }
-    const reordered = reorderedEntries(ctx, key, match, (e) => column(e.item, `#${e.index}`).name);
+    const reordered = reorderedEntries(ctx, key, match, (e) => column(ctx, e.item, `#${e.index}`).name);
     if (reordered) out.push(reordered);
   }
   diffRules(ctx, list(before, 'rules'), list(after, 'rules'), columns, out);
@@ -64,7 +69,7 @@ function diffRules(
   columns: { before: Columns; after: Columns },
   out: NodeDetail[],
 ): void {
-  const match = matchEntries(before, after, '_id');
+  const match = matchEntries(ctx, before, after, '_id');
   // Every member of a rule that is a cell or its _id/_description; the rest is generic.
   const known = new Set(['_id', '_description', ...columns.after.keys(), ...columns.before.keys()]);
   const ref = (e: Entry) => ({ index: e.index, id: e.id });
@@ -99,7 +104,7 @@ function* filledCells(rule: unknown, cols: Columns): Generator<{ columnId: strin
   for (const [id, c] of cols) {
     const value = rule[id];
     if (value === undefined || value === null || value === '') continue;
-    yield { columnId: id, column: c.name, side: c.side, value };
+    yield { columnId: c.id, column: c.name, side: c.side, value };
   }
 }
 
@@ -124,7 +129,7 @@ function changedRule(
     const is = now[id] ?? null;
     // A new column's empty cells are not news either: the column-added entry says it.
     if (!columns.before.has(id) && is === '') continue;
-    if (!sameJson(was, is)) cells.push({ columnId: id, column: c.name, side: c.side, before: was, after: is });
+    if (!sameJson(was, is)) cells.push({ columnId: c.id, column: c.name, side: c.side, before: was, after: is });
   }
   const descriptionChanged = !sameJson(then._description, now._description);
   const restThen = without(then, known);

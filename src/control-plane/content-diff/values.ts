@@ -51,7 +51,8 @@ export function shown(value: unknown, limits: { maxTextLength: number; maxValueL
   }
   if (typeof value !== 'object' || value === null) return { value, elided: false };
   if (boundedJsonLength(value, limits.maxValueLength) <= limits.maxValueLength) return { value, elided: false };
-  const summary = Array.isArray(value) ? `[array of ${value.length} items, not shown]` : `{object with ${Object.keys(value).length} keys, not shown}`;
+  const n = Array.isArray(value) ? value.length : Object.keys(value).length;
+  const summary = Array.isArray(value) ? `[array of ${n} item${n === 1 ? '' : 's'}, not shown]` : `{object with ${n} key${n === 1 ? '' : 's'}, not shown}`;
   return { value: summary, elided: true };
 }
 

@@ -37,6 +37,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_CONTENT_DIFFS = 100;
 const CONTENT_DIFF_ENTRIES = 5000;
 const MIN_ENTRIES_EACH = 50;
+/** Function code patch lines, shared the same way. */
+const CONTENT_DIFF_PATCH_LINES = 4000;
+const MIN_PATCH_LINES_EACH = 20;
 
 /** The release content hash: over (key, content hash) pairs in code-unit key order, whatever the DB collation. */
 export function releaseContentHash(entries: readonly Pick<ReleaseEntry, 'key' | 'contentHash'>[]): string {
@@ -205,9 +208,12 @@ export class ReleasesService {
     const [older, newer] = await Promise.all([releaseContentsOf(this.db.read, baseId, keys), releaseContentsOf(this.db.read, targetId, keys)]);
     const contentOf = (rows: ReleasedDecision[]) => new Map(rows.map((r) => [r.key, r.content]));
     const [then, now] = [contentOf(older), contentOf(newer)];
-    const share = Math.floor(CONTENT_DIFF_ENTRIES / Math.max(1, listed.length));
-    const maxEntries = Math.min(DEFAULT_DIFF_LIMITS.maxEntries, Math.max(MIN_ENTRIES_EACH, share));
-    for (const entry of listed) entry.content = diffDecisionContent(then.get(entry.key), now.get(entry.key), { maxEntries });
+    const share = (total: number, least: number, most: number) => Math.min(most, Math.max(least, Math.floor(total / Math.max(1, listed.length))));
+    const limits = {
+      maxEntries: share(CONTENT_DIFF_ENTRIES, MIN_ENTRIES_EACH, DEFAULT_DIFF_LIMITS.maxEntries),
+      maxPatchLines: share(CONTENT_DIFF_PATCH_LINES, MIN_PATCH_LINES_EACH, DEFAULT_DIFF_LIMITS.maxPatchLines),
+    };
+    for (const entry of listed) entry.content = diffDecisionContent(then.get(entry.key), now.get(entry.key), limits);
     return changed.length - listed.length;
   }
 
