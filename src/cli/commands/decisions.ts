@@ -1,13 +1,14 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } from '../../control-plane/decisions/schemas.js';
+import type { DecisionDiff, DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } from '../../control-plane/decisions/schemas.js';
 import type { ReleaseDetail } from '../../control-plane/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';
 import { parsePositive } from '../options.js';
 import { printJson, printTable, shortHash, when } from '../output.js';
+import { contentDiffLines } from './diff-output.js';
 
 interface LocalDecision {
   key: string;
@@ -164,6 +165,32 @@ export function registerDecisionCommands(program: Command, ctx: CommandContext):
         { header: 'by', value: (d) => d.author },
         { header: 'message', value: (d) => d.message },
       ]);
+    });
+
+  decision
+    .command('diff <key>')
+    .description('what changed in a decision between two versions: nodes, edges, table rules and cells, expressions, branches, code')
+    .requiredOption('--project <project>', 'project key')
+    .requiredOption('--from <version>', 'the version to compare from (see decision history)', (v) => parsePositive(v, '--from'))
+    .option('--to <version>', 'the version to compare to (default: the latest)', (v) => parsePositive(v, '--to'))
+    .addHelpText(
+      'after',
+      `
+Lines read like a patch: + added, - removed, ~ changed. For example:
+  + node "Fraud check" (functionNode)
+  ~ node "Pricing table" (decisionTableNode)
+      + rule 9 (id r9): "Age" "> 65"; "Discount" "0.2"
+      rule 3 (id r3): cell "Age": "> 18" -> ">= 18"
+  - edge "Request" -> "Old check"
+A function's code is shown as a unified diff. Nodes that only moved on the canvas are listed on
+one line (layout only). At most 1000 changes are listed; the summary counts all of them.
+--json prints the API's answer (GET /api/projects/{project}/decisions/{key}/diff).`,
+    )
+    .action(async (key: string, opts: { project: string; from: number; to?: number }, cmd: Command) => {
+      const found = await ctx.client(cmd).get<DecisionDiff>(`api/projects/${seg(opts.project)}/decisions/${seg(key)}/diff`, { from: opts.from, to: opts.to });
+      if (ctx.json(cmd)) return printJson(ctx.io, found);
+      ctx.io.stdout(`${found.key}: v${found.from.version} -> v${found.to.version}\n`);
+      for (const line of contentDiffLines(found.diff)) ctx.io.stdout(`${line}\n`);
     });
 
   decision

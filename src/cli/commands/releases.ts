@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import type { Release, ReleaseDetail, ReleaseDiff } from '../../control-plane/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
+import { usageError } from '../io.js';
 import { printFields, printJson, printTable, shortHash, when } from '../output.js';
+import { contentDiffLines } from './diff-output.js';
 
 export function registerReleaseCommands(program: Command, ctx: CommandContext): Command {
   const release = program.command('release').description("cut, list, show and compare releases (immutable snapshots of a project's decisions)");
@@ -63,17 +65,45 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
     });
 
   release
-    .command('diff <base> [target]')
-    .description('what changed from release <base> to [target] (default: latest)')
+    .command('diff [release] [target]')
+    .description('compare two releases: decisions added, changed and removed; with --content, what changed inside each')
     .requiredOption('--project <project>', 'project key')
-    .action(async (base: string, target: string | undefined, opts: { project: string }, cmd: Command) => {
-      const diff = await ctx.client(cmd).get<ReleaseDiff>(`api/projects/${seg(opts.project)}/releases/${seg(target ?? 'latest')}/diff`, { base });
+    .option('--base <release>', 'the release to compare against; [release] is then the one compared (default: latest)')
+    .option('--content', 'also show what changed inside each changed decision: nodes, rules and cells, expressions, branches, code')
+    .addHelpText(
+      'after',
+      `
+Two ways to name the releases (an id, a label, or latest):
+  verdict release diff v3 --base v1 --project P     v1 -> v3
+  verdict release diff v1 [v3] --project P          v1 -> v3 (v3 defaults to latest)
+With --content each changed decision is followed by its changes, as 'verdict decision diff' shows
+them (the first 100 changed decisions; the rest are counted). --json prints the API's answer.`,
+    )
+    .action(async (first: string | undefined, second: string | undefined, opts: { project: string; base?: string; content?: boolean }, cmd: Command) => {
+      let base: string;
+      let target: string;
+      if (opts.base !== undefined) {
+        if (second !== undefined) throw usageError('with --base, name one release to compare (or none for latest), not two');
+        [base, target] = [opts.base, first ?? 'latest'];
+      } else {
+        if (first === undefined) throw usageError('name the base release: release diff <release> --base <base>, or release diff <base> [target]');
+        [base, target] = [first, second ?? 'latest'];
+      }
+      const diff = await ctx.client(cmd).get<ReleaseDiff>(`api/projects/${seg(opts.project)}/releases/${seg(target)}/diff`, {
+        base,
+        content: opts.content ? true : undefined,
+      });
       if (ctx.json(cmd)) return printJson(ctx.io, diff);
-      ctx.io.stdout(`${diff.base.label} -> ${diff.target.label}\n`);
-      for (const a of diff.added) ctx.io.stdout(`  + ${a.key} (v${a.version})\n`);
-      for (const c of diff.changed) ctx.io.stdout(`  ~ ${c.key} (v${c.baseVersion} -> v${c.targetVersion})\n`);
-      for (const r of diff.removed) ctx.io.stdout(`  - ${r.key} (was v${r.version})\n`);
-      ctx.io.stdout(`${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed, ${diff.unchanged} unchanged\n`);
+      const out = (line: string) => ctx.io.stdout(`${line}\n`);
+      out(`${diff.base.label} -> ${diff.target.label}`);
+      for (const a of diff.added) out(`  + ${a.key} (v${a.version})`);
+      for (const c of diff.changed) {
+        out(`  ~ ${c.key} (v${c.baseVersion} -> v${c.targetVersion})`);
+        for (const line of c.content ? contentDiffLines(c.content) : []) out(`      ${line}`);
+      }
+      for (const r of diff.removed) out(`  - ${r.key} (was v${r.version})`);
+      if (diff.contentOmitted) out(`  (${diff.contentOmitted} more changed decisions shown without their changes: see verdict decision diff <key>)`);
+      out(`${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed, ${diff.unchanged} unchanged`);
     });
   return release;
 }

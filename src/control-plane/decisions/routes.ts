@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 import type { Services } from '../services.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
 import {
+  DecisionDiffQuerySchema,
+  DecisionDiffSchema,
   DecisionListQuerySchema,
   DecisionParamsSchema,
   DecisionVersionParamsSchema,
@@ -122,6 +124,24 @@ export const decisionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
       },
     },
     (request) => services.decisions.history(request.params.project, request.params.key),
+  );
+
+  app.get(
+    '/api/projects/:project/decisions/:key/diff',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags,
+        summary: 'Compare two versions of a decision: nodes, edges, table rules and cells, expressions, branches, code',
+        description:
+          'Nodes are matched by id and edges by what they connect; a moved node is listed as node-moved, apart from content changes. ' +
+          'At most `limit` entries are listed; `truncated` counts the rest. A version that is a deletion has no content to compare (404).',
+        params: DecisionParamsSchema,
+        querystring: DecisionDiffQuerySchema,
+        response: { 200: DecisionDiffSchema },
+      },
+    },
+    (request) => services.decisions.diff(request.params.project, request.params.key, request.query.from, request.query.to),
   );
 
   app.get(

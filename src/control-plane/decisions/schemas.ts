@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { JdmDocumentSchema } from '../../lib/jdm.js';
+import { ContentDiffSchema } from '../content-diff/schemas.js';
 
 export const DecisionKeyParamSchema = Type.String({
   minLength: 1,
@@ -95,3 +96,24 @@ export const RenameDecisionResultSchema = Type.Object({
   renamedFrom: Type.String({ description: 'The key the decision had before' }),
 });
 export type RenameDecisionResult = Static<typeof RenameDecisionResultSchema>;
+
+export const DecisionDiffQuerySchema = Type.Object({
+  from: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'The version to compare from (as in /versions/{version})' }),
+  to: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'The version to compare to; default: the latest' })),
+});
+
+const ComparedVersionSchema = Type.Object({
+  version: Type.Integer(),
+  contentHash: Type.String(),
+  author: Type.String(),
+  message: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const DecisionDiffSchema = Type.Object({
+  key: Type.String(),
+  from: ComparedVersionSchema,
+  to: ComparedVersionSchema,
+  diff: ContentDiffSchema,
+});
+export type DecisionDiff = Static<typeof DecisionDiffSchema>;

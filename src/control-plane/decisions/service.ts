@@ -10,7 +10,9 @@ import type { JdmDocument } from '../../lib/jdm.js';
 import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
 import { subDecisionReferences } from '../../lib/jdm.js';
+import { diffDecisionContent } from '../content-diff/graph-diff.js';
 import type {
+  DecisionDiff,
   DecisionVersion,
   DecisionVersionSummary,
   RenameDecision,
@@ -36,6 +38,8 @@ import {
   type DecisionRow,
 } from './store.js';
 import { assertValidDecisions, type JdmChecker, type JdmLimits } from './validate.js';
+
+type Compared = DecisionVersion & { content: JdmDocument; contentHash: string };
 
 export class DecisionsService {
   constructor(
@@ -253,6 +257,29 @@ export class DecisionsService {
     const found = await getVersion(this.db.read, decision, version ?? decision.latestVersion);
     if (!found) throw notFound(`decision '${key}' has no version ${version} (latest is ${decision.latestVersion})`);
     return found;
+  }
+
+  /**
+   * What changed in a decision from version `from` to version `to` (default: the latest), node by
+   * node. Both must have content: a tombstone has nothing to compare (404, like reading it).
+   */
+  async diff(projectKey: string, rawKey: string, from: number, to?: number): Promise<DecisionDiff> {
+    const key = parseDecisionKey(rawKey);
+    const decision = await this.#require(projectKey, key);
+    if (to === undefined && decision.deleted) {
+      throw notFound(`decision '${key}' was deleted (version ${decision.latestVersion}); compare to an earlier version with ?to=`);
+    }
+    const load = async (version: number): Promise<Compared> => {
+      const found = await getVersion(this.db.read, decision, version);
+      if (!found) throw notFound(`decision '${key}' has no version ${version} (latest is ${decision.latestVersion})`);
+      if (found.content === null || found.contentHash === null) {
+        throw notFound(`version ${version} of decision '${key}' is a deletion; it has no content to compare`);
+      }
+      return { ...found, content: found.content, contentHash: found.contentHash };
+    };
+    const [older, newer] = await Promise.all([load(from), load(to ?? decision.latestVersion)]);
+    const summary = ({ version, contentHash, author, message, createdAt }: Compared) => ({ version, contentHash, author, message, createdAt });
+    return { key, from: summary(older), to: summary(newer), diff: diffDecisionContent(older.content, newer.content) };
   }
 
   async history(projectKey: string, rawKey: string): Promise<DecisionVersionSummary[]> {

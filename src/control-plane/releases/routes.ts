@@ -58,12 +58,15 @@ export const releaseRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       schema: {
         tags,
         summary: 'Compare a release with a base release: added, changed and removed decisions',
+        description:
+          'With `content=true`, each changed decision also carries its content diff (as /decisions/{key}/diff answers), for the first 100 changed decisions; ' +
+          '`contentOmitted` counts the rest. Decisions added or removed whole are listed as before.',
         params: ReleaseRefParamsSchema,
         querystring: ReleaseDiffQuerySchema,
         response: { 200: ReleaseDiffSchema },
       },
     },
-    (request) => services.releases.diff(request.params.project, request.params.release, request.query.base),
+    (request) => services.releases.diff(request.params.project, request.params.release, request.query.base, { content: request.query.content }),
   );
 
   app.get(

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { JdmDocumentSchema } from '../../lib/jdm.js';
+import { ContentDiffSchema } from '../content-diff/schemas.js';
 
 export const ReleaseLabelSchema = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$',
@@ -53,6 +54,7 @@ export const ReleaseDecisionParamsSchema = Type.Object({
 
 export const ReleaseDiffQuerySchema = Type.Object({
   base: Type.String({ minLength: 1, maxLength: 64, description: 'Release to compare against (id, label or latest)' }),
+  content: Type.Boolean({ default: false, description: 'Also say what changed inside each changed decision (its content diff)' }),
 });
 
 const ReleaseRefSchema = Type.Object({ id: Type.String(), label: Type.String() });
@@ -69,9 +71,13 @@ export const ReleaseDiffSchema = Type.Object({
       targetVersion: Type.Integer(),
       baseHash: Type.String(),
       targetHash: Type.String(),
+      content: Type.Optional(ContentDiffSchema),
     }),
   ),
   unchanged: Type.Integer({ description: 'How many decisions are identical in both' }),
+  contentOmitted: Type.Optional(
+    Type.Integer({ description: 'With ?content=true: changed decisions past the first 100 (in key order), listed without a content diff' }),
+  ),
 });
 export type ReleaseDiff = Static<typeof ReleaseDiffSchema>;
 

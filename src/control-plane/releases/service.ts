@@ -8,6 +8,8 @@ import { AppError, badRequest, conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import { subDecisionReferences, type JdmDocument } from '../../lib/jdm.js';
 import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
+import { diffDecisionContent } from '../content-diff/graph-diff.js';
+import { DEFAULT_DIFF_LIMITS } from '../content-diff/limits.js';
 import type { DecisionsService } from '../decisions/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ProjectsService } from '../projects/service.js';
@@ -20,11 +22,24 @@ import {
   listReleases,
   nextReleaseSeq,
   releaseContents,
+  releaseContentsOf,
   releaseEntries,
   type ReleasedDecision,
 } from './store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A release diff with content lists at most MAX_CONTENT_DIFFS decisions' content diffs, sharing
+ * CONTENT_DIFF_ENTRIES listed entries between them (each between MIN_ENTRIES_EACH and a single
+ * diff's limit): the answer stays readable and its size bounded however many decisions changed.
+ */
+const MAX_CONTENT_DIFFS = 100;
+const CONTENT_DIFF_ENTRIES = 5000;
+const MIN_ENTRIES_EACH = 50;
+/** Function code patch lines, shared the same way. */
+const CONTENT_DIFF_PATCH_LINES = 4000;
+const MIN_PATCH_LINES_EACH = 20;
 
 /** The release content hash: over (key, content hash) pairs in code-unit key order, whatever the DB collation. */
 export function releaseContentHash(entries: readonly Pick<ReleaseEntry, 'key' | 'contentHash'>[]): string {
@@ -159,8 +174,8 @@ export class ReleasesService {
     return release;
   }
 
-  /** What changed from `baseRef` to `targetRef`. */
-  async diff(projectKey: string, targetRef: string, baseRef: string): Promise<ReleaseDiff> {
+  /** What changed from `baseRef` to `targetRef`; with `content`, also inside each changed decision. */
+  async diff(projectKey: string, targetRef: string, baseRef: string, options: { content?: boolean } = {}): Promise<ReleaseDiff> {
     const project = await this.projects.get(projectKey);
     const [target, base] = await Promise.all([this.resolve(this.db.read, project, targetRef), this.resolve(this.db.read, project, baseRef)]);
     const [targetEntries, baseEntries] = await Promise.all([releaseEntries(this.db.read, target.id), releaseEntries(this.db.read, base.id)]);
@@ -174,6 +189,7 @@ export class ReleasesService {
       if (then.contentHash === now.contentHash) unchanged++;
       else changed.push({ key, baseVersion: then.version, targetVersion: now.version, baseHash: then.contentHash, targetHash: now.contentHash });
     }
+    const omitted = options.content ? await this.#withContentDiffs(base.id, target.id, changed) : undefined;
     return {
       base: { id: base.id, label: base.label },
       target: { id: target.id, label: target.label },
@@ -181,7 +197,24 @@ export class ReleasesService {
       removed: baseEntries.filter((e) => !after.has(e.key)),
       changed,
       unchanged,
+      ...(omitted === undefined ? {} : { contentOmitted: omitted }),
     };
+  }
+
+  /** Adds the content diff to the first MAX_CONTENT_DIFFS changed decisions; returns how many are left without. */
+  async #withContentDiffs(baseId: string, targetId: string, changed: ReleaseDiff['changed']): Promise<number> {
+    const listed = changed.slice(0, MAX_CONTENT_DIFFS);
+    const keys = listed.map((c) => c.key);
+    const [older, newer] = await Promise.all([releaseContentsOf(this.db.read, baseId, keys), releaseContentsOf(this.db.read, targetId, keys)]);
+    const contentOf = (rows: ReleasedDecision[]) => new Map(rows.map((r) => [r.key, r.content]));
+    const [then, now] = [contentOf(older), contentOf(newer)];
+    const share = (total: number, least: number, most: number) => Math.min(most, Math.max(least, Math.floor(total / Math.max(1, listed.length))));
+    const limits = {
+      maxEntries: share(CONTENT_DIFF_ENTRIES, MIN_ENTRIES_EACH, DEFAULT_DIFF_LIMITS.maxEntries),
+      maxPatchLines: share(CONTENT_DIFF_PATCH_LINES, MIN_PATCH_LINES_EACH, DEFAULT_DIFF_LIMITS.maxPatchLines),
+    };
+    for (const entry of listed) entry.content = diffDecisionContent(then.get(entry.key), now.get(entry.key), limits);
+    return changed.length - listed.length;
   }
 
   /** One decision's content as released. */

@@ -74,3 +74,14 @@ export async function releaseContents(q: Queryable, releaseId: string, key?: str
     WHERE rd.release_id = ${releaseId} ${key === undefined ? q`` : q`AND rd.key = ${key}`}
     ORDER BY rd.key`;
 }
+
+/** The content of the named decisions of a release (for content diffs of a few changed decisions). */
+export async function releaseContentsOf(q: Queryable, releaseId: string, keys: readonly string[]): Promise<ReleasedDecision[]> {
+  if (keys.length === 0) return [];
+  return q<ReleasedDecision[]>`
+    SELECT rd.key, rd.version, rd.content_hash, v.content
+    FROM release_decisions rd
+    JOIN decision_versions v ON v.decision_id = rd.decision_id AND v.version = rd.version
+    WHERE rd.release_id = ${releaseId} AND rd.key IN ${q(keys)}
+    ORDER BY rd.key`;
+}

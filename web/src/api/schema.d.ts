@@ -887,6 +887,388 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/decisions/{key}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Compare two versions of a decision: nodes, edges, table rules and cells, expressions, branches, code
+         * @description Nodes are matched by id and edges by what they connect; a moved node is listed as node-moved, apart from content changes. At most `limit` entries are listed; `truncated` counts the rest. A version that is a deletion has no content to compare (404).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The version to compare from (as in /versions/{version}) */
+                    from: number;
+                    /** @description The version to compare to; default: the latest */
+                    to?: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                    /** @description Path-like key, URL-encoded in paths (pricing/discount -> pricing%2Fdiscount); a '.json' suffix is ignored */
+                    key: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            key: string;
+                            from: {
+                                version: number;
+                                contentHash: string;
+                                author: string;
+                                message: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                            to: {
+                                version: number;
+                                contentHash: string;
+                                author: string;
+                                message: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            };
+                            /** @description What changed between two versions of a JDM graph */
+                            diff: {
+                                /** @description The two contents are the same JSON (key order aside). Not identical with no changes listed: only the order of nodes or edges, or edge ids, differ */
+                                identical: boolean;
+                                summary: {
+                                    nodesAdded: number;
+                                    nodesRemoved: number;
+                                    /** @description Nodes whose name, type or content changed */
+                                    nodesChanged: number;
+                                    /** @description Nodes whose position changed: layout only, listed as node-moved and never as node-changed */
+                                    nodesMoved: number;
+                                    edgesAdded: number;
+                                    edgesRemoved: number;
+                                    /** @description Changes outside nodes and edges (contentType, tests, ...) */
+                                    documentChanges: number;
+                                };
+                                /** @description Added, removed and changed nodes, edges and document values, then moved nodes; nodes in graph order */
+                                changes: ({
+                                    /** @enum {string} */
+                                    kind: "node-added";
+                                    node: {
+                                        id: string;
+                                        name: string;
+                                        type: string;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "node-removed";
+                                    node: {
+                                        id: string;
+                                        name: string;
+                                        type: string;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "node-changed";
+                                    node: {
+                                        id: string;
+                                        name: string;
+                                        type: string;
+                                    };
+                                    /** @description Its content changed (not only its name or type) */
+                                    content: boolean;
+                                    changes: ({
+                                        /** @enum {string} */
+                                        kind: "renamed";
+                                        before: string;
+                                        after: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "type-changed";
+                                        before: string;
+                                        after: string;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "hit-policy-changed";
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        before: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        after: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "column-added";
+                                        side: "input" | "output";
+                                        column: {
+                                            id: string;
+                                            name: string;
+                                            field: string | null;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "column-removed";
+                                        side: "input" | "output";
+                                        column: {
+                                            id: string;
+                                            name: string;
+                                            field: string | null;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "column-changed";
+                                        side: "input" | "output";
+                                        id: string;
+                                        before: {
+                                            id: string;
+                                            name: string;
+                                            field: string | null;
+                                        };
+                                        after: {
+                                            id: string;
+                                            name: string;
+                                            field: string | null;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "rule-added";
+                                        rule: {
+                                            /** @description 1-based row in the table: in the newer version, or the older one for a removed rule */
+                                            index: number;
+                                            id: string | null;
+                                        };
+                                        cells: {
+                                            columnId: string;
+                                            column: string;
+                                            side: "input" | "output";
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            value: unknown;
+                                        }[];
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        description?: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "rule-removed";
+                                        rule: {
+                                            /** @description 1-based row in the table: in the newer version, or the older one for a removed rule */
+                                            index: number;
+                                            id: string | null;
+                                        };
+                                        cells: {
+                                            columnId: string;
+                                            column: string;
+                                            side: "input" | "output";
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            value: unknown;
+                                        }[];
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        description?: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "rule-changed";
+                                        rule: {
+                                            /** @description 1-based row in the table: in the newer version, or the older one for a removed rule */
+                                            index: number;
+                                            id: string | null;
+                                        };
+                                        beforeIndex: number;
+                                        cells: {
+                                            columnId: string;
+                                            column: string;
+                                            side: "input" | "output";
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            before: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            after: unknown;
+                                        }[];
+                                        description?: {
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            before: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            after: unknown;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "expression-added";
+                                        id: string | null;
+                                        index: number;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        key: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        value: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "expression-removed";
+                                        id: string | null;
+                                        index: number;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        key: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        value: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "expression-changed";
+                                        id: string | null;
+                                        index: number;
+                                        before: {
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            key: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            value: unknown;
+                                        };
+                                        after: {
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            key: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            value: unknown;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "statement-added";
+                                        id: string | null;
+                                        index: number;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        condition: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "statement-removed";
+                                        id: string | null;
+                                        index: number;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        condition: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "statement-changed";
+                                        id: string | null;
+                                        index: number;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        before: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        after: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "reordered";
+                                        list: "rules" | "expressions" | "statements" | "inputs" | "outputs";
+                                        /** @description Entries out of their former relative order, 1-based positions; as few as explain the new order */
+                                        moved: {
+                                            id: string | null;
+                                            label: string;
+                                            before: number;
+                                            after: number;
+                                        }[];
+                                        movedCount: number;
+                                        /** @description false: the lists were too different to find the fewest moves in bounded time */
+                                        exact: boolean;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "code-changed";
+                                        linesBefore: number;
+                                        linesAfter: number;
+                                        /** @description Unified diff hunks (@@ -a,b +c,d @@), without file headers */
+                                        patch: string;
+                                        /** @description false: too different to compare line by line in bounded time; the patch replaces every line */
+                                        exact: boolean;
+                                        /** @description Patch lines left out past the limit */
+                                        omittedLines: number;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "sub-decision-changed";
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        before: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        after: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "value-changed";
+                                        /** @description JSON path from the node (or the document), e.g. $.content.inputField */
+                                        path: string;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        before?: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        after?: unknown;
+                                        /** @description before or after was too long to show whole */
+                                        elided?: boolean;
+                                    })[];
+                                    /** @description Changes of this node not listed (limit reached) */
+                                    omitted: number;
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "node-moved";
+                                    node: {
+                                        id: string;
+                                        name: string;
+                                        type: string;
+                                    };
+                                    /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                    before: unknown;
+                                    /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                    after: unknown;
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "edge-added";
+                                    edge: {
+                                        id: string;
+                                        source: {
+                                            id: string;
+                                            name: string | null;
+                                        };
+                                        target: {
+                                            id: string;
+                                            name: string | null;
+                                        };
+                                        sourceHandle: string | null;
+                                        branch: number | null;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "edge-removed";
+                                    edge: {
+                                        id: string;
+                                        source: {
+                                            id: string;
+                                            name: string | null;
+                                        };
+                                        target: {
+                                            id: string;
+                                            name: string | null;
+                                        };
+                                        sourceHandle: string | null;
+                                        branch: number | null;
+                                    };
+                                } | {
+                                    /** @enum {string} */
+                                    kind: "value-changed";
+                                    /** @description JSON path from the node (or the document), e.g. $.content.inputField */
+                                    path: string;
+                                    /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                    before?: unknown;
+                                    /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                    after?: unknown;
+                                    /** @description before or after was too long to show whole */
+                                    elided?: boolean;
+                                })[];
+                                /** @description Changes (at any level) left out because the listing limit was reached; the summary still counts them */
+                                truncated: number;
+                                /** @description The listing limit */
+                                limit: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/decisions/{key}/versions/{version}": {
         parameters: {
             query?: never;
@@ -1127,12 +1509,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Compare a release with a base release: added, changed and removed decisions */
+        /**
+         * Compare a release with a base release: added, changed and removed decisions
+         * @description With `content=true`, each changed decision also carries its content diff (as /decisions/{key}/diff answers), for the first 100 changed decisions; `contentOmitted` counts the rest. Decisions added or removed whole are listed as before.
+         */
         get: {
             parameters: {
                 query: {
                     /** @description Release to compare against (id, label or latest) */
                     base: string;
+                    /** @description Also say what changed inside each changed decision (its content diff) */
+                    content: boolean;
                 };
                 header?: never;
                 path: {
@@ -1175,9 +1562,327 @@ export interface paths {
                                 targetVersion: number;
                                 baseHash: string;
                                 targetHash: string;
+                                /** @description What changed between two versions of a JDM graph */
+                                content?: {
+                                    /** @description The two contents are the same JSON (key order aside). Not identical with no changes listed: only the order of nodes or edges, or edge ids, differ */
+                                    identical: boolean;
+                                    summary: {
+                                        nodesAdded: number;
+                                        nodesRemoved: number;
+                                        /** @description Nodes whose name, type or content changed */
+                                        nodesChanged: number;
+                                        /** @description Nodes whose position changed: layout only, listed as node-moved and never as node-changed */
+                                        nodesMoved: number;
+                                        edgesAdded: number;
+                                        edgesRemoved: number;
+                                        /** @description Changes outside nodes and edges (contentType, tests, ...) */
+                                        documentChanges: number;
+                                    };
+                                    /** @description Added, removed and changed nodes, edges and document values, then moved nodes; nodes in graph order */
+                                    changes: ({
+                                        /** @enum {string} */
+                                        kind: "node-added";
+                                        node: {
+                                            id: string;
+                                            name: string;
+                                            type: string;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "node-removed";
+                                        node: {
+                                            id: string;
+                                            name: string;
+                                            type: string;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "node-changed";
+                                        node: {
+                                            id: string;
+                                            name: string;
+                                            type: string;
+                                        };
+                                        /** @description Its content changed (not only its name or type) */
+                                        content: boolean;
+                                        changes: ({
+                                            /** @enum {string} */
+                                            kind: "renamed";
+                                            before: string;
+                                            after: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "type-changed";
+                                            before: string;
+                                            after: string;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "hit-policy-changed";
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            before: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            after: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "column-added";
+                                            side: "input" | "output";
+                                            column: {
+                                                id: string;
+                                                name: string;
+                                                field: string | null;
+                                            };
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "column-removed";
+                                            side: "input" | "output";
+                                            column: {
+                                                id: string;
+                                                name: string;
+                                                field: string | null;
+                                            };
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "column-changed";
+                                            side: "input" | "output";
+                                            id: string;
+                                            before: {
+                                                id: string;
+                                                name: string;
+                                                field: string | null;
+                                            };
+                                            after: {
+                                                id: string;
+                                                name: string;
+                                                field: string | null;
+                                            };
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "rule-added";
+                                            rule: {
+                                                /** @description 1-based row in the table: in the newer version, or the older one for a removed rule */
+                                                index: number;
+                                                id: string | null;
+                                            };
+                                            cells: {
+                                                columnId: string;
+                                                column: string;
+                                                side: "input" | "output";
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                value: unknown;
+                                            }[];
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            description?: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "rule-removed";
+                                            rule: {
+                                                /** @description 1-based row in the table: in the newer version, or the older one for a removed rule */
+                                                index: number;
+                                                id: string | null;
+                                            };
+                                            cells: {
+                                                columnId: string;
+                                                column: string;
+                                                side: "input" | "output";
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                value: unknown;
+                                            }[];
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            description?: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "rule-changed";
+                                            rule: {
+                                                /** @description 1-based row in the table: in the newer version, or the older one for a removed rule */
+                                                index: number;
+                                                id: string | null;
+                                            };
+                                            beforeIndex: number;
+                                            cells: {
+                                                columnId: string;
+                                                column: string;
+                                                side: "input" | "output";
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                before: unknown;
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                after: unknown;
+                                            }[];
+                                            description?: {
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                before: unknown;
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                after: unknown;
+                                            };
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "expression-added";
+                                            id: string | null;
+                                            index: number;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            key: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            value: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "expression-removed";
+                                            id: string | null;
+                                            index: number;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            key: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            value: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "expression-changed";
+                                            id: string | null;
+                                            index: number;
+                                            before: {
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                key: unknown;
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                value: unknown;
+                                            };
+                                            after: {
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                key: unknown;
+                                                /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                                value: unknown;
+                                            };
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "statement-added";
+                                            id: string | null;
+                                            index: number;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            condition: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "statement-removed";
+                                            id: string | null;
+                                            index: number;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            condition: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "statement-changed";
+                                            id: string | null;
+                                            index: number;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            before: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            after: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "reordered";
+                                            list: "rules" | "expressions" | "statements" | "inputs" | "outputs";
+                                            /** @description Entries out of their former relative order, 1-based positions; as few as explain the new order */
+                                            moved: {
+                                                id: string | null;
+                                                label: string;
+                                                before: number;
+                                                after: number;
+                                            }[];
+                                            movedCount: number;
+                                            /** @description false: the lists were too different to find the fewest moves in bounded time */
+                                            exact: boolean;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "code-changed";
+                                            linesBefore: number;
+                                            linesAfter: number;
+                                            /** @description Unified diff hunks (@@ -a,b +c,d @@), without file headers */
+                                            patch: string;
+                                            /** @description false: too different to compare line by line in bounded time; the patch replaces every line */
+                                            exact: boolean;
+                                            /** @description Patch lines left out past the limit */
+                                            omittedLines: number;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "sub-decision-changed";
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            before: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            after: unknown;
+                                        } | {
+                                            /** @enum {string} */
+                                            kind: "value-changed";
+                                            /** @description JSON path from the node (or the document), e.g. $.content.inputField */
+                                            path: string;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            before?: unknown;
+                                            /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                            after?: unknown;
+                                            /** @description before or after was too long to show whole */
+                                            elided?: boolean;
+                                        })[];
+                                        /** @description Changes of this node not listed (limit reached) */
+                                        omitted: number;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "node-moved";
+                                        node: {
+                                            id: string;
+                                            name: string;
+                                            type: string;
+                                        };
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        before: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        after: unknown;
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "edge-added";
+                                        edge: {
+                                            id: string;
+                                            source: {
+                                                id: string;
+                                                name: string | null;
+                                            };
+                                            target: {
+                                                id: string;
+                                                name: string | null;
+                                            };
+                                            sourceHandle: string | null;
+                                            branch: number | null;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "edge-removed";
+                                        edge: {
+                                            id: string;
+                                            source: {
+                                                id: string;
+                                                name: string | null;
+                                            };
+                                            target: {
+                                                id: string;
+                                                name: string | null;
+                                            };
+                                            sourceHandle: string | null;
+                                            branch: number | null;
+                                        };
+                                    } | {
+                                        /** @enum {string} */
+                                        kind: "value-changed";
+                                        /** @description JSON path from the node (or the document), e.g. $.content.inputField */
+                                        path: string;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        before?: unknown;
+                                        /** @description A JSON value from the graph; strings over the length limit are cut and large objects summarised (then `elided` is true) */
+                                        after?: unknown;
+                                        /** @description before or after was too long to show whole */
+                                        elided?: boolean;
+                                    })[];
+                                    /** @description Changes (at any level) left out because the listing limit was reached; the summary still counts them */
+                                    truncated: number;
+                                    /** @description The listing limit */
+                                    limit: number;
+                                };
                             }[];
                             /** @description How many decisions are identical in both */
                             unchanged: number;
+                            /** @description With ?content=true: changed decisions past the first 100 (in key order), listed without a content diff */
+                            contentOmitted?: number;
                         };
                     };
                 };

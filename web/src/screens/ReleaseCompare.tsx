@@ -43,7 +43,7 @@ export function ReleaseCompare() {
     queryKey: ['release-diff', project, base, target],
     enabled: base !== undefined && target !== undefined,
     staleTime: Infinity,
-    queryFn: async () => unwrap(await api.GET('/api/projects/{project}/releases/{release}/diff', { params: { path: { project, release: target! }, query: { base: base! } } })),
+    queryFn: async () => unwrap(await api.GET('/api/projects/{project}/releases/{release}/diff', { params: { path: { project, release: target! }, query: { base: base!, content: false } } })),
   });
   const rows: Row[] = diff.data
     ? [
