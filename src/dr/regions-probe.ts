@@ -45,9 +45,7 @@ export function pictureOf(status: DrStatus, addresses: readonly { readonly regio
           ? `writable with cluster generation ${server.generation ?? 'none'}, older than ${highest ?? 'none'}: fenced`
           : splitBrain
             ? `writable with the same cluster generation (${highest ?? 'none'}) as another writable server`
-            : server.role === 'standby' && !server.streaming
-              ? 'does not stream from a primary now'
-              : null;
+            : null;
       return {
         ...blankServer(addressOf(server.region) ?? server.region, server.region),
         role: server.role,

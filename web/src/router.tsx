@@ -7,6 +7,7 @@ import { DecisionEditor } from './screens/DecisionEditor';
 import { NotFound } from './screens/NotFound';
 import { Releases } from './screens/Releases';
 import { Environments } from './screens/Environments';
+import { Regions } from './screens/Regions';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -22,6 +23,7 @@ export const router = createBrowserRouter([
       { path: 'projects/:project/decisions/*', element: <DecisionEditor /> },
       { path: 'projects/:project/releases', element: <Releases /> },
       { path: 'projects/:project/environments', element: <Environments /> },
+      { path: 'regions', element: <Regions /> },
       { path: '*', element: <NotFound /> },
     ],
   },

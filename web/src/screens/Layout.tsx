@@ -34,6 +34,9 @@ export function Layout() {
           <Link to="/projects" style={{ color: '#cfd8e3' }}>
             Projects
           </Link>
+          <Link to="/regions" style={{ color: '#cfd8e3' }}>
+            Regions
+          </Link>
         </Space>
         <Space>
           <Typography.Text style={{ color: '#cfd8e3' }}>{session.data.name}</Typography.Text>
