@@ -130,8 +130,11 @@ describe('regions view from a topology file', () => {
     utimesSync(path.join(drills, 'drill-0.html'), new Date('2001-01-01'), new Date('2001-01-01'));
     writeFileSync(path.join(drills, 'notes.txt'), 'not a report');
     symlinkSync('/etc/hostname', path.join(drills, 'elsewhere.html'));
-    await new Promise((resolve) => setTimeout(resolve, 2100)); // the next refresh lists them
-    const { body } = await server.request<RegionsView>('GET', '/api/regions');
+    // A later refresh lists them (the one under way may have read the folder before they were written).
+    const body = await waitFor('the reports listed', async () => {
+      const view = (await server.request<RegionsView>('GET', '/api/regions')).body;
+      return view.drills.reports.length === 2 ? view : undefined;
+    });
     expect(body.drills.configured).toBe(true);
     expect(body.drills.reports.map((r) => r.name)).toEqual(['drill-1', 'drill-0']);
     expect(body.drills.reports[0]).toMatchObject({ passed: false, replication: 'async', killedRegion: 'east', promoted: 'west', lostWrites: 2, writeRtoMs: 2310, promotionMs: 812, failedChecks: ['rpo'] });

@@ -42,8 +42,6 @@ export class RegionsHub {
   #timer: NodeJS.Timeout | undefined;
   #demandedAt = 0;
   #closed = false;
-  /** Probes started, for tests that check clients share them. */
-  probes = 0;
 
   constructor(options: RegionsHubOptions) {
     this.#options = options;
@@ -104,7 +102,6 @@ export class RegionsHub {
 
   async #build(): Promise<RegionsView> {
     const { probe, fleet, drills, logger } = this.#options;
-    this.probes++;
     // The probe bounds each server itself; this outer bound is for anything else that hangs.
     const [picture, nodes, listing] = await Promise.allSettled([
       withTimeout(probe.probe(this.#timeoutMs), this.#timeoutMs * 2 + 500),

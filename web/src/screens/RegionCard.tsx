@@ -72,36 +72,13 @@ export function RegionCard({
           <ServerBlock key={s.address} server={s} points={history.get(s.address) ?? []} />
         ))}
         {heading === undefined && (
-          <Typography.Text strong style={{ display: 'block', marginTop: 12 }}>
-            Verdict nodes
-          </Typography.Text>
+          <>
+            <Typography.Text strong style={{ display: 'block', marginTop: 12 }}>
+              Verdict nodes
+            </Typography.Text>
+            <NodeList nodes={region.nodes} />
+          </>
         )}
-        {heading === undefined && <List
-          size="small"
-          dataSource={region.nodes}
-          locale={{ emptyText: 'No node of this region has reported in the last hour' }}
-          renderItem={(node) => (
-            <List.Item>
-              <Space direction="vertical" size={2} style={{ width: '100%' }}>
-                <Space wrap>
-                  <Typography.Text code>{node.nodeId}</Typography.Text>
-                  <Typography.Text type="secondary">v{node.version}</Typography.Text>
-                  <Typography.Text type="secondary">reads from {node.dbRole}</Typography.Text>
-                  {node.stale && <Tag color="red">STALE: no heartbeat since {new Date(node.lastSeenAt).toLocaleTimeString()}</Tag>}
-                </Space>
-                <Space wrap size={4}>
-                  {node.serving.length === 0 && <Typography.Text type="secondary">serves no environment</Typography.Text>}
-                  {node.serving.map((e) => (
-                    <Tag key={`${e.project}/${e.environment}`} color={e.status === 'in-sync' ? 'default' : e.status === 'stale' ? 'red' : 'orange'}>
-                      {e.project}/{e.environment}: {e.releaseLabel ?? 'nothing'}
-                      {e.status === 'out-of-sync' ? ' (out of sync)' : e.status === 'stale' ? ' (stale)' : ''}
-                    </Tag>
-                  ))}
-                </Space>
-              </Space>
-            </List.Item>
-          )}
-        />}
       </Card>
     </section>
   );
@@ -136,5 +113,37 @@ function ServerBlock({ server, points }: { server: ServerView; points: readonly 
         </div>
       )}
     </div>
+  );
+}
+
+/** Each node of the region: version, what it reads from, stale, and the release it serves per environment. */
+function NodeList({ nodes }: { nodes: RegionView['nodes'] }) {
+  return (
+    <List
+      size="small"
+      dataSource={nodes}
+      locale={{ emptyText: 'No node of this region has reported in the last hour' }}
+      renderItem={(node) => (
+        <List.Item>
+          <Space direction="vertical" size={2} style={{ width: '100%' }}>
+            <Space wrap>
+              <Typography.Text code>{node.nodeId}</Typography.Text>
+              <Typography.Text type="secondary">v{node.version}</Typography.Text>
+              <Typography.Text type="secondary">reads from {node.dbRole}</Typography.Text>
+              {node.stale && <Tag color="red">STALE: no heartbeat since {new Date(node.lastSeenAt).toLocaleTimeString()}</Tag>}
+            </Space>
+            <Space wrap size={4}>
+              {node.serving.length === 0 && <Typography.Text type="secondary">serves no environment</Typography.Text>}
+              {node.serving.map((e) => (
+                <Tag key={`${e.project}/${e.environment}`} color={e.status === 'in-sync' ? 'default' : e.status === 'stale' ? 'red' : 'orange'}>
+                  {e.project}/{e.environment}: {e.releaseLabel ?? 'nothing'}
+                  {e.status === 'out-of-sync' ? ' (out of sync)' : e.status === 'stale' ? ' (stale)' : ''}
+                </Tag>
+              ))}
+            </Space>
+          </Space>
+        </List.Item>
+      )}
+    />
   );
 }
