@@ -73,6 +73,12 @@ export interface Config {
   readonly maxStalenessMs: number;
   /** How often the node reports itself to the fleet table. */
   readonly heartbeatIntervalMs: number;
+  /** A DR topology file (as `verdict dr --topology` reads): the regions view probes every server in it. */
+  readonly topologyFile: string | undefined;
+  /** Folder of drill reports (`<name>.html` + `<name>.json`) the regions view lists. */
+  readonly drillReportsDir: string | undefined;
+  /** Regions event streams open at once on this node. */
+  readonly regionsMaxStreams: number;
 }
 
 export class ConfigError extends Error {
@@ -187,5 +193,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     snapshotDir: path.resolve(cwd, env.VERDICT_SNAPSHOT_DIR || path.join(env.VERDICT_DATA_DIR || '.verdict', 'snapshot')),
     maxStalenessMs: integer(env, 'VERDICT_MAX_STALENESS_MS', 0, 0, 30 * 86_400_000),
     heartbeatIntervalMs: integer(env, 'VERDICT_HEARTBEAT_INTERVAL_MS', 5_000, 100, 3_600_000),
+    topologyFile: env.VERDICT_TOPOLOGY ? path.resolve(cwd, env.VERDICT_TOPOLOGY) : undefined,
+    drillReportsDir: env.VERDICT_DRILL_REPORTS ? path.resolve(cwd, env.VERDICT_DRILL_REPORTS) : undefined,
+    regionsMaxStreams: integer(env, 'VERDICT_REGIONS_MAX_STREAMS', 32, 0, 10_000),
   });
 }

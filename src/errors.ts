@@ -24,6 +24,7 @@ export const PROBLEMS = {
   'not-ready': { status: 503, title: 'Not ready' },
   'database-unavailable': { status: 503, title: 'Database unavailable' },
   'read-only': { status: 503, title: 'Database is read-only' },
+  'too-many-streams': { status: 503, title: 'Too many event streams' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -18,6 +18,7 @@ import { isConnectionOrReadOnlyError } from './lib/pg-errors.js';
 import { unreachable } from './lib/unreachable.js';
 import { Metrics } from './observability/metrics.js';
 import { createServices, type Services } from './control-plane/services.js';
+import type { RegionsOptions } from './control-plane/regions/routes.js';
 
 /** The settings a node runs with: `Config` as `verdict serve` reads it, or the parts a test sets. */
 export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'syncIntervalMs' | 'batchMaxItems' | 'httpAllowHosts' | 'heartbeatIntervalMs'> &
@@ -59,6 +60,8 @@ export interface NodeDeps {
    * (a port in use) does not use up the one token that is ever shown.
    */
   readonly onAdminTokenGenerated?: ((token: string) => void) | undefined;
+  /** The regions view: a topology to probe, the drill report folder, stream limits (default: the node's own view). */
+  readonly regions?: RegionsOptions | undefined;
   /** Runs last when the node closes, or when its start fails (an embedded cluster stops). */
   readonly release?: () => Promise<void>;
 }
@@ -150,7 +153,7 @@ export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<Ve
     dataPlane = createDataPlane(controlPlaneLink(services), config, logger, { engine, metrics });
     // Listening only once the engine hosts run: a load balancer may send traffic at once.
     await Promise.all([dataPlane.start(), engine.started()]);
-    app = await buildApp({ config, services, dataPlane, logger });
+    app = await buildApp({ config, services, dataPlane, logger, regions: deps.regions });
     // A configured admin token works from the first answered request (a pipeline may send one as
     // soon as the port opens). A generated one is made after listen: it is shown once, so only by
     // a start that works; until then no admin exists, and requests get 401 like any unknown token.

@@ -6,6 +6,9 @@ import type { DataPlane } from './data-plane/data-plane.js';
 import { packagesOptionsFromConfig } from './control-plane/packages/service.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createNode } from './node.js';
+import type { RegionsOptions } from './control-plane/regions/routes.js';
+import { topologyProbe } from './dr/regions-probe.js';
+import { loadTopology } from './topology/load.js';
 import type { Services } from './control-plane/services.js';
 
 export { ListenError } from './http/listen.js';
@@ -51,8 +54,21 @@ export interface StartOptions {
   readonly onDatabaseLost?: (error: Error) => void;
 }
 
+/**
+ * The regions view as configured: a topology file is read (and checked) once, at start, so a bad
+ * file stops the start with the field it names rather than failing every view later.
+ */
+export function regionsOptions(config: Pick<Config, 'topologyFile' | 'drillReportsDir' | 'regionsMaxStreams'>): RegionsOptions {
+  return {
+    ...(config.topologyFile ? { probe: topologyProbe(loadTopology(config.topologyFile)) } : {}),
+    drillReportsDir: config.drillReportsDir,
+    maxStreams: config.regionsMaxStreams,
+  };
+}
+
 /** Starts everything `verdict serve` runs: database (embedded or given), migrations, HTTP, bootstrap. */
 export async function startServer(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningServer> {
+  const regions = regionsOptions(config);
   const handle = await openDatabaseUrl(config, logger, options.onDatabaseLost);
   const node = await createNode(config, {
     logger,
@@ -66,6 +82,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
     },
     migrate: true,
     packages: packagesOptionsFromConfig(config),
+    regions,
     onAdminTokenGenerated: options.onAdminTokenGenerated,
     release: () => handle.release(),
   });

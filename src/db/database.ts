@@ -162,9 +162,9 @@ export class Database {
     return this.#hosts.length;
   }
 
-  /** Every configured writer host, as this node sees it now (for dr status and /health). */
-  probeHosts(): Promise<HostStatus[]> {
-    return this.#writer.probeHosts();
+  /** Every configured writer host, as this node sees it now (for dr status, /health, the regions view). */
+  probeHosts(timeoutMs?: number): Promise<HostStatus[]> {
+    return this.#writer.probeHosts(timeoutMs);
   }
 
   /** The generation a server holds (checks for the table only until it has been seen once). */

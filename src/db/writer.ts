@@ -64,8 +64,9 @@ export class PrimaryWriter {
     );
   }
 
-  probeHosts(): Promise<HostStatus[]> {
-    return Promise.all(this.#options.hosts.map((url) => probeHost(url, this.#options.probeTimeoutMs)));
+  /** Each host asked on a connection of its own; `timeoutMs` (default: the database timeout) bounds each. */
+  probeHosts(timeoutMs = this.#options.probeTimeoutMs): Promise<HostStatus[]> {
+    return Promise.all(this.#options.hosts.map((url) => probeHost(url, timeoutMs)));
   }
 
   /** With one host, learns its generation once (there is no discovery to do it). */

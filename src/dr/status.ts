@@ -1,6 +1,7 @@
 import { connect, type Sql } from '../db/connect.js';
 import { lsnDiff } from '../db/database.js';
 import { readGeneration } from '../db/generation.js';
+import { DeadlineError, withTimeout } from '../db/with-timeout.js';
 import type { Fleet } from '../control-plane/fleet/schemas.js';
 import { endpointsOf, type RegionEndpoints } from '../topology/model.js';
 import type { DrTarget } from '../topology/target.js';
@@ -88,9 +89,23 @@ interface Probe {
 
 const PROBE_TIMEOUT_S = 2;
 
+export interface DrStatusOptions {
+  /**
+   * Every server must answer within this (its probe, and the primary's replication query), else
+   * it counts as unreachable: a frozen or cut-off server does not hold the whole status up. Without
+   * it only the 2 s connect timeout bounds a probe (`dr status` waits for slow servers).
+   */
+  readonly timeoutMs?: number;
+}
+
 /** Asks every server about itself and the primary about its standbys; asks a node for the fleet. */
-export async function drStatus(regions: readonly DrRegion[], adminToken: string | undefined): Promise<DrStatus> {
-  const probes = await Promise.all(regions.map((r) => probe(r.postgresUrl).then((p) => ({ ok: true as const, p }), (e: Error) => ({ ok: false as const, e }))));
+export async function drStatus(regions: readonly DrRegion[], adminToken: string | undefined, options: DrStatusOptions = {}): Promise<DrStatus> {
+  const { timeoutMs } = options;
+  const connectTimeoutSeconds = timeoutMs === undefined ? PROBE_TIMEOUT_S : Math.max(1, Math.min(PROBE_TIMEOUT_S, Math.ceil(timeoutMs / 1000)));
+  const within = <T>(work: Promise<T>): Promise<T> => (timeoutMs === undefined ? work : withTimeout(work, timeoutMs));
+  const probes = await Promise.all(
+    regions.map((r) => probe(r.postgresUrl, connectTimeoutSeconds, within).then((p) => ({ ok: true as const, p }), (e: Error) => ({ ok: false as const, e }))),
+  );
   const roles = electPrimary(regions.map((r, i) => {
     const result = probes[i]!;
     return { region: r.name, writable: result.ok && !result.p.standby, generation: result.ok ? result.p.generation : null };
@@ -100,24 +115,21 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
 
   let replication: DrStatus['replication'] = null;
   let slots: DrStatus['slots'] = [];
-  let standbyRows: { name: string; syncState: string; flushLsn: string | null; flushLagS: number | null }[] = [];
+  let standbyRows: StandbyRow[] = [];
   if (primaryIndex >= 0) {
-    const sql = connect(regions[primaryIndex]!.postgresUrl, { max: 1, connectTimeoutSeconds: PROBE_TIMEOUT_S });
+    const sql = connect(regions[primaryIndex]!.postgresUrl, { max: 1, connectTimeoutSeconds });
+    let late = false;
     try {
-      const [settings] = await sql<{ names: string; commit: string }[]>`
-        SELECT current_setting('synchronous_standby_names') AS names, current_setting('synchronous_commit') AS commit`;
-      const names = settings!.names.trim();
-      replication = {
-        synchronousStandbyNames: names,
-        synchronousCommit: settings!.commit,
-        mode: names === '' || ['off', 'local'].includes(settings!.commit) ? 'async' : /^ANY\b/i.test(names) ? 'quorum' : 'sync',
-      };
-      standbyRows = await sql`
-        SELECT application_name AS name, sync_state, flush_lsn::text AS flush_lsn, extract(epoch FROM flush_lag)::float8 AS flush_lag_s
-        FROM pg_stat_replication`;
-      slots = await sql`SELECT slot_name AS name, active, restart_lsn::text AS restart_lsn FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name`;
+      ({ replication, standbyRows, slots } = await within(replicationOf(sql)).catch((error: unknown) => {
+        late = error instanceof DeadlineError;
+        // With a deadline (a live view) a primary that stops answering now is shown without its
+        // replication details; the next probe tells whether it is gone. `dr status` reports the error.
+        if (timeoutMs === undefined) throw error;
+        return { replication: null, standbyRows: [], slots: [] };
+      }));
     } finally {
-      await sql.end({ timeout: 1 });
+      // A primary that stopped answering mid-query: drop the connection now rather than wait for it.
+      await sql.end({ timeout: late ? 0 : 1 });
     }
   }
 
@@ -178,6 +190,31 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
   };
 }
 
+interface StandbyRow {
+  readonly name: string;
+  readonly syncState: string;
+  readonly flushLsn: string | null;
+  readonly flushLagS: number | null;
+}
+
+/** The primary's replication settings, its standbys as it sees them, and its slots. */
+async function replicationOf(sql: Sql): Promise<{ replication: DrStatus['replication']; standbyRows: StandbyRow[]; slots: DrStatus['slots'] }> {
+  const [settings] = await sql<{ names: string; commit: string }[]>`
+    SELECT current_setting('synchronous_standby_names') AS names, current_setting('synchronous_commit') AS commit`;
+  const names = settings!.names.trim();
+  const replication = {
+    synchronousStandbyNames: names,
+    synchronousCommit: settings!.commit,
+    mode: names === '' || ['off', 'local'].includes(settings!.commit) ? ('async' as const) : /^ANY\b/i.test(names) ? ('quorum' as const) : ('sync' as const),
+  };
+  const standbyRows = await sql<StandbyRow[]>`
+    SELECT application_name AS name, sync_state, flush_lsn::text AS flush_lsn, extract(epoch FROM flush_lag)::float8 AS flush_lag_s
+    FROM pg_stat_replication`;
+  const slots = await sql<{ name: string; active: boolean; restartLsn: string | null }[]>`
+    SELECT slot_name AS name, active, restart_lsn::text AS restart_lsn FROM pg_replication_slots WHERE slot_type = 'physical' ORDER BY slot_name`;
+  return { replication, standbyRows: [...standbyRows], slots: [...slots] };
+}
+
 /**
  * Names the primary the way Verdict nodes find their writer: the writable server with the highest
  * cluster generation seen on any server (a standby of a newer primary carries its generation too).
@@ -205,34 +242,42 @@ function electPrimary(servers: readonly { readonly region: string; readonly writ
   };
 }
 
-async function probe(url: string): Promise<Probe> {
-  const sql: Sql = connect(url, { max: 1, connectTimeoutSeconds: PROBE_TIMEOUT_S });
+async function probe(url: string, connectTimeoutSeconds: number, within: <T>(work: Promise<T>) => Promise<T>): Promise<Probe> {
+  const sql: Sql = connect(url, { max: 1, connectTimeoutSeconds });
+  let late = false;
   try {
-    const [row] = await sql<{ standby: boolean; currentLsn: string | null; receiveLsn: string | null; replayLsn: string | null; replayAgeSeconds: number | null }[]>`
-      SELECT pg_is_in_recovery() AS standby,
-             CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_lsn,
-             pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn,
-             extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds`;
-    let timeline: number | null;
-    let upstream: string | null = null;
-    let streaming = false;
-    if (row!.standby) {
-      const [receiver] = await sql<{ tli: number | null; host: string | null; port: number | null; status: string | null }[]>`
-        SELECT received_tli AS tli, sender_host AS host, sender_port AS port, status FROM pg_stat_wal_receiver`;
-      const [control] = await sql<{ tli: number }[]>`SELECT timeline_id AS tli FROM pg_control_checkpoint()`;
-      timeline = receiver?.tli ?? control?.tli ?? null;
-      streaming = receiver?.status === 'streaming';
-      const [conninfo] = await sql<{ value: string }[]>`SELECT current_setting('primary_conninfo') AS value`;
-      upstream = receiver?.host ? `${receiver.host}:${receiver.port}` : conninfoTarget(conninfo?.value ?? '');
-    } else {
-      // The timeline is the first 8 hex digits of the current WAL file name.
-      const [tl] = await sql<{ tli: number }[]>`SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
-      timeline = tl!.tli;
-    }
-    return { ...row!, timeline, upstream, streaming, generation: await readGeneration(sql) };
+    return await within(probeOn(sql)).catch((error: unknown) => {
+      late = error instanceof DeadlineError;
+      throw error;
+    });
   } finally {
-    await sql.end({ timeout: 1 });
+    await sql.end({ timeout: late ? 0 : 1 });
   }
+}
+
+async function probeOn(sql: Sql): Promise<Probe> {
+  const [row] = await sql<{ standby: boolean; currentLsn: string | null; receiveLsn: string | null; replayLsn: string | null; replayAgeSeconds: number | null }[]>`
+    SELECT pg_is_in_recovery() AS standby,
+           CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_lsn,
+           pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn,
+           extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS replay_age_seconds`;
+  let timeline: number | null;
+  let upstream: string | null = null;
+  let streaming = false;
+  if (row!.standby) {
+    const [receiver] = await sql<{ tli: number | null; host: string | null; port: number | null; status: string | null }[]>`
+      SELECT received_tli AS tli, sender_host AS host, sender_port AS port, status FROM pg_stat_wal_receiver`;
+    const [control] = await sql<{ tli: number }[]>`SELECT timeline_id AS tli FROM pg_control_checkpoint()`;
+    timeline = receiver?.tli ?? control?.tli ?? null;
+    streaming = receiver?.status === 'streaming';
+    const [conninfo] = await sql<{ value: string }[]>`SELECT current_setting('primary_conninfo') AS value`;
+    upstream = receiver?.host ? `${receiver.host}:${receiver.port}` : conninfoTarget(conninfo?.value ?? '');
+  } else {
+    // The timeline is the first 8 hex digits of the current WAL file name.
+    const [tl] = await sql<{ tli: number }[]>`SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli`;
+    timeline = tl!.tli;
+  }
+  return { ...row!, timeline, upstream, streaming, generation: await readGeneration(sql) };
 }
 
 function conninfoTarget(conninfo: string): string | null {

@@ -22,6 +22,7 @@ import { projectRoutes } from '../control-plane/projects/routes.js';
 import { fleetRoutes } from '../control-plane/fleet/routes.js';
 import { packageRoutes } from '../control-plane/packages/routes.js';
 import { releaseRoutes } from '../control-plane/releases/routes.js';
+import { regionsRoutes, type RegionsOptions } from '../control-plane/regions/routes.js';
 import { consoleRoutes } from '../console/index.js';
 import { registerAuth } from './auth.js';
 import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
@@ -49,6 +50,8 @@ export interface AppOptions {
   readonly services: Services;
   readonly dataPlane: DataPlane;
   readonly logger: Logger;
+  /** Where the regions view comes from (default: what the node sees through its own connections). */
+  readonly regions?: RegionsOptions | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -203,6 +206,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ];
   for (const plugin of plugins) await app.register(plugin, { services, dataPlane });
   await app.register(packageRoutes, { services, ...(config.packageLimitBytes === undefined ? {} : { packageLimitBytes: config.packageLimitBytes }) });
+  await app.register(regionsRoutes, { services, dataPlane, regions: options.regions });
   // The web console (session routes and its page at /); after the API, whose routes take precedence.
   await app.register(consoleRoutes);
 

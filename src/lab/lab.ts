@@ -9,6 +9,7 @@ import { regionOf, streamingConninfo } from '../topology/model.js';
 import { spawnNode, stopPid, waitForNode } from './processes.js';
 import {
   LabError,
+  drillsDir,
   findRegion,
   nodeUrl,
   postgresUrl,
@@ -150,6 +151,8 @@ export async function labUp(options: LabUpOptions): Promise<{ state: LabState; r
     } finally {
       await primarySql.end();
     }
+    // Nodes read topology.yaml at start (VERDICT_TOPOLOGY): it is written before the first one.
+    writeLabState(state);
     // All at once: a node's start is mostly waiting (engine host, first database round trips).
     for (const region of regions) {
       progress(`starting ${region.nodes.length} Verdict node(s) in ${region.name}`);
@@ -200,10 +203,15 @@ function clusterOptions(region: LabRegion) {
   };
 }
 
-/** The environment of one lab node: every server in DATABASE_URL, its region's server to read. */
+/**
+ * The environment of one lab node: every server in DATABASE_URL, its region's server to read, and
+ * the lab's topology and drill folder for the console's Regions screen.
+ */
 export function nodeEnv(state: LabState, region: LabRegion, node: LabNode): Record<string, string> {
   return {
     ...NODE_SETTINGS,
+    VERDICT_TOPOLOGY: topologyFile(state.dir),
+    VERDICT_DRILL_REPORTS: drillsDir(state.dir),
     DATABASE_URL: writerUrl(state),
     DATABASE_READ_URL: postgresUrl(state, region),
     VERDICT_REGION: region.name,

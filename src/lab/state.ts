@@ -54,6 +54,12 @@ export const stateFile = (dir: string): string => path.join(path.resolve(dir), '
 /** The lab as a DR topology, written next to lab.json: what `dr --topology` reads, and `dr --dir` too. */
 export const topologyFile = (dir: string): string => path.join(path.resolve(dir), 'topology.yaml');
 
+/**
+ * Where drills on the lab keep their reports (`dr drill --dir` writes each there), which the lab's
+ * nodes list on the console's Regions screen (VERDICT_DRILL_REPORTS).
+ */
+export const drillsDir = (dir: string): string => path.join(path.resolve(dir), 'drills');
+
 export function readLabState(dir: string): LabState {
   const file = stateFile(dir);
   if (!existsSync(file)) throw new LabError(`no lab in ${path.resolve(dir)} (no lab.json); start one with verdict lab up --dir ${dir}`);

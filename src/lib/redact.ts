@@ -41,3 +41,27 @@ export function redactUrl(url: string): string {
   }
   return redacted.replace(VERDICT_TOKEN, (_match, kind: string) => `vrd_${kind.toLowerCase()}_${REDACTED}`);
 }
+
+/** A URL with a scheme (postgres://user:password@host:port/db...), anywhere in a text. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi;
+/** libpq conninfo secrets (`password=...`) and a PGPASSWORD echoed back. */
+const CONNINFO_SECRET = /\b(password|passwd|pgpassword|sslpassword)\s*=\s*('[^']*'|\S+)/gi;
+
+/**
+ * An error about a database connection as anyone may read it: every URL reduced to its host and
+ * port (the user, password, database and options go), conninfo passwords replaced, and at most
+ * 240 characters. What a viewer of the regions screen sees of a server that does not answer.
+ */
+export function redactConnectionText(text: string): string {
+  const reduced = text
+    .replace(URL_IN_TEXT, (url) => {
+      try {
+        const parsed = new URL(url);
+        return parsed.host === '' ? REDACTED : parsed.host;
+      } catch {
+        return REDACTED;
+      }
+    })
+    .replace(CONNINFO_SECRET, (_match, key: string) => `${key}=${REDACTED}`);
+  return reduced.length > 240 ? `${reduced.slice(0, 239)}…` : reduced;
+}

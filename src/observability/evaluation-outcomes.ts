@@ -27,5 +27,7 @@ export const OUTCOMES: Readonly<Record<ProblemCode, EvaluationOutcome>> = {
   'not-ready': 'unavailable',
   'database-unavailable': 'unavailable',
   'read-only': 'unavailable',
+  // Never answered to an evaluation (event streams only); listed because every code must be.
+  'too-many-streams': 'unavailable',
   internal: 'unavailable',
 };

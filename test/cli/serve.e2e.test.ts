@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import postgres from 'postgres';
 import { tmpdir } from 'node:os';
@@ -176,6 +176,21 @@ describe('verdict serve with the embedded database (new-user flow)', () => {
     expect((await verdict(['whoami'], { VERDICT_URL: `http://127.0.0.1:${port}`, VERDICT_TOKEN: token! })).stdout).toBe('bootstrap admin (admin)\n');
     process.kill(next.child.pid!, 'SIGTERM');
     expect(await next.exited).toBe(0);
+  }, E2E_TIMEOUT_MS);
+});
+
+describe('verdict serve --topology', () => {
+  it('refuses a topology file it cannot use before starting anything, naming the file and the field', async () => {
+    const dir = folder();
+    const missing = await verdict(['serve', '--topology', path.join(dir, 'missing.yaml')], { VERDICT_DATA_DIR: path.join(dir, '.verdict') });
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toBe(`verdict: --topology / VERDICT_TOPOLOGY: ${path.join(dir, 'missing.yaml')}: no such file\n`);
+    writeFileSync(path.join(dir, 'bad.yaml'), 'regions:\n  - name: eu\n    postgres: {}\n');
+    const bad = await verdict(['serve'], { VERDICT_TOPOLOGY: path.join(dir, 'bad.yaml'), VERDICT_DATA_DIR: path.join(dir, '.verdict') });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/regions\[0\]\.postgres\.url: missing/);
+    // Nothing was started: no embedded cluster was created.
+    expect(existsSync(path.join(dir, '.verdict', 'pg'))).toBe(false);
   }, E2E_TIMEOUT_MS);
 });
 

@@ -53,6 +53,8 @@ const CASES: readonly Case[] = [
   { name: 'apply a release package', method: 'POST', path: () => '/api/projects/m/packages', body: () => packageZip, allowed: ['admin', 'editor', 'deployer'] },
   { name: 'download a release package', method: 'GET', path: () => '/api/projects/m/releases/latest/package', allowed: everyone },
   { name: 'fleet view', method: 'GET', path: () => '/api/fleet', allowed: everyone },
+  // Its event stream and drill pages need the same permission (a stream never ends: not requested here).
+  { name: 'regions view', method: 'GET', path: () => '/api/regions', allowed: everyone },
   { name: 'what the node serves', method: 'GET', path: () => '/api/projects/m/environments/prod/serving', allowed: everyone },
   { name: 'simulate', method: 'POST', path: () => '/api/projects/m/simulate', body: () => ({ content: doc, context: { a: 1, b: 2 } }), allowed: ['admin', 'editor'] },
 ];

@@ -5,6 +5,7 @@ import type { Services } from '../../src/control-plane/services.js';
 import type { PackagesOptions } from '../../src/control-plane/packages/service.js';
 import type { DataPlane } from '../../src/data-plane/data-plane.js';
 import type { Role } from '../../src/control-plane/api-tokens/roles.js';
+import type { RegionsOptions } from '../../src/control-plane/regions/routes.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -59,6 +60,8 @@ export async function startTestServer(
     metricsPort?: number;
     /** Where the server's logs go (at level info); by default they are dropped. */
     logStream?: pino.DestinationStream;
+    /** The regions view (a topology probe, drill reports, intervals); default: the node's own view. */
+    regions?: RegionsOptions;
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -96,6 +99,7 @@ export async function startTestServer(
         ...(options.transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs: options.transactionTimeoutMs }),
       },
       packages: options.packages,
+      regions: options.regions,
       // Tests that need the generation watch start one themselves.
       watchGeneration: false,
     },

@@ -12,6 +12,7 @@ import { ReleaseCompare } from './screens/ReleaseCompare';
 import { EnvironmentDetail } from './screens/EnvironmentDetail';
 import { ApiTokens } from './screens/ApiTokens';
 import { Audit } from './screens/Audit';
+import { Regions } from './screens/Regions';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -32,6 +33,7 @@ export const router = createBrowserRouter([
       { path: 'projects/:project/environments/:env', element: <EnvironmentDetail /> },
       { path: 'tokens', element: <ApiTokens /> },
       { path: 'audit', element: <Audit /> },
+      { path: 'regions', element: <Regions /> },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { runDrill, type DrillReport } from '../../drill/drill.js';
 import { drillHtml } from '../../drill/html-report.js';
+import { saveInLab } from '../../drill/lab-reports.js';
 import { stateFile, type ServingTopology } from '../../lab/state.js';
 import type { ReplicationMode } from '../../pg-admin/replication.js';
 import type { CommandContext } from '../context.js';
@@ -28,7 +29,7 @@ export function registerDrill(dr: Command, ctx: CommandContext): void {
     // The global --json is a flag, so `--json report.json` leaves the file name as an operand.
     .argument('[json-file]', 'with --json: write the JSON report to this file and print the summary (without a file, --json prints the report)')
     .option('--report <file>', 'write the full report as JSON to this file (same as --json <file>)')
-    .option('--html <file>', 'write the report as an HTML page with a timeline chart')
+    .option('--html <file>', 'write the report as an HTML page with a timeline chart (a drill on a lab, --dir, also keeps both in <dir>/drills)')
     .addHelpText(
       'after',
       `
@@ -70,14 +71,16 @@ failed: that is what async means.`,
         );
         if (reportFile) writeFileSync(path.resolve(ctx.io.cwd, reportFile), `${JSON.stringify(report, null, 2)}\n`);
         if (opts.html) writeFileSync(path.resolve(ctx.io.cwd, opts.html), drillHtml(report));
+        // A lab keeps every drill run on it, for its nodes' Regions screen; a lab built for the drill is gone.
+        const kept = opts.dir ? saveInLab(labDir(ctx, opts.dir), report) : undefined;
         if (ctx.json(cmd) && !reportFile) printJson(ctx.io, report);
-        else printDrill(ctx, report, { ...opts, ...(reportFile ? { report: reportFile } : {}) });
+        else printDrill(ctx, report, { ...opts, ...(reportFile ? { report: reportFile } : {}), ...(kept ? { kept: kept.html } : {}) });
         if (!report.passed) throw new CliError(`drill failed: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
       },
     );
 }
 
-function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: string; html?: string }): void {
+function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: string; html?: string; kept?: string }): void {
   const c = report.config;
   const out = (line = '') => ctx.io.stdout(`${line}\n`);
   out(`DR drill: ${c.regions} regions x ${c.nodesPerRegion} node(s), ${c.topology}, ${c.replication.mode} replication, ${c.durationS} s`);
@@ -101,5 +104,6 @@ function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: 
   for (const check of report.checks) out(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
   if (files.report) out(`report: ${files.report}`);
   if (files.html) out(`chart: ${files.html}`);
+  if (files.kept) out(`kept in the lab (its nodes' Regions screen lists it): ${files.kept}`);
   if (!report.lab.builtForTheDrill) out(`the lab keeps ${report.kill.region} down: verdict dr rejoin --region ${report.kill.region} --dir ${report.lab.dir}`);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';
+import { TopologyError } from '../../topology/errors.js';
 
 const ENVIRONMENT_HELP = `
 Environment (README "Configuration" has the full table):
@@ -44,6 +45,11 @@ Environment (README "Configuration" has the full table):
   VERDICT_REQUIRE_SIGNED_PACKAGES  refuse unsigned packages (default: true when
                              NODE_ENV=production or VERDICT_TRUSTED_KEYS is set)
   VERDICT_PG_BIN             folder of PostgreSQL server binaries for the embedded cluster
+  VERDICT_TOPOLOGY           DR topology file (as dr --topology reads it): the console's Regions
+                             screen (GET /api/regions) probes every server in it; without it, it
+                             shows what this node's own connections see. Same as --topology
+  VERDICT_DRILL_REPORTS      folder of drill reports (dr drill --html/--json) the Regions screen lists
+  VERDICT_REGIONS_MAX_STREAMS  open /api/regions/events streams at once (default 32)
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 
 /** The server and its dependencies load only for the commands that run it: every other command starts faster. */
@@ -57,9 +63,9 @@ async function serverModules() {
   return { connect, migrate, createLogger, ListenError, openDatabaseUrl, startServer };
 }
 
-function config(ctx: CommandContext) {
+function config(ctx: CommandContext, overrides: Readonly<Record<string, string>> = {}) {
   try {
-    return loadConfig(ctx.io.env, ctx.io.cwd);
+    return loadConfig({ ...ctx.io.env, ...overrides }, ctx.io.cwd);
   } catch (error) {
     // A bad setting is the caller's to fix, like a bad option.
     if (error instanceof ConfigError) throw usageError(error.message);
@@ -71,9 +77,10 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
   program
     .command('serve')
     .description('run the Verdict server (management API, docs at /docs)')
+    .option('--topology <file>', 'DR topology file whose servers the Regions screen probes (env VERDICT_TOPOLOGY)')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(async () => {
-      const cfg = config(ctx);
+    .action(async (opts: { topology?: string }) => {
+      const cfg = config(ctx, opts.topology === undefined ? {} : { VERDICT_TOPOLOGY: opts.topology });
       const { createLogger, ListenError, startServer } = await serverModules();
       const logger = createLogger(cfg.logLevel);
       const announce = (token: string) =>
@@ -101,6 +108,8 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
         server = await startServer(cfg, logger, { onAdminTokenGenerated: announce, onDatabaseLost: (error) => databaseLost(error) });
       } catch (error) {
         if (error instanceof ListenError) throw new CliError(error.message);
+        // A topology file that cannot be read or is wrong: the caller's to fix, like a bad setting.
+        if (error instanceof TopologyError) throw usageError(`--topology / VERDICT_TOPOLOGY: ${error.message}`);
         throw error;
       }
       ctx.io.stderr(`Verdict is listening on ${server.url} (API docs: ${server.url}/docs); Ctrl-C stops it\n`);
@@ -117,9 +126,10 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
   program
     .command('migrate')
     .description('apply pending database migrations and exit (serve also does this at start)')
+    .option('--topology <file>', 'DR topology file whose servers the Regions screen probes (env VERDICT_TOPOLOGY)')
     .addHelpText('after', ENVIRONMENT_HELP)
-    .action(async () => {
-      const cfg = config(ctx);
+    .action(async (opts: { topology?: string }) => {
+      const cfg = config(ctx, opts.topology === undefined ? {} : { VERDICT_TOPOLOGY: opts.topology });
       const { connect, createLogger, migrate, openDatabaseUrl } = await serverModules();
       const logger = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
       const handle = await openDatabaseUrl(cfg, logger);

@@ -3584,6 +3584,221 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The regions picture: every PostgreSQL server with its role and lag, the cluster generation, RPO exposure, every node and what it serves, and the drill reports
+         * @description From the node's topology file (VERDICT_TOPOLOGY: every server probed) or from what the node sees through its own connections (`source`). Probed at most once per interval for all callers; a server that does not answer within the probe timeout is shown unreachable.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @description When this picture was assembled
+                             */
+                            at: string;
+                            probedAt: string | null;
+                            /** @description topology: every server of the node's topology file was probed; node: only what this node sees through its own database connections */
+                            source: "topology" | "node";
+                            sourceDetail: string;
+                            /** @description The node that answered */
+                            node: {
+                                id: string;
+                                region: string;
+                            };
+                            health: "ok" | "no-primary" | "split-brain" | "fenced";
+                            primary: string | null;
+                            primaryRegion: string | null;
+                            highestGeneration: number | null;
+                            replication: {
+                                mode: "sync" | "quorum" | "async";
+                                synchronousStandbyNames: string;
+                            } | null;
+                            rpoExposure: {
+                                bytes: number | null;
+                                seconds: number | null;
+                                /** @description True in async mode, or with no standby: a loss of the primary now may lose acknowledged writes */
+                                acknowledgedCommitsAtRisk: boolean;
+                            } | null;
+                            servers: {
+                                /** @description host:port of the server */
+                                address: string;
+                                region: string | null;
+                                role: "primary" | "standby" | "unreachable";
+                                /** @description Writable with a cluster generation older than another server’s: an old primary that came back; Verdict nodes refuse it */
+                                fenced: boolean;
+                                /** @description Writable with the same, highest generation as another writable server */
+                                splitBrain: boolean;
+                                generation: number | null;
+                                timeline: number | null;
+                                upstream: string | null;
+                                upstreamRegion: string | null;
+                                /** @description Standby: its WAL receiver streams now */
+                                streaming: boolean;
+                                syncState: string | null;
+                                replayLagBytes: number | null;
+                                replayLagSeconds: number | null;
+                                problem: string | null;
+                            }[];
+                            regions: {
+                                name: string;
+                                /** @description Named by the topology (false: known only from the fleet or from this node) */
+                                inTopology: boolean;
+                                /** @description failed: a server of the region is unreachable, fenced or in a split brain; warning: a standby does not stream, or a node is stale or out of sync */
+                                status: "ok" | "warning" | "failed";
+                                /** @description What makes the status what it is, one sentence each */
+                                problems: string[];
+                                nodes: {
+                                    nodeId: string;
+                                    version: string;
+                                    /** @description No heartbeat for three intervals: the node may be gone or cut off */
+                                    stale: boolean;
+                                    /** Format: date-time */
+                                    lastSeenAt: string;
+                                    /** @description What the node reads from: primary, replica or unknown */
+                                    dbRole: string;
+                                    serving: {
+                                        project: string;
+                                        environment: string;
+                                        releaseLabel: string | null;
+                                        status: "in-sync" | "out-of-sync" | "stale";
+                                    }[];
+                                }[];
+                            }[];
+                            environments: {
+                                project: string;
+                                environment: string;
+                                deployedRelease: string | null;
+                            }[];
+                            probeError: string | null;
+                            fleetError: string | null;
+                            drills: {
+                                /** @description A drill report folder is configured (VERDICT_DRILL_REPORTS) */
+                                configured: boolean;
+                                reports: {
+                                    /** @description The report file name without .html; GET /api/regions/drills/{name} serves the page */
+                                    name: string;
+                                    startedAt: string | null;
+                                    passed: boolean | null;
+                                    replication: string | null;
+                                    regions: number | null;
+                                    killedRegion: string | null;
+                                    promoted: string | null;
+                                    acknowledgedWrites: number | null;
+                                    lostWrites: number | null;
+                                    writeRtoMs: number | null;
+                                    promotionMs: number | null;
+                                    failedChecks: string[];
+                                }[];
+                                error: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/regions/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The regions picture as server-sent events: the same object as GET /api/regions, at once and after every probe (~2 s)
+         * @description text/event-stream: `event: regions` with the JSON picture as `data`, and `: heartbeat` comments. A stream ends after 5 minutes and when the server stops; EventSource reconnects (authenticated again). At most VERDICT_REGIONS_MAX_STREAMS at once per node: beyond, 503 `too-many-streams`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An event stream (text/event-stream) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/regions/drills/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A drill report page (the HTML timeline `verdict dr drill --html` wrote), under a policy that lets nothing load or run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/session": {
         parameters: {
             query?: never;

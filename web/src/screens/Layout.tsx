@@ -37,6 +37,9 @@ export function Layout() {
           <Link to="/projects" style={LINK}>
             Projects
           </Link>
+          <Link to="/regions" style={LINK}>
+            Regions
+          </Link>
           {can('api-token:manage') && (
             <Link to="/tokens" style={LINK}>
               API tokens
