@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './browser.js';
+import { launchConsoleBrowser, setSimulatorContext, signIn, type ConsoleBrowser } from './browser.js';
 
 /**
  * The console's simulator, releases and environments in Chromium against a real server: run a
@@ -62,22 +62,6 @@ describe('console simulator, releases and deployments in Chromium', () => {
     await server?.close();
   });
 
-  /**
-   * Replaces the simulator's context in one input event (keystrokes can race Monaco on a busy
-   * machine), checking the editor emptied first and then holds exactly the text.
-   */
-  async function setContext(page: Page, text: string): Promise<void> {
-    const editor = page.locator('[data-testid="simulator-context"] .monaco-editor');
-    // Monaco renders spaces as no-break spaces.
-    const shown = async () => ((await editor.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
-    await editor.click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await expect.poll(shown).toBe('');
-    await page.keyboard.insertText(text);
-    await expect.poll(shown).toBe(text);
-  }
-
   it('simulates the draft: output, a trace entry per node and the matched table row', async () => {
     const { page } = admin;
     await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 60_000 });
@@ -85,11 +69,11 @@ describe('console simulator, releases and deployments in Chromium', () => {
     const simulator = page.locator('.grl-dg__simulator');
     await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 60_000 });
 
-    await setContext(page, 'price: 10');
+    await setSimulatorContext(page, 'price: 10');
     await simulator.getByRole('button', { name: 'Run' }).click();
     await page.getByRole('alert').filter({ hasText: 'The context is not valid JSON' }).waitFor();
 
-    await setContext(page, '{"price": 60, "quantity": 2}');
+    await setSimulatorContext(page, '{"price": 60, "quantity": 2}');
     await simulator.getByRole('button', { name: 'Run' }).click();
     await simulator.locator('.grl-dg__simulator__nodes-list__node', { hasText: 'Totals' }).waitFor();
     await simulator.locator('.grl-dg__simulator__nodes-list__node', { hasText: 'Tier' }).waitFor();
