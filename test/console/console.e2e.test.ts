@@ -133,6 +133,8 @@ describe('web console in Chromium', () => {
     const alert = page.getByRole('alert').filter({ hasText: 'The server refused this save' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/node "Totals"/);
+    // ...and the node it names is marked in the graph (behind the expression tab still open).
+    await page.locator('.react-flow__node .grl-dn--error', { hasText: 'Totals' }).waitFor({ state: 'attached' });
     await shot(page, '06-refused-save');
     expect((await server.request('GET', '/api/projects/pricing/decisions/pricing%2Fquote')).body.version).toBe(2);
     await page.getByRole('link', { name: 'Projects' }).click();

@@ -104,6 +104,10 @@ export function DecisionEditor() {
     setDirty(!sameGraph(next, saved.current));
   }, []);
 
+  // The first problem that names a node is marked on that node in the graph (all are listed above it).
+  const firstNamed = problem?.errors?.find((item) => item.nodeId !== undefined);
+  const refusedNode = firstNamed ? { nodeId: firstNamed.nodeId!, title: 'The server refused this save', message: [locate(firstNamed), firstNamed.message].filter(Boolean).join(': ') } : undefined;
+
   if (decision.error) {
     return <Alert style={{ margin: 24 }} type="error" showIcon message={decision.error.message} />;
   }
@@ -152,7 +156,7 @@ export function DecisionEditor() {
       )}
       <div style={{ flex: 1, minHeight: 0 }}>
         <Suspense fallback={<Spin style={{ margin: 48 }} tip="Loading the editor" />}>
-          <GraphEditor value={graph} readOnly={!canWrite} onChange={onChange} {...(canSimulate ? { simulator } : {})} />
+          <GraphEditor value={graph} readOnly={!canWrite} onChange={onChange} {...(canSimulate ? { simulator } : {})} {...(refusedNode ? { refused: refusedNode } : {})} />
         </Suspense>
       </div>
       <Modal
