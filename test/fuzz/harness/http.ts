@@ -1,8 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 
-/** A request longer than this is a hang (issue 10: "no request takes > 5 s"). */
-export const HANG_MS = 5000;
+/**
+ * A request longer than this is a hang (issue 10: "no request takes > 5 s"). FUZZ_HANG_MS changes
+ * it: the short run inside `npm test` shares a busy machine and allows more.
+ */
+export const hangMs = (): number => Number(process.env.FUZZ_HANG_MS ?? 5000);
 
 export interface FuzzRequest {
   readonly method: string;
@@ -82,7 +85,7 @@ function exchange(port: number, head: Buffer, body: Buffer | undefined, method: 
       wake?.();
       resolve(outcome);
     };
-    const timer = setTimeout(() => done({ kind: 'hang', ms: elapsed() }), HANG_MS);
+    const timer = setTimeout(() => done({ kind: 'hang', ms: elapsed() }), hangMs());
     const tryParse = (closed: boolean) => {
       const parsed = parseResponse(received, closed, method === 'HEAD');
       if (parsed) done({ kind: 'response', response: parsed, ms: elapsed() });
