@@ -11,6 +11,7 @@ import { ProjectsService } from './projects/service.js';
 import { ReleasesService } from './releases/service.js';
 import { FleetService } from './fleet/service.js';
 import { SimulatorService, type DraftEngine } from './simulation/simulator.js';
+import { DecisionTestsService, DEFAULT_DECISION_TESTS_OPTIONS } from './decision-tests/service.js';
 import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './packages/service.js';
 
 export interface Services {
@@ -27,6 +28,7 @@ export interface Services {
   readonly packages: PackagesService;
   readonly fleet: FleetService;
   readonly simulator: SimulatorService;
+  readonly decisionTests: DecisionTestsService;
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
@@ -35,6 +37,8 @@ export interface ServicesOptions {
   readonly checker: JdmChecker & DraftEngine;
   readonly limits?: JdmLimits;
   readonly packages?: PackagesOptions;
+  /** The most test cases one run evaluates (VERDICT_TEST_MAX_CASES). */
+  readonly testMaxCases?: number;
 }
 
 export function createServices(db: Database, options: ServicesOptions): Services {
@@ -49,7 +53,12 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const apiTokens = new ApiTokensService(db, audit);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
+  const maxJsonDepth = (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth;
   // Contexts are bounded like evaluation input: in depth, and in the numbers the engine can take.
-  const simulator = new SimulatorService({ projects, decisions, releases }, options.checker, { maxDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth, engineNumbers: true });
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator });
+  const simulator = new SimulatorService({ projects, decisions, releases }, options.checker, { maxDepth: maxJsonDepth, engineNumbers: true });
+  const decisionTests = new DecisionTestsService(db, { projects, decisions, releases }, options.checker, {
+    maxJsonDepth,
+    maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
+  });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests });
 }
