@@ -8,7 +8,7 @@ import { DeploymentsService } from './deployments/service.js';
 import { EnvironmentsService } from './environments/service.js';
 import { EvaluationTokensService } from './evaluation-tokens/service.js';
 import { ProjectsService } from './projects/service.js';
-import { ReleasesService } from './releases/service.js';
+import { ReleasesService, type ReleaseGate } from './releases/service.js';
 import { FleetService } from './fleet/service.js';
 import { SimulatorService, type DraftEngine } from './simulation/simulator.js';
 import { DecisionTestsService, DEFAULT_DECISION_TESTS_OPTIONS } from './decision-tests/service.js';
@@ -45,7 +45,9 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const audit = new AuditService(db);
   const projects = new ProjectsService(db, audit);
   const decisions = new DecisionsService(db, projects, audit, options.checker, options.limits ?? DEFAULT_JDM_LIMITS);
-  const releases = new ReleasesService(db, projects, decisions, audit);
+  // The release gate (requireTests) runs the decision tests, which read releases: wired by a closure.
+  const gate: ReleaseGate = (entries) => decisionTests.gate(entries);
+  const releases = new ReleasesService(db, projects, decisions, audit, gate);
   const changes = new ChangesService(db);
   const environments = new EnvironmentsService(db, projects, changes, audit);
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
@@ -56,7 +58,7 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const maxJsonDepth = (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth;
   // Contexts are bounded like evaluation input: in depth, and in the numbers the engine can take.
   const simulator = new SimulatorService({ projects, decisions, releases }, options.checker, { maxDepth: maxJsonDepth, engineNumbers: true });
-  const decisionTests = new DecisionTestsService(db, { projects, decisions, releases }, options.checker, {
+  const decisionTests: DecisionTestsService = new DecisionTestsService(db, { projects, decisions, releases }, options.checker, {
     maxJsonDepth,
     maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
   });

@@ -3,9 +3,10 @@ import { badRequest, notFound } from '../../errors.js';
 import { parseDecisionKey } from '../../lib/decision-keys.js';
 import type { DecisionsService } from '../decisions/service.js';
 import type { ProjectsService } from '../projects/service.js';
-import type { ReleasesService } from '../releases/service.js';
+import type { ReleaseGate, ReleasesService } from '../releases/service.js';
 import type { DraftEngine } from '../simulation/drafts.js';
 import { caseCount } from './cases.js';
+import { testsFailedError } from './report.js';
 import { RunQueue } from './run-queue.js';
 import { runCases, type RunOutcome, type TestedDecision } from './runner.js';
 import type { RunTestsBody, TestRun } from './schemas.js';
@@ -25,6 +26,7 @@ const MAX_WAITING_RUNS = 4;
 /**
  * Runs the test cases stored in decisions (`tests` in each document): the latest saved versions or
  * a release's, all decisions or some. Read-only: nothing is written, whoever may read may run them.
+ * Also the gate of `release create --require-tests`.
  */
 export class DecisionTestsService {
   readonly #queue = new RunQueue(MAX_WAITING_RUNS);
@@ -63,6 +65,13 @@ export class DecisionTestsService {
     const outcome = await this.#run(all, tested, 'choose fewer decisions (`decisions`; verdict test --decision)', signal);
     return { source, ...outcome };
   }
+
+  /** The release gate: every decision's cases, on exactly the contents the release would hold. */
+  readonly gate: ReleaseGate = async (entries) => {
+    const outcome = await this.#run(entries, entries, 'a release gate runs every case, so raise the limit to gate this release');
+    const totals = { decisions: outcome.totals.decisions, cases: outcome.totals.cases, passed: outcome.totals.passed };
+    return outcome.passed ? { totals } : { totals, failure: testsFailedError(outcome) };
+  };
 
   async #run(all: readonly TestedDecision[], tested: readonly TestedDecision[], advice: string, signal?: AbortSignal): Promise<RunOutcome> {
     // Counted before anything runs: a run's engine time is bounded by cases x deadline.
