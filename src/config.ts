@@ -29,6 +29,8 @@ export interface Config {
   readonly httpAllowHosts: readonly string[];
   /** Most contexts accepted in one batch evaluation. */
   readonly batchMaxItems: number;
+  /** Most test cases one test run (or release gate) evaluates. */
+  readonly testMaxCases: number;
   /** Concurrent evaluations that may run function nodes (undefined: cores - 1, at least 1). */
   readonly functionConcurrency: number | undefined;
   /** Engine host processes serving evaluations (zen-engine runs in child processes). */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     syncIntervalMs: integer(env, 'VERDICT_SYNC_INTERVAL_MS', 250, 10, 3_600_000),
     httpAllowHosts: Object.freeze(hostList(env, 'VERDICT_HTTP_ALLOW_HOSTS')),
     batchMaxItems: integer(env, 'VERDICT_BATCH_MAX_ITEMS', 1000, 1, 100_000),
+    testMaxCases: integer(env, 'VERDICT_TEST_MAX_CASES', 1000, 1, 100_000),
     functionConcurrency: env.VERDICT_FUNCTION_CONCURRENCY ? integer(env, 'VERDICT_FUNCTION_CONCURRENCY', 1, 1, 1024) : undefined,
     engineHosts: integer(env, 'VERDICT_ENGINE_HOSTS', Math.max(2, availableParallelism()), 1, 64),
     engineSpare: boolean(env, 'VERDICT_ENGINE_SPARE', true),

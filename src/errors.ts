@@ -16,6 +16,7 @@ export const PROBLEMS = {
   'invalid-decision': { status: 422, title: 'Decision graph is invalid' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused' },
   'invalid-release': { status: 422, title: 'Release cannot be cut' },
+  'tests-failed': { status: 422, title: 'Decision tests failed' },
   'evaluation-failed': { status: 422, title: 'Evaluation failed' },
   'evaluation-timeout': { status: 422, title: 'Evaluation exceeded its time limit' },
   'invalid-package': { status: 422, title: 'Release package refused' },

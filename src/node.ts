@@ -38,6 +38,7 @@ export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'sync
       | 'evalSlowMs'
       | 'isolationMs'
       | 'maxJsonDepth'
+      | 'testMaxCases'
       | 'snapshotDir'
       | 'nodeId'
       | 'region'
@@ -149,7 +150,12 @@ export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<Ve
     const metrics = new Metrics();
     engine = createEngine(config, logger, metrics);
     const maxJsonDepth = config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth;
-    const services = createServices(db, { checker: engine, limits: { maxJsonDepth }, ...(deps.packages ? { packages: deps.packages } : {}) });
+    const services = createServices(db, {
+      checker: engine,
+      limits: { maxJsonDepth },
+      ...(config.testMaxCases === undefined ? {} : { testMaxCases: config.testMaxCases }),
+      ...(deps.packages ? { packages: deps.packages } : {}),
+    });
     dataPlane = createDataPlane(controlPlaneLink(services), config, logger, { engine, metrics });
     // Listening only once the engine hosts run: a load balancer may send traffic at once.
     await Promise.all([dataPlane.start(), engine.started()]);

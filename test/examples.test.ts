@@ -54,6 +54,16 @@ describe('the README quick start with examples/decisions', () => {
     for (const example of all) expect(example.tests.length).toBeGreaterThan(0);
   });
 
+  it('passes its own tests on the server (verdict test), and so can be released behind them', async () => {
+    const run = await cli('test', '--project', 'pricing');
+    expect(run.code, run.stderr).toBe(0);
+    const cases = all.reduce((n, e) => n + e.tests.length, 0);
+    expect(run.stdout.trimEnd().split('\n').at(-1)).toBe(`${cases} cases in ${all.length} decisions: ${cases} passed, 0 failed (latest saved versions)`);
+    const gated = await cli('release', 'create', '--project', 'pricing', '--require-tests');
+    expect(gated.code, gated.stderr).toBe(0);
+    expect(gated.stdout).toMatch(new RegExp(`all ${cases} test cases of ${all.length} decisions passed\n$`));
+  });
+
   it.each(all.flatMap((e) => e.tests.map((t, i) => [e.key, i, t] as const)))('%s answers its test %i', async (key, _i, test) => {
     const res = await server.request('POST', `/api/projects/pricing/evaluate/${key}`, { token: null, headers: { 'x-access-token': token }, body: { context: test.input } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);

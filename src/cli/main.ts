@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerEvaluateCommand } from './commands/evaluate.js';
+import { registerTestCommand } from './commands/test.js';
 import { registerFleetCommand } from './commands/fleet.js';
 import { registerDecisionCommands } from './commands/decisions.js';
 import { registerDeploymentCommands } from './commands/deploy.js';
@@ -33,6 +34,7 @@ export function createProgram(io: CliIo): Command {
   registerServeCommands(program, ctx);
   registerProjectCommands(program, ctx);
   registerDecisionCommands(program, ctx);
+  registerTestCommand(program, ctx);
   registerPackageCommands(registerReleaseCommands(program, ctx), program, ctx);
   registerEnvironmentCommands(program, ctx);
   registerDeploymentCommands(program, ctx);

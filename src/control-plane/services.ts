@@ -8,9 +8,10 @@ import { DeploymentsService } from './deployments/service.js';
 import { EnvironmentsService } from './environments/service.js';
 import { EvaluationTokensService } from './evaluation-tokens/service.js';
 import { ProjectsService } from './projects/service.js';
-import { ReleasesService } from './releases/service.js';
+import { ReleasesService, type ReleaseGate } from './releases/service.js';
 import { FleetService } from './fleet/service.js';
 import { SimulatorService, type DraftEngine } from './simulation/simulator.js';
+import { DecisionTestsService, DEFAULT_DECISION_TESTS_OPTIONS } from './decision-tests/service.js';
 import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './packages/service.js';
 
 export interface Services {
@@ -27,6 +28,7 @@ export interface Services {
   readonly packages: PackagesService;
   readonly fleet: FleetService;
   readonly simulator: SimulatorService;
+  readonly decisionTests: DecisionTestsService;
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
@@ -35,13 +37,17 @@ export interface ServicesOptions {
   readonly checker: JdmChecker & DraftEngine;
   readonly limits?: JdmLimits;
   readonly packages?: PackagesOptions;
+  /** The most test cases one run evaluates (VERDICT_TEST_MAX_CASES). */
+  readonly testMaxCases?: number;
 }
 
 export function createServices(db: Database, options: ServicesOptions): Services {
   const audit = new AuditService(db);
   const projects = new ProjectsService(db, audit);
   const decisions = new DecisionsService(db, projects, audit, options.checker, options.limits ?? DEFAULT_JDM_LIMITS);
-  const releases = new ReleasesService(db, projects, decisions, audit);
+  // The release gate (requireTests) runs the decision tests, which read releases: wired by a closure.
+  const gate: ReleaseGate = (entries) => decisionTests.gate(entries);
+  const releases = new ReleasesService(db, projects, decisions, audit, gate);
   const changes = new ChangesService(db);
   const environments = new EnvironmentsService(db, projects, changes, audit);
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
@@ -49,7 +55,12 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const apiTokens = new ApiTokensService(db, audit);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
+  const maxJsonDepth = (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth;
   // Contexts are bounded like evaluation input: in depth, and in the numbers the engine can take.
-  const simulator = new SimulatorService({ projects, decisions, releases }, options.checker, { maxDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth, engineNumbers: true });
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator });
+  const simulator = new SimulatorService({ projects, decisions, releases }, options.checker, { maxDepth: maxJsonDepth, engineNumbers: true });
+  const decisionTests: DecisionTestsService = new DecisionTestsService(db, { projects, decisions, releases }, options.checker, {
+    maxJsonDepth,
+    maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
+  });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests });
 }

@@ -18,6 +18,7 @@ import { healthRoutes } from '../control-plane/health/routes.js';
 import type { DataPlane } from '../data-plane/data-plane.js';
 import { evaluationRoutes, servingRoutes } from '../data-plane/http/routes.js';
 import { simulatorRoutes } from '../control-plane/simulation/routes.js';
+import { decisionTestRoutes } from '../control-plane/decision-tests/routes.js';
 import { projectRoutes } from '../control-plane/projects/routes.js';
 import { fleetRoutes } from '../control-plane/fleet/routes.js';
 import { packageRoutes } from '../control-plane/packages/routes.js';
@@ -202,6 +203,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // wire the lean evaluation app answers these URLs.
     evaluationRoutes,
     simulatorRoutes,
+    decisionTestRoutes,
     servingRoutes,
   ];
   for (const plugin of plugins) await app.register(plugin, { services, dataPlane });

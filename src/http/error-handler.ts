@@ -108,6 +108,8 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: 
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error, request, reply) => {
     const { code, detail, extensions } = problemFor(error, request, bodyLimit);
+    // A busy answer (a queue is full) says when to come back.
+    if (typeof extensions.retryAfter === 'number') reply.header('retry-after', String(extensions.retryAfter));
     // reqId explicitly: evaluation routes log through a shared logger, not a per-request child.
     if (PROBLEMS[code].status >= 500) request.log.error({ err: error, reqId: request.id, url: redactUrl(request.url) }, 'request failed');
     else request.log.info({ code, detail, reqId: request.id, ...(sqlState(error) ? { dbError: (error as Error).message } : {}) }, 'request refused');

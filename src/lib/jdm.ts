@@ -62,3 +62,14 @@ export function subDecisionReferences(doc: JdmDocument): { nodeId: string; nodeN
     return typeof key === 'string' ? [{ nodeId: node.id, nodeName: node.name ?? node.id, reference: key }] : [];
   });
 }
+
+/**
+ * The graph without its test cases (`tests`, stored in the document the way the JDM corpus keeps
+ * them): what the engine needs. The engine ignores `tests`; leaving them out spares it copying
+ * and holding up to a megabyte of cases per decision.
+ */
+export function withoutTests(doc: JdmDocument): JdmDocument {
+  if (!('tests' in doc)) return doc;
+  const { tests: _tests, ...graph } = doc;
+  return graph as JdmDocument;
+}

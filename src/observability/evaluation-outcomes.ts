@@ -19,6 +19,7 @@ export const OUTCOMES: Readonly<Record<ProblemCode, EvaluationOutcome>> = {
   'invalid-decision': 'bad_request',
   'idempotency-key-reused': 'bad_request',
   'invalid-release': 'bad_request',
+  'tests-failed': 'bad_request',
   'evaluation-failed': 'engine_error',
   'evaluation-timeout': 'timeout',
   'invalid-package': 'bad_request',

@@ -56,6 +56,7 @@ const CASES: readonly Case[] = [
   // Its event stream and drill pages need the same permission (a stream never ends: not requested here).
   { name: 'regions view', method: 'GET', path: () => '/api/regions', allowed: everyone },
   { name: 'what the node serves', method: 'GET', path: () => '/api/projects/m/environments/prod/serving', allowed: everyone },
+  { name: 'run decision tests', method: 'POST', path: () => '/api/projects/m/tests/run', body: () => ({}), allowed: everyone },
   { name: 'simulate', method: 'POST', path: () => '/api/projects/m/simulate', body: () => ({ content: doc, context: { a: 1, b: 2 } }), allowed: ['admin', 'editor'] },
 ];
 

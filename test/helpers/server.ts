@@ -41,6 +41,8 @@ export async function startTestServer(
     bodyLimitBytes?: number;
     httpAllowHosts?: string[];
     batchMaxItems?: number;
+    /** VERDICT_TEST_MAX_CASES (default 1000). */
+    testMaxCases?: number;
     syncIntervalMs?: number;
     database?: TestDatabase;
     packages?: PackagesOptions;
@@ -84,6 +86,7 @@ export async function startTestServer(
       maxJsonDepth: options.engine?.maxJsonDepth ?? 64,
       syncIntervalMs: options.syncIntervalMs ?? 50,
       batchMaxItems: options.batchMaxItems ?? 1000,
+      ...(options.testMaxCases === undefined ? {} : { testMaxCases: options.testMaxCases }),
       nodeId: options.node?.nodeId ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       region: options.node?.region ?? 'test',
       heartbeatIntervalMs: HEARTBEAT_MS,

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import type { Release, ReleaseDetail, ReleaseDiff } from '../../control-plane/releases/schemas.js';
-import { seg } from '../client.js';
+import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../io.js';
+import { CliError, usageError } from '../io.js';
 import { printFields, printJson, printTable, shortHash, when } from '../output.js';
 import { contentDiffLines } from './diff-output.js';
+import { printGateFailures, type GateFailure } from './test-output.js';
 
 export function registerReleaseCommands(program: Command, ctx: CommandContext): Command {
   const release = program.command('release').description("cut, list, show and compare releases (immutable snapshots of a project's decisions)");
@@ -15,13 +16,28 @@ export function registerReleaseCommands(program: Command, ctx: CommandContext): 
     .requiredOption('--project <project>', 'project key')
     .option('--label <label>', 'version label (default: v<sequence>)')
     .option('--notes <notes>', 'release notes')
-    .action(async (opts: { project: string; label?: string; notes?: string }, cmd: Command) => {
-      const created = await ctx.client(cmd).post<ReleaseDetail>(`api/projects/${seg(opts.project)}/releases`, {
-        ...(opts.label ? { label: opts.label } : {}),
-        ...(opts.notes ? { notes: opts.notes } : {}),
-      });
+    .option('--require-tests', "run every decision's test cases first; cut the release only if all pass, from exactly the contents tested")
+    .addHelpText(
+      'after',
+      '\nWith --require-tests a failing case refuses the release (nothing is written): the failing cases are\nlisted as verdict test lists them, and the exit code is 1. See verdict test --help for test cases.',
+    )
+    .action(async (opts: { project: string; label?: string; notes?: string; requireTests?: boolean }, cmd: Command) => {
+      let created: ReleaseDetail;
+      try {
+        created = await ctx.client(cmd).post<ReleaseDetail>(`api/projects/${seg(opts.project)}/releases`, {
+          ...(opts.label ? { label: opts.label } : {}),
+          ...(opts.notes ? { notes: opts.notes } : {}),
+          ...(opts.requireTests ? { requireTests: true } : {}),
+        });
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.code !== 'tests-failed' || ctx.json(cmd)) throw error;
+        const problem = error.problem!;
+        printGateFailures(ctx.io, (problem.errors ?? []) as GateFailure[], typeof problem.unlisted === 'number' ? problem.unlisted : 0);
+        throw new CliError(error.message);
+      }
       if (ctx.json(cmd)) return printJson(ctx.io, created);
-      ctx.io.stdout(`created release ${created.label} (${created.id}) with ${created.decisionCount} decision${created.decisionCount === 1 ? "" : "s"}, hash ${shortHash(created.contentHash)}\n`);
+      const tested = created.tests ? `; all ${created.tests.cases} test case${created.tests.cases === 1 ? '' : 's'} of ${created.tests.decisions} decision${created.tests.decisions === 1 ? '' : 's'} passed` : '';
+      ctx.io.stdout(`created release ${created.label} (${created.id}) with ${created.decisionCount} decision${created.decisionCount === 1 ? "" : "s"}, hash ${shortHash(created.contentHash)}${tested}\n`);
     });
 
   release

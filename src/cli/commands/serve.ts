@@ -32,6 +32,7 @@ Environment (README "Configuration" has the full table):
   VERDICT_HTTP_ALLOW_HOSTS   hosts function nodes may call (host or host:port, comma-separated;
                              *.example.com for subdomains); default: none
   VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
+  VERDICT_TEST_MAX_CASES     most test cases one test run or release gate evaluates (default 1000)
   VERDICT_FUNCTION_CONCURRENCY  evaluations running function-node code at once (default cores-1)
   VERDICT_ENGINE_HOSTS       engine host processes serving evaluations (default: CPUs, at least 2)
   VERDICT_ENGINE_SPARE       keep a started spare engine host (default true)

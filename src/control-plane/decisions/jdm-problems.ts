@@ -15,6 +15,9 @@ export interface JdmProblem {
   /** Expression or switch statement id, edge id... */
   readonly itemId?: string;
   readonly expression?: string;
+  /** A test case stored with the graph (`tests`): its 0-based index. */
+  readonly testCase?: number;
+  readonly testName?: string;
 }
 
 export type Locator = Omit<JdmProblem, 'message'>;
@@ -24,6 +27,7 @@ export function describe(p: JdmProblem): string {
   if (p.nodeName !== undefined || p.nodeId !== undefined) where.push(`node '${p.nodeName ?? p.nodeId}' (id ${p.nodeId})`);
   if (p.rule !== undefined) where.push(`rule ${p.rule}`);
   if (p.column !== undefined) where.push(`column '${p.column}'`);
+  if (p.testCase !== undefined) where.push(`test case tests[${p.testCase}]${p.testName === undefined ? '' : ` ('${p.testName}')`}`);
   return where.length ? `${where.join(', ')}: ${p.message}` : p.message;
 }
 

@@ -1,7 +1,8 @@
 import { AppError } from '../../errors.js';
 import { describeJsonProblem, jsonProblem } from '../../lib/json-limits.js';
 import { ExpressionCompiler, type JdmChecker } from './expressions.js';
-import { isNodeType, type JdmDocument, type JdmNode } from '../../lib/jdm.js';
+import { isNodeType, withoutTests, type JdmDocument, type JdmNode } from '../../lib/jdm.js';
+import { testCaseProblems } from '../decision-tests/cases.js';
 import { describe, locate, type JdmProblem, type Locator, type Report } from './jdm-problems.js';
 import { checkNodeContent } from './node-content.js';
 
@@ -36,8 +37,11 @@ export async function validateJdm(doc: JdmDocument, checker: JdmChecker, limits:
     report(`the graph has ${doc.nodes.length} nodes and ${doc.edges.length} edges; at most ${MAX_NODES} nodes and ${MAX_EDGES} edges are accepted`);
     return problems;
   }
+  // The test cases stored with the graph are checked on their own, so a problem names the case;
+  // their depth limit counts from the top of the document, like the graph's.
+  for (const { message, ...at } of testCaseProblems(doc, limits.maxJsonDepth)) report(message, at);
   // Before anything else looks inside: the engine crashes on very deep values.
-  const shape = jsonProblem(doc, { maxDepth: limits.maxJsonDepth });
+  const shape = jsonProblem(withoutTests(doc), { maxDepth: limits.maxJsonDepth });
   if (shape) {
     report(describeJsonProblem(shape, 'the graph'));
     return problems;
@@ -103,7 +107,7 @@ export async function validateJdm(doc: JdmDocument, checker: JdmChecker, limits:
     // The last word: the engine itself must be able to load the graph. It parses node contents
     // into its own types, so a field it needs and our checks do not know about is caught here, at
     // save time, instead of on every node that loads the release.
-    const refusal = await checker.loadable(doc);
+    const refusal = await checker.loadable(withoutTests(doc)); // as nodes load it: without its test cases
     if (refusal !== undefined) report(`the engine cannot load this graph: ${refusal.replaceAll('`', "'")}`);
   }
   return problems;

@@ -12,6 +12,12 @@ export const CreateReleaseSchema = Type.Object(
   {
     label: Type.Optional(ReleaseLabelSchema),
     notes: Type.Optional(Type.String({ maxLength: 10_000 })),
+    requireTests: Type.Optional(
+      Type.Boolean({
+        description:
+          "Run every decision's test cases first and cut the release only if all pass (else 422 `tests-failed` listing the failing cases, and nothing is written). The release holds exactly the contents tested.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -36,9 +42,21 @@ export const ReleaseEntrySchema = Type.Object({
 });
 export type ReleaseEntry = Static<typeof ReleaseEntrySchema>;
 
+/** What the test gate of a release ran (every case passed, or there would be no release). */
+export const ReleaseTestsSchema = Type.Object(
+  {
+    decisions: Type.Integer({ description: 'Decisions with test cases' }),
+    cases: Type.Integer(),
+    passed: Type.Integer(),
+  },
+  { description: 'Only on the answer to a create with requireTests: the test cases run on the released contents' },
+);
+export type ReleaseTests = Static<typeof ReleaseTestsSchema>;
+
 export const ReleaseDetailSchema = Type.Object({
   ...ReleaseSchema.properties,
   decisions: Type.Array(ReleaseEntrySchema),
+  tests: Type.Optional(ReleaseTestsSchema),
 });
 export type ReleaseDetail = Static<typeof ReleaseDetailSchema>;
 

@@ -13,7 +13,7 @@ import { DEFAULT_DIFF_LIMITS } from '../content-diff/limits.js';
 import type { DecisionsService } from '../decisions/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ProjectsService } from '../projects/service.js';
-import type { CreateRelease, Release, ReleaseDetail, ReleaseDiff, ReleaseEntry } from './schemas.js';
+import type { CreateRelease, Release, ReleaseDetail, ReleaseDiff, ReleaseEntry, ReleaseTests } from './schemas.js';
 import {
   findLatestRelease,
   findReleaseById,
@@ -47,25 +47,43 @@ export function releaseContentHash(entries: readonly Pick<ReleaseEntry, 'key' | 
   return contentHash(pairs);
 }
 
+/** A decision as a release would hold it, with content. */
+export type ReleaseCandidate = { readonly key: string; readonly version: number; readonly contentHash: string; readonly content: JdmDocument };
+
+/**
+ * What `requireTests` checks a release's contents with (the decision tests): the totals, and the
+ * refusal to answer with when a case failed.
+ */
+export type ReleaseGate = (entries: readonly ReleaseCandidate[]) => Promise<{ readonly totals: ReleaseTests; readonly failure?: AppError | undefined }>;
+
 export class ReleasesService {
   constructor(
     private readonly db: Database,
     private readonly projects: ProjectsService,
     private readonly decisions: DecisionsService,
     private readonly audit: AuditService,
+    private readonly gate?: ReleaseGate,
   ) {}
 
   /**
    * Cuts an immutable release from the project's current decision versions. Every sub-decision a
    * graph calls must be in the release, since evaluation resolves them from the same release.
+   * With `requireTests`, see `#test`.
    */
   async create(actor: Actor, projectKey: string, input: CreateRelease, idempotency?: IdempotencyContext): Promise<ReleaseDetail> {
     if (input.label !== undefined) checkLabel(input.label);
+    const tested = input.requireTests ? await this.#test(projectKey) : undefined;
     try {
       return await this.db.transaction(async (tx) => {
         const project = await this.projects.get(projectKey, tx);
         const current = await this.decisions.current(tx, project.id);
-        return this.cutInTransaction(tx, actor, project, { ...(input.label === undefined ? {} : { label: input.label }), notes: input.notes ?? '', entries: current });
+        if (tested) {
+          // The release freezes `current`: it must be exactly what the tests ran on.
+          assertUnchanged(tested.entries, current);
+          if (tested.verdict.failure) throw tested.verdict.failure;
+        }
+        const release = await this.cutInTransaction(tx, actor, project, { ...(input.label === undefined ? {} : { label: input.label }), notes: input.notes ?? '', entries: current });
+        return tested ? { ...release, tests: tested.verdict.totals } : release;
       }, { idempotency });
     } catch (error) {
       if (input.label !== undefined && isUniqueViolation(error, 'releases_project_id_label_key')) {
@@ -73,6 +91,24 @@ export class ReleasesService {
       }
       throw error;
     }
+  }
+
+  /**
+   * The test gate runs before the write transaction, on the contents a release cut now would hold:
+   * running cases takes engine time (a deadline per case), which the transaction's locks and its
+   * own deadline must not wait for. The transaction then compares what it freezes with what was
+   * tested, key by key and hash by hash, so the release holds exactly the tested contents or is
+   * not made (409: a decision was saved meanwhile). A failure is thrown inside the transaction, not
+   * here: a retried request whose release was already made gets that release (Idempotency-Key),
+   * not a refusal based on what changed since.
+   */
+  async #test(projectKey: string): Promise<{ entries: readonly ReleaseCandidate[]; verdict: Awaited<ReturnType<ReleaseGate>> }> {
+    if (!this.gate) throw new Error('releases: requireTests needs the decision tests (a ReleaseGate)');
+    const project = await this.projects.get(projectKey);
+    // From the primary when it is known, which is what the transaction reads: a lagging replica
+    // would only make the comparison fail.
+    const entries = await this.decisions.current(this.db.writerIfAny ?? this.db.read, project.id);
+    return { entries, verdict: await this.gate(entries) };
   }
 
   /**
@@ -231,6 +267,21 @@ export class ReleasesService {
   contents(q: Queryable, releaseId: string): Promise<ReleasedDecision[]> {
     return releaseContents(q, releaseId);
   }
+}
+
+/** 409 unless `now` holds exactly the decision versions `tested` does (a save or delete in between). */
+function assertUnchanged(tested: readonly ReleaseCandidate[], now: readonly ReleaseCandidate[]): void {
+  const before = new Map(tested.map((d) => [d.key, d]));
+  const after = new Set(now.map((d) => d.key));
+  const changed = [
+    ...now.filter((d) => before.get(d.key)?.contentHash !== d.contentHash).map((d) => d.key),
+    ...tested.filter((d) => !after.has(d.key)).map((d) => d.key),
+  ];
+  if (changed.length === 0) return;
+  throw conflict(
+    `decision${changed.length > 1 ? 's' : ''} ${changed.slice(0, 5).map((k) => `'${k}'`).join(', ')}${changed.length > 5 ? ` and ${changed.length - 5} more` : ''} changed while the tests ran; no release was made: run it again`,
+    { changed: changed.slice(0, 100) },
+  );
 }
 
 /** Refuses labels users may not choose (400): 'latest', v<number>, id-shaped. */

@@ -3,21 +3,12 @@ import { describeJsonProblem, jsonProblem, type JsonLimits } from '../../lib/jso
 import type { DecisionsService } from '../decisions/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { ReleasesService } from '../releases/service.js';
-import { subDecisionReferences, type JdmDocument } from '../../lib/jdm.js';
-import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
-import { EngineFailure } from '../../data-plane/engine/host-errors.js';
-import type { EngineResponse } from '../../data-plane/engine/protocol.js';
-import { engineError } from '../../data-plane/engine/engine-errors.js';
+import type { JdmDocument } from '../../lib/jdm.js';
+import { parseDecisionKey } from '../../lib/decision-keys.js';
+import { DraftGraph, withSubDecisions, type DraftEngine } from './drafts.js';
 import type { SimulateBody } from './schemas.js';
 
-/** The engine as the simulator uses it: a draft and its sub-decisions, evaluated in isolation. */
-export interface DraftEngine {
-  simulate(decisions: readonly { key: string; content: JdmDocument }[], key: string, context: unknown, trace: boolean): Promise<EngineResponse>;
-}
-
-/** Sub-decisions nest at most this deep in the engine; loading more would be wasted. */
-const MAX_SUB_DECISION_DEPTH = 5;
-const MAX_SUB_DECISIONS = 200;
+export type { DraftEngine };
 
 /**
  * Evaluates a draft graph or any stored decision version for editors, with trace. Unlike the data
@@ -67,39 +58,8 @@ export class SimulatorService {
       doc = found;
     }
 
-    const decisions = await this.#withSubDecisions(name, doc, readSub);
-    const nodes = new Map(decisions.flatMap((d) => d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }] as const)));
-    try {
-      const response = await this.engine.simulate(decisions, name, body.context, body.trace);
-      return { result: response.result, performance: response.performance, ...(body.trace ? { trace: response.trace } : {}) };
-    } catch (error) {
-      if (error instanceof EngineFailure) throw engineError(error, (id) => nodes.get(id), name);
-      throw error;
-    }
-  }
-
-  /** The graph and every sub-decision reachable from it (as deep as the engine follows them). */
-  async #withSubDecisions(
-    name: string,
-    doc: JdmDocument,
-    load: (key: string) => Promise<JdmDocument | undefined>,
-  ): Promise<{ key: string; content: JdmDocument }[]> {
-    const found = new Map<string, JdmDocument>([[name, doc]]);
-    let frontier = [doc];
-    for (let depth = 0; depth < MAX_SUB_DECISION_DEPTH && frontier.length > 0; depth++) {
-      const next: JdmDocument[] = [];
-      for (const graph of frontier) {
-        for (const ref of subDecisionReferences(graph)) {
-          const key = normalizeDecisionKey(ref.reference);
-          if (found.has(key) || found.size >= MAX_SUB_DECISIONS) continue;
-          const sub = await load(key);
-          if (!sub) continue; // the engine says which one is missing, naming the node
-          found.set(key, sub);
-          next.push(sub);
-        }
-      }
-      frontier = next;
-    }
-    return [...found].map(([key, content]) => ({ key, content }));
+    const draft = new DraftGraph(await withSubDecisions(name, doc, readSub), name);
+    const response = await draft.evaluate(this.engine, body.context, body.trace);
+    return { result: response.result, performance: response.performance, ...(body.trace ? { trace: response.trace } : {}) };
   }
 }

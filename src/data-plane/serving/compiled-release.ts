@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServedDecision } from '../sync/serving-source.js';
 import type { NodeInfo } from '../engine/engine-errors.js';
 import type { EnginePool } from '../engine/engine-pool.js';
-import { subDecisionReferences } from '../../lib/jdm.js';
+import { subDecisionReferences, withoutTests } from '../../lib/jdm.js';
 import { normalizeDecisionKey } from '../../lib/decision-keys.js';
 
 /**
@@ -45,9 +45,10 @@ export class CompiledRelease {
       compiled.decisions.add(d.key);
       compiled.#nodes.set(d.key, new Map(d.content.nodes.map((n) => [n.id, { decision: d.key, name: n.name ?? n.id, type: n.type }])));
     }
+    // Test cases stored with a graph (`tests`) are for test runs; engine hosts need only the graph.
     await engine.register(
       compiled.namespace,
-      contents.map((d) => ({ key: d.key, content: d.content })),
+      contents.map((d) => ({ key: d.key, content: withoutTests(d.content) })),
     );
     return compiled;
   }

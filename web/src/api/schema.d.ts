@@ -1405,6 +1405,8 @@ export interface paths {
                          */
                         label?: string;
                         notes?: string;
+                        /** @description Run every decision's test cases first and cut the release only if all pass (else 422 `tests-failed` listing the failing cases, and nothing is written). The release holds exactly the contents tested. */
+                        requireTests?: boolean;
                     };
                 };
             };
@@ -1433,6 +1435,13 @@ export interface paths {
                                 version: number;
                                 contentHash: string;
                             }[];
+                            /** @description Only on the answer to a create with requireTests: the test cases run on the released contents */
+                            tests?: {
+                                /** @description Decisions with test cases */
+                                decisions: number;
+                                cases: number;
+                                passed: number;
+                            };
                         };
                     };
                 };
@@ -1489,6 +1498,13 @@ export interface paths {
                                 version: number;
                                 contentHash: string;
                             }[];
+                            /** @description Only on the answer to a create with requireTests: the test cases run on the released contents */
+                            tests?: {
+                                /** @description Decisions with test cases */
+                                decisions: number;
+                                cases: number;
+                                passed: number;
+                            };
                         };
                     };
                 };
@@ -3419,6 +3435,108 @@ export interface paths {
                             result: unknown;
                             performance: string;
                             trace?: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/tests/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the test cases stored in decisions (their `tests`): the latest saved versions, or a release
+         * @description Answers 200 whether cases pass or fail (`passed`, `totals`, every case); an engine error or timeout fails its case. 400 when the run would evaluate more than VERDICT_TEST_MAX_CASES cases; 404 for an unknown release or decision; 503 when the server is busy (retry).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Run the tests of this release (id, label or 'latest'); default: the latest saved version of every decision */
+                        release?: string;
+                        /** @description Only these decisions (default: every decision); sub-decisions they call are loaded either way */
+                        decisions?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            source: {
+                                /** @enum {string} */
+                                kind: "drafts";
+                            } | {
+                                /** @enum {string} */
+                                kind: "release";
+                                id: string;
+                                label: string;
+                            };
+                            /** @description No case failed */
+                            passed: boolean;
+                            totals: {
+                                /** @description Decisions with test cases that ran */
+                                decisions: number;
+                                cases: number;
+                                passed: number;
+                                failed: number;
+                            };
+                            /** @description Decisions with test cases, by key */
+                            decisions: {
+                                key: string;
+                                version: number;
+                                contentHash: string;
+                                passed: number;
+                                failed: number;
+                                cases: {
+                                    /** @description 0-based position in the decision's `tests` */
+                                    index: number;
+                                    name?: string;
+                                    passed: boolean;
+                                    /** @description The case's output */
+                                    expected?: unknown;
+                                    /** @description The result the decision gave, when it differs from expected (a passed case gave expected) */
+                                    actual?: unknown;
+                                    /** @description A failed case's input */
+                                    input?: unknown;
+                                    /** @description Why no result was compared: the engine failed or timed out, or the case cannot run */
+                                    error?: string;
+                                    /** @description Where actual differs from expected (the first 20) */
+                                    differences?: {
+                                        /** @description JSON Pointer into the result ('' is the whole result) */
+                                        path: string;
+                                        /** @description Absent: the key is only in the actual result */
+                                        expected?: unknown;
+                                        /** @description Absent: the key is missing from the actual result */
+                                        actual?: unknown;
+                                    }[];
+                                }[];
+                            }[];
+                            /** @description Decisions in the run without test cases */
+                            untested: string[];
                         };
                     };
                 };

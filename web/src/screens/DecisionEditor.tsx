@@ -61,7 +61,9 @@ export function DecisionEditor() {
         }),
       ),
     onSuccess: (result) => {
-      if (graph) saved.current = graph;
+      // What was sent: the editor's graph over the document's other top-level fields (tests...),
+      // which the next save must keep too.
+      if (graph) saved.current = { ...saved.current, ...graph };
       setVersion(result.version);
       setDirty(false);
       setProblem(undefined);
