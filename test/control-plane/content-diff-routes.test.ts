@@ -90,7 +90,7 @@ describe('content diff API', () => {
   });
 
   it('serialises generic changes as computed: absent sides stay absent, null stays null', async () => {
-    const v1 = { ...expressionGraph({ a: '1' }), contentType: 'application/vnd.gorules.decision', tests: [{ input: { a: 1 } }] };
+    const v1 = { ...expressionGraph({ a: '1' }), contentType: 'application/vnd.gorules.decision', tests: [{ input: { a: 1 }, output: { a: '1' } }] };
     const v2 = { ...expressionGraph({ a: '1' }), settings: { validation: null } };
     v2.nodes[0] = { ...v2.nodes[0], content: { schema: null } };
     await put('generic', v1);
@@ -100,7 +100,7 @@ describe('content diff API', () => {
     expect(res.body.diff.changes).toEqual([
       { kind: 'node-changed', node: { id: 'in', name: 'Request', type: 'inputNode' }, content: true, omitted: 0, changes: [{ kind: 'value-changed', path: '$.content', after: { schema: null } }] },
       // In stored (jsonb) member order.
-      { kind: 'value-changed', path: '$.tests', before: [{ input: { a: 1 } }] },
+      { kind: 'value-changed', path: '$.tests', before: [{ input: { a: 1 }, output: { a: '1' } }] },
       { kind: 'value-changed', path: '$.contentType', before: 'application/vnd.gorules.decision' },
       { kind: 'value-changed', path: '$.settings', after: { validation: null } },
     ]);
