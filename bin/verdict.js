@@ -8,5 +8,11 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('verdict: dist/ is missing; run `npm install` (or `npm run build`) in the project folder first\n');
   process.exit(1);
 }
+// A reader that stopped reading (`verdict decision list | head`) ends the command quietly, as other
+// Unix tools do, instead of with a stack trace.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 const { main } = await import(entry.href);
 process.exitCode = await main(process.argv);
