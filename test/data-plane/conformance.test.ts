@@ -1,31 +1,8 @@
 import { ZenEngine } from '@gorules/zen-engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpusFiles, readCorpus } from '../helpers/corpus.js';
+import { CLOCK_DEPENDENT, corpusFiles, readCorpus, withoutPaths as without } from '../helpers/corpus.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
-
-/**
- * Graphs whose expected outputs depend on the clock (see the corpus README): compared with the
- * engine evaluated in-process at the same moment, without the listed fields, which change with it.
- */
-const CLOCK_DEPENDENT: Record<string, string[]> = {
-  'auto-insurance-premium-calculator.json': [],
-  'dynamic-shipping-cost-calculator.json': ['currentSeason', 'finalPrice'],
-  'insurance-prior-authorization.json': ['timestamp'],
-  'last-mile-delivery-assignment.json': ['assignmentDetails.estimatedArrival'],
-  'seller-approval-workflow.json': ['approvalDate'],
-};
-
-function without(value: any, paths: readonly string[]): any {
-  const copy = structuredClone(value);
-  for (const path of paths) {
-    const parts = path.split('.');
-    let target = copy;
-    for (const part of parts.slice(0, -1)) target = target?.[part];
-    if (target && typeof target === 'object') delete target[parts.at(-1)!];
-  }
-  return copy;
-}
 
 describe('conformance: every corpus graph, pushed, released, deployed and evaluated over HTTP', () => {
   let server: TestServer;

@@ -23,3 +23,27 @@ export function readCorpus<T = any>(folder: 'graphs' | 'engine-cases', file: str
 
 export const corpusPath = (folder: 'graphs' | 'engine-cases', file?: string): string =>
   file ? path.join(CORPUS_DIR, folder, file) : path.join(CORPUS_DIR, folder);
+
+/**
+ * Graphs whose expected outputs depend on the clock (see the corpus README): tests compare them
+ * with zen-engine run in-process at the same moment, without the listed fields, which change with it.
+ */
+export const CLOCK_DEPENDENT: Readonly<Record<string, readonly string[]>> = {
+  'auto-insurance-premium-calculator.json': [],
+  'dynamic-shipping-cost-calculator.json': ['currentSeason', 'finalPrice'],
+  'insurance-prior-authorization.json': ['timestamp'],
+  'last-mile-delivery-assignment.json': ['assignmentDetails.estimatedArrival'],
+  'seller-approval-workflow.json': ['approvalDate'],
+};
+
+/** A copy of `value` without the dotted `paths` (the clock-dependent fields). */
+export function withoutPaths(value: any, paths: readonly string[]): any {
+  const copy = structuredClone(value);
+  for (const path of paths) {
+    const parts = path.split('.');
+    let target = copy;
+    for (const part of parts.slice(0, -1)) target = target?.[part];
+    if (target && typeof target === 'object') delete target[parts.at(-1)!];
+  }
+  return copy;
+}
