@@ -124,6 +124,39 @@ describe('engine pool', () => {
     expect((await engine.evaluate(target('calc'), { a: 4 }, false)).result).toEqual({ double: 8 });
   });
 
+  it('gives the spare to waiting requests when every serving host is held by starved work', async () => {
+    engine = startTestEngine({ hosts: 2, spare: true, timeoutMs: 60_000, slowMs: 300 });
+    await engine.started();
+    await engine.register('r', [{ key: 'calc', content: expressionGraph({ double: 'a * 2' }) }]);
+    await engine.evaluate(target('calc'), { a: 1 }, false);
+    await waitFor('the spare to be ready', () => engine!.status().serving.spareReady);
+    // Stopped processes get no CPU: like two runaways starved on a very busy machine, they are not
+    // costly enough to be stopped, and hold both hosts until their deadline.
+    const pids = engine.status().serving.pids;
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      const stuck = [1, 2].map((a) => engine!.evaluate(target('calc'), { a }, false));
+      for (const request of stuck) request.catch(() => undefined); // awaited below; a failure is reported there
+      await waitFor('both hosts to be held past the slow mark', () => engine!.status().serving.held === 2);
+      // Another tenant's request is answered by the spare, long before the 60 s deadline.
+      expect((await engine.evaluate(target('calc'), { a: 21 }, false)).result).toEqual({ double: 42 });
+      expect(engine.status().serving.pids.filter((pid) => !pids.includes(pid))).toHaveLength(1);
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+      // The held requests finish once their hosts get CPU again; the drained host is then replaced.
+      expect((await Promise.all(stuck)).map((r) => r.result)).toEqual([{ double: 2 }, { double: 4 }]);
+      await waitFor('the drained host to be replaced', () => engine!.status().serving.pids.filter((pid) => pids.includes(pid)).length === 1);
+      expect(engine.status().isolatedDecisions).toEqual([]); // nobody is blamed for a busy machine
+    } finally {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // already replaced
+        }
+      }
+    }
+  });
+
   it('tells a save to retry, not that its expression is endless, when the checking host gets no CPU', async () => {
     engine = startTestEngine({ hosts: 1, spare: false, timeoutMs: 300, slowMs: 100 });
     await engine.started();

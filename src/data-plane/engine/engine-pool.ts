@@ -62,9 +62,9 @@ export class EnginePool {
     this.#pinned = cpus !== undefined;
     if (!cpus) options.logger.warn('engine hosts cannot be pinned to one CPU each here (Linux with taskset needed): a runaway evaluation is found less surely');
     this.#lanes = {
-      serving: new LaneHosts('serving', hosts, Array.from({ length: hosts }, (_, i) => cpus?.[i % cpus.length]), this.#queues),
+      serving: new LaneHosts('serving', hosts, Array.from({ length: hosts }, (_, i) => cpus?.[i % cpus.length]), this.#queues, options.slowMs),
       // The isolated lane runs on the last CPU, at lower priority.
-      isolated: new LaneHosts('isolated', 1, [cpus?.[cpus.length - 1]], this.#queues),
+      isolated: new LaneHosts('isolated', 1, [cpus?.[cpus.length - 1]], this.#queues, options.slowMs),
     };
     this.#isolation = new Isolation(options.isolationMs);
     this.#gate = new FunctionGate(options.functionConcurrency);
@@ -292,6 +292,7 @@ export class EnginePool {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         exclusive,
+        since: Date.now(),
         claim: (host) => resolve(queue(host)),
         timer: setTimeout(
           () => {

@@ -32,6 +32,8 @@ export interface Sent {
 
 export interface Waiter {
   readonly exclusive: boolean;
+  /** When it started waiting (the watchdog gives the spare to waiters kept waiting too long). */
+  readonly since: number;
   /** Takes the host: queues the request on it at once, so nobody else can take its room meanwhile. */
   claim(host: EngineHostProcess): void;
   timer: NodeJS.Timeout;
@@ -47,6 +49,8 @@ export interface LaneStatus {
   readonly queued: number;
   /** Requests waiting for room on a host. */
   readonly waiting: number;
+  /** Hosts with work that have answered nothing for the slow mark (they get no more work). */
+  readonly held: number;
   readonly restarts: number;
   readonly lastRestart: { readonly at: string; readonly reason: string } | null;
 }
@@ -90,6 +94,8 @@ export class LaneHosts {
     /** CPU of each host slot (hosts are pinned to one CPU each where possible). */
     readonly cpus: readonly (number | undefined)[],
     readonly queues: Map<EngineHostProcess, Sent[]>,
+    /** The slow mark: a host silent this long with work is held, and gets no more (see `pick`). */
+    readonly slowMs: number,
   ) {}
 
   queue(host: EngineHostProcess): Sent[] {
@@ -99,12 +105,34 @@ export class LaneHosts {
   }
 
   /**
+   * The time since which a host has answered nothing while it has work (undefined: idle). Requests
+   * are pipelined, so the oldest one sent, or the last answer if later, marks the start.
+   */
+  silentSince(host: EngineHostProcess): number | undefined {
+    const queue = this.queues.get(host);
+    if (!queue || queue.length === 0) return undefined;
+    return Math.max(host.lastReplyAt, Math.min(...queue.map((s) => s.sentAt)));
+  }
+
+  /**
+   * Hosts that take shared work: ready, not draining or kept, and not running a request alone.
+   * Requests that must run alone never take the last of them (see `pick` and `reserve`), so one
+   * tenant's suspects cannot hold every serving host while other tenants wait.
+   */
+  #open(): EngineHostProcess[] {
+    return this.hosts.filter((h) => h.isReady && !this.draining.has(h) && !this.reserved.has(h) && !(this.queues.get(h) ?? []).some((q) => q.exclusive));
+  }
+
+  /**
    * The ready host with the least work that can take a request. An exclusive request (and any in
-   * the isolated lane) needs an idle host; others skip hosts running one, and avoid hosts that
-   * seem held: silent for a while, or running function code (it may wait on I/O, holding zen).
+   * the isolated lane) needs an idle host, and leaves one host of the serving lane to the others;
+   * others skip hosts running one and hosts held past the slow mark (they wait instead, for an
+   * answer or for the spare), and avoid hosts that seem held: silent for a while, or running
+   * function code (it may wait on I/O, holding zen).
    */
   pick(exclusive: boolean): EngineHostProcess | undefined {
     const alone = exclusive || this.lane === 'isolated';
+    if (exclusive && this.lane === 'serving' && this.hosts.length > 1 && this.#open().length < 2) return undefined;
     let best: EngineHostProcess | undefined;
     let bestLoad = Infinity;
     const now = Date.now();
@@ -112,7 +140,9 @@ export class LaneHosts {
       if (!host.isReady || this.draining.has(host) || this.reserved.has(host)) continue;
       const queue = this.queues.get(host) ?? [];
       if (alone ? queue.length > 0 : queue.length >= MAX_QUEUE_PER_HOST || queue.some((q) => q.exclusive)) continue;
-      const held = queue.length > 0 && now - Math.max(queue[0]!.sentAt, host.lastReplyAt) > HELD_AFTER_MS;
+      const silent = queue.length > 0 ? now - Math.max(queue[0]!.sentAt, host.lastReplyAt) : 0;
+      if (!alone && silent > this.slowMs) continue;
+      const held = silent > HELD_AFTER_MS;
       const load = queue.length + (held || queue.some((q) => q.target?.runsFunctions) ? MAX_QUEUE_PER_HOST : 0);
       if (load < bestLoad) {
         best = host;
@@ -127,14 +157,12 @@ export class LaneHosts {
    * kept now (then it waits, and `wake` tries again).
    */
   reserve(waiter: Waiter): boolean {
-    let best: EngineHostProcess | undefined;
-    for (const host of this.hosts) {
-      if (!host.isReady || this.draining.has(host) || this.reserved.has(host)) continue;
-      if (!best || (this.queues.get(host)?.length ?? 0) < (this.queues.get(best)?.length ?? 0)) best = host;
-    }
+    const open = this.#open();
     // One host stays for everyone else unless it is the only one.
-    const free = this.hosts.filter((h) => h.isReady && !this.draining.has(h) && !this.reserved.has(h)).length;
-    if (!best || (free < 2 && this.hosts.length > 1 && this.reserved.size > 0)) return false;
+    if (this.hosts.length > 1 && open.length < 2) return false;
+    let best: EngineHostProcess | undefined;
+    for (const host of open) if (!best || (this.queues.get(host)?.length ?? 0) < (this.queues.get(best)?.length ?? 0)) best = host;
+    if (!best) return false;
     this.reserved.set(best, waiter);
     return true;
   }
@@ -192,6 +220,10 @@ export class LaneHosts {
       ready: this.hosts.filter((h) => h.isReady).length,
       queued: this.hosts.reduce((sum, h) => sum + (this.queues.get(h)?.length ?? 0), 0),
       waiting: this.waiters.length,
+      held: this.hosts.filter((h) => {
+        const since = this.silentSince(h);
+        return since !== undefined && Date.now() - since > this.slowMs;
+      }).length,
       restarts: this.restartCount,
       lastRestart: this.lastRestart,
     };

@@ -42,11 +42,12 @@ export class Watchdog {
    */
   sweep(): void {
     const now = Date.now();
+    this.#relieve(now);
     for (const [host, queue] of this.pool.queues) {
       const live = queue.filter((s) => !s.abandoned);
       if (host.gone || queue.length === 0) continue;
       host.sampleCpu(now);
-      const since = Math.max(host.lastReplyAt, Math.min(...queue.map((s) => s.sentAt)));
+      const since = this.#laneOf(host).silentSince(host)!;
       const held = now - since > this.pool.options.slowMs && this.#costly(host, since, now);
       // Function code may wait on I/O and is stopped by the engine before the deadline: only
       // deadlines apply to a host running some.
@@ -84,7 +85,40 @@ export class Watchdog {
         );
         if (queue.filter((s) => s.abandoned).length >= MAX_ABANDONED_PER_HOST) this.#drain(host);
       }
+      // A draining host whose last request was just given up on is replaced now, not at its next answer.
+      if (this.#laneOf(host).draining.has(host)) this.pool.afterChange(host);
     }
+  }
+
+  /**
+   * Requests have waited past the slow mark while every serving host is held (by runaways too
+   * starved of CPU to be called costly, or by suspects running alone): the warm spare takes the
+   * place of the host held longest, which drains (what it runs finishes or meets its deadline) and
+   * is then replaced. Without this, two starved runaways hold both hosts until their deadline and
+   * every other tenant's evaluation in that time is answered "retry".
+   */
+  #relieve(now: number): void {
+    const lane = this.pool.lanes.serving;
+    const waitingSince = lane.waiters[0]?.since;
+    if (!lane.spare?.isReady || waitingSince === undefined || now - waitingSince <= this.pool.options.slowMs) return;
+    let longest: EngineHostProcess | undefined;
+    let longestSince = Infinity;
+    for (const host of lane.hosts) {
+      if (!host.isReady || lane.draining.has(host)) continue;
+      const since = lane.silentSince(host);
+      if (since === undefined || now - since <= this.pool.options.slowMs) return; // a host answers: the waiters get it
+      if (since < longestSince) {
+        longest = host;
+        longestSince = since;
+      }
+    }
+    if (!longest) return;
+    this.pool.options.logger.warn({ host: longest.name, pid: longest.pid, silentMs: now - longestSince, waiting: lane.waiters.length }, 'every serving engine host is held: the spare takes the place of the one held longest');
+    this.#drain(longest);
+  }
+
+  #laneOf(host: EngineHostProcess): LaneHosts {
+    return host.lane === 'serving' ? this.pool.lanes.serving : this.pool.lanes.isolated;
   }
 
   /** A serving host held by a runaway: stop it; tell its requests which runs again where. */
@@ -109,7 +143,7 @@ export class Watchdog {
 
   /** No new work for a host that owes answers it will never deliver in time; replaced once idle. */
   #drain(host: EngineHostProcess): void {
-    const lane = host.lane === 'serving' ? this.pool.lanes.serving : this.pool.lanes.isolated;
+    const lane = this.#laneOf(host);
     if (lane.draining.has(host)) return;
     lane.draining.add(host);
     if (lane.lane === 'serving') this.pool.promoteSpare(lane);
