@@ -2,6 +2,7 @@ import { ZenEngine } from '@gorules/zen-engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOCK_DEPENDENT, corpusFiles, readCorpus, withoutPaths as without } from '../helpers/corpus.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { unlessBusy } from '../helpers/wait.js';
 
 const keyOf = (file: string) => `corpus/${file.replace(/\.json$/, '')}`;
 
@@ -24,7 +25,7 @@ function throwingGraph(tests: unknown[]): Record<string, unknown> {
 describe('decision tests: cases stored in decisions, run through the engine', () => {
   let server: TestServer;
   const files = corpusFiles('graphs');
-  const run = (body: unknown, token?: string) => server.request('POST', '/api/projects/t/tests/run', { body, ...(token ? { token } : {}) });
+  const run = (body: unknown, token?: string) => unlessBusy(() => server.request('POST', '/api/projects/t/tests/run', { body, ...(token ? { token } : {}) }));
   const put = (key: string, content: unknown) => server.request('PUT', `/api/projects/t/decisions/${encodeURIComponent(key)}`, { body: { content } });
 
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowCounts } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { unlessBusy } from '../helpers/wait.js';
 
 const example = (file: string) => JSON.parse(readFileSync(new URL(`../../examples/decisions/${file}`, import.meta.url), 'utf8'));
 
@@ -33,7 +34,8 @@ describe('release create with requireTests: a release only of contents whose tes
   let server: TestServer;
   const p = '/api/projects/gate';
   const put = (key: string, content: unknown) => server.request('PUT', `${p}/decisions/${encodeURIComponent(key)}`, { body: { content } });
-  const cut = (body: unknown, headers?: Record<string, string>) => server.request('POST', `${p}/releases`, { body, ...(headers ? { headers } : {}) });
+  // A run refused as "busy" (503: the machine starved the engine's isolated lane) wrote nothing: sent again.
+  const cut = (body: unknown, headers?: Record<string, string>) => unlessBusy(() => server.request('POST', `${p}/releases`, { body, ...(headers ? { headers } : {}) }));
   const releaseCount = async () => (await server.request('GET', `${p}/releases`)).body.length as number;
 
   beforeAll(async () => {

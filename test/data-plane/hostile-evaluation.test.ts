@@ -166,6 +166,12 @@ describe('hostile evaluation input', () => {
 
   describe('time (items 10-12)', () => {
     it('stops a runaway expression, isolates it, and keeps other tenants served meanwhile', { timeout: 300_000 }, async () => {
+      // Two runaways at once stop both serving hosts: the promise holds for a pool at full strength
+      // (a spare ready to take over), which earlier tests here (a crashed host) may still be rebuilding.
+      await waitFor('both serving hosts and the spare to be ready', () => {
+        const { serving } = server.dataPlane.engine.status();
+        return serving.ready === 2 && serving.spareReady;
+      }, 120_000);
       const started = Date.now();
       const attacks = [1, 2].map(() => evaluate('hostile', 'spin', { context: { size: 50_000 } }));
       // Healthy evaluations keep succeeding while both attacks run, and after.

@@ -69,3 +69,8 @@ export function engineError(error: unknown, lookup: (nodeId: string) => NodeInfo
     ...(node ? { nodeName: node.name, nodeType: node.type, decision: node.decision } : { decision: decisionKey }),
   });
 }
+
+/** An evaluation that got too little CPU to finish in time: the machine's fault, not the decision's. */
+export function busyError(timeoutMs: number): AppError {
+  return new AppError('not-ready', `the engine could not finish this evaluation within ${timeoutMs} ms (VERDICT_EVAL_TIMEOUT_MS) because the machine is busy; retry shortly`);
+}

@@ -3,6 +3,7 @@ import { AppError } from '../../errors.js';
 import type { JdmDocument } from '../../lib/jdm.js';
 import { AnswerTimes } from './answer-times.js';
 import { allowedCpus, canPin } from './cpu-pinning.js';
+import { busyError } from './engine-errors.js';
 import { checkExpressions } from './expression-checks.js';
 import { FunctionGate } from './function-gate.js';
 import { HostGone } from './host-errors.js';
@@ -239,6 +240,7 @@ export class EnginePool {
         } catch (error) {
           if (!(error instanceof HostGone)) throw error;
           if (error.stoppedFor === 'shutdown') throw new AppError('not-ready', 'this node is shutting down');
+          if (sent.starved) throw busyError(this.#options.timeoutMs);
           if (sent.timedOut) throw this.#timeoutError(target);
           const again = attempt < MAX_ATTEMPTS && Date.now() < deadline;
           if (sent.moved && again) continue; // the isolation registry sends it to the isolated lane now
@@ -278,7 +280,7 @@ export class EnginePool {
   /** Queues a request on a host of `lane` (now, or when one has room before the deadline). */
   #dispatch(lane: LaneHosts, target: EvaluationTarget | undefined, deadline: number, exclusive: boolean): Promise<Sent> {
     const queue = (host: EngineHostProcess): Sent => {
-      const sent: Sent = { target, host, handle: { id: 0 }, sentAt: Date.now(), deadline, exclusive, timedOut: false, moved: false, suspect: false, collateral: false, abandoned: false };
+      const sent: Sent = { target, host, handle: { id: 0 }, sentAt: Date.now(), deadline, exclusive, timedOut: false, starved: false, moved: false, suspect: false, collateral: false, abandoned: false };
       lane.queue(host).push(sent);
       return sent;
     };

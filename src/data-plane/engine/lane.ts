@@ -20,6 +20,8 @@ export interface Sent {
   /** Runs alone on its host: a suspect being told apart from the others (see EnginePool). */
   readonly exclusive: boolean;
   timedOut: boolean;
+  /** Timed out on an isolated host starved of CPU: answered "busy, retry", nobody blamed. */
+  starved: boolean;
   /** Found to be the runaway one: it runs again in the isolated lane. */
   moved: boolean;
   /** Its host was stopped with several requests running: it runs again, alone, to tell which. */

@@ -1,4 +1,5 @@
-import { AppError } from '../../errors.js';
+import type { AppError } from '../../errors.js';
+import { busyError } from './engine-errors.js';
 import type { EngineHostProcess } from './host-process.js';
 import type { EvaluationTarget, LaneHosts, Sent } from './lane.js';
 import type { EnginePoolOptions, HostQueues, PoolLanes } from './pool-types.js';
@@ -61,6 +62,15 @@ export class Watchdog {
         if (sent.timedOut || now < sent.deadline || !sent.target) continue;
         sent.timedOut = true;
         const alone = live.length === 1;
+        if (host.lane === 'isolated' && !sent.target.runsFunctions && !this.#costly(host, sent.sentAt, now) && !this.#missedTooOften(sent.target)) {
+          // The isolated host (at lower CPU priority) got too little CPU to tell a runaway from a
+          // starved evaluation: on a busy machine a test run or a simulation must not fail, nor a
+          // decision be blamed, for that. "Busy, retry"; the host is replaced, freeing the lane.
+          sent.starved = true;
+          for (const other of live) if (other !== sent) other.collateral = true;
+          host.stop('deadline');
+          break;
+        }
         if (host.lane === 'isolated' || (held && (alone || (functions.length === 1 && functions[0] === sent)))) {
           // Surely this one: it runs alone, or is the one function holding a host.
           this.pool.isolate(sent.target, 'timeout', `stopped at its ${this.pool.options.timeoutMs} ms deadline`);
@@ -71,18 +81,13 @@ export class Watchdog {
         // Waiting on I/O (a function), or starved on a busy machine: its caller is answered now.
         sent.abandoned = true;
         if (sent.target.runsFunctions) this.pool.isolate(sent.target, 'timeout', `no answer by its ${this.pool.options.timeoutMs} ms deadline`);
-        else if (sent === oldest && !this.pool.quick(sent.target) && this.pool.missed(sent.target) >= MISSES_TO_ISOLATE) {
+        else if (sent === oldest && this.#missedTooOften(sent.target)) {
           // Starved or costly cannot be told apart on a machine this busy. The oldest request is the
           // one the host was working on (others may wait behind it); a decision that holds its host
           // past the deadline again and again is not worth a serving host either.
           this.pool.isolate(sent.target, 'timeout', `no answer by its ${this.pool.options.timeoutMs} ms deadline ${MISSES_TO_ISOLATE} times in a row`);
         }
-        host.abandon(
-          sent.handle.id,
-          sent.target.runsFunctions
-            ? this.pool.timeoutError(sent.target)
-            : new AppError('not-ready', `the engine could not finish this evaluation within ${this.pool.options.timeoutMs} ms (VERDICT_EVAL_TIMEOUT_MS) because the machine is busy; retry shortly`),
-        );
+        host.abandon(sent.handle.id, sent.target.runsFunctions ? this.pool.timeoutError(sent.target) : busyError(this.pool.options.timeoutMs));
         if (queue.filter((s) => s.abandoned).length >= MAX_ABANDONED_PER_HOST) this.#drain(host);
       }
       // A draining host whose last request was just given up on is replaced now, not at its next answer.
@@ -139,6 +144,16 @@ export class Watchdog {
       for (const sent of evaluations) sent.suspect = true; // each runs again alone: the runaway shows itself
     }
     host.stop('slow');
+  }
+
+  /**
+   * Counts a deadline missed on a starved host: true once a decision with no record of quick
+   * answers has missed it MISSES_TO_ISOLATE times in a row (starved and costly cannot be told apart
+   * on a machine this busy; one that holds its host past the deadline again and again is blamed).
+   * A draft's simulation or test case is a namespace of its own each time: never blamed this way.
+   */
+  #missedTooOften(target: EvaluationTarget): boolean {
+    return !this.pool.quick(target) && this.pool.missed(target) >= MISSES_TO_ISOLATE;
   }
 
   /** No new work for a host that owes answers it will never deliver in time; replaced once idle. */
