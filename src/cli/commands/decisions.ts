@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { DecisionDiff, DecisionVersion, DecisionVersionSummary, SaveDecisionsResult } from '../../control-plane/decisions/schemas.js';
+import type { DecisionDiff, DecisionVersion, DecisionVersionSummary, RenameDecisionResult, SaveDecisionsResult } from '../../control-plane/decisions/schemas.js';
 import type { ReleaseDetail } from '../../control-plane/releases/schemas.js';
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
@@ -191,6 +191,23 @@ one line (layout only). At most 1000 changes are listed; the summary counts all 
       if (ctx.json(cmd)) return printJson(ctx.io, found);
       ctx.io.stdout(`${found.key}: v${found.from.version} -> v${found.to.version}\n`);
       for (const line of contentDiffLines(found.diff)) ctx.io.stdout(`${line}\n`);
+    });
+
+  decision
+    .command('rename <key> <to>')
+    .description('rename a decision or move it to another folder (one transaction; its history moves with it)')
+    .requiredOption('--project <project>', 'project key')
+    .addHelpText(
+      'after',
+      `
+Releases made before keep the old key. Refused (exit 1) when <to> is taken, also by a deleted
+decision, or while another decision calls <key> as a sub-decision.
+Example: verdict decision rename pricing/discount pricing/2027/discount --project shop`,
+    )
+    .action(async (key: string, to: string, opts: { project: string }, cmd: Command) => {
+      const result = await ctx.client(cmd).post<RenameDecisionResult>(`api/projects/${seg(opts.project)}/decisions/${seg(key)}/rename`, { to }, { retry: true });
+      if (ctx.json(cmd)) return printJson(ctx.io, result);
+      ctx.io.stdout(`renamed ${result.renamedFrom} to ${result.key} (version ${result.version})\n`);
     });
 
   decision
