@@ -68,7 +68,7 @@ describe('console administration in Chromium', () => {
     await chrome.shot(page, '20-environment-refused-key');
     await dialog.getByLabel('Key').fill('staging');
     await dialog.getByLabel('Name').fill('Staging');
-    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByLabel('Name').press('Enter'); // Enter in any field submits, as a form should
     await page.waitForURL(`**${stagingUrl}`);
     await page.getByRole('heading', { name: 'Environment staging' }).waitFor();
     await page.getByText('Nothing deployed yet').waitFor();

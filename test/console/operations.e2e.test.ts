@@ -7,8 +7,9 @@ import { launchConsoleBrowser, setSimulatorContext, signIn, type ConsoleBrowser 
  * The console's simulator, releases and environments in Chromium against a real server: run a
  * draft with trace (matched table row marked), cut a release, deploy it with a wait, roll back.
  */
-// The session probe before sign-in (401). Any other console error fails the test.
-const EXPECTED_ERRORS = /^Failed to load resource: the server responded with a status of 401\b/;
+// The session probe before sign-in (401) and the release refused because a test case fails (422).
+// Any other console error fails the test.
+const EXPECTED_ERRORS = /^Failed to load resource: the server responded with a status of (401|422)\b/;
 
 const TIER = {
   nodes: [
@@ -127,6 +128,70 @@ describe('console simulator, releases and deployments in Chromium', () => {
     await page.getByRole('status').filter({ hasText: 'Rolled back prod to v1' }).waitFor();
     await prod.getByText('v1', { exact: true }).waitFor();
     expect((await server.request('GET', '/api/projects/pricing/environments/prod')).body.current.releaseLabel).toBe('v1');
+  }, 300_000);
+
+  it('keeps a simulation as a test case, runs all, shows a failing case, and gates a release on them', async () => {
+    const { page } = admin;
+    await page.goto(`${server.url}${tierUrl}`);
+    await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 60_000 });
+    await page.locator('.grl-dg__aside__side-bar__bottom button').click();
+    const simulator = page.locator('.grl-dg__simulator');
+    await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 60_000 });
+    await setSimulatorContext(page, '{"price": 60, "quantity": 2}');
+    await simulator.getByRole('button', { name: 'Run' }).click();
+    await simulator.locator('.grl-dg__simulator__response .view-lines', { hasText: 'gold' }).waitFor();
+
+    // The simulation becomes a case (its context, its result as expected); Enter adds it.
+    await page.getByRole('button', { name: 'Tests (0)' }).click();
+    const drawer = page.getByRole('region', { name: 'Test cases of pricing/tier' });
+    await drawer.getByRole('button', { name: 'Add test case' }).click();
+    const add = page.getByRole('dialog', { name: 'Add test case' });
+    expect(JSON.parse(await add.getByLabel('Input (JSON)').inputValue())).toEqual({ price: 60, quantity: 2 });
+    expect(JSON.parse(await add.getByLabel('Expected output (JSON)').inputValue())).toEqual({ tier: 'gold' });
+    await add.getByLabel('Name').fill('gold order');
+    await add.getByLabel('Name').press('Enter');
+    await drawer.locator('tr', { hasText: 'gold order' }).waitFor();
+    await page.getByText('Unsaved changes', { exact: true }).waitFor();
+    // Ctrl+S saves the cases with the decision.
+    await page.keyboard.press('Control+s');
+    await page.getByText('Unsaved changes', { exact: true }).waitFor({ state: 'detached' });
+    const saved = await server.request('GET', '/api/projects/pricing/decisions/pricing%2Ftier');
+    expect(saved.body.content.tests).toEqual([{ name: 'gold order', input: { price: 60, quantity: 2 }, output: { tier: 'gold' } }]);
+    await drawer.getByRole('button', { name: 'Run all' }).click();
+    await drawer.getByRole('status', { name: 'Test results' }).filter({ hasText: '1 passed, 0 failed' }).waitFor();
+
+    // A case whose expected output is wrong fails, and says where.
+    await drawer.getByRole('button', { name: 'Add test case' }).click();
+    await add.getByLabel('Name').fill('small order');
+    await add.getByLabel('Input (JSON)').fill('{"price": 1, "quantity": 1}');
+    await add.getByLabel('Expected output (JSON)').fill('{"tier": "gold"');
+    await add.getByRole('button', { name: 'Add' }).click();
+    await add.getByText('Expected output is not valid JSON').waitFor();
+    await add.getByLabel('Expected output (JSON)').fill('{"tier": "gold"}');
+    await add.getByRole('button', { name: 'Add' }).click();
+    await drawer.locator('tr', { hasText: 'small order' }).waitFor();
+    await page.keyboard.press('Control+s');
+    await page.getByText('Unsaved changes', { exact: true }).waitFor({ state: 'detached' });
+    await drawer.getByRole('button', { name: 'Run all' }).click();
+    await drawer.getByRole('status', { name: 'Test results' }).filter({ hasText: '1 passed, 1 failed' }).waitFor();
+    const failed = drawer.locator('tr', { hasText: 'small order' });
+    await failed.getByText('Failed', { exact: true }).waitFor();
+    await failed.getByRole('button', { name: /expand row/i }).click();
+    const differences = drawer.getByRole('table', { name: 'Differences of test case 2' });
+    await differences.locator('tr', { hasText: '/tier' }).getByText('"basic"').waitFor();
+    await chrome.shot(page, '17-test-cases');
+    await page.keyboard.press('Escape');
+
+    // A release that requires passing tests is refused while one fails; nothing is written.
+    const before = (await server.request('GET', '/api/projects/pricing/releases')).body.length;
+    await page.goto(`${server.url}/projects/pricing/releases`);
+    await page.getByRole('button', { name: 'New release' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New release' });
+    await dialog.getByLabel('Require passing tests').check();
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    await dialog.getByRole('alert').filter({ hasText: '1 of 2 test cases failed, so no release was made' }).waitFor();
+    await chrome.shot(page, '18-release-refused-by-tests');
+    expect((await server.request('GET', '/api/projects/pricing/releases')).body.length).toBe(before);
   }, 300_000);
 
   it('shows each role only the buttons it may use', async () => {

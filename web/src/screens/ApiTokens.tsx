@@ -7,6 +7,7 @@ import { useCan, useSession } from '../session';
 import { SecretDialog } from './SecretDialog';
 import { tokenColumns } from './token-columns';
 import { FormProblem, showFieldErrors } from './form-errors';
+import { EnterSubmits } from './EnterSubmits';
 
 type Token = paths['/api/tokens']['get']['responses'][200]['content']['application/json'][number];
 type Role = Token['role'];
@@ -110,6 +111,7 @@ function CreateApiToken({ onClose, onCreated }: { onClose: () => void; onCreated
           <Radio.Group optionType="button" options={ROLES.map((r) => ({ value: r.value, label: r.value }))} />
         </Form.Item>
         <FormProblem error={create.error} fields={['name', 'role']} />
+        <EnterSubmits />
       </Form>
     </Modal>
   );

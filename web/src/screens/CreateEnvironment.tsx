@@ -4,6 +4,7 @@ import { useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { environmentPath, environmentsKey } from './project-data';
 import { FormProblem, showFieldErrors } from './form-errors';
+import { EnterSubmits } from './EnterSubmits';
 
 interface Values {
   readonly key: string;
@@ -37,6 +38,7 @@ export function CreateEnvironment({ project, onClose }: { project: string; onClo
           <Input placeholder="Staging" />
         </Form.Item>
         <FormProblem error={create.error} fields={['key', 'name']} />
+        <EnterSubmits />
       </Form>
     </Modal>
   );

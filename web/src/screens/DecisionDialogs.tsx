@@ -4,6 +4,7 @@ import { useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { decisionPath, emptyGraph } from '../decision-tree';
 import { FormProblem, showFieldErrors } from './form-errors';
+import { EnterSubmits } from './EnterSubmits';
 
 export const decisionsKey = (project: string) => ['decisions', project] as const;
 
@@ -27,6 +28,7 @@ export function CreateDecision({ project, open, folder, onClose }: { project: st
           <Input autoFocus />
         </Form.Item>
         {create.error && <Alert type="error" showIcon message={create.error.message} />}
+        <EnterSubmits />
       </Form>
     </Modal>
   );
@@ -57,6 +59,7 @@ export function RenameDecision({ project, from, onClose, onRenamed }: { project:
           <Input autoFocus />
         </Form.Item>
         <FormProblem error={rename.error} fields={['to']} />
+        <EnterSubmits />
       </Form>
     </Modal>
   );

@@ -8,6 +8,8 @@ import type { paths } from '../api/schema';
 import { useCan } from '../session';
 import { sameGraph } from '../graph-equality';
 import { useSimulator } from './use-simulator';
+import { TestCases } from './TestCases';
+import { casesOf, sameCases, type TestCase } from './test-cases';
 
 // The editor chunk (jdm-editor, Monaco, the expression engine's WebAssembly) loads only here.
 const GraphEditor = lazy(() => import('../editor/GraphEditor'));
@@ -37,7 +39,10 @@ export function DecisionEditor() {
   });
   const [graph, setGraph] = useState<DecisionGraphType>();
   const [version, setVersion] = useState<number>();
-  const [dirty, setDirty] = useState(false);
+  const [graphDirty, setGraphDirty] = useState(false);
+  // The decision's test cases, saved with it (its content's `tests`).
+  const [cases, setCases] = useState<TestCase[]>([]);
+  const [testsOpen, setTestsOpen] = useState(false);
   const [problem, setProblem] = useState<Problem>();
   const saved = useRef<DecisionGraphType>({ nodes: [], edges: [] });
   const simulator = useSimulator(project, key, () => saved.current);
@@ -47,25 +52,33 @@ export function DecisionEditor() {
       const content = (decision.data.content ?? { nodes: [], edges: [] }) as DecisionGraphType;
       saved.current = content;
       setGraph(content);
+      setCases(casesOf(content));
       setVersion(decision.data.version);
     }
   }, [decision.data, version]);
+
+  const casesDirty = !sameCases(cases, casesOf(saved.current));
+  const dirty = graphDirty || casesDirty;
+  // What a save sends: the editor's graph and the cases over the document's other top-level fields
+  // (contentType, settings), which are kept as they are.
+  const toSave = () => {
+    const rest: Record<string, unknown> = { ...saved.current };
+    delete rest.tests;
+    return { ...rest, ...graph, ...(cases.length > 0 ? { tests: cases } : {}) };
+  };
 
   const save = useMutation({
     mutationFn: async () =>
       unwrap(
         await api.PUT('/api/projects/{project}/decisions/{key}', {
           params: { path: { project, key } },
-          // Top-level fields the editor does not know (contentType, settings) are kept.
-          body: { content: { ...saved.current, ...graph } as unknown as Content, ...(version === undefined ? {} : { baseVersion: version }) },
+          body: { content: toSave() as unknown as Content, ...(version === undefined ? {} : { baseVersion: version }) },
         }),
       ),
     onSuccess: (result) => {
-      // What was sent: the editor's graph over the document's other top-level fields (tests...),
-      // which the next save must keep too.
-      if (graph) saved.current = { ...saved.current, ...graph };
+      saved.current = toSave() as DecisionGraphType; // what was sent: the next save keeps its other fields too
       setVersion(result.version);
-      setDirty(false);
+      setGraphDirty(false);
       setProblem(undefined);
       void queryClient.invalidateQueries({ queryKey: ['decisions', project] });
       void queryClient.invalidateQueries({ queryKey: ['decision-versions', project, key] });
@@ -103,7 +116,7 @@ export function DecisionEditor() {
   // The editor reports its graph on mount too; only a real difference from the saved one is a change.
   const onChange = useCallback((next: DecisionGraphType) => {
     setGraph(next);
-    setDirty(!sameGraph(next, saved.current));
+    setGraphDirty(!sameGraph(next, saved.current));
   }, []);
 
   // The first problem that names a node is marked on that node in the graph (all are listed above it).
@@ -125,6 +138,9 @@ export function DecisionEditor() {
           {dirty && <Tag color="orange">Unsaved changes</Tag>}
           {!canWrite && <Tag>Read only</Tag>}
           <Link to={`/projects/${encodeURIComponent(project)}/history/${key}`}>History</Link>
+          <Button size="small" onClick={() => setTestsOpen(true)}>
+            Tests ({cases.length})
+          </Button>
         </Space>
         {canWrite && (
           <Button type="primary" onClick={trySave} loading={save.isPending} disabled={!dirty} title="Save (Ctrl+S)">
@@ -161,6 +177,18 @@ export function DecisionEditor() {
           <GraphEditor value={graph} readOnly={!canWrite} onChange={onChange} {...(canSimulate ? { simulator } : {})} {...(refusedNode ? { refused: refusedNode } : {})} />
         </Suspense>
       </div>
+      <TestCases
+        project={project}
+        decisionKey={key}
+        open={testsOpen}
+        onClose={() => setTestsOpen(false)}
+        cases={cases}
+        onChange={setCases}
+        canWrite={canWrite}
+        unsaved={dirty}
+        savedVersion={version}
+        lastSimulation={simulator.last}
+      />
       <Modal
         open={blocker.state === 'blocked'}
         title="Leave without saving?"

@@ -5,6 +5,7 @@ import { api, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
 import { SecretDialog } from './SecretDialog';
 import { tokenColumns } from './token-columns';
+import { EnterSubmits } from './EnterSubmits';
 
 type TokensPath = paths['/api/projects/{project}/environments/{env}/tokens'];
 type Token = TokensPath['get']['responses'][200]['content']['application/json'][number];
@@ -109,6 +110,7 @@ function CreateEvaluationToken({ project, env, onClose, onCreated }: { project: 
           <Input autoFocus maxLength={200} />
         </Form.Item>
         {create.error && <Alert type="error" showIcon role="alert" message={create.error.message} />}
+        <EnterSubmits />
       </Form>
     </Modal>
   );

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useCan } from '../session';
+import { EnterSubmits } from './EnterSubmits';
 
 export function Projects() {
   const projects = useQuery({ queryKey: ['projects'], queryFn: async () => unwrap(await api.GET('/api/projects')) });
@@ -61,6 +62,7 @@ function CreateProject({ open, onClose }: { open: boolean; onClose: () => void }
           <Input />
         </Form.Item>
         {create.error && <Alert type="error" showIcon message={create.error.message} />}
+        <EnterSubmits />
       </Form>
     </Modal>
   );

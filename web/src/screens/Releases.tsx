@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Alert, Button, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Checkbox, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
@@ -7,6 +7,7 @@ import type { paths } from '../api/schema';
 import { useCan } from '../session';
 import { ProjectNav } from './ProjectNav';
 import { formatTime, releasesKey, useReleases } from './project-data';
+import { EnterSubmits } from './EnterSubmits';
 
 type Created = paths['/api/projects/{project}/releases']['post']['responses'][201]['content']['application/json'];
 
@@ -75,14 +76,14 @@ function CreatedRelease({ release, onClose }: { release: Created; onClose: () =>
 }
 
 function CreateRelease({ project, open, onClose, onCreated }: { project: string; open: boolean; onClose: () => void; onCreated: (release: Created) => void }) {
-  const [form] = Form.useForm<{ label?: string; notes?: string }>();
+  const [form] = Form.useForm<{ label?: string; notes?: string; requireTests?: boolean }>();
   const queryClient = useQueryClient();
   const create = useMutation({
-    mutationFn: async ({ label, notes }: { label?: string; notes?: string }) =>
+    mutationFn: async ({ label, notes, requireTests }: { label?: string; notes?: string; requireTests?: boolean }) =>
       unwrap(
         await api.POST('/api/projects/{project}/releases', {
           params: { path: { project } },
-          body: { ...(label ? { label } : {}), ...(notes ? { notes } : {}) },
+          body: { ...(label ? { label } : {}), ...(notes ? { notes } : {}), ...(requireTests ? { requireTests: true } : {}) },
         }),
       ),
     onSuccess: async (release) => {
@@ -94,14 +95,18 @@ function CreateRelease({ project, open, onClose, onCreated }: { project: string;
   return (
     <Modal title="New release" open={open} onCancel={onClose} onOk={() => form.submit()} okText="Create" confirmLoading={create.isPending} destroyOnClose>
       <Typography.Paragraph type="secondary">A release freezes the latest saved version of every decision of {project}.</Typography.Paragraph>
-      <Form form={form} layout="vertical" onFinish={(values) => create.mutate({ label: values.label?.trim(), notes: values.notes?.trim() })} preserve={false}>
+      <Form form={form} layout="vertical" onFinish={(values) => create.mutate({ label: values.label?.trim(), notes: values.notes?.trim(), requireTests: values.requireTests })} preserve={false}>
         <Form.Item label="Label" name="label" extra="Optional: v<number> by default">
           <Input placeholder="2026.11.25-1" autoFocus />
         </Form.Item>
         <Form.Item label="Notes" name="notes">
           <Input.TextArea rows={3} />
         </Form.Item>
+        <Form.Item name="requireTests" valuePropName="checked" extra="Runs every decision's test cases on what the release would hold; a failing case means no release.">
+          <Checkbox>Require passing tests</Checkbox>
+        </Form.Item>
         {create.error && <Alert type="error" showIcon role="alert" message={create.error.message} />}
+        <EnterSubmits />
       </Form>
     </Modal>
   );

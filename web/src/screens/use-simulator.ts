@@ -27,6 +27,8 @@ export function useSimulator(project: string, key: string, base: () => object) {
   const [simulation, setSimulation] = useState<Simulation>();
   const [problem, setProblem] = useState<Problem>();
   const [target, setTarget] = useState<SimulationTarget>({ kind: 'draft' });
+  // What ran last and what it gave: a new test case starts from it.
+  const [last, setLast] = useState<{ context: Record<string, unknown>; result: unknown }>();
   const versions = useQuery({
     queryKey: ['decision-versions', project, key],
     queryFn: async () => unwrap(await api.GET('/api/projects/{project}/decisions/{key}/versions', { params: { path: { project, key } } })),
@@ -57,8 +59,9 @@ export function useSimulator(project: string, key: string, base: () => object) {
       ]);
       return { answer, ran };
     },
-    onSuccess: ({ answer, ran }) => {
+    onSuccess: ({ answer, ran }, { context }) => {
       setProblem(undefined);
+      setLast({ context, result: answer.result });
       setSimulation(simulationOf(answer, ran));
     },
     onError: (error) => {
@@ -75,5 +78,5 @@ export function useSimulator(project: string, key: string, base: () => object) {
     setProblem(undefined);
   }, []);
 
-  return { request, onRequestChange: setRequest, onRun, onClear, running: run.isPending, problem, simulation, target, targets, onTargetChange: setTarget };
+  return { request, onRequestChange: setRequest, onRun, onClear, running: run.isPending, problem, simulation, target, targets, onTargetChange: setTarget, last };
 }
