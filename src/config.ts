@@ -75,6 +75,8 @@ export interface Config {
   readonly maxStalenessMs: number;
   /** How often the node reports itself to the fleet table. */
   readonly heartbeatIntervalMs: number;
+  /** After SIGTERM/SIGINT the process exits within this long, even with databases unreachable. */
+  readonly shutdownTimeoutMs: number;
   /** A DR topology file (as `verdict dr --topology` reads): the regions view probes every server in it. */
   readonly topologyFile: string | undefined;
   /** Folder of drill reports (`<name>.html` + `<name>.json`) the regions view lists. */
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     snapshotDir: path.resolve(cwd, env.VERDICT_SNAPSHOT_DIR || path.join(env.VERDICT_DATA_DIR || '.verdict', 'snapshot')),
     maxStalenessMs: integer(env, 'VERDICT_MAX_STALENESS_MS', 0, 0, 30 * 86_400_000),
     heartbeatIntervalMs: integer(env, 'VERDICT_HEARTBEAT_INTERVAL_MS', 5_000, 100, 3_600_000),
+    shutdownTimeoutMs: integer(env, 'VERDICT_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     topologyFile: env.VERDICT_TOPOLOGY ? path.resolve(cwd, env.VERDICT_TOPOLOGY) : undefined,
     drillReportsDir: env.VERDICT_DRILL_REPORTS ? path.resolve(cwd, env.VERDICT_DRILL_REPORTS) : undefined,
     regionsMaxStreams: integer(env, 'VERDICT_REGIONS_MAX_STREAMS', 32, 0, 10_000),

@@ -65,6 +65,7 @@ export class Database {
   readonly #deadlineMs: number;
   readonly #logger: Logger | undefined;
   #closed = false;
+  #lastLostAt = 0;
 
   constructor(options: DatabaseOptions) {
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -136,6 +137,21 @@ export class Database {
    */
   checkReader(): Promise<void> {
     return this.#reader?.check() ?? Promise.resolve();
+  }
+
+  /**
+   * Something (a read, an API-token lookup) failed on a lost connection or a read-only server: a
+   * failover may be under way. Look for the primary now, as a failed write does, rather than keep
+   * a pool whose server is gone until the next write (measured under Patroni: requests failed and
+   * then stalled for seconds on the token lookup alone). At most once per 250 ms.
+   */
+  connectionLost(): void {
+    const now = Date.now();
+    if (this.#closed || now - this.#lastLostAt < 250) return;
+    this.#lastLostAt = now;
+    this.#logger?.warn('a database connection was lost or a server is read-only: looking for the primary again');
+    void this.checkReader().catch(() => undefined);
+    void this.#writer.rediscover();
   }
 
   /**

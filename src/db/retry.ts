@@ -54,7 +54,25 @@ export function mayRunAgain(committing: boolean, idempotent: boolean): boolean {
   return !committing || idempotent;
 }
 
+const UNKNOWN_OUTCOME_ADVICE = 'retry with the same Idempotency-Key to learn its outcome (without one, check whether it was saved before writing again)';
+
 /** What a write abandoned at its deadline answers (503). */
 export function writeDeadlineError(host: string, deadlineMs: number, committing: boolean): AppError {
-  return new AppError('database-unavailable', `the primary ${host} did not finish the write within ${deadlineMs} ms${committing ? '; whether it committed is unknown' : ''}`);
+  return new AppError(
+    'database-unavailable',
+    `the primary ${host} did not finish the write within ${deadlineMs} ms${committing ? `; outcome unknown: it may have been saved; ${UNKNOWN_OUTCOME_ADVICE}` : ''}`,
+    committing ? { outcome: 'unknown' } : {},
+  );
+}
+
+/**
+ * What a write answers (503) when the connection to the primary failed during COMMIT and it may
+ * not run again: the server may have committed it (measured under Patroni: writes committed on
+ * every member while their client heard "connection closed").
+ */
+export function outcomeUnknown(host: string, cause: unknown): AppError {
+  const reason = (cause as { code?: unknown; message?: unknown } | null)?.code ?? (cause as Error | null)?.message ?? 'connection lost';
+  return new AppError('database-unavailable', `the connection to the primary ${host} failed while the write was committing (${String(reason)}); outcome unknown: it may have been saved; ${UNKNOWN_OUTCOME_ADVICE}`, {
+    outcome: 'unknown',
+  });
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Sql, TransactionSql } from './connect.js';
 import { runClaimed, type IdempotencyContext } from './idempotency.js';
-import { isRetriableWriteError, mayRunAgain, RetryBudget, writeDeadlineError } from './retry.js';
+import { isRetriableWriteError, mayRunAgain, outcomeUnknown, RetryBudget, writeDeadlineError } from './retry.js';
 import type { PrimaryWriter } from './writer.js';
 
 export interface TransactionOptions {
@@ -69,11 +69,14 @@ export async function runWriteTransaction<T>(deps: WriteTransactionDeps, work: (
       })) as T;
     } catch (caught) {
       const error = timedOut ? writeDeadlineError(host, deadlineMs, committing) : caught;
-      if (!isRetriableWriteError(error, timedOut) || !mayRetry(attempt)) throw error;
+      if (!isRetriableWriteError(error, timedOut)) throw error;
+      if (!mayRetry(attempt)) throw committing && !timedOut ? outcomeUnknown(host, error) : error;
       // A pool whose server refused or dropped us reconnects with a growing backoff (seconds):
       // never reuse it; the next attempt gets a fresh pool for whichever server is primary then.
       writer.drop(pool);
-      if (!mayRunAgain(committing, idempotent)) throw error; // the commit may have happened: do not do it twice
+      // The commit may have happened: do not do it twice, and say so (a plain "retry" would
+      // invite a second write; with the same Idempotency-Key a retry answers the first one's outcome).
+      if (!mayRunAgain(committing, idempotent)) throw outcomeUnknown(host, error);
       deps.primaryLost();
       deps.logger?.warn({ err: error, host, attempt: attempt + 1 }, 'write failed on the primary; finding the primary again');
       await sleep(budget.delayMs(attempt));

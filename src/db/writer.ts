@@ -118,6 +118,19 @@ export class PrimaryWriter {
     }
   }
 
+  /**
+   * Probes the hosts again after a failure outside a write: the pool moves to whichever host is
+   * the primary now, and is dropped when none is usable (the next call looks again).
+   */
+  async rediscover(): Promise<void> {
+    const before = this.#pool;
+    try {
+      await this.discover();
+    } catch {
+      this.drop(before);
+    }
+  }
+
   /** Inside every write: a server whose generation is older than one already seen is fenced. */
   async checkGeneration(tx: TransactionSql, host: string): Promise<void> {
     const { fence } = this.#options;

@@ -82,7 +82,7 @@ function commonOptions(config: AppOptions['config'], logger: Logger) {
   };
 }
 
-function applyCommon(app: FastifyInstance, config: AppOptions['config']): void {
+function applyCommon(app: FastifyInstance, config: AppOptions['config'], onConnectionLost?: () => void): void {
   // Set once here, for both apps, before anything can fail: errors carry them too.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -92,7 +92,7 @@ function applyCommon(app: FastifyInstance, config: AppOptions['config']): void {
     done();
   });
   app.setValidatorCompiler(validatorCompiler);
-  registerErrorHandling(app, config.bodyLimitBytes);
+  registerErrorHandling(app, config.bodyLimitBytes, onConnectionLost);
 }
 
 /**
@@ -156,7 +156,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => metricsApp.close());
   }
 
-  applyCommon(app, config);
+  // Every request reads the database (its API token at least): a lost connection on any of them
+  // sends the node looking for the primary at once, as a failed write does.
+  applyCommon(app, config, () => services.db.connectionLost());
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
     done();

@@ -105,9 +105,10 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, code: 
 }
 
 /** One handler renders every error as RFC 9457 problem+json. */
-export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number, onConnectionLost?: () => void): void {
   app.setErrorHandler((error, request, reply) => {
     const { code, detail, extensions } = problemFor(error, request, bodyLimit);
+    if (onConnectionLost && isConnectionOrReadOnlyError(error)) onConnectionLost();
     // A busy answer (a queue is full) says when to come back.
     if (typeof extensions.retryAfter === 'number') reply.header('retry-after', String(extensions.retryAfter));
     // reqId explicitly: evaluation routes log through a shared logger, not a per-request child.

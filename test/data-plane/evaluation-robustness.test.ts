@@ -106,6 +106,13 @@ describe('a database that stops answering', () => {
     await server?.close();
     await proxy?.stop();
   });
+  /** A proxy to the test database of the test's own. */
+  const ownProxy = async () => {
+    const target = new URL(inject('pgAdminUrl'));
+    const own = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    await own.start();
+    return { proxy: own, url: db.url.replace(`:${target.port}/`, `:${own.port}/`) };
+  };
 
   it('times the sync out, reports it, keeps serving, and recovers', async () => {
     const token = (await server.request('POST', '/api/projects/ops/environments/prod/tokens', { body: {} })).body.token;
@@ -127,6 +134,52 @@ describe('a database that stops answering', () => {
     proxy.resume();
     await waitFor('the sync to recover', () => server.dataPlane.sync.status.consecutiveFailures === 0, 30_000);
     expect((await server.request('POST', '/api/projects', { body: { key: 'after-partition' } })).status).toBe(201);
+  });
+
+  it('says the outcome is unknown when the connection is lost while committing, and the write did happen', async () => {
+    await db.sql`CREATE TABLE IF NOT EXISTS commit_cut (k text PRIMARY KEY)`;
+    // A proxy of its own: the one the server uses also carries its sync loop's queries.
+    const own = await ownProxy();
+    const database = new Database({ writerUrl: own.url, timeoutMs: 5000, poolSize: 1 });
+    try {
+      await database.open();
+      let answered: Promise<void> | undefined;
+      const write = database.transaction(async (tx) => {
+        await tx`INSERT INTO commit_cut VALUES ('first')`;
+        answered = own.proxy.cutAfterNextRequest(); // the next request on the connection is COMMIT
+      });
+      await expect(write).rejects.toMatchObject({
+        code: 'database-unavailable',
+        extensions: { outcome: 'unknown' },
+        message: expect.stringMatching(/failed while the write was committing .*outcome unknown: it may have been saved; retry with the same Idempotency-Key/),
+      });
+      await answered;
+      // It was saved: a retry without the key would have written it twice.
+      expect(await db.sql`SELECT k FROM commit_cut`).toEqual([{ k: 'first' }]);
+    } finally {
+      await database.close();
+      await own.proxy.stop();
+    }
+  });
+
+  it('looks for the primary at once when a connection is lost outside a write, and drops a pool with no usable server', async () => {
+    const own = await ownProxy();
+    const database = new Database({ writerUrl: own.url, timeoutMs: 1000 });
+    try {
+      await database.open();
+      expect(database.status().writer.host).toBeDefined();
+      own.proxy.pause();
+      database.connectionLost();
+      await waitFor('the unusable pool to be dropped', () => database.status().writer.host === undefined, 30_000);
+      own.proxy.resume();
+      // The next read finds the primary again by itself.
+      await waitFor('reads to work again', () => database.read`SELECT 1 AS one`.then(() => true, () => false), 30_000);
+      expect(database.status().writer.host).toBeDefined();
+    } finally {
+      own.proxy.resume();
+      await database.close();
+      await own.proxy.stop();
+    }
   });
 
   it('abandons a write that gets no answer, instead of waiting on the socket forever', async () => {

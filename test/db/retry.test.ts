@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FencedError } from '../../src/db/fencing.js';
-import { isRetriableWriteError, mayRunAgain, RETRY_BUDGET_MS, RETRY_DELAYS_MS, RetryBudget, writeDeadlineError } from '../../src/db/retry.js';
+import { isRetriableWriteError, mayRunAgain, outcomeUnknown, RETRY_BUDGET_MS, RETRY_DELAYS_MS, RetryBudget, writeDeadlineError } from '../../src/db/retry.js';
 
 describe('the retry budget of a write', () => {
   it('allows one retry per delay, while time is left', () => {
@@ -47,6 +47,16 @@ describe('what a failed attempt may do', () => {
 
   it('says whether an abandoned write may have committed', () => {
     expect(writeDeadlineError('a:5432', 500, false).message).toBe('the primary a:5432 did not finish the write within 500 ms');
-    expect(writeDeadlineError('a:5432', 500, true).message).toMatch(/whether it committed is unknown$/);
+    const committing = writeDeadlineError('a:5432', 500, true);
+    expect(committing.message).toMatch(/; outcome unknown: it may have been saved; retry with the same Idempotency-Key to learn its outcome/);
+    expect(committing.extensions).toEqual({ outcome: 'unknown' });
+  });
+
+  it('tells a client whose commit was cut off to retry with the same Idempotency-Key, not just to retry', () => {
+    const error = outcomeUnknown('a:5432', Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }));
+    expect(error.code).toBe('database-unavailable');
+    expect(error.message).toBe(
+      'the connection to the primary a:5432 failed while the write was committing (CONNECTION_CLOSED); outcome unknown: it may have been saved; retry with the same Idempotency-Key to learn its outcome (without one, check whether it was saved before writing again)',
+    );
   });
 });

@@ -7,8 +7,12 @@ import net from 'node:net';
 export class TcpProxy {
   #server: net.Server | undefined;
   #paused = false;
+  #cut: { readonly done: () => void; upstream?: net.Socket } | undefined;
   readonly #sockets = new Set<net.Socket>();
   port = 0;
+
+  /** Chunks dropped while paused (a client that went on talking to the silent server). */
+  swallowed = 0;
 
   /** Each chunk is forwarded this much later (both ways, in order): a slow, long-distance link. Set it before clients connect. */
   delayMs = 0;
@@ -24,14 +28,33 @@ export class TcpProxy {
         s.on('error', () => s.destroy());
       }
       // Timers of the same duration fire in the order they were set: chunks stay in order.
-      const forward = (to: net.Socket, d: Buffer) => (this.#paused ? undefined : this.delayMs > 0 ? setTimeout(() => to.write(d), this.delayMs) : to.write(d));
-      client.on('data', (d: Buffer) => forward(upstream, d));
-      upstream.on('data', (d: Buffer) => forward(client, d));
+      const forward = (to: net.Socket, d: Buffer) => (this.#paused ? void this.swallowed++ : this.delayMs > 0 ? setTimeout(() => to.write(d), this.delayMs) : to.write(d));
+      client.on('data', (d: Buffer) => {
+        if (this.#cut && !this.#cut.upstream) this.#cut.upstream = upstream; // this request is delivered; its answer is not
+        forward(upstream, d);
+      });
+      upstream.on('data', (d: Buffer) => {
+        const cut = this.#cut;
+        if (cut?.upstream !== upstream) return forward(client, d);
+        // The server has done the work and answered: the client only sees its connection close.
+        this.#cut = undefined;
+        client.destroy();
+        cut.done();
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.#server!.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Delivers the next request any client sends, swallows the server's answer and closes that
+   * client's connection: the server did the work and the client never hears (a COMMIT whose outcome
+   * is unknown). Resolves once the server has answered.
+   */
+  cutAfterNextRequest(): Promise<void> {
+    return new Promise((done) => (this.#cut = { done }));
   }
 
   /** Swallow traffic both ways (bytes sent while paused are lost, like dropped packets). */

@@ -17,6 +17,7 @@ Environment (README "Configuration" has the full table):
   VERDICT_DB_WRITE_TIMEOUT_MS  abandon a write transaction after this long (default 30000)
   VERDICT_REGION, VERDICT_NODE_ID  this node in the fleet view (default local, <host>-<pid>)
   VERDICT_HEARTBEAT_INTERVAL_MS    fleet heartbeat (default 5000)
+  VERDICT_SHUTDOWN_TIMEOUT_MS  exit within this long after SIGTERM/SIGINT (default 10000)
   VERDICT_SNAPSHOT_DIR       last-known-good serving state (default $VERDICT_DATA_DIR/snapshot)
   VERDICT_MAX_STALENESS_MS   /health/ready fails when the serving state is older (default 0: no bound)
   VERDICT_ADMIN_TOKEN        admin API token to register at start (otherwise one is generated
@@ -121,7 +122,11 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
         throw new CliError(`${reason.message}; stopping (start Verdict again)`);
       }
       logger.info({ signal: reason }, 'shutting down');
+      exitWithin(cfg.shutdownTimeoutMs, () => logger.warn({ afterMs: cfg.shutdownTimeoutMs }, 'shutdown did not finish in time (VERDICT_SHUTDOWN_TIMEOUT_MS); exiting now'));
       await server.close();
+      logger.info('stopped');
+      // Everything the node opened is closed: whatever still holds the process is a leak to not wait on.
+      exitWithin(1_000, () => logger.warn('a handle outlived the shutdown; exiting now'));
     });
 
   program
@@ -147,4 +152,17 @@ export function registerServeCommands(program: Command, ctx: CommandContext): vo
         await handle.release();
       }
     });
+}
+
+/**
+ * Bounds a shutdown: an orchestrator kills a process that outlives its grace period, and a node
+ * whose databases stopped answering could otherwise wait on their sockets for minutes. The timer
+ * does not keep the process alive: it fires only if something else still does (a request or a
+ * database call that does not end, a connection nobody closed), and then ends the process.
+ */
+function exitWithin(ms: number, warn: () => void): void {
+  setTimeout(() => {
+    warn();
+    process.exit(process.exitCode ?? 0);
+  }, ms).unref();
 }
