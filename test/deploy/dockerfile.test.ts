@@ -56,7 +56,7 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('builds in one stage and runs on a slim Node image of the major package.json allows, as a numeric non-root user', () => {
+  it('has build, prod-deps and runtime stages on a slim Node image of a major package.json allows, and a numeric non-root user', () => {
     expect(stages.map((s) => s.name)).toEqual(['build', 'prod-deps', 'runtime']);
     const image = /^NODE_IMAGE=(\S+)$/.exec(preamble.find((i) => i.keyword === 'ARG')?.args ?? '')?.[1];
     expect(image).toMatch(/^node:\d+-[a-z]+-slim$/);
