@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { DataPlane } from './data-plane/data-plane.js';
 import { packagesOptionsFromConfig } from './control-plane/packages/service.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
+import { PgBinariesNotFoundError, startEmbeddedPostgres, type EmbeddedPostgres } from './local-pg/index.js';
 import { createNode } from './node.js';
 import type { RegionsOptions } from './control-plane/regions/routes.js';
 import { topologyProbe } from './dr/regions-probe.js';
@@ -40,6 +40,10 @@ export async function openDatabaseUrl(config: Config, logger: Logger, onDatabase
     log: (msg) => logger.info(msg),
     warn: (msg) => logger.warn(msg),
     ...(onDatabaseLost ? { onFatal: onDatabaseLost } : {}),
+  }).catch((error: unknown) => {
+    // In a container (the image has no server binaries) the way out is DATABASE_URL, not installing.
+    if (error instanceof PgBinariesNotFoundError) throw new PgBinariesNotFoundError([], `DATABASE_URL is not set, so Verdict would start PostgreSQL itself, but ${error.message} To use an existing PostgreSQL server (always, in a container), set DATABASE_URL.`);
+    throw error;
   });
   return { url: embedded.url, embedded, release: () => embedded.stop() };
 }

