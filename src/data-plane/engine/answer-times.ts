@@ -37,6 +37,6 @@ export class AnswerTimes {
   /** Answered often, and far quicker than the slow mark. */
   quick(target: EvaluationTarget, slowMs: number): boolean {
     const seen = this.#times.get(`${target.ns}\0${target.key}`);
-    return seen !== undefined && seen.n >= 20 && seen.avgMs < slowMs / 10;
+    return seen !== undefined && seen.n >= 20 && seen.avgMs < slowMs / 5;
   }
 }
