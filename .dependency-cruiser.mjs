@@ -3,7 +3,8 @@
  * import higher ones, so no two folders import each other:
  *
  *   errors.ts, version.ts, lib/        the vocabulary everything shares
- *   db/, local-pg/, observability/     infrastructure: PostgreSQL access, the local server, metrics
+ *   db/, local-pg/, observability/,    infrastructure: PostgreSQL access, the local server, metrics,
+ *   patroni/                           Patroni's REST API
  *   data-plane/                        serving evaluations from memory (no control-plane code)
  *   control-plane/                          the control plane: services, stores, their routes
  *   http/, services.ts, config.ts      the app: plugins, auth, composition of the services
@@ -34,8 +35,8 @@ export default {
     {
       name: 'infrastructure-below-the-planes',
       severity: 'error',
-      comment: 'db/, local-pg/ and observability/ know nothing of the control plane, the data plane, the app or the tools.',
-      from: { path: '^src/(db|local-pg|observability)/' },
+      comment: 'db/, local-pg/, observability/ and patroni/ know nothing of the control plane, the data plane, the app or the tools.',
+      from: { path: '^src/(db|local-pg|observability|patroni)/' },
       to: { path: `^src/(control-plane|data-plane|http)/|^src/(services|config)\\.ts$|${TOOLS}` },
     },
     {
