@@ -8,12 +8,13 @@
  *   data-plane/                        serving evaluations from memory (no control-plane code)
  *   control-plane/                          the control plane: services, stores, their routes
  *   http/, services.ts, config.ts      the app: plugins, auth, composition of the services
- *   server.ts, cli/, dr/, lab/, chaos/ entry points and tools
+ *   server.ts, cli/, dr/, lab/, chaos/, entry points and tools (patroni-lab/: the loopback Patroni
+ *   patroni-lab/                       lab of the test harness)
  *
  * Type-only imports count: a lib file that names a feature's type depends on that feature.
  */
 const FOUNDATION = '^src/(lib/|errors\\.ts$|version\\.ts$)';
-const TOOLS = '^src/(cli|dr|lab|chaos)/|^src/server\\.ts$';
+const TOOLS = '^src/(cli|dr|lab|chaos|patroni-lab)/|^src/server\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -94,6 +95,13 @@ export default {
       comment: 'cli/ is the outermost layer.',
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^src/cli/' },
+    },
+    {
+      name: 'patroni-lab-stands-alone',
+      comment: 'The Patroni lab drives Patroni, etcd and HAProxy; it does not reach into the DR toolkit, the lab or the CLI.',
+      severity: 'error',
+      from: { path: '^src/patroni-lab/' },
+      to: { path: '^src/(dr|lab|cli|chaos|drill)/' },
     },
     {
       name: 'nothing-imports-chaos',
