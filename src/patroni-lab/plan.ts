@@ -68,6 +68,11 @@ export interface RegionHaproxyPlan extends HaproxyPlan {
   readonly writerPort: number;
   /** PostgreSQL reads: members answering 200 on /read-only (leader, standby leader, replicas within lag). */
   readonly readerPort: number;
+  /**
+   * The region's leading server, whatever its kind: 200 on /leader (the leader, or a standby
+   * cluster's standby leader). What a topology file's `postgres.url` names for `verdict dr status`.
+   */
+  readonly leaderPort: number;
   /** Verdict evaluation traffic: the region's nodes answering 200 on /health/ready. */
   readonly evalPort: number;
 }
@@ -126,7 +131,7 @@ export interface LabPlan {
 }
 
 /** What a port is for; a fixed allocator (the example) maps these to the usual ports. */
-export type PortPurpose = 'postgres' | 'patroni-rest' | 'etcd-client' | 'etcd-peer' | 'haproxy-writer' | 'haproxy-reader' | 'haproxy-eval' | 'haproxy-stats' | 'front' | 'verdict';
+export type PortPurpose = 'postgres' | 'patroni-rest' | 'etcd-client' | 'etcd-peer' | 'haproxy-writer' | 'haproxy-reader' | 'haproxy-leader' | 'haproxy-eval' | 'haproxy-stats' | 'front' | 'verdict';
 
 /** Gives a port for a purpose on an address; the lab asks the kernel, the example uses fixed ones. */
 export type PortSource = (host: string, purpose: PortPurpose) => Promise<number>;
@@ -211,6 +216,7 @@ export async function planLab(options: PlanOptions, ports: PortSource): Promise<
       host: lbHost,
       writerPort: await ports(lbHost, 'haproxy-writer'),
       readerPort: await ports(lbHost, 'haproxy-reader'),
+      leaderPort: await ports(lbHost, 'haproxy-leader'),
       evalPort: await ports(lbHost, 'haproxy-eval'),
       statsPort: await ports(lbHost, 'haproxy-stats'),
       configFile: at('haproxy', `${name}.cfg`),

@@ -31,6 +31,7 @@ export const USUAL_PORTS: Readonly<Record<PortPurpose, number | readonly number[
   'etcd-peer': 2380,
   'haproxy-writer': 5000,
   'haproxy-reader': 5001,
+  'haproxy-leader': 5002,
   'haproxy-eval': 8080,
   'haproxy-stats': 7000,
   front: [8001, 8002, 8003, 8004],

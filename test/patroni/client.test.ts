@@ -154,13 +154,14 @@ describe('Patroni REST client', () => {
   it('gives up on a member that does not answer within the timeout, and names a refused one', async () => {
     const started = Date.now();
     await expect(getCluster(frozen.url, { timeoutMs: 200 })).rejects.toThrow(`Patroni at ${new URL(frozen.url).host}: GET /cluster: no answer within 200 ms`);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(10_000); // the deadline holds; the bound is loose for a busy machine
     await expect(getCluster(closedUrl)).rejects.toThrow(`Patroni at ${new URL(closedUrl).host}: GET /cluster: ECONNREFUSED`);
     await expect(getCluster(notPatroni.url)).rejects.toThrow('GET /cluster answered 404');
   });
 
   it('takes /cluster from whichever member answers, and says why when none does', async () => {
-    const answer = await getClusterFromAny([frozen.url, closedUrl, replica.url], { timeoutMs: 500 });
+    // Timeouts long enough for a busy machine's live fake, short for the test: the frozen one only must miss them.
+    const answer = await getClusterFromAny([frozen.url, closedUrl, replica.url], { timeoutMs: 3000 });
     expect(answer.restUrl).toBe(replica.url);
     expect(leaderOf(answer.cluster)?.name).toBe('a1');
     await expect(getClusterFromAny([frozen.url, closedUrl], { timeoutMs: 200 })).rejects.toThrow(/^no Patroni member answered \/cluster: .*no answer within 200 ms; .*ECONNREFUSED$/);
@@ -168,8 +169,8 @@ describe('Patroni REST client', () => {
   });
 
   it('finds the leaders among members, listing the ones that did not answer', async () => {
-    const found = await findLeaders([leader.url, replica.url, frozen.url], { timeoutMs: 200 });
+    const found = await findLeaders([leader.url, replica.url, frozen.url], { timeoutMs: 3000 });
     expect(found.leaders).toEqual([leader.url]);
-    expect(found.unreachable).toEqual([{ restUrl: frozen.url, error: `Patroni at ${new URL(frozen.url).host}: GET /leader: no answer within 200 ms` }]);
+    expect(found.unreachable).toEqual([{ restUrl: frozen.url, error: `Patroni at ${new URL(frozen.url).host}: GET /leader: no answer within 3000 ms` }]);
   });
 });

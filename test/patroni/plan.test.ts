@@ -36,7 +36,7 @@ describe('Patroni lab plan', () => {
     expect(a!.members.map((m) => `${m.name}@${m.host}:${m.pgPort} rest ${m.restPort}`)).toEqual(['a1@127.0.1.1:20000 rest 20001', 'a2@127.0.1.2:20000 rest 20001', 'a3@127.0.1.3:20000 rest 20001']);
     expect(b!.members.map((m) => m.host)).toEqual(['127.0.2.1', '127.0.2.2', '127.0.2.3']);
     expect(a!.members[0]).toMatchObject({ dataDir: '/tmp/lab/pg/a1', socketDir: '/tmp/lab/sock/a1', configFile: '/tmp/lab/patroni/a1.yml', backrestConfig: '/tmp/lab/pgbackrest/a1.conf' });
-    expect(a!.haproxy).toMatchObject({ host: '127.0.1.10', writerPort: 20000, readerPort: 20001, evalPort: 20002, statsPort: 20003 });
+    expect(a!.haproxy).toMatchObject({ host: '127.0.1.10', writerPort: 20000, readerPort: 20001, leaderPort: 20002, evalPort: 20003, statsPort: 20004 });
     expect(a!.nodes.map((n) => `${n.name} ${n.host}`)).toEqual(['region-a-v1 127.0.1.21', 'region-a-v2 127.0.1.22']);
     expect(p.front).toMatchObject({ host: '127.0.4.1', ports: { 'region-a': 20000, 'region-b': 20001 }, statsPort: 20002 });
     expect(restUrlsOf(a!)).toEqual(['http://127.0.1.1:20001', 'http://127.0.1.2:20001', 'http://127.0.1.3:20001']);
@@ -128,6 +128,7 @@ describe('Patroni lab configuration', () => {
     expect(listen('postgres_writer')).toContain('default-server inter 1s fastinter 500ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions');
     expect(listen('postgres_writer')).toContain('server a1 127.0.1.1:20000 check port 20001');
     expect(listen('postgres_reader')).toContain('option httpchk GET /read-only?lag=16MB');
+    expect(listen('postgres_leader')).toContain('option httpchk GET /leader');
     expect(listen('verdict_eval')).toContain('option httpchk GET /health/ready');
     expect(listen('verdict_eval')).toContain('server region-a-v2 127.0.1.22:20000 check');
     const front = renderFront(p);
