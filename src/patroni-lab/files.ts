@@ -5,6 +5,7 @@ import { renderFront, renderRegionHaproxy } from './haproxy-config.js';
 import { renderPatroniConfig } from './patroni-config.js';
 import { renderBackrestConfig } from './pgbackrest-config.js';
 import type { LabPlan } from './plan.js';
+import { renderTopologyFile } from './topology-file.js';
 
 export interface LabFile {
   /** Absolute, under the plan's root. */
@@ -23,8 +24,12 @@ export function renderLabFiles(plan: LabPlan): LabFile[] {
     files.push({ path: region.haproxy.configFile, content: renderRegionHaproxy(plan, region) });
   }
   files.push({ path: plan.front.configFile, content: renderFront(plan) });
+  files.push({ path: topologyFile(plan.root), content: renderTopologyFile(plan) });
   return files;
 }
+
+/** The lab as a Verdict topology file (`verdict dr status --topology <root>/topology.yaml`). */
+export const topologyFile = (root: string): string => path.join(root, 'topology.yaml');
 
 /** The plan itself, at `<root>/plan.json`: what cleanup reads to find every data folder and process. */
 export const planFile = (root: string): string => path.join(root, 'plan.json');

@@ -13,6 +13,8 @@ import { kernelPorts, usualPorts } from '../../src/patroni-lab/ports.js';
 import { groupMembers, parseStat } from '../../src/patroni-lab/processes.js';
 import { describeCluster, waitFor } from '../../src/patroni-lab/wait.js';
 import { parseCluster } from '../../src/patroni/cluster.js';
+import { renderTopologyFile } from '../../src/patroni-lab/topology-file.js';
+import { parseTopology } from '../../src/topology/load.js';
 
 /** Counts up from 20000 per address: a deterministic stand-in for the kernel. */
 function countingPorts(): PortSource {
@@ -146,6 +148,16 @@ describe('Patroni lab configuration', () => {
     const conf = renderBackrestConfig(p, b, b.members[2]!);
     expect(conf).toContain('repo1-path=/tmp/lab/pgbackrest/repo-region-b\n');
     expect(conf).toContain('[verdict]\npg1-path=/tmp/lab/pg/b3\npg1-port=20000\npg1-socket-path=/tmp/lab/sock/b3\n');
+  });
+
+  it('describes the lab as a Verdict topology file that loads, with each region\'s Patroni members', async () => {
+    const p = await plan();
+    const topology = parseTopology(renderTopologyFile(p), 'topology.yaml');
+    expect(topology.primary).toBe('region-a');
+    expect(topology.regions.map((r) => [r.name, r.postgres.url, r.nodes.length, r.patroni?.restUrls.length])).toEqual([
+      ['region-a', 'postgres://postgres@127.0.1.10:20002/verdict', 2, 3],
+      ['region-b', 'postgres://postgres@127.0.2.10:20002/verdict', 2, 3],
+    ]);
   });
 
   it('starts etcd as a 3-member cluster on the v3 API with the lab\'s raft timers', async () => {
