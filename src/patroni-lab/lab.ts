@@ -1,13 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pgOsUser, type PgOsUser } from '../local-pg/os-user.js';
-import { PROGRAMS, INSTALL } from './commands.js';
+import { pgOsUser, unreachableParent, type PgOsUser } from '../local-pg/os-user.js';
+import { getClusterFromAny } from '../patroni/client.js';
+import { leaderOf } from '../patroni/cluster.js';
+import { INSTALL, pgbackrest, PROGRAMS, run, type RunResult } from './commands.js';
 import { etcdArgs } from './etcd.js';
 import { planFile, writeLabFiles } from './files.js';
-import { planLab, primaryRegionPlan, type LabPlan, type PlanOptions, type RegionPlan } from './plan.js';
+import { planLab, primaryRegionPlan, restUrlsOf, type LabPlan, type PatroniMemberPlan, type PlanOptions, type RegionPlan } from './plan.js';
 import { kernelPorts } from './ports.js';
-import { LabProcesses } from './processes.js';
+import { killPostgres, LabProcesses } from './processes.js';
 import { exitedAmong, waitForAllMembers, waitForEtcd, waitForLeader, waitForStatus } from './wait.js';
 
 /**
@@ -40,8 +42,10 @@ export function missingPrograms(pgBinDir: string): string[] {
 /** Plans a lab in a fresh temporary folder (ports from the kernel) and writes its files. */
 export async function createLab(options: Omit<PlanOptions, 'root'> & { readonly root?: string }): Promise<PatroniLab> {
   const root = options.root ?? mkdtempSync(path.join(tmpdir(), 'verdict-patroni-'));
-  const plan = await planLab({ ...options, root }, kernelPorts());
   const user = pgOsUser();
+  const blocked = unreachableParent(path.join(root, 'pg'), user);
+  if (blocked) throw new Error(`the '${user.name}' OS user cannot reach ${root} (${blocked.path} has mode ${blocked.mode}): choose a folder outside it (TMPDIR)`);
+  const plan = await planLab({ ...options, root }, kernelPorts());
   writeLabFiles(plan, user);
   return { plan, processes: new LabProcesses(plan.root, user), user };
 }
@@ -105,3 +109,49 @@ export async function startHaproxy(lab: PatroniLab, region?: RegionPlan): Promis
 export function stopLab(lab: PatroniLab): Promise<string[]> {
   return lab.processes.stopAll(lab.plan.regions.flatMap((r) => r.members.map((m) => m.dataDir)), 30_000);
 }
+
+/** `kill -9` of a member: its Patroni first (so it cannot react), then its PostgreSQL with every backend. */
+export function crashMember(lab: PatroniLab, member: PatroniMemberPlan): void {
+  lab.processes.kill(member.name);
+  killPostgres(member.dataDir);
+}
+
+/** The member leading the region now (leader, or standby leader), as its members' /cluster says. */
+export async function leaderMemberOf(region: RegionPlan): Promise<PatroniMemberPlan> {
+  const { cluster } = await getClusterFromAny(restUrlsOf(region), { timeoutMs: 2000 });
+  const name = leaderOf(cluster)?.name;
+  const member = region.members.find((m) => m.name === name);
+  if (!member) throw new Error(`${region.name} has no leader now`);
+  return member;
+}
+
+/** Fails with the command's output unless it exited 0. */
+function succeeded(what: string, result: RunResult): RunResult {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}:\n${`${result.stdout}${result.stderr}`.trim()}`);
+  return result;
+}
+
+/** pgBackRest's stanza in the region's repository, made through its current leader (before anything is archived there). */
+export async function createStanza(lab: PatroniLab, region: RegionPlan): Promise<void> {
+  const leader = await leaderMemberOf(region);
+  succeeded(`pgbackrest stanza-create on ${leader.name}`, await pgbackrest(lab.plan, leader, ['stanza-create'], lab.user));
+}
+
+/** A backup of the region's current leader into its repository. */
+export async function backup(lab: PatroniLab, region: RegionPlan, type: 'full' | 'diff' | 'incr' = 'full'): Promise<string> {
+  const leader = await leaderMemberOf(region);
+  return succeeded(`pgbackrest backup on ${leader.name}`, await pgbackrest(lab.plan, leader, ['backup', `--type=${type}`], lab.user)).stdout;
+}
+
+/** Runs SQL on the region's writer (HAProxy /primary) as the superuser, with psql. */
+export async function psql(lab: PatroniLab, region: RegionPlan, database: string, sql: string): Promise<string> {
+  const url = `postgres://postgres@${region.haproxy.host}:${region.haproxy.writerPort}/${database}`;
+  const result = await run(path.join(lab.plan.pgBinDir, 'psql'), ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], {
+    env: { PGPASSWORD: lab.plan.secrets.superuser, PGCONNECT_TIMEOUT: '5' },
+    timeoutMs: 60_000,
+  });
+  return succeeded(`psql on ${region.name}'s writer`, result).stdout.trim();
+}
+
+/** The database Verdict nodes migrate and use, made once on region A's leader (it replicates everywhere). */
+export const createVerdictDatabase = (lab: PatroniLab): Promise<string> => psql(lab, primaryRegionPlan(lab.plan), 'postgres', 'CREATE DATABASE verdict');
