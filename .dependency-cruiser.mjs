@@ -3,16 +3,18 @@
  * import higher ones, so no two folders import each other:
  *
  *   errors.ts, version.ts, lib/        the vocabulary everything shares
- *   db/, local-pg/, observability/     infrastructure: PostgreSQL access, the local server, metrics
+ *   db/, local-pg/, observability/,    infrastructure: PostgreSQL access, the local server, metrics,
+ *   patroni/                           Patroni's REST API
  *   data-plane/                        serving evaluations from memory (no control-plane code)
  *   control-plane/                          the control plane: services, stores, their routes
  *   http/, services.ts, config.ts      the app: plugins, auth, composition of the services
- *   server.ts, cli/, dr/, lab/, chaos/ entry points and tools
+ *   server.ts, cli/, dr/, lab/, chaos/, entry points and tools (patroni-lab/: the loopback Patroni
+ *   patroni-lab/                       lab of the test harness)
  *
  * Type-only imports count: a lib file that names a feature's type depends on that feature.
  */
 const FOUNDATION = '^src/(lib/|errors\\.ts$|version\\.ts$)';
-const TOOLS = '^src/(cli|dr|lab|chaos)/|^src/server\\.ts$';
+const TOOLS = '^src/(cli|dr|lab|chaos|patroni-lab)/|^src/server\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -34,8 +36,8 @@ export default {
     {
       name: 'infrastructure-below-the-planes',
       severity: 'error',
-      comment: 'db/, local-pg/ and observability/ know nothing of the control plane, the data plane, the app or the tools.',
-      from: { path: '^src/(db|local-pg|observability)/' },
+      comment: 'db/, local-pg/, observability/ and patroni/ know nothing of the control plane, the data plane, the app or the tools.',
+      from: { path: '^src/(db|local-pg|observability|patroni)/' },
       to: { path: `^src/(control-plane|data-plane|http)/|^src/(services|config)\\.ts$|${TOOLS}` },
     },
     {
@@ -93,6 +95,13 @@ export default {
       comment: 'cli/ is the outermost layer.',
       from: { path: '^src/', pathNot: '^src/cli/' },
       to: { path: '^src/cli/' },
+    },
+    {
+      name: 'patroni-lab-stands-alone',
+      comment: 'The Patroni lab drives Patroni, etcd and HAProxy; it does not reach into the DR toolkit, the lab or the CLI.',
+      severity: 'error',
+      from: { path: '^src/patroni-lab/' },
+      to: { path: '^src/(dr|lab|cli|chaos|drill)/' },
     },
     {
       name: 'nothing-imports-chaos',

@@ -48,6 +48,16 @@ function normalize(file: TopologyFile, fail: (field: string, message: string) =>
     (r.nodes ?? []).forEach((node, n) => {
       if (!isHttpUrl(node)) throw fail(`${at}.nodes[${n}]`, `'${node}' is not an http:// or https:// URL`);
     });
+    const restUrls = r.patroni?.restUrls ?? [];
+    restUrls.forEach((restUrl, n) => {
+      const field = `${at}.patroni.restUrls[${n}]`;
+      if (!isHttpUrl(restUrl)) throw fail(field, `'${redact(restUrl)}' is not an http:// or https:// URL`);
+      const url = new URL(restUrl);
+      if (url.username !== '' || url.password !== '') throw fail(field, `'${redact(restUrl)}' must not carry a user or password: the GET endpoints read need none`);
+      if (url.search !== '' || url.hash !== '' || url.pathname.replace(/\/+$/, '') !== '') throw fail(field, `'${restUrl}' must be the API's root (http://host:8008), without a path`);
+      const first = restUrls.findIndex((other) => new URL(other).host === url.host);
+      if (first !== n) throw fail(field, `'${restUrl}' is also ${at}.patroni.restUrls[${first}]`);
+    });
     const local = r.postgres.local;
     return {
       name: r.name,
@@ -58,6 +68,7 @@ function normalize(file: TopologyFile, fail: (field: string, message: string) =>
         ...(local ? { local: { ...local, port: local.port ?? Number(url.port || 5432) } } : {}),
       },
       nodes: r.nodes ?? [],
+      ...(r.patroni ? { patroni: { restUrls: [...r.patroni.restUrls] } } : {}),
     };
   });
   for (const key of ['name', 'standbyName'] as const) {
@@ -123,6 +134,7 @@ export function writeTopology(file: string, topology: Topology, comment?: string
         ...(r.postgres.local ? { local: { ...r.postgres.local } } : {}),
       },
       nodes: [...r.nodes],
+      ...(r.patroni ? { patroni: { restUrls: [...r.patroni.restUrls] } } : {}),
     })),
   });
   if (comment) doc.commentBefore = comment.split('\n').map((line) => ` ${line}`).join('\n');

@@ -30,6 +30,15 @@ export interface TopologyRegion {
   };
   /** Verdict nodes of the region (http URLs). */
   readonly nodes: readonly string[];
+  /**
+   * The region's PostgreSQL runs under Patroni: the REST API of each member (`http://host:8008`),
+   * whose GET endpoints (`/cluster`, `/leader`) say which member leads, its members, lag and timeline.
+   */
+  readonly patroni?: PatroniEndpoints;
+}
+
+export interface PatroniEndpoints {
+  readonly restUrls: readonly string[];
 }
 
 /** The regions of one Verdict cluster as the DR commands see them. */

@@ -94,6 +94,31 @@ describe('topology loader', () => {
     expect(problem(`primary: us\nregions:\n${region('eu')}`)).toBe("t.yaml: primary: 'us' is not one of the regions (eu)");
   });
 
+  it('reads a region\'s Patroni REST API, keeps it through a write, and checks its URLs', () => {
+    const withPatroni = `${TWO_REGIONS}    patroni:\n      restUrls: [http://10.0.2.11:8008, "http://10.0.2.12:8008/"]\n`;
+    const topology = parse(withPatroni);
+    expect(topology.regions[0]!.patroni).toBeUndefined();
+    expect(topology.regions[1]!.patroni).toEqual({ restUrls: ['http://10.0.2.11:8008', 'http://10.0.2.12:8008/'] });
+    const file = path.join(dir, 'patroni.yaml');
+    writeTopology(file, topology);
+    expect(loadTopology(file)).toEqual(topology);
+
+    const region = (patroni: string) => `regions:\n  - name: eu\n    postgres: { url: "postgres://h/v" }\n    patroni: ${patroni}\n`;
+    expect(problem(region('{}'))).toBe('t.yaml: regions[0].patroni.restUrls: missing');
+    expect(problem(region('{ restUrls: [] }'))).toBe('t.yaml: regions[0].patroni.restUrls: must list at least one');
+    expect(problem(region('{ restUrls: [http://h:8008], scope: x }'))).toBe('t.yaml: regions[0].patroni.scope: unknown key (regions[0].patroni takes restUrls)');
+    expect(problem(region('[http://h:8008]'))).toBe('t.yaml: regions[0].patroni: must be a mapping');
+    expect(problem(region('{ restUrls: ["h:8008"] }'))).toBe("t.yaml: regions[0].patroni.restUrls[0]: 'h:8008' is not an http:// or https:// URL");
+    expect(problem(region('{ restUrls: ["http://u:secret@h:8008"] }'))).toBe(
+      "t.yaml: regions[0].patroni.restUrls[0]: 'http://u:***@h:8008' must not carry a user or password: the GET endpoints read need none",
+    );
+    expect(problem(region('{ restUrls: ["http://h:8008/cluster"] }'))).toBe("t.yaml: regions[0].patroni.restUrls[0]: 'http://h:8008/cluster' must be the API's root (http://host:8008), without a path");
+    expect(problem(region('{ restUrls: ["http://h:8008", "http://h:8008/"] }'))).toBe("t.yaml: regions[0].patroni.restUrls[1]: 'http://h:8008/' is also regions[0].patroni.restUrls[0]");
+    expect(problem('regions:\n  - name: eu\n    postgres: { url: "postgres://h/v" }\n    patron: {}\n')).toBe(
+      't.yaml: regions[0].patron: unknown key (regions[0] takes name, postgres, nodes, patroni)',
+    );
+  });
+
   it('says when the file is missing or a folder', () => {
     expect(() => loadTopology(path.join(dir, 'nope.yaml'))).toThrow(`${path.join(dir, 'nope.yaml')}: no such file`);
     expect(() => loadTopology(dir)).toThrow(`${dir}: is a folder, not a topology file`);
