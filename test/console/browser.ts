@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { CHROMIUM, FLAGS } from './chromium.js';
 
 export { CHROMIUM, FLAGS };
@@ -60,6 +60,18 @@ export async function signIn(page: Page, url: string, token: string, path: strin
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`**${path}`);
+}
+
+/**
+ * Opens the decision editor's simulator panel once the graph shows `node`, and waits for its
+ * context editor: the simulator's locator.
+ */
+export async function openSimulator(page: Page, node: string, timeout = 60_000): Promise<Locator> {
+  await page.locator('.react-flow__node', { hasText: node }).waitFor({ timeout });
+  await page.locator('.grl-dg__aside__side-bar__bottom button').click();
+  const simulator = page.locator('.grl-dg__simulator');
+  await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout });
+  return simulator;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchConsoleBrowser, setSimulatorContext, signIn, type ConsoleBrowser } from './browser.js';
+import { launchConsoleBrowser, openSimulator, setSimulatorContext, signIn, type ConsoleBrowser } from './browser.js';
 
 /**
  * History and visual diffs in Chromium: two versions of a decision and two releases, shown in the
@@ -103,10 +103,7 @@ describe('console history and visual diffs in Chromium', () => {
   it('simulates a saved version and a release, each as it was saved', async () => {
     const { page } = admin;
     await page.goto(`${server.url}/projects/shop/decisions/pricing/tier`);
-    await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 120_000 });
-    await page.locator('.grl-dg__aside__side-bar__bottom button').click();
-    const simulator = page.locator('.grl-dg__simulator');
-    await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 120_000 });
+    const simulator = await openSimulator(page, 'Tier', 120_000);
     await setSimulatorContext(page, '{"total": 120}');
     const runAgainst = async (label: string, tier: string) => {
       await simulator.locator('.ant-select', { has: page.getByRole('combobox', { name: 'Run against' }) }).click();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { launchConsoleBrowser, setSimulatorContext, signIn, type ConsoleBrowser } from './browser.js';
+import { launchConsoleBrowser, openSimulator, setSimulatorContext, signIn, type ConsoleBrowser } from './browser.js';
 
 /**
  * The console's simulator, releases and environments in Chromium against a real server: run a
@@ -65,10 +65,7 @@ describe('console simulator, releases and deployments in Chromium', () => {
 
   it('simulates the draft: output, a trace entry per node and the matched table row', async () => {
     const { page } = admin;
-    await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 60_000 });
-    await page.locator('.grl-dg__aside__side-bar__bottom button').click();
-    const simulator = page.locator('.grl-dg__simulator');
-    await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 60_000 });
+    const simulator = await openSimulator(page, 'Tier');
 
     await setSimulatorContext(page, 'price: 10');
     await simulator.getByRole('button', { name: 'Run' }).click();
@@ -133,10 +130,7 @@ describe('console simulator, releases and deployments in Chromium', () => {
   it('keeps a simulation as a test case, runs all, shows a failing case, and gates a release on them', async () => {
     const { page } = admin;
     await page.goto(`${server.url}${tierUrl}`);
-    await page.locator('.react-flow__node', { hasText: 'Tier' }).waitFor({ timeout: 60_000 });
-    await page.locator('.grl-dg__aside__side-bar__bottom button').click();
-    const simulator = page.locator('.grl-dg__simulator');
-    await simulator.locator('[data-testid="simulator-context"] .monaco-editor').waitFor({ timeout: 60_000 });
+    const simulator = await openSimulator(page, 'Tier');
     await setSimulatorContext(page, '{"price": 60, "quantity": 2}');
     await simulator.getByRole('button', { name: 'Run' }).click();
     await simulator.locator('.grl-dg__simulator__response .view-lines', { hasText: 'gold' }).waitFor();
