@@ -28,6 +28,7 @@ export class PrimaryWriter {
   #discovering: Promise<Sql> | undefined;
   #splitBrain: string | undefined;
   #lastDiscoveryError: string | undefined;
+  #lastDiscoveryLogAt = 0;
 
   constructor(options: PrimaryWriterOptions) {
     this.#options = options;
@@ -113,7 +114,15 @@ export class PrimaryWriter {
       this.#lastDiscoveryError = undefined;
       return this.#pool;
     } catch (error) {
-      this.#lastDiscoveryError = (error as Error).message;
+      const message = (error as Error).message;
+      // At most once a second, and only when the hosts say something new: during a failover this
+      // shows when each host stopped and started answering as the primary, without a line per attempt.
+      const now = Date.now();
+      if (message !== this.#lastDiscoveryError && now - this.#lastDiscoveryLogAt >= 1000) {
+        this.#lastDiscoveryLogAt = now;
+        logger?.info({ detail: message }, 'no primary to write to yet');
+      }
+      this.#lastDiscoveryError = message;
       throw error;
     }
   }

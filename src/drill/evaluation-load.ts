@@ -43,6 +43,8 @@ export class EvaluationLoad {
       readonly isMixed?: (body: unknown) => boolean;
       /** Pause between one loop's requests (default none): leaves CPU to the servers on a small machine. */
       readonly pauseMs?: number;
+      /** A request without an answer by then counts as an error (default 2000 ms). */
+      readonly timeoutMs?: number;
     },
   ) {}
 
@@ -71,7 +73,7 @@ export class EvaluationLoad {
         method: 'POST',
         headers: { 'x-access-token': this.options.token },
         body: { context: {} },
-        timeoutMs: 2000,
+        timeoutMs: this.options.timeoutMs ?? 2000,
       });
       const result = (outcome.body as { result?: unknown } | undefined)?.result;
       const ok = outcome.ok && this.options.isExpected(result);

@@ -60,6 +60,8 @@ export class WriteStream {
       readonly idPrefix?: string;
       /** Start each write at the next node, so every node forwards writes (default: stay on one until it fails). */
       readonly rotate?: boolean;
+      /** One attempt's timeout (default 5000 ms); longer than a node's own write budget lets the node answer first. */
+      readonly attemptTimeoutMs?: number;
     },
   ) {}
 
@@ -108,7 +110,7 @@ export class WriteStream {
           method: write.method,
           headers: { authorization: `Bearer ${this.options.adminToken}`, 'idempotency-key': record.id, 'x-request-id': record.id },
           body: write.body,
-          timeoutMs: 5000,
+          timeoutMs: this.options.attemptTimeoutMs ?? 5000,
         });
         this.inFlight = undefined;
         record.lastStatus = outcome.status;

@@ -54,6 +54,8 @@ export function writeLabFiles(plan: LabPlan, user: PgOsUser): void {
   for (const dir of ['etcd', 'pg', 'sock', 'patroni', 'haproxy', 'home']) folder(path.join(plan.root, dir));
   folder(path.join(plan.root, 'logs'));
   folder(path.join(plan.root, 'pgbackrest'), 0o750);
+  // Each level the lab user must pass through is its own (a recursive mkdir would leave the middle ones ours).
+  for (const what of ['log', 'lock', 'spool']) folder(path.join(plan.root, 'pgbackrest', what), 0o750);
   for (const region of plan.regions) {
     folder(region.backrestRepo, 0o750);
     for (const member of region.members) {

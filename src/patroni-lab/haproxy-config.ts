@@ -59,6 +59,9 @@ export function renderRegionHaproxy(plan: LabPlan, region: RegionPlan): string {
     'listen postgres_writer',
     '    mode tcp',
     `    bind ${lb.host}:${lb.writerPort}`,
+    '    # No leader (a standby cluster, a failover under way): refuse at once rather than queue the',
+    '    # connection until a timeout, so a client that probes several regions learns in a moment.',
+    '    tcp-request connection reject if { nbsrv(postgres_writer) lt 1 }',
     '    option httpchk GET /primary',
     '    http-check expect status 200',
     '    # A check a second (fall 2 + timeout check 1s: a dead or frozen leader is out in ~2-3 s); the',
@@ -82,6 +85,7 @@ export function renderRegionHaproxy(plan: LabPlan, region: RegionPlan): string {
     'listen postgres_leader',
     '    mode tcp',
     `    bind ${lb.host}:${lb.leaderPort}`,
+    '    tcp-request connection reject if { nbsrv(postgres_leader) lt 1 }',
     '    option httpchk GET /leader',
     '    http-check expect status 200',
     `    default-server ${timers(1, '500ms')} on-marked-down shutdown-sessions`,
@@ -90,6 +94,7 @@ export function renderRegionHaproxy(plan: LabPlan, region: RegionPlan): string {
     "# Evaluations: this region's Verdict nodes that are ready (/health/ready answers without a token).",
     'listen verdict_eval',
     '    mode http',
+    '    option httplog',
     `    bind ${lb.host}:${lb.evalPort}`,
     '    balance roundrobin',
     '    timeout client 30s',
@@ -106,12 +111,14 @@ export function renderRegionHaproxy(plan: LabPlan, region: RegionPlan): string {
 }
 
 /**
- * Evaluations are pure reads: a request whose connection failed, or that got no answer, is sent
- * again (to another server: redispatch), up to 2 more times. A node's 503 "busy, retry" is not
- * retried here: the client sees it and decides.
+ * Evaluations are pure reads: a request whose connection failed, that got no answer, or that a
+ * node answered 503 (busy, or not ready) is sent again to another server (redispatch), up to 2
+ * more times: another node may have room. Only a third 503 reaches the client, with its
+ * Retry-After. Measured: without the 503 retry, a busy 2-core lab (load ~15-19) showed a few
+ * "busy, retry" answers per thousand evaluations during a leader crash.
  */
 function retries(): string[] {
-  return ['    retries 2', '    option redispatch 1', '    retry-on conn-failure empty-response response-timeout'];
+  return ['    retries 2', '    option redispatch 1', '    retry-on conn-failure empty-response response-timeout 503'];
 }
 
 /**
@@ -135,6 +142,7 @@ export function renderFront(plan: LabPlan): string {
     'defaults',
     '    log global',
     '    mode http',
+    '    option httplog # one line per request with its timers (Tq/Tw/Tc/Tr/Tt) and the server that answered',
     '    timeout connect 1s',
     '    timeout check 1s',
     '    timeout client 30s',

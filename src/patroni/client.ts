@@ -128,3 +128,45 @@ export async function findLeaders(
   });
   return { leaders, unreachable };
 }
+
+/** Basic-auth credentials of Patroni's unsafe endpoints (`restapi.authentication`), as `user:password`. */
+export type PatroniAuth = string;
+
+/**
+ * `PATCH /config` on one member: merges `changes` into the cluster's dynamic configuration in the
+ * DCS (a `null` removes a key, as `patronictl edit-config -s key=null` does), which every member
+ * applies in its next loop. Returns the configuration Patroni answered with.
+ */
+export async function patchConfig(restUrl: string, changes: Record<string, unknown>, auth: PatroniAuth | undefined, options: PatroniRequestOptions = {}): Promise<Record<string, unknown>> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let response: Response;
+  try {
+    response = await fetch(`${restBase(restUrl)}/config`, {
+      method: 'PATCH',
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}),
+      },
+      body: JSON.stringify(changes),
+    });
+  } catch (error) {
+    const name = (error as Error).name;
+    throw new PatroniError(`Patroni at ${memberLabel(restUrl)}: PATCH /config: ${name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${timeoutMs} ms` : causeOf(error)}`);
+  }
+  if (response.status === 401 || response.status === 403) {
+    await response.body?.cancel();
+    throw new PatroniError(`Patroni at ${memberLabel(restUrl)}: PATCH /config answered ${response.status}: set VERDICT_PATRONI_AUTH to the REST API's user:password (restapi.authentication)`);
+  }
+  const body = await readJson(response, restUrl, '/config');
+  if (response.status !== 200) throw new PatroniError(`Patroni at ${memberLabel(restUrl)}: PATCH /config answered ${response.status}`);
+  return body as Record<string, unknown>;
+}
+
+/** `GET /primary` is 200: this member holds the leader lock and runs as a primary (not a standby leader). */
+export async function isPrimary(restUrl: string, options: PatroniRequestOptions = {}): Promise<boolean> {
+  const response = await get(restUrl, '/primary', options);
+  await response.body?.cancel();
+  return response.status === 200;
+}

@@ -1,4 +1,7 @@
+import type { AfterRestoreReport } from '../../dr/after-restore.js';
+import type { GenerationSighting } from '../../dr/generation-floor.js';
 import type { PromoteReport } from '../../dr/promote.js';
+import type { PatroniPromoteReport } from '../../dr/promote-patroni.js';
 import type { RejoinReport } from '../../dr/rejoin.js';
 import type { DrStatus } from '../../dr/status.js';
 import type { TimelineStep } from '../../dr/timeline.js';
@@ -109,6 +112,25 @@ export function printPromote(ctx: CommandContext, report: PromoteReport): void {
   if (report.standbys.some((s) => s.outcome === 'unreachable') || report.oldPrimaryFence.startsWith('confirmed')) {
     ctx.io.stdout(`when ${report.oldPrimary} is back: verdict dr rejoin --region ${report.oldPrimary}\n`);
   }
+}
+
+function printSightings(ctx: CommandContext, sightings: readonly GenerationSighting[]): void {
+  for (const s of sightings) ctx.io.stdout(`  node ${s.source}: ${s.generation === null ? `no generation known${s.error ? ` (${s.error})` : ''}` : `had seen generation ${s.generation}`}\n`);
+}
+
+export function printPatroniPromote(ctx: CommandContext, report: PatroniPromoteReport): void {
+  printSteps(ctx, report.steps);
+  ctx.io.stdout(
+    `\npromoted ${report.promoted} in ${report.totalMs} ms: Patroni leader ${report.leader}, timeline ${report.timeline ?? '?'}, cluster generation ${report.generation}; old primary ${report.oldPrimary}: ${report.oldPrimaryState}\n`,
+  );
+  printSightings(ctx, report.nodesSeen);
+  ctx.io.stdout(`when ${report.oldPrimary} is back: make it a standby cluster of ${report.promoted} (docs/production.md) before its members start PostgreSQL as primary\n`);
+}
+
+export function printAfterRestore(ctx: CommandContext, report: AfterRestoreReport): void {
+  printSteps(ctx, report.steps);
+  ctx.io.stdout(`\n${report.region}: cluster generation ${report.restoredGeneration ?? 'none'} (restored) -> ${report.generation}, above every one seen\n`);
+  printSightings(ctx, report.nodesSeen);
 }
 
 export function printRejoin(ctx: CommandContext, report: RejoinReport): void {

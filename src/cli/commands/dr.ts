@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { changeReplication } from '../../dr/change-replication.js';
+import { afterRestore } from '../../dr/after-restore.js';
 import { promote } from '../../dr/promote.js';
+import { promotePatroni } from '../../dr/promote-patroni.js';
 import { rejoin } from '../../dr/rejoin.js';
 import { targetStatus, type DrStatus } from '../../dr/status.js';
 import { labTarget } from '../../lab/target.js';
@@ -14,7 +16,7 @@ import { printJson, printTable } from '../output.js';
 import { Progress } from '../progress.js';
 import { parsePositive } from './decisions.js';
 import { registerDrill } from './dr-drill.js';
-import { describeReplication, fencedServers, printPromote, printRejoin, printStatus } from './dr-output.js';
+import { describeReplication, fencedServers, printAfterRestore, printPatroniPromote, printPromote, printRejoin, printStatus } from './dr-output.js';
 import { LAB_DIR_HELP, labDir, labErrors } from './lab.js';
 
 export { describeReplication } from './dr-output.js';
@@ -118,7 +120,10 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
       .option('--region <region>', 'region to promote (default: the most advanced reachable standby)')
       .option('--force', 'old primary lost: promote even when another standby has received more WAL (what only it holds is lost)')
       .option('--confirm-old-primary-lost', 'the old primary cannot be reached and is lost, not merely cut off: promote without fencing it')
-      .option('--max-behind-bytes <n>', 'old primary lost: how far behind the most advanced standby the region may be without --force', '0'),
+      .option('--max-behind-bytes <n>', 'old primary lost: how far behind the most advanced standby the region may be without --force', '0')
+      .option('--after-restore', "no promotion: the region's server (--region, default the topology's primary) was restored from a backup; raise its cluster generation above every one the nodes have seen")
+      .option('--generation-above <n>', 'with --after-restore or on Patroni: also above this generation (for nodes that are down and remember one)')
+      .option('--no-synchronous-mode', 'Patroni: leave synchronous_mode off in the promoted cluster (default: on)'),
   )
     .addHelpText(
       'after',
@@ -128,22 +133,61 @@ ended. The region promoted is then a streaming standby that has received its fin
 (the named one, or the first in region order), so nothing acknowledged is lost; the old primary is
 stopped after that. If no such standby receives it within 30 s, the fence is lifted and the old
 primary takes writes again. --force and --max-behind-bytes apply only to a lost old primary.
-With --topology, a switchover needs the old primary's local details (it stops that server).`,
+With --topology, a switchover needs the old primary's local details (it stops that server).
+
+Patroni (regions with patroni.restUrls in the topology): the region running a standby cluster is
+promoted by Patroni itself: PATCH /config removes standby_cluster (and turns synchronous_mode on),
+Patroni promotes its standby leader, then the cluster generation is raised above every one the
+nodes report. Only for a lost primary region (--confirm-old-primary-lost); refused while that
+region still has a leader. The REST API's credentials come from VERDICT_PATRONI_AUTH (user:password).
+
+--after-restore: after a point-in-time restore the server holds the generation of the backup's
+time, older than what nodes remember, and they would refuse it as an old primary. This raises it
+above every generation the nodes report (VERDICT_TOKEN lets it ask them) and --generation-above.`,
     )
-    .action(async (opts: TargetOptions & { region?: string; force?: boolean; confirmOldPrimaryLost?: boolean; maxBehindBytes: string }, cmd: Command) => {
-      const progress = new Progress(ctx.io, { logSteps: true });
-      const report = await labErrors(() =>
-        promote(drTarget(ctx, cmd, opts), {
-          ...(opts.region ? { region: opts.region } : {}),
-          force: opts.force ?? false,
-          confirmOldPrimaryLost: opts.confirmOldPrimaryLost ?? false,
-          maxBehindBytes: nonNegative(opts.maxBehindBytes),
-          progress: (s) => progress.step(s),
-        }).finally(() => progress.done()),
-      );
-      if (ctx.json(cmd)) return printJson(ctx.io, report);
-      printPromote(ctx, report);
-    });
+    .action(
+      async (
+        opts: TargetOptions & { region?: string; force?: boolean; confirmOldPrimaryLost?: boolean; maxBehindBytes: string; afterRestore?: boolean; generationAbove?: string; synchronousMode: boolean },
+        cmd: Command,
+      ) => {
+        const progress = new Progress(ctx.io, { logSteps: true });
+        const target = drTarget(ctx, cmd, opts);
+        const region = opts.region ? { region: opts.region } : {};
+        const above = opts.generationAbove === undefined ? {} : { generationAbove: nonNegative(opts.generationAbove) };
+        const step = { progress: (s: string) => progress.step(s) };
+        if (opts.afterRestore) {
+          const report = await labErrors(() => afterRestore(target, { ...region, ...above, ...step }).finally(() => progress.done()));
+          if (ctx.json(cmd)) return printJson(ctx.io, report);
+          return printAfterRestore(ctx, report);
+        }
+        if (target.topology.regions.some((r) => r.patroni)) {
+          const auth = ctx.io.env.VERDICT_PATRONI_AUTH;
+          const report = await labErrors(() =>
+            promotePatroni(target, {
+              ...region,
+              ...above,
+              ...step,
+              ...(auth ? { auth } : {}),
+              confirmOldPrimaryLost: opts.confirmOldPrimaryLost ?? false,
+              synchronousMode: opts.synchronousMode,
+            }).finally(() => progress.done()),
+          );
+          if (ctx.json(cmd)) return printJson(ctx.io, report);
+          return printPatroniPromote(ctx, report);
+        }
+        const report = await labErrors(() =>
+          promote(target, {
+            ...region,
+            force: opts.force ?? false,
+            confirmOldPrimaryLost: opts.confirmOldPrimaryLost ?? false,
+            maxBehindBytes: nonNegative(opts.maxBehindBytes),
+            ...step,
+          }).finally(() => progress.done()),
+        );
+        if (ctx.json(cmd)) return printJson(ctx.io, report);
+        printPromote(ctx, report);
+      },
+    );
 
   registerDrill(dr, ctx);
 
