@@ -53,16 +53,23 @@ export interface Topology {
   readonly regions: readonly TopologyRegion[];
 }
 
-/** One region as `dr status` probes it: its server and the nodes in front of it. */
+/** One region as `dr status` probes it: its server, the nodes in front of it, and its Patroni members' REST API if it runs under Patroni. */
 export interface RegionEndpoints {
   readonly name: string;
   readonly postgresUrl: string;
   readonly standbyName: string;
   readonly nodeUrls: readonly string[];
+  readonly patroni?: PatroniEndpoints;
 }
 
 export const endpointsOf = (topology: Topology): RegionEndpoints[] =>
-  topology.regions.map((r) => ({ name: r.name, postgresUrl: r.postgres.url, standbyName: r.postgres.standbyName, nodeUrls: r.nodes }));
+  topology.regions.map((r) => ({
+    name: r.name,
+    postgresUrl: r.postgres.url,
+    standbyName: r.postgres.standbyName,
+    nodeUrls: r.nodes,
+    ...(r.patroni ? { patroni: r.patroni } : {}),
+  }));
 
 /** The default standby name: `region-2` streams as `region_2` (application_name and slot allow no `-`). */
 export const standbyNameFor = (region: string): string => region.toLowerCase().replace(/[^a-z0-9_]/g, '_');

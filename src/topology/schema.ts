@@ -20,7 +20,7 @@ const RegionSchema = Type.Object(
     name: text(),
     postgres: Type.Object({ url: text(), standbyName: Type.Optional(text()), primaryConninfo: Type.Optional(text()), local: Type.Optional(LocalSchema) }, strict),
     nodes: Type.Optional(Type.Array(text())),
-    /** The region's PostgreSQL runs under Patroni: its members' REST API, read by `dr status` (not yet) beside PostgreSQL. */
+    /** The region's PostgreSQL runs under Patroni: its members' REST API, read by `dr status` beside PostgreSQL. */
     patroni: Type.Optional(Type.Object({ restUrls: Type.Array(text(), { minItems: 1 }) }, strict)),
   },
   strict,
