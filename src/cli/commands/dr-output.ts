@@ -1,9 +1,11 @@
+import type { PatroniRegionStatus } from '../../dr/patroni-status.js';
 import type { PromoteReport } from '../../dr/promote.js';
 import type { RejoinReport } from '../../dr/rejoin.js';
 import type { DrStatus } from '../../dr/status.js';
 import type { TimelineStep } from '../../dr/timeline.js';
 import type { ReplicationReport } from '../../pg-admin/replication.js';
 import type { CommandContext } from '../context.js';
+import type { CliIo } from '../io.js';
 import { printTable } from '../output.js';
 
 export function describeReplication(report: ReplicationReport): string {
@@ -61,6 +63,10 @@ export function printStatus(ctx: CommandContext, status: DrStatus): void {
   if (status.slots.length > 0) {
     ctx.io.stdout(`\nslots on the primary: ${status.slots.map((s) => `${s.name} (${s.active ? 'active' : 'INACTIVE'})`).join(', ')}\n`);
   }
+  for (const region of status.patroni ?? []) {
+    ctx.io.stdout('\n');
+    printPatroniRegion(ctx.io, region);
+  }
   ctx.io.stdout('\n');
   if (!status.fleet) {
     ctx.io.stdout(`fleet: unknown (${status.fleetError ?? 'no answer'})\n`);
@@ -88,6 +94,39 @@ export function printStatus(ctx: CommandContext, status: DrStatus): void {
     ],
     '(no node has reported)',
   );
+}
+
+/** The one line that sums up a region's Patroni view: who leads (or plainly that no one does), the synchronous standby. */
+export function patroniHeadline(region: PatroniRegionStatus): string {
+  const from = region.viewFrom ? ` (as ${region.viewFrom} sees it)` : '';
+  const paused = region.paused ? '; PAUSED (maintenance mode: Patroni does not fail over)' : '';
+  if (region.health === 'unreachable') return `patroni ${region.region}: UNREACHABLE: ${region.error ?? 'no member answered'}; leader unknown`;
+  const leader =
+    region.health === 'no-leader'
+      ? 'NO LEADER: no member holds the leader lock'
+      : region.leaderRole === 'standby_leader'
+        ? `standby leader ${region.leader} (a standby cluster)`
+        : `leader ${region.leader}`;
+  const sync = region.syncStandbys.length > 0 ? `, synchronous standby ${region.syncStandbys.join(', ')}` : region.standbyCluster ? '' : ', no synchronous standby';
+  return `patroni ${region.region}: ${leader}${sync}${paused}${from}`;
+}
+
+/** A region's Patroni view: the headline, then every member as /cluster has it and whether its REST API answered. */
+export function printPatroniRegion(io: CliIo, region: PatroniRegionStatus): void {
+  io.stdout(`${patroniHeadline(region)}\n`);
+  printTable(io, region.members, [
+    { header: 'member', value: (m) => m.name ?? '?' },
+    { header: 'role', value: (m) => m.role ?? '?' },
+    { header: 'state', value: (m) => m.state ?? '?' },
+    { header: 'host', value: (m) => (m.host === null ? undefined : m.port === null ? m.host : `${m.host}:${m.port}`) },
+    { header: 'tl', value: (m) => m.timeline },
+    { header: 'lag bytes', value: (m) => (m.lagBytes !== null ? m.lagBytes : m.name === null || m.name === region.leader ? undefined : 'unknown') },
+    {
+      header: 'rest api',
+      value: (m) => `${m.api}${m.rest === 'unreachable' ? ` UNREACHABLE (${m.restError ?? 'no answer'})` : m.rest === 'not-listed' ? ' (not in the topology: not asked)' : ''}`,
+    },
+  ]);
+  for (const warning of region.warnings) io.stdout(`warning: ${warning}\n`);
 }
 
 function printSteps(ctx: CommandContext, steps: readonly TimelineStep[]): void {
