@@ -119,7 +119,7 @@ describe('dr status --topology with Patroni regions, against stand-ins serving r
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'verdict-dr-patroni-'));
     live = await Promise.all([fakeMember({}), fakeMember({})]);
-    frozen = await Promise.all([1, 2, 3].map(() => fakeMember({ hang: true })));
+    frozen = await Promise.all([1, 2, 3, 4, 5].map(() => fakeMember({ hang: true })));
     refusedUrl = await closedUrl();
     // Region A after its leader crashed: a1 refuses, a2 and a3 answer without a leader.
     const apiUrls = { a1: refusedUrl, a2: live[0]!.url, a3: live[1]!.url };
@@ -132,10 +132,11 @@ describe('dr status --topology with Patroni regions, against stand-ins serving r
 
   it('asks every member at once, each within the deadline, and reports every member of each', async () => {
     const started = Date.now();
-    const region = await patroniRegionStatus('region-b', [frozen[0]!.url, frozen[1]!.url, refusedUrl], 300);
-    expect(Date.now() - started).toBeLessThan(5000); // one deadline, not three; loose for a busy machine
+    const region = await patroniRegionStatus('region-b', [...frozen.map((m) => m.url), refusedUrl], 1000);
+    // One deadline, not five (5 s one after the other); loose for a busy machine.
+    expect(Date.now() - started).toBeLessThan(4000);
     expect(region.health).toBe('unreachable');
-    expect(region.members.map((m) => m.restError)).toEqual(['no answer within 300 ms', 'no answer within 300 ms', 'ECONNREFUSED']);
+    expect(region.members.map((m) => m.restError)).toEqual([...frozen.map(() => 'no answer within 1000 ms'), 'ECONNREFUSED']);
   });
 
   it('shows the leaderless region and the dead one, in text and --json, beside PostgreSQL, within one deadline', async () => {
@@ -160,8 +161,9 @@ describe('dr status --topology with Patroni regions, against stand-ins serving r
       runCli(['--json', 'dr', 'status', '--topology', topology], options),
       runCli(['dr', 'status', '--topology', topology], options),
     ]);
-    // Each frozen member costs the 2 s deadline: asked one after the other, 6 s per run; at once, 2 s.
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Each frozen member costs the 2 s deadline: asked one after the other, 10 s per run; at once,
+    // 2 s (the bound is loose for a busy machine).
+    expect(Date.now() - started).toBeLessThan(7000);
     expect(json.code, json.stderr).toBe(0);
     const status = JSON.parse(json.stdout) as DrStatus;
     expect(status.primary).toBe('region-a');
@@ -176,7 +178,7 @@ describe('dr status --topology with Patroni regions, against stand-ins serving r
       ['a3', 'replica', 'running', 1, 440, 'ok'],
       [null, null, null, null, null, 'unreachable'],
     ]);
-    expect(b!.members.map((m) => m.restError)).toEqual(['no answer within 2000 ms', 'no answer within 2000 ms', 'no answer within 2000 ms']);
+    expect(b!.members.map((m) => m.restError)).toEqual(frozen.map(() => 'no answer within 2000 ms'));
 
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/^primary: region-a /m);
