@@ -28,6 +28,12 @@ it). A writable server with an older generation is an old primary that came back
 refuse it; make it a standby with dr rejoin). Two writable servers with the same, highest
 generation are a SPLIT BRAIN (nodes write to neither).
 
+A region whose topology lists patroni.restUrls also shows Patroni's view: every member's /cluster
+asked at once, within 2 s each: the leader (or a standby cluster's standby leader), or NO LEADER
+when no member holds the leader lock; each member's role, state, host, timeline and lag in bytes
+(as Patroni's DCS has it); the synchronous standby; and every member whose REST API did not answer,
+as UNREACHABLE with why. Patroni's view does not change the exit code.
+
 Exit codes (also with --json, which prints the status first):
   0  one primary, no other writable server
   5  no primary: no writable server with the highest generation answers
@@ -51,6 +57,7 @@ topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minim
     - name: us
       postgres: { url: postgres://postgres@10.0.2.5:5432/verdict }
       nodes: [http://10.0.2.10:8080]
+      patroni: { restUrls: [http://10.0.2.11:8008, http://10.0.2.12:8008] }  # optional: under Patroni
 
 With --topology, the fleet is asked with --token/VERDICT_TOKEN. Rejoin, and the stop that ends a
 switchover, need the server's files: run them where the region's local details are filled in.
@@ -79,7 +86,7 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
     .addHelpText('after', TOPOLOGY_TEXT);
 
   targetOptions(
-    dr.command('status').description('every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation) and what every node serves'),
+    dr.command('status').description("every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation), Patroni's view where a region runs it, and what every node serves"),
   )
     .addHelpText('after', STATUS_HELP)
     .action(async (opts: TargetOptions, cmd: Command) => {
