@@ -35,11 +35,26 @@ export interface TopologyRegion {
    * whose GET endpoints (`/cluster`, `/leader`) say which member leads, its members, lag and timeline.
    */
   readonly patroni?: PatroniEndpoints;
+  /** The region's pgBackRest stanza, for `dr backup-status --region`. */
+  readonly pgbackrest?: PgBackrestSettings;
 }
 
 export interface PatroniEndpoints {
   readonly restUrls: readonly string[];
 }
+
+export interface PgBackrestSettings {
+  /** The stanza's name (default `verdict`). */
+  readonly stanza: string;
+  /**
+   * pgBackRest's configuration file on the machine that runs the command (absolute); without it,
+   * pgBackRest's own default (`/etc/pgbackrest/pgbackrest.conf`, or `PGBACKREST_CONFIG`).
+   */
+  readonly config?: string;
+}
+
+/** The stanza name `dr backup-status` and the Patroni lab use when none is given. */
+export const DEFAULT_STANZA = 'verdict';
 
 /** The regions of one Verdict cluster as the DR commands see them. */
 export interface Topology {

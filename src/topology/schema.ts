@@ -22,6 +22,8 @@ const RegionSchema = Type.Object(
     nodes: Type.Optional(Type.Array(text())),
     /** The region's PostgreSQL runs under Patroni: its members' REST API, read by `dr status` beside PostgreSQL. */
     patroni: Type.Optional(Type.Object({ restUrls: Type.Array(text(), { minItems: 1 }) }, strict)),
+    /** The region's pgBackRest stanza and configuration file, read by `dr backup-status --region`. */
+    pgbackrest: Type.Optional(Type.Object({ stanza: Type.Optional(text()), config: Type.Optional(text()) }, strict)),
   },
   strict,
 );
