@@ -1,3 +1,4 @@
+import type { BackupStatus, BackupSummary } from '../../dr/backup-status.js';
 import type { PatroniRegionStatus } from '../../dr/patroni-status.js';
 import type { PromoteReport } from '../../dr/promote.js';
 import type { RejoinReport } from '../../dr/rejoin.js';
@@ -6,7 +7,7 @@ import type { TimelineStep } from '../../dr/timeline.js';
 import type { ReplicationReport } from '../../pg-admin/replication.js';
 import type { CommandContext } from '../context.js';
 import type { CliIo } from '../io.js';
-import { printTable } from '../output.js';
+import { printFields, printTable, when } from '../output.js';
 
 export function describeReplication(report: ReplicationReport): string {
   const mode = report.applied.mode === 'async' ? 'async replication' : `${report.applied.mode} replication, ${report.applied.standbys} confirming standby(s)`;
@@ -154,4 +155,40 @@ export function printRejoin(ctx: CommandContext, report: RejoinReport): void {
   printSteps(ctx, report.steps);
   ctx.io.stdout(`\n${report.region} is a standby of ${report.primary} (${report.method}) in ${report.totalMs} ms\n`);
   ctx.io.stdout(`${describeReplication(report.replication)}\n`);
+}
+
+/** 23005184 -> `21.9 MiB`. */
+export function bytes(n: number | null): string {
+  if (n === null) return '?';
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function describeBackup(b: BackupSummary | null): string {
+  if (!b) return 'none';
+  const repo = b.repositorySizeBytes === null ? '' : ` (${bytes(b.type === 'full' ? b.repositorySizeBytes : b.repositoryDeltaBytes)} in the repository)`;
+  return `${b.label} (${b.type}), stopped ${when(b.stoppedAt)}, ${bytes(b.sizeBytes)}${repo}, WAL ${b.walStart ?? '?'} .. ${b.walStop ?? '?'}${b.checksumErrors ? ', CHECKSUM ERRORS' : ''}`;
+}
+
+/** `dr backup-status` as text: the status line, then what pgBackRest knows of the stanza. */
+export function printBackupStatus(io: CliIo, status: BackupStatus): void {
+  const where = `${status.region ? `region ${status.region}, ` : ''}stanza ${status.stanza}, ${status.config ?? "pgBackRest's default configuration"}`;
+  io.stdout(`status: ${status.message} (${where})\n`);
+  if (status.pgbackrest !== null) {
+    printFields(io, {
+      'last full backup': describeBackup(status.lastFull),
+      'latest backup': status.latest && status.latest.label === status.lastFull?.label ? 'the last full backup' : describeBackup(status.latest),
+      'archived WAL': status.archive ? `${status.archive.min ?? 'none'} .. ${status.archive.max ?? 'none'}` : 'none',
+      database: status.database ? `PostgreSQL ${status.database.version}, system identifier ${status.database.systemId}` : 'none yet',
+      backups: status.backupCount,
+      ...(status.backupRunning ? { running: 'a backup or expire is running now' } : {}),
+    });
+  }
+  for (const warning of status.warnings) io.stdout(`pgbackrest ${warning}\n`);
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { backupStatus } from '../../dr/backup-status.js';
 import { changeReplication } from '../../dr/change-replication.js';
 import { promote } from '../../dr/promote.js';
 import { rejoin } from '../../dr/rejoin.js';
@@ -7,14 +8,16 @@ import { targetStatus, type DrStatus } from '../../dr/status.js';
 import { labTarget } from '../../lab/target.js';
 import type { ReplicationMode } from '../../pg-admin/replication.js';
 import { loadTopology } from '../../topology/load.js';
+import { DEFAULT_STANZA, regionOf, type TopologyRegion } from '../../topology/model.js';
+import { TopologyError } from '../../topology/errors.js';
 import type { DrTarget } from '../../topology/target.js';
 import type { CommandContext } from '../context.js';
-import { CliError, EXIT } from '../io.js';
+import { CliError, EXIT, usageError } from '../io.js';
 import { printJson, printTable } from '../output.js';
 import { Progress } from '../progress.js';
 import { parsePositive } from './decisions.js';
 import { registerDrill } from './dr-drill.js';
-import { describeReplication, fencedServers, printPromote, printRejoin, printStatus } from './dr-output.js';
+import { describeReplication, fencedServers, printBackupStatus, printPromote, printRejoin, printStatus } from './dr-output.js';
 import { LAB_DIR_HELP, labDir, labErrors } from './lab.js';
 
 export { describeReplication } from './dr-output.js';
@@ -40,6 +43,28 @@ Exit codes (also with --json, which prints the status first):
   6  split brain: several writable servers share the highest generation
   7  the primary works, but a fenced (stale) server is also writable: rejoin it
   1  any other error (no lab, unreadable lab.json or topology file); 2 usage errors`;
+
+/** Exit codes of `dr backup-status`, documented in its --help and the runbook. */
+export const BACKUP_EXIT = { ok: 0, noBackup: 5, stanzaMissing: 6 } as const;
+
+const BACKUP_HELP = `
+Runs pgbackrest [--config <file>] --stanza <name> info --output=json (as the postgres OS user
+when run as root: pgBackRest refuses repository files it does not own) and shows the last full
+backup (label, stop time, size, WAL start/stop), the latest backup of any type, and the WAL
+archived for the current database (the archive's oldest and newest segment). Nothing is written.
+
+The stanza and configuration file come from the options, or from the topology's region:
+  regions:
+    - name: eu
+      pgbackrest: { stanza: verdict, config: /etc/pgbackrest/pgbackrest.conf }   # both optional
+Options given win over the topology's. Without a configuration file, pgBackRest's own default
+(/etc/pgbackrest/pgbackrest.conf, or PGBACKREST_CONFIG); PGBACKREST_* variables are passed on.
+
+Exit codes (also with --json, which prints the result first):
+  0  ok: the stanza holds a valid backup
+  5  no backup yet: the stanza exists without a valid backup
+  6  stanza missing: the repository has no such stanza (stanza-create)
+  1  pgbackrest not installed, or it failed (its error as one line); 2 usage errors`;
 
 const TOPOLOGY_HELP = 'YAML topology of the cluster (regions: Postgres URL, standby name, node URLs) instead of a lab; see verdict dr --help';
 
@@ -154,6 +179,30 @@ With --topology, a switchover needs the old primary's local details (it stops th
 
   registerDrill(dr, ctx);
 
+  dr.command('backup-status')
+    .description("pgBackRest's state of a stanza: last full backup, latest backup, archived WAL range, and a status line")
+    .option('--pgbackrest-config <file>', "pgBackRest's configuration file (default: the region's, else pgBackRest's own)")
+    .option('--stanza <name>', `the stanza (default: the region's, else ${DEFAULT_STANZA})`)
+    .option('--topology <file>', 'YAML topology whose region names the stanza and configuration file (pgbackrest:)')
+    .option('--region <region>', 'the region of --topology to read (needed when several have pgbackrest:)')
+    .addHelpText('after', BACKUP_HELP)
+    .action(async (opts: { pgbackrestConfig?: string; stanza?: string; topology?: string; region?: string }, cmd: Command) => {
+      if (opts.topology === undefined && opts.region !== undefined) throw usageError('--region needs --topology <file>');
+      const region = opts.topology === undefined ? undefined : backupRegion(ctx, opts.topology, opts.region);
+      const config = opts.pgbackrestConfig !== undefined ? path.resolve(ctx.io.cwd, opts.pgbackrestConfig) : region?.pgbackrest?.config;
+      const status = await backupStatus({
+        stanza: opts.stanza ?? region?.pgbackrest?.stanza ?? DEFAULT_STANZA,
+        ...(config !== undefined ? { config } : {}),
+        ...(region ? { region: region.name } : {}),
+        env: { ...ctx.io.env, PATH: ctx.io.env.PATH ?? process.env.PATH },
+      });
+      const failedToRun = status.status === 'pgbackrest-missing' || status.status === 'error';
+      if (ctx.json(cmd)) printJson(ctx.io, status);
+      else if (!failedToRun || status.pgbackrest !== null) printBackupStatus(ctx.io, status);
+      if (status.status === 'ok') return;
+      throw new CliError(status.message, status.status === 'no-backup' ? BACKUP_EXIT.noBackup : status.status === 'stanza-missing' ? BACKUP_EXIT.stanzaMissing : EXIT.error);
+    });
+
   targetOptions(
     dr
       .command('rejoin')
@@ -169,6 +218,29 @@ With --topology, a switchover needs the old primary's local details (it stops th
       if (ctx.json(cmd)) return printJson(ctx.io, report);
       printRejoin(ctx, report);
     });
+}
+
+/** The topology region whose pgbackrest: settings `dr backup-status` reads. */
+function backupRegion(ctx: CommandContext, file: string, name: string | undefined): TopologyRegion {
+  const topology = topologyErrors(() => loadTopology(path.resolve(ctx.io.cwd, file)));
+  if (name !== undefined) {
+    const region = topologyErrors(() => regionOf(topology, name));
+    if (!region.pgbackrest) throw new CliError(`region ${name} of ${file} has no pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+    return region;
+  }
+  const withBackups = topology.regions.filter((r) => r.pgbackrest);
+  if (withBackups.length === 1) return withBackups[0]!;
+  if (withBackups.length === 0) throw new CliError(`no region of ${file} has pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+  throw usageError(`several regions of ${file} have pgbackrest: (${withBackups.map((r) => r.name).join(', ')}); choose one with --region`);
+}
+
+function topologyErrors<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof TopologyError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 /** What is wrong with the cluster, as the one-line message and exit code `dr status` ends with. */
