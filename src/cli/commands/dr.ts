@@ -69,8 +69,8 @@ Exit codes (also with --json, which prints the result first):
 const TOPOLOGY_HELP = 'YAML topology of the cluster (regions: Postgres URL, standby name, node URLs) instead of a lab; see verdict dr --help';
 
 const TOPOLOGY_TEXT = `
-Every dr command but drill works on a lab (--dir) or on a cluster described by a YAML
-topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minimal file:
+Every dr command but drill and backup-status works on a lab (--dir) or on a cluster described
+by a YAML topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minimal file:
 
   replication: { mode: sync, standbys: 1 }   # what promote and rejoin restore (default: the primary's)
   regions:
@@ -83,6 +83,7 @@ topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minim
       postgres: { url: postgres://postgres@10.0.2.5:5432/verdict }
       nodes: [http://10.0.2.10:8080]
       patroni: { restUrls: [http://10.0.2.11:8008, http://10.0.2.12:8008] }  # optional: under Patroni
+      pgbackrest: { stanza: verdict, config: /etc/pgbackrest/pgbackrest.conf } # optional: backup-status
 
 With --topology, the fleet is asked with --token/VERDICT_TOKEN. Rejoin, and the stop that ends a
 switchover, need the server's files: run them where the region's local details are filled in.
@@ -107,7 +108,7 @@ const targetOptions = (command: Command): Command => command.option('--dir <dir>
 export function registerDrCommands(program: Command, ctx: CommandContext): void {
   const dr = program
     .command('dr')
-    .description('disaster recovery on a lab or a topology file: replication state, replication mode, fenced promotion, rejoin, drills')
+    .description('disaster recovery on a lab or a topology file: replication state, replication mode, fenced promotion, rejoin, drills, backup status')
     .addHelpText('after', TOPOLOGY_TEXT);
 
   targetOptions(
