@@ -63,7 +63,7 @@ describe("dr status: a region's Patroni view from its members' /cluster answers 
   it("names a standby cluster's standby leader, and lag Patroni reports as unknown as such", () => {
     const standby = mergePatroniAnswers('region-b', B.map((u) => answer(u, 'cluster-standby.json')));
     expect(standby).toMatchObject({ health: 'leader', leader: 'b1', leaderRole: 'standby_leader', standbyCluster: true, syncStandbys: [] });
-    expect(patroniHeadline(standby)).toBe('patroni region-b: standby leader b1 (a standby cluster) (as 127.0.2.1:8008 sees it)');
+    expect(patroniHeadline(standby)).toBe('patroni region-b: standby leader b1 of a standby cluster (as 127.0.2.1:8008 sees it)');
 
     const restarting = mergePatroniAnswers('region-a', A.map((u) => answer(u, 'cluster-after-switchover.json')));
     expect(patroniHeadline(restarting)).toBe('patroni region-a: leader a2, no synchronous standby (as 127.0.1.1:8008 sees it)');

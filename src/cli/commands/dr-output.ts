@@ -106,7 +106,7 @@ export function patroniHeadline(region: PatroniRegionStatus): string {
     region.health === 'no-leader'
       ? 'NO LEADER: no member holds the leader lock'
       : region.leaderRole === 'standby_leader'
-        ? `standby leader ${region.leader} (a standby cluster)`
+        ? `standby leader ${region.leader} of a standby cluster`
         : `leader ${region.leader}`;
   const sync = region.syncStandbys.length > 0 ? `, synchronous standby ${region.syncStandbys.join(', ')}` : region.standbyCluster ? '' : ', no synchronous standby';
   return `patroni ${region.region}: ${leader}${sync}${paused}${from}`;
