@@ -189,6 +189,10 @@ describe.runIf(existsSync(PROGRAMS.pgbackrest) || process.env.CI)('dr backup-sta
       code: 1,
       stderr: `verdict: region us of ${topology} has no pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config\n`,
     });
+    // A region without pgbackrest: is read with the options given.
+    const withOptions = await runCli(['--json', 'dr', 'backup-status', '--topology', topology, '--region', 'us', '--pgbackrest-config', config], { url: 'http://127.0.0.1:9', cwd: root });
+    expect(withOptions.code, withOptions.stderr).toBe(0);
+    expect(JSON.parse(withOptions.stdout)).toMatchObject({ status: 'ok', region: 'us', stanza: 'verdict', config });
     expect(await cli(['--topology', topology, '--region', 'asia'])).toMatchObject({ code: 1, stderr: "verdict: no region 'asia' in the topology; it has eu, us\n" });
     expect(await cli(['--region', 'eu'])).toMatchObject({ code: 2, stderr: 'verdict: --region needs --topology <file>\n' });
   });

@@ -189,7 +189,8 @@ With --topology, a switchover needs the old primary's local details (it stops th
     .addHelpText('after', BACKUP_HELP)
     .action(async (opts: { pgbackrestConfig?: string; stanza?: string; topology?: string; region?: string }, cmd: Command) => {
       if (opts.topology === undefined && opts.region !== undefined) throw usageError('--region needs --topology <file>');
-      const region = opts.topology === undefined ? undefined : backupRegion(ctx, opts.topology, opts.region);
+      const explicit = opts.stanza !== undefined || opts.pgbackrestConfig !== undefined;
+      const region = opts.topology === undefined ? undefined : backupRegion(ctx, opts.topology, opts.region, explicit);
       const config = opts.pgbackrestConfig !== undefined ? path.resolve(ctx.io.cwd, opts.pgbackrestConfig) : region?.pgbackrest?.config;
       const status = await backupStatus({
         stanza: opts.stanza ?? region?.pgbackrest?.stanza ?? DEFAULT_STANZA,
@@ -221,17 +222,25 @@ With --topology, a switchover needs the old primary's local details (it stops th
     });
 }
 
-/** The topology region whose pgbackrest: settings `dr backup-status` reads. */
-function backupRegion(ctx: CommandContext, file: string, name: string | undefined): TopologyRegion {
+/**
+ * The topology region whose pgbackrest: settings `dr backup-status` reads: the one named, or the
+ * only one that has them. Without them it is an error unless --stanza or --pgbackrest-config says
+ * what to read (`explicit`).
+ */
+function backupRegion(ctx: CommandContext, file: string, name: string | undefined, explicit: boolean): TopologyRegion | undefined {
   const topology = topologyErrors(() => loadTopology(path.resolve(ctx.io.cwd, file)));
+  const missing = (what: string) => new CliError(`${what} has no pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
   if (name !== undefined) {
     const region = topologyErrors(() => regionOf(topology, name));
-    if (!region.pgbackrest) throw new CliError(`region ${name} of ${file} has no pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+    if (!region.pgbackrest && !explicit) throw missing(`region ${name} of ${file}`);
     return region;
   }
   const withBackups = topology.regions.filter((r) => r.pgbackrest);
   if (withBackups.length === 1) return withBackups[0]!;
-  if (withBackups.length === 0) throw new CliError(`no region of ${file} has pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+  if (withBackups.length === 0) {
+    if (explicit) return undefined;
+    throw new CliError(`no region of ${file} has pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+  }
   throw usageError(`several regions of ${file} have pgbackrest: (${withBackups.map((r) => r.name).join(', ')}); choose one with --region`);
 }
 
