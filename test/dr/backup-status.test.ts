@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupStatus } from '../../src/dr/backup-status.js';
 import { readInfo } from '../../src/dr/backup-status.js';
 import { connect } from '../../src/db/connect.js';
-import { freePort, LocalPgCluster } from '../../src/local-pg/index.js';
+import { LocalPgCluster } from '../../src/local-pg/index.js';
 import { pgOsUser } from '../../src/local-pg/os-user.js';
 import { PROGRAMS, run } from '../../src/patroni-lab/commands.js';
 import { runCli } from '../helpers/cli.js';
@@ -66,9 +66,8 @@ describe.runIf(existsSync(PROGRAMS.pgbackrest) || process.env.CI)('dr backup-sta
         return at;
       };
       const [sock, repo, emptyRepo, lock] = [dir('sock'), dir('repo'), dir('repo-empty'), dir('lock')];
-      const port = await freePort();
       const dataDir = path.join(root, 'pg');
-      const write = (file: string, repoPath: string) => {
+      const write = (file: string, repoPath: string, port: number) => {
         writeFileSync(
           file,
           [
@@ -90,19 +89,20 @@ describe.runIf(existsSync(PROGRAMS.pgbackrest) || process.env.CI)('dr backup-sta
           ].join('\n'),
           { mode: 0o644 },
         );
-        return file;
       };
-      config = write(path.join(root, 'pgbackrest.conf'), repo);
-      emptyConfig = write(path.join(root, 'pgbackrest-empty.conf'), emptyRepo);
-
+      config = path.join(root, 'pgbackrest.conf');
+      emptyConfig = path.join(root, 'pgbackrest-empty.conf');
       cluster = new LocalPgCluster({
         dir: dataDir,
-        port,
         durable: false,
         settings: { unix_socket_directories: sock, archive_mode: 'on', archive_command: `pgbackrest --config=${config} --stanza=verdict archive-push %p` },
       });
       await cluster.init();
       await cluster.start();
+      // The files name the port the server got; nothing is archived before a WAL segment is
+      // switched or filled, which happens only after stanza-create below.
+      write(config, repo, cluster.port);
+      write(emptyConfig, emptyRepo, cluster.port);
       await pgbackrest(config, 'stanza-create');
       await pgbackrest(emptyConfig, 'stanza-create'); // a stanza that never gets a backup
       await pgbackrest(config, 'backup', '--type=full');
