@@ -5,6 +5,7 @@ import { DeadlineError, withTimeout } from '../db/with-timeout.js';
 import type { Fleet } from '../control-plane/fleet/schemas.js';
 import { endpointsOf, type RegionEndpoints } from '../topology/model.js';
 import type { DrTarget } from '../topology/target.js';
+import { PATRONI_TIMEOUT_MS, patroniRegionStatus, type PatroniRegionStatus } from './patroni-status.js';
 
 /** One region as DR sees it: its Postgres server and the Verdict nodes in front of it. */
 export type DrRegion = RegionEndpoints;
@@ -73,6 +74,11 @@ export interface DrStatus {
   readonly servers: readonly ServerStatus[];
   readonly fleet: Fleet | null;
   readonly fleetError?: string;
+  /**
+   * Patroni's view of every region the topology says runs under Patroni (`patroni.restUrls`), in
+   * region order: present when asked for (`dr status`) and some region has Patroni.
+   */
+  readonly patroni?: readonly PatroniRegionStatus[];
 }
 
 interface Probe {
@@ -96,11 +102,22 @@ export interface DrStatusOptions {
    * it only the 2 s connect timeout bounds a probe (`dr status` waits for slow servers).
    */
   readonly timeoutMs?: number;
+  /**
+   * Also ask the Patroni REST API of regions that list it (every member at once, each within 2 s,
+   * or timeoutMs if shorter), while PostgreSQL is probed. Off for the commands that act (promote,
+   * rejoin), which go by PostgreSQL alone.
+   */
+  readonly patroni?: boolean;
 }
 
 /** Asks every server about itself and the primary about its standbys; asks a node for the fleet. */
 export async function drStatus(regions: readonly DrRegion[], adminToken: string | undefined, options: DrStatusOptions = {}): Promise<DrStatus> {
   const { timeoutMs } = options;
+  // Started first and awaited last: Patroni's answers cost no time beyond PostgreSQL's probes.
+  const patroniTimeoutMs = Math.min(PATRONI_TIMEOUT_MS, timeoutMs ?? PATRONI_TIMEOUT_MS);
+  const patroniWork = options.patroni
+    ? Promise.all(regions.flatMap((r) => (r.patroni ? [patroniRegionStatus(r.name, r.patroni.restUrls, patroniTimeoutMs)] : [])))
+    : Promise.resolve([]);
   const connectTimeoutSeconds = timeoutMs === undefined ? PROBE_TIMEOUT_S : Math.max(1, Math.min(PROBE_TIMEOUT_S, Math.ceil(timeoutMs / 1000)));
   const within = <T>(work: Promise<T>): Promise<T> => (timeoutMs === undefined ? work : withTimeout(work, timeoutMs));
   const probes = await Promise.all(
@@ -173,6 +190,7 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
   }
 
   const fleet = await fetchFleet(regions, adminToken);
+  const patroni = await patroniWork;
   return {
     at: new Date().toISOString(),
     health: roles.splitBrain.length > 0 ? 'split-brain' : roles.primary === null ? 'no-primary' : roles.fenced.length > 0 ? 'fenced' : 'ok',
@@ -187,6 +205,7 @@ export async function drStatus(regions: readonly DrRegion[], adminToken: string 
     servers,
     fleet: fleet.fleet,
     ...(fleet.error ? { fleetError: fleet.error } : {}),
+    ...(patroni.length > 0 ? { patroni } : {}),
   };
 }
 
@@ -301,5 +320,5 @@ async function fetchFleet(regions: readonly DrRegion[], adminToken: string | und
   return { fleet: null, error };
 }
 
-/** `dr status` of a target: its topology's servers, and the fleet as its token may ask for it. */
-export const targetStatus = (target: DrTarget): Promise<DrStatus> => drStatus(endpointsOf(target.topology), target.adminToken);
+/** `dr status` of a target: its topology's servers, the fleet as its token may ask for it, and Patroni's view where a region has one. */
+export const targetStatus = (target: DrTarget): Promise<DrStatus> => drStatus(endpointsOf(target.topology), target.adminToken, { patroni: true });

@@ -50,6 +50,19 @@ export function pgOsUser(): PgOsUser {
 }
 
 /**
+ * Who runs a PostgreSQL tool that reads files the server's user owns (pgBackRest's repository):
+ * as root, the `postgres` OS user when it exists (never created here: reading must not add a user
+ * to the machine); otherwise, and when it does not exist, the current user.
+ */
+export function pgToolUser(): PgOsUser {
+  const me = userInfo();
+  const self = Object.freeze({ name: me.username, uid: me.uid, gid: me.gid, switchUser: false });
+  if (process.getuid?.() !== 0) return self;
+  const ids = lookup(PG_USER);
+  return ids ? Object.freeze({ name: PG_USER, uid: ids.uid, gid: ids.gid, switchUser: true }) : self;
+}
+
+/**
  * The first parent of `dir` the Postgres user cannot traverse (needs search permission on every
  * parent), or undefined when the whole path is reachable. Parents that do not exist yet are fine:
  * we create them.

@@ -2,11 +2,13 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Document, parseDocument } from 'yaml';
 import { TopologyError } from './errors.js';
-import { standbyNameFor, type Topology, type TopologyRegion } from './model.js';
+import { DEFAULT_STANZA, standbyNameFor, type Topology, type TopologyRegion } from './model.js';
 import { schemaProblem, type TopologyFile } from './schema.js';
 
 const REGION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const STANDBY_NAME = /^[a-z0-9_]{1,63}$/;
+/** What pgBackRest takes as a stanza: a section name of its configuration file. */
+const STANZA_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Reads and checks a topology file; every problem is one line naming the file and the field. */
 export function loadTopology(file: string): Topology {
@@ -58,6 +60,12 @@ function normalize(file: TopologyFile, fail: (field: string, message: string) =>
       const first = restUrls.findIndex((other) => new URL(other).host === url.host);
       if (first !== n) throw fail(field, `'${restUrl}' is also ${at}.patroni.restUrls[${first}]`);
     });
+    const stanza = r.pgbackrest?.stanza ?? DEFAULT_STANZA;
+    if (!STANZA_NAME.test(stanza)) throw fail(`${at}.pgbackrest.stanza`, `'${stanza}' must be letters, digits, '.', '_' or '-' (at most 64)`);
+    const backrestConfig = r.pgbackrest?.config;
+    if (backrestConfig !== undefined && !path.isAbsolute(backrestConfig)) {
+      throw fail(`${at}.pgbackrest.config`, `'${backrestConfig}' must be an absolute path (the file on the machine that runs dr backup-status)`);
+    }
     const local = r.postgres.local;
     return {
       name: r.name,
@@ -69,6 +77,7 @@ function normalize(file: TopologyFile, fail: (field: string, message: string) =>
       },
       nodes: r.nodes ?? [],
       ...(r.patroni ? { patroni: { restUrls: [...r.patroni.restUrls] } } : {}),
+      ...(r.pgbackrest ? { pgbackrest: { stanza, ...(backrestConfig !== undefined ? { config: backrestConfig } : {}) } } : {}),
     };
   });
   for (const key of ['name', 'standbyName'] as const) {
@@ -135,6 +144,7 @@ export function writeTopology(file: string, topology: Topology, comment?: string
       },
       nodes: [...r.nodes],
       ...(r.patroni ? { patroni: { restUrls: [...r.patroni.restUrls] } } : {}),
+      ...(r.pgbackrest ? { pgbackrest: { ...r.pgbackrest } } : {}),
     })),
   });
   if (comment) doc.commentBefore = comment.split('\n').map((line) => ` ${line}`).join('\n');

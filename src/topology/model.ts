@@ -35,11 +35,26 @@ export interface TopologyRegion {
    * whose GET endpoints (`/cluster`, `/leader`) say which member leads, its members, lag and timeline.
    */
   readonly patroni?: PatroniEndpoints;
+  /** The region's pgBackRest stanza, for `dr backup-status --region`. */
+  readonly pgbackrest?: PgBackrestSettings;
 }
 
 export interface PatroniEndpoints {
   readonly restUrls: readonly string[];
 }
+
+export interface PgBackrestSettings {
+  /** The stanza's name (default `verdict`). */
+  readonly stanza: string;
+  /**
+   * pgBackRest's configuration file on the machine that runs the command (absolute); without it,
+   * pgBackRest's own default (`/etc/pgbackrest/pgbackrest.conf`, or `PGBACKREST_CONFIG`).
+   */
+  readonly config?: string;
+}
+
+/** The stanza name `dr backup-status` and the Patroni lab use when none is given. */
+export const DEFAULT_STANZA = 'verdict';
 
 /** The regions of one Verdict cluster as the DR commands see them. */
 export interface Topology {
@@ -53,16 +68,23 @@ export interface Topology {
   readonly regions: readonly TopologyRegion[];
 }
 
-/** One region as `dr status` probes it: its server and the nodes in front of it. */
+/** One region as `dr status` probes it: its server, the nodes in front of it, and its Patroni members' REST API if it runs under Patroni. */
 export interface RegionEndpoints {
   readonly name: string;
   readonly postgresUrl: string;
   readonly standbyName: string;
   readonly nodeUrls: readonly string[];
+  readonly patroni?: PatroniEndpoints;
 }
 
 export const endpointsOf = (topology: Topology): RegionEndpoints[] =>
-  topology.regions.map((r) => ({ name: r.name, postgresUrl: r.postgres.url, standbyName: r.postgres.standbyName, nodeUrls: r.nodes }));
+  topology.regions.map((r) => ({
+    name: r.name,
+    postgresUrl: r.postgres.url,
+    standbyName: r.postgres.standbyName,
+    nodeUrls: r.nodes,
+    ...(r.patroni ? { patroni: r.patroni } : {}),
+  }));
 
 /** The default standby name: `region-2` streams as `region_2` (application_name and slot allow no `-`). */
 export const standbyNameFor = (region: string): string => region.toLowerCase().replace(/[^a-z0-9_]/g, '_');

@@ -20,8 +20,10 @@ const RegionSchema = Type.Object(
     name: text(),
     postgres: Type.Object({ url: text(), standbyName: Type.Optional(text()), primaryConninfo: Type.Optional(text()), local: Type.Optional(LocalSchema) }, strict),
     nodes: Type.Optional(Type.Array(text())),
-    /** The region's PostgreSQL runs under Patroni: its members' REST API, read by `dr status` (not yet) beside PostgreSQL. */
+    /** The region's PostgreSQL runs under Patroni: its members' REST API, read by `dr status` beside PostgreSQL. */
     patroni: Type.Optional(Type.Object({ restUrls: Type.Array(text(), { minItems: 1 }) }, strict)),
+    /** The region's pgBackRest stanza and configuration file, read by `dr backup-status --region`. */
+    pgbackrest: Type.Optional(Type.Object({ stanza: Type.Optional(text()), config: Type.Optional(text()) }, strict)),
   },
   strict,
 );

@@ -1,41 +1,10 @@
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeaders, getCluster, getClusterFromAny, getLeaderStatus } from '../../src/patroni/client.js';
 import { isStandbyCluster, leaderOf, parseCluster, syncStandbysOf } from '../../src/patroni/cluster.js';
+import { closedUrl as nothingListens, fakeMember, patroniFixture, type FakeMember } from '../helpers/fake-patroni.js';
 
 /** `/cluster` answers rendered by Patroni 3.0.2's own cluster_as_json (fixtures/make-cluster-json.py). */
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
-
-interface FakeMember {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** A stand-in for one member's REST API: `/cluster` from a fixture, `/leader` with a status; `hang` answers nothing. */
-async function fakeMember(options: { cluster?: unknown; leader?: number; hang?: boolean; status?: number; body?: string }): Promise<FakeMember> {
-  const server = http.createServer((req, res) => {
-    if (options.hang) return; // a frozen host: the request stays open until the client gives up
-    if (options.status !== undefined) {
-      res.writeHead(options.status, { 'content-type': 'text/html' }).end(options.body ?? '<html>not patroni</html>');
-      return;
-    }
-    if (req.url === '/cluster') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.cluster));
-    else if (req.url === '/leader') res.writeHead(options.leader ?? 503, { 'content-type': 'application/json' }).end('{"state": "running"}');
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+const fixture = patroniFixture;
 
 describe('Patroni /cluster parsing (shapes of Patroni 3.0.2 and later)', () => {
   it('reads a synchronous cluster: leader, sync standby, lag in bytes, tags', () => {
@@ -132,9 +101,7 @@ describe('Patroni REST client', () => {
     replica = await fakeMember({ cluster: fixture('cluster-sync.json'), leader: 503 });
     frozen = await fakeMember({ hang: true });
     notPatroni = await fakeMember({ status: 404 });
-    const gone = await fakeMember({});
-    closedUrl = gone.url;
-    await gone.close(); // nothing listens there any more: connection refused
+    closedUrl = await nothingListens(); // connection refused
   });
   afterAll(async () => {
     await Promise.all([leader, replica, frozen, notPatroni].map((m) => m.close()));

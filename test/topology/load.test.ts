@@ -115,8 +115,25 @@ describe('topology loader', () => {
     expect(problem(region('{ restUrls: ["http://h:8008/cluster"] }'))).toBe("t.yaml: regions[0].patroni.restUrls[0]: 'http://h:8008/cluster' must be the API's root (http://host:8008), without a path");
     expect(problem(region('{ restUrls: ["http://h:8008", "http://h:8008/"] }'))).toBe("t.yaml: regions[0].patroni.restUrls[1]: 'http://h:8008/' is also regions[0].patroni.restUrls[0]");
     expect(problem('regions:\n  - name: eu\n    postgres: { url: "postgres://h/v" }\n    patron: {}\n')).toBe(
-      't.yaml: regions[0].patron: unknown key (regions[0] takes name, postgres, nodes, patroni)',
+      't.yaml: regions[0].patron: unknown key (regions[0] takes name, postgres, nodes, patroni, pgbackrest)',
     );
+  });
+
+  it("reads a region's pgBackRest stanza and configuration file, keeps them through a write, and checks them", () => {
+    const topology = parse(`${TWO_REGIONS}    pgbackrest: { config: /etc/pgbackrest/region-b.conf }\n`);
+    expect(topology.regions[0]!.pgbackrest).toBeUndefined();
+    expect(topology.regions[1]!.pgbackrest).toEqual({ stanza: 'verdict', config: '/etc/pgbackrest/region-b.conf' });
+    const file = path.join(dir, 'pgbackrest.yaml');
+    writeTopology(file, topology);
+    expect(loadTopology(file)).toEqual(topology);
+    expect(parse(`${TWO_REGIONS}    pgbackrest: {}\n`).regions[1]!.pgbackrest).toEqual({ stanza: 'verdict' });
+    expect(parse(`${TWO_REGIONS}    pgbackrest: { stanza: main-1 }\n`).regions[1]!.pgbackrest).toEqual({ stanza: 'main-1' });
+
+    const region = (pgbackrest: string) => `regions:\n  - name: eu\n    postgres: { url: "postgres://h/v" }\n    pgbackrest: ${pgbackrest}\n`;
+    expect(problem(region('{ config: pgbackrest.conf }'))).toBe("t.yaml: regions[0].pgbackrest.config: 'pgbackrest.conf' must be an absolute path (the file on the machine that runs dr backup-status)");
+    expect(problem(region('{ stanza: "a b" }'))).toBe("t.yaml: regions[0].pgbackrest.stanza: 'a b' must be letters, digits, '.', '_' or '-' (at most 64)");
+    expect(problem(region('{ stanza: "" }'))).toBe('t.yaml: regions[0].pgbackrest.stanza: must not be empty');
+    expect(problem(region('{ repo: /r }'))).toBe('t.yaml: regions[0].pgbackrest.repo: unknown key (regions[0].pgbackrest takes stanza, config)');
   });
 
   it('says when the file is missing or a folder', () => {

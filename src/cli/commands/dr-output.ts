@@ -1,5 +1,7 @@
 import type { AfterRestoreReport } from '../../dr/after-restore.js';
 import type { GenerationSighting } from '../../dr/generation-floor.js';
+import type { BackupStatus, BackupSummary } from '../../dr/backup-status.js';
+import type { PatroniRegionStatus } from '../../dr/patroni-status.js';
 import type { PromoteReport } from '../../dr/promote.js';
 import type { PatroniPromoteReport } from '../../dr/promote-patroni.js';
 import type { RejoinReport } from '../../dr/rejoin.js';
@@ -7,7 +9,8 @@ import type { DrStatus } from '../../dr/status.js';
 import type { TimelineStep } from '../../dr/timeline.js';
 import type { ReplicationReport } from '../../pg-admin/replication.js';
 import type { CommandContext } from '../context.js';
-import { printTable } from '../output.js';
+import type { CliIo } from '../io.js';
+import { printFields, printTable, when } from '../output.js';
 
 export function describeReplication(report: ReplicationReport): string {
   const mode = report.applied.mode === 'async' ? 'async replication' : `${report.applied.mode} replication, ${report.applied.standbys} confirming standby(s)`;
@@ -64,6 +67,10 @@ export function printStatus(ctx: CommandContext, status: DrStatus): void {
   if (status.slots.length > 0) {
     ctx.io.stdout(`\nslots on the primary: ${status.slots.map((s) => `${s.name} (${s.active ? 'active' : 'INACTIVE'})`).join(', ')}\n`);
   }
+  for (const region of status.patroni ?? []) {
+    ctx.io.stdout('\n');
+    printPatroniRegion(ctx.io, region);
+  }
   ctx.io.stdout('\n');
   if (!status.fleet) {
     ctx.io.stdout(`fleet: unknown (${status.fleetError ?? 'no answer'})\n`);
@@ -91,6 +98,39 @@ export function printStatus(ctx: CommandContext, status: DrStatus): void {
     ],
     '(no node has reported)',
   );
+}
+
+/** The one line that sums up a region's Patroni view: who leads (or plainly that no one does), the synchronous standby. */
+export function patroniHeadline(region: PatroniRegionStatus): string {
+  const from = region.viewFrom ? ` (as ${region.viewFrom} sees it)` : '';
+  const paused = region.paused ? '; PAUSED (maintenance mode: Patroni does not fail over)' : '';
+  if (region.health === 'unreachable') return `patroni ${region.region}: UNREACHABLE: ${region.error ?? 'no member answered'}; leader unknown`;
+  const leader =
+    region.health === 'no-leader'
+      ? 'NO LEADER: no member holds the leader lock'
+      : region.leaderRole === 'standby_leader'
+        ? `standby leader ${region.leader} of a standby cluster`
+        : `leader ${region.leader}`;
+  const sync = region.syncStandbys.length > 0 ? `, synchronous standby ${region.syncStandbys.join(', ')}` : region.standbyCluster ? '' : ', no synchronous standby';
+  return `patroni ${region.region}: ${leader}${sync}${paused}${from}`;
+}
+
+/** A region's Patroni view: the headline, then every member as /cluster has it and whether its REST API answered. */
+export function printPatroniRegion(io: CliIo, region: PatroniRegionStatus): void {
+  io.stdout(`${patroniHeadline(region)}\n`);
+  printTable(io, region.members, [
+    { header: 'member', value: (m) => m.name ?? '?' },
+    { header: 'role', value: (m) => m.role ?? '?' },
+    { header: 'state', value: (m) => m.state ?? '?' },
+    { header: 'host', value: (m) => (m.host === null ? undefined : m.port === null ? m.host : `${m.host}:${m.port}`) },
+    { header: 'tl', value: (m) => m.timeline },
+    { header: 'lag bytes', value: (m) => (m.lagBytes !== null ? m.lagBytes : m.name === null || m.name === region.leader ? undefined : 'unknown') },
+    {
+      header: 'rest api',
+      value: (m) => `${m.api}${m.rest === 'unreachable' ? ` UNREACHABLE (${m.restError ?? 'no answer'})` : m.rest === 'not-listed' ? ' (not in the topology: not asked)' : ''}`,
+    },
+  ]);
+  for (const warning of region.warnings) io.stdout(`warning: ${warning}\n`);
 }
 
 function printSteps(ctx: CommandContext, steps: readonly TimelineStep[]): void {
@@ -137,4 +177,40 @@ export function printRejoin(ctx: CommandContext, report: RejoinReport): void {
   printSteps(ctx, report.steps);
   ctx.io.stdout(`\n${report.region} is a standby of ${report.primary} (${report.method}) in ${report.totalMs} ms\n`);
   ctx.io.stdout(`${describeReplication(report.replication)}\n`);
+}
+
+/** 23005184 -> `21.9 MiB`. */
+export function bytes(n: number | null): string {
+  if (n === null) return '?';
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${n} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function describeBackup(b: BackupSummary | null): string {
+  if (!b) return 'none';
+  const repo = b.repositorySizeBytes === null ? '' : ` (${bytes(b.type === 'full' ? b.repositorySizeBytes : b.repositoryDeltaBytes)} in the repository)`;
+  return `${b.label} (${b.type}), stopped ${when(b.stoppedAt)}, ${bytes(b.sizeBytes)}${repo}, WAL ${b.walStart ?? '?'} .. ${b.walStop ?? '?'}${b.checksumErrors ? ', CHECKSUM ERRORS' : ''}`;
+}
+
+/** `dr backup-status` as text: the status line, then what pgBackRest knows of the stanza. */
+export function printBackupStatus(io: CliIo, status: BackupStatus): void {
+  const where = `${status.region ? `region ${status.region}, ` : ''}stanza ${status.stanza}, ${status.config ?? "pgBackRest's default configuration"}`;
+  io.stdout(`status: ${status.message} (${where})\n`);
+  if (status.pgbackrest !== null) {
+    printFields(io, {
+      'last full backup': describeBackup(status.lastFull),
+      'latest backup': status.latest && status.latest.label === status.lastFull?.label ? 'the last full backup' : describeBackup(status.latest),
+      'archived WAL': status.archive ? `${status.archive.min ?? 'none'} .. ${status.archive.max ?? 'none'}` : 'none',
+      database: status.database ? `PostgreSQL ${status.database.version}, system identifier ${status.database.systemId}` : 'none yet',
+      backups: status.backupCount,
+      ...(status.backupRunning ? { running: 'a backup or expire is running now' } : {}),
+    });
+  }
+  for (const warning of status.warnings) io.stdout(`pgbackrest ${warning}\n`);
 }

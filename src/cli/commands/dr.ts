@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { changeReplication } from '../../dr/change-replication.js';
+import { backupStatus } from '../../dr/backup-status.js';
 import { afterRestore } from '../../dr/after-restore.js';
+import { changeReplication } from '../../dr/change-replication.js';
 import { promote } from '../../dr/promote.js';
 import { promotePatroni } from '../../dr/promote-patroni.js';
 import { rejoin } from '../../dr/rejoin.js';
@@ -9,14 +10,16 @@ import { targetStatus, type DrStatus } from '../../dr/status.js';
 import { labTarget } from '../../lab/target.js';
 import type { ReplicationMode } from '../../pg-admin/replication.js';
 import { loadTopology } from '../../topology/load.js';
+import { DEFAULT_STANZA, regionOf, type TopologyRegion } from '../../topology/model.js';
+import { TopologyError } from '../../topology/errors.js';
 import type { DrTarget } from '../../topology/target.js';
 import type { CommandContext } from '../context.js';
-import { CliError, EXIT } from '../io.js';
+import { CliError, EXIT, usageError } from '../io.js';
 import { printJson, printTable } from '../output.js';
 import { Progress } from '../progress.js';
 import { parsePositive } from './decisions.js';
 import { registerDrill } from './dr-drill.js';
-import { describeReplication, fencedServers, printAfterRestore, printPatroniPromote, printPromote, printRejoin, printStatus } from './dr-output.js';
+import { describeReplication, fencedServers, printAfterRestore, printBackupStatus, printPatroniPromote, printPromote, printRejoin, printStatus } from './dr-output.js';
 import { LAB_DIR_HELP, labDir, labErrors } from './lab.js';
 
 export { describeReplication } from './dr-output.js';
@@ -30,6 +33,12 @@ it). A writable server with an older generation is an old primary that came back
 refuse it; make it a standby with dr rejoin). Two writable servers with the same, highest
 generation are a SPLIT BRAIN (nodes write to neither).
 
+A region whose topology lists patroni.restUrls also shows Patroni's view: every member's /cluster
+asked at once, within 2 s each: the leader (or a standby cluster's standby leader), or NO LEADER
+when no member holds the leader lock; each member's role, state, host, timeline and lag in bytes
+(as Patroni's DCS has it); the synchronous standby; and every member whose REST API did not answer,
+as UNREACHABLE with why. Patroni's view does not change the exit code.
+
 Exit codes (also with --json, which prints the status first):
   0  one primary, no other writable server
   5  no primary: no writable server with the highest generation answers
@@ -37,11 +46,33 @@ Exit codes (also with --json, which prints the status first):
   7  the primary works, but a fenced (stale) server is also writable: rejoin it
   1  any other error (no lab, unreadable lab.json or topology file); 2 usage errors`;
 
+/** Exit codes of `dr backup-status`, documented in its --help and the runbook. */
+export const BACKUP_EXIT = { ok: 0, noBackup: 5, stanzaMissing: 6 } as const;
+
+const BACKUP_HELP = `
+Runs pgbackrest [--config <file>] --stanza <name> info --output=json (as the postgres OS user
+when run as root: pgBackRest refuses repository files it does not own) and shows the last full
+backup (label, stop time, size, WAL start/stop), the latest backup of any type, and the WAL
+archived for the current database (the archive's oldest and newest segment). Nothing is written.
+
+The stanza and configuration file come from the options, or from the topology's region:
+  regions:
+    - name: eu
+      pgbackrest: { stanza: verdict, config: /etc/pgbackrest/pgbackrest.conf }   # both optional
+Options given win over the topology's. Without a configuration file, pgBackRest's own default
+(/etc/pgbackrest/pgbackrest.conf, or PGBACKREST_CONFIG); PGBACKREST_* variables are passed on.
+
+Exit codes (also with --json, which prints the result first):
+  0  ok: the stanza holds a valid backup
+  5  no backup yet: the stanza exists without a valid backup
+  6  stanza missing: the repository has no such stanza (stanza-create)
+  1  pgbackrest not installed, or it failed (its error as one line); 2 usage errors`;
+
 const TOPOLOGY_HELP = 'YAML topology of the cluster (regions: Postgres URL, standby name, node URLs) instead of a lab; see verdict dr --help';
 
 const TOPOLOGY_TEXT = `
-Every dr command but drill works on a lab (--dir) or on a cluster described by a YAML
-topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minimal file:
+Every dr command but drill and backup-status works on a lab (--dir) or on a cluster described
+by a YAML topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minimal file:
 
   replication: { mode: sync, standbys: 1 }   # what promote and rejoin restore (default: the primary's)
   regions:
@@ -53,6 +84,8 @@ topology file (--topology). A lab writes its own as <dir>/topology.yaml. A minim
     - name: us
       postgres: { url: postgres://postgres@10.0.2.5:5432/verdict }
       nodes: [http://10.0.2.10:8080]
+      patroni: { restUrls: [http://10.0.2.11:8008, http://10.0.2.12:8008] }  # optional: under Patroni
+      pgbackrest: { stanza: verdict, config: /etc/pgbackrest/pgbackrest.conf } # optional: backup-status
 
 With --topology, the fleet is asked with --token/VERDICT_TOKEN. Rejoin, and the stop that ends a
 switchover, need the server's files: run them where the region's local details are filled in.
@@ -77,11 +110,11 @@ const targetOptions = (command: Command): Command => command.option('--dir <dir>
 export function registerDrCommands(program: Command, ctx: CommandContext): void {
   const dr = program
     .command('dr')
-    .description('disaster recovery on a lab or a topology file: replication state, replication mode, fenced promotion, rejoin, drills')
+    .description('disaster recovery on a lab or a topology file: replication state, replication mode, fenced promotion, rejoin, drills, backup status')
     .addHelpText('after', TOPOLOGY_TEXT);
 
   targetOptions(
-    dr.command('status').description('every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation) and what every node serves'),
+    dr.command('status').description("every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation), Patroni's view where a region runs it, and what every node serves"),
   )
     .addHelpText('after', STATUS_HELP)
     .action(async (opts: TargetOptions, cmd: Command) => {
@@ -191,6 +224,31 @@ above every generation the nodes report (VERDICT_TOKEN lets it ask them) and --g
 
   registerDrill(dr, ctx);
 
+  dr.command('backup-status')
+    .description("pgBackRest's state of a stanza: last full backup, latest backup, archived WAL range, and a status line")
+    .option('--pgbackrest-config <file>', "pgBackRest's configuration file (default: the region's, else pgBackRest's own)")
+    .option('--stanza <name>', `the stanza (default: the region's, else ${DEFAULT_STANZA})`)
+    .option('--topology <file>', 'YAML topology whose region names the stanza and configuration file (pgbackrest:)')
+    .option('--region <region>', 'the region of --topology to read (needed when several have pgbackrest:)')
+    .addHelpText('after', BACKUP_HELP)
+    .action(async (opts: { pgbackrestConfig?: string; stanza?: string; topology?: string; region?: string }, cmd: Command) => {
+      if (opts.topology === undefined && opts.region !== undefined) throw usageError('--region needs --topology <file>');
+      const explicit = opts.stanza !== undefined || opts.pgbackrestConfig !== undefined;
+      const region = opts.topology === undefined ? undefined : backupRegion(ctx, opts.topology, opts.region, explicit);
+      const config = opts.pgbackrestConfig !== undefined ? path.resolve(ctx.io.cwd, opts.pgbackrestConfig) : region?.pgbackrest?.config;
+      const status = await backupStatus({
+        stanza: opts.stanza ?? region?.pgbackrest?.stanza ?? DEFAULT_STANZA,
+        ...(config !== undefined ? { config } : {}),
+        ...(region ? { region: region.name } : {}),
+        env: { ...ctx.io.env, PATH: ctx.io.env.PATH ?? process.env.PATH },
+      });
+      const failedToRun = status.status === 'pgbackrest-missing' || status.status === 'error';
+      if (ctx.json(cmd)) printJson(ctx.io, status);
+      else if (!failedToRun || status.pgbackrest !== null) printBackupStatus(ctx.io, status);
+      if (status.status === 'ok') return;
+      throw new CliError(status.message, status.status === 'no-backup' ? BACKUP_EXIT.noBackup : status.status === 'stanza-missing' ? BACKUP_EXIT.stanzaMissing : EXIT.error);
+    });
+
   targetOptions(
     dr
       .command('rejoin')
@@ -206,6 +264,37 @@ above every generation the nodes report (VERDICT_TOKEN lets it ask them) and --g
       if (ctx.json(cmd)) return printJson(ctx.io, report);
       printRejoin(ctx, report);
     });
+}
+
+/**
+ * The topology region whose pgbackrest: settings `dr backup-status` reads: the one named, or the
+ * only one that has them. Without them it is an error unless --stanza or --pgbackrest-config says
+ * what to read (`explicit`).
+ */
+function backupRegion(ctx: CommandContext, file: string, name: string | undefined, explicit: boolean): TopologyRegion | undefined {
+  const topology = topologyErrors(() => loadTopology(path.resolve(ctx.io.cwd, file)));
+  const missing = (what: string) => new CliError(`${what} has no pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+  if (name !== undefined) {
+    const region = topologyErrors(() => regionOf(topology, name));
+    if (!region.pgbackrest && !explicit) throw missing(`region ${name} of ${file}`);
+    return region;
+  }
+  const withBackups = topology.regions.filter((r) => r.pgbackrest);
+  if (withBackups.length === 1) return withBackups[0]!;
+  if (withBackups.length === 0) {
+    if (explicit) return undefined;
+    throw new CliError(`no region of ${file} has pgbackrest: (stanza, config); add it, or give --stanza and --pgbackrest-config`);
+  }
+  throw usageError(`several regions of ${file} have pgbackrest: (${withBackups.map((r) => r.name).join(', ')}); choose one with --region`);
+}
+
+function topologyErrors<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof TopologyError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 /** What is wrong with the cluster, as the one-line message and exit code `dr status` ends with. */
