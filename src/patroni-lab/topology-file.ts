@@ -16,6 +16,8 @@ export function renderTopologyFile(plan: LabPlan): string {
       postgres: { url: `postgres://postgres@${r.haproxy.host}:${r.haproxy.leaderPort}/verdict` },
       nodes: r.nodes.map((n) => `http://${n.host}:${n.port}`),
       patroni: { restUrls: restUrlsOf(r) },
+      // Any member's file names the region's repository: `verdict dr backup-status --region` reads it.
+      pgbackrest: { stanza: plan.stanza, config: r.members[0]!.backrestConfig },
     })),
   });
   doc.commentBefore = [

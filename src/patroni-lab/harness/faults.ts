@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { connect } from '../../db/connect.js';
 import type { EvaluationSample } from '../../drill/evaluation-load.js';
 import type { WriteRecord } from '../../drill/write-stream.js';
@@ -12,7 +13,7 @@ import { crashMember, leaderMemberOf, restartMember, type PatroniLab } from '../
 import { primaryRegionPlan, restUrlsOf, type RegionPlan } from '../plan.js';
 import { waitForAllMembers } from '../wait.js';
 import { nodeUrl, VERDICT_BIN } from './nodes.js';
-import { endOfLongestWriteGap, evaluationErrors, firstAckAfter, longestWriteGap, newLeaderAt, slowestEvaluation, writeErrorsBetween, type Clock, type WindowErrors, type WriteWatch } from './observe.js';
+import { endOfLongestWriteGap, evaluationErrors, firstAckAfter, followedAfter, nodesFollowedAt, patroniPromotedAt, longestWriteGap, newLeaderAt, slowestEvaluation, writeErrorsBetween, type Clock, type WindowErrors, type WriteWatch } from './observe.js';
 
 /**
  * How long the front may take to notice a dead region (deploy/haproxy: 2 failed checks a second
@@ -63,8 +64,16 @@ function result(ctx: FaultContext, name: string, region: RegionPlan, at: number,
     slowestEvaluationMs: slowestEvaluation(ctx.samples, at, end),
     evaluations: evaluationErrors(ctx.samples, REGION_NAMES(ctx), at, end, DETECTION_MS),
     writeErrors: writeErrorsBetween(ctx.writes, at, gapEnd ?? end),
-    facts,
+    facts: { ...facts, databaseSaid: ctx.watches.get(region.name)?.reasonsBetween(at, end).join(' / ') ?? null },
   };
+}
+
+/** When the Verdict nodes (their logs) started writing to `leader`, against when Patroni promoted it (its log). */
+function followed(ctx: FaultContext, region: RegionPlan, leader: string, wallAt: number): string {
+  const plan = ctx.lab.plan;
+  const member = region.members.find((m) => m.name === leader)!;
+  const nodes = plan.regions.flatMap((r) => r.nodes).filter((n) => ctx.lab.processes.isRunning(n.name));
+  return followedAfter(nodesFollowedAt(nodes.map((n) => path.join(plan.root, 'logs', `${n.name}.log`)), wallAt), patroniPromotedAt(member.logFile, wallAt), nodes.length);
 }
 
 /** Waits for the region's full strength (every member running, a synchronous standby); returns how long that took. */
@@ -82,12 +91,19 @@ export async function switchoverFault(ctx: FaultContext): Promise<FaultResult> {
   ctx.log(`switchover in ${region.name}: ${leader.name} -> ${candidate.name}`);
   const member = region.members.find((m) => m.name === leader.name)!;
   const at = ctx.clock();
+  const wallAt = Date.now();
   const outcome = await switchover(ctx.lab.plan, member, leader.name, candidate.name, ctx.lab.user);
   if (outcome.code !== 0) throw new Error(`patronictl switchover exited ${outcome.code}: ${outcome.stdout}${outcome.stderr}`);
   const newLeader = await newLeaderAt(region, leader.name, ctx.clock, 120_000);
   await firstAckAfter(ctx.writes, newLeader.at, 120_000);
   const syncBack = await fullStrength(ctx, region, newLeader.at);
-  return result(ctx, 'switchover', region, at, false, { from: leader.name, to: newLeader.name, patronictlMs: Math.round(newLeader.at - at), syncStandbyBackAfterMs: syncBack });
+  return result(ctx, 'switchover', region, at, false, {
+    from: leader.name,
+    to: newLeader.name,
+    patronictlMs: Math.round(newLeader.at - at),
+    nodesWroteToIt: followed(ctx, region, newLeader.name, wallAt),
+    syncStandbyBackAfterMs: syncBack,
+  });
 }
 
 /** `kill -9` of the leader's Patroni and PostgreSQL (every backend); the member is started again once a new leader runs. */
@@ -96,6 +112,7 @@ export async function leaderCrashFault(ctx: FaultContext): Promise<FaultResult> 
   const leader = await leaderMemberOf(region);
   ctx.log(`kill -9 of ${region.name}'s leader ${leader.name} (Patroni and PostgreSQL)`);
   const at = ctx.clock();
+  const wallAt = Date.now();
   crashMember(ctx.lab, leader);
   // What a node says while there is no leader, a few seconds in.
   const reported = probeWithoutLeader(ctx, region, 3000);
@@ -107,7 +124,8 @@ export async function leaderCrashFault(ctx: FaultContext): Promise<FaultResult> 
     crashed: leader.name,
     newLeader: newLeader.name,
     newLeaderAfterMs: Math.round(newLeader.at - at),
-    verdictWroteAfterNewLeaderMs: Math.round(verdictWrote - newLeader.at),
+    nodesWroteToIt: followed(ctx, region, newLeader.name, wallAt),
+    harnessWroteAfterNewLeaderMs: Math.round(verdictWrote - newLeader.at),
     crashedMemberBackAfterMs: rejoined,
     ...(await reported),
   });
@@ -172,6 +190,7 @@ export async function regionLossFault(ctx: FaultContext): Promise<FaultResult & 
   const lag = await crossRegionLag(ctx, lost, survivor);
   ctx.log(`loss of ${lost.name} (lag of ${survivor.name} before it: ${lag.bytes} bytes, ${lag.ms} ms)`);
   const at = ctx.clock();
+  const wallAt = Date.now();
   for (const member of lost.members) crashMember(ctx.lab, member);
   ctx.lab.processes.kill(lost.haproxy.name);
   for (const node of lost.nodes) ctx.lab.processes.kill(node.name);
@@ -185,11 +204,14 @@ export async function regionLossFault(ctx: FaultContext): Promise<FaultResult & 
   if (promoted.code !== 0) throw new Error(`verdict dr promote exited ${promoted.code}: ${promoted.stderr.trim()}`);
   const report = JSON.parse(promoted.stdout) as { generation: number; leader: string; timeline: number | null; totalMs: number };
   await firstAckAfter(ctx.writes, at, 120_000);
+  const status = await verdictCli(['dr', 'status', '--topology', topologyFile(plan.root)], { PGPASSWORD: plan.secrets.superuser, VERDICT_TOKEN: ctx.adminToken });
+  ctx.log(`verdict dr status after the promotion (exit ${status.code}):\n${status.stdout}${status.stderr}`);
   return {
     ...result(ctx, `loss of ${lost.name}, promotion of ${survivor.name}`, survivor, at, true, {
       promoteCommandMs: Math.round(ctx.clock() - promoteStarted),
       promoteReportedMs: report.totalMs,
       newLeader: report.leader,
+      nodesWroteToIt: followed(ctx, survivor, report.leader, wallAt),
       timeline: report.timeline,
       generation: report.generation,
       lagBytesBefore: lag.bytes,

@@ -12,7 +12,8 @@ import { WriteStream } from '../../drill/write-stream.js';
 import { findPgBinaries } from '../../local-pg/binaries.js';
 import { backup, createLab, createStanza, createVerdictDatabase, missingPrograms, startEtcd, startHaproxy, startRegion, type PatroniLab } from '../lab.js';
 import { DEFAULT_TIMINGS, primaryRegionPlan, SHORT_TIMINGS, type PatroniTimings } from '../plan.js';
-import { DETECTION_MS, leaderCrashFault, regionLossFault, switchoverFault, type FaultContext, type FaultResult } from './faults.js';
+import { topologyFile } from '../files.js';
+import { DETECTION_MS, leaderCrashFault, regionLossFault, switchoverFault, verdictCli, type FaultContext, type FaultResult } from './faults.js';
 import { nodeUrl, startNodes } from './nodes.js';
 import { WriteWatch } from './observe.js';
 import { archiveUpToNow, restoreDrill, takeRestorePoint, type RestoreDrillResult } from './restore-drill.js';
@@ -77,6 +78,10 @@ export async function runVariant(lab: PatroniLab, options: { readonly restore: b
     if (!after.ok) throw new Error(`a release after the restore point: ${after.status} ${JSON.stringify(after.body)}`);
     await archiveUpToNow(plan);
   }
+  const backups = await verdictCli(['dr', 'backup-status', '--topology', topologyFile(plan.root), '--region', a.name], {});
+  log(`verdict dr backup-status --region ${a.name} (exit ${backups.code}):\n${backups.stdout}${backups.stderr}`);
+  const status = await verdictCli(['dr', 'status', '--topology', topologyFile(plan.root)], { PGPASSWORD: plan.secrets.superuser, VERDICT_TOKEN: adminToken });
+  log(`verdict dr status (exit ${status.code}):\n${status.stdout}${status.stderr}`);
   const setupMs = Math.round(performance.now() - began);
 
   const origin = performance.now();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../../db/connect.js';
 import { withTimeout } from '../../db/with-timeout.js';
@@ -69,12 +70,13 @@ export function writeErrorsBetween(log: readonly WriteRecord[], from: number, to
 
 /**
  * Tries a write transaction (`SELECT txid_current()`, which a standby or a read-only server
- * refuses) through a region's HAProxy writer every 100 ms, with a 1 s deadline, and records the
+ * refuses; its commit waits for the synchronous standby) through a region's HAProxy writer every
+ * 100 ms, with a 3 s deadline (commits slow down on a loaded 2-core machine), and records the
  * periods in which it failed: the database's own write gap as any client of that listener lives
  * it (Patroni's /primary stays 200 while a leader demotes, so it would understate the gap).
  */
 export class WriteWatch {
-  readonly #gaps: { from: number; to: number | null }[] = [];
+  readonly #gaps: { from: number; to: number | null; reasons: Set<string> }[] = [];
   #running = true;
   readonly #loop: Promise<void>;
 
@@ -83,18 +85,22 @@ export class WriteWatch {
   }
 
   async #run(url: string): Promise<void> {
-    let sql = connect(url, { max: 1, connectTimeoutSeconds: 1 });
+    let sql = connect(url, { max: 1, connectTimeoutSeconds: 2 });
     while (this.#running) {
-      const ok = await withTimeout(sql`SELECT txid_current()`, 1000).then(() => true, () => false);
+      const failure = await withTimeout(sql`SELECT txid_current()`, 3000).then(
+        () => undefined,
+        (error: Error) => (error.name === 'DeadlineError' ? 'no commit within 3 s' : ((error as { code?: string }).code ?? error.message)),
+      );
       const now = this.clock();
       const open = this.#gaps.at(-1);
-      if (ok) {
+      if (failure === undefined) {
         if (open && open.to === null) open.to = now;
       } else {
-        if (!open || open.to !== null) this.#gaps.push({ from: now, to: null });
+        if (!open || open.to !== null) this.#gaps.push({ from: now, to: null, reasons: new Set() });
+        this.#gaps.at(-1)!.reasons.add(failure.slice(0, 80));
         // A new connection next time: through HAProxy it may reach the new leader.
         void sql.end({ timeout: 0 }).catch(() => undefined);
-        sql = connect(url, { max: 1, connectTimeoutSeconds: 1 });
+        sql = connect(url, { max: 1, connectTimeoutSeconds: 2 });
       }
       await sleep(100);
     }
@@ -104,6 +110,11 @@ export class WriteWatch {
   /** The longest failing period within `[from, to]` (a standby cluster fails until promoted: counted from `from`). */
   longestGapBetween(from: number, to: number): number {
     return Math.round(this.#gaps.reduce((max, g) => Math.max(max, Math.min(g.to ?? to, to) - Math.max(g.from, from)), 0));
+  }
+
+  /** What the probe was told during the failing periods within `[from, to]`. */
+  reasonsBetween(from: number, to: number): string[] {
+    return [...new Set(this.#gaps.filter((g) => (g.to ?? to) >= from && g.from <= to).flatMap((g) => [...g.reasons]))];
   }
 
   async stop(): Promise<void> {
@@ -131,4 +142,43 @@ export function longestWriteGap(log: readonly WriteRecord[], from: number, to: n
 /** The slowest evaluation (ms) in `[from, to]`, any region. */
 export function slowestEvaluation(samples: readonly EvaluationSample[], from: number, to: number): number {
   return Math.round(samples.filter((s) => s.t >= from && s.t <= to).reduce((max, s) => Math.max(max, s.ms), 0));
+}
+
+/** When Patroni wrote `promoted self to leader` in a member's log after `afterWallMs` (its log's times are the machine's UTC). */
+export function patroniPromotedAt(logFile: string, afterWallMs: number): number | null {
+  for (const line of readLines(logFile)) {
+    const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d),(\d{3}) INFO: promoted self to leader/.exec(line);
+    if (!match) continue;
+    const at = Date.parse(`${match[1]}T${match[2]}.${match[3]}Z`);
+    if (at > afterWallMs) return at;
+  }
+  return null;
+}
+
+/** For each node log, when it first logged `writing to this primary` after `afterWallMs`. */
+export function nodesFollowedAt(logFiles: readonly string[], afterWallMs: number): number[] {
+  return logFiles.flatMap((file) => {
+    for (const line of readLines(file)) {
+      if (!line.includes('"writing to this primary"')) continue;
+      const time = (JSON.parse(line) as { time?: number }).time;
+      if (typeof time === 'number' && time > afterWallMs) return [time];
+    }
+    return [];
+  });
+}
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+/** "1.3-2.0 s after Patroni promoted a3" from the node times and the promotion time. */
+export function followedAfter(nodeTimes: readonly number[], promotedAt: number | null, expected: number): string {
+  if (promotedAt === null) return 'Patroni logged no promotion';
+  if (nodeTimes.length === 0) return 'no node logged a new primary';
+  const delays = nodeTimes.map((t) => (t - promotedAt) / 1000).sort((a, b) => a - b);
+  return `${delays[0]!.toFixed(1)}-${delays.at(-1)!.toFixed(1)} s after Patroni promoted it (${nodeTimes.length} of ${expected} nodes)`;
 }
