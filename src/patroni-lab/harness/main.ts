@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -10,9 +12,11 @@ import { call } from '../../drill/http.js';
 import { servedEverywhere } from '../../drill/served.js';
 import { WriteStream } from '../../drill/write-stream.js';
 import { findPgBinaries } from '../../local-pg/binaries.js';
-import { backup, createLab, createStanza, createVerdictDatabase, missingPrograms, startEtcd, startHaproxy, startRegion, type PatroniLab } from '../lab.js';
+import { backup, createLab, createStanza, createVerdictDatabase, missingPrograms, openLab, startEtcd, startHaproxy, startRegion, type PatroniLab } from '../lab.js';
 import { DEFAULT_TIMINGS, primaryRegionPlan, SHORT_TIMINGS, type PatroniTimings } from '../plan.js';
-import { topologyFile } from '../files.js';
+import { planFile, topologyFile } from '../files.js';
+import { isAlive } from '../../local-pg/pids.js';
+import { installLabPackages } from '../install.js';
 import { DETECTION_MS, leaderCrashFault, regionLossFault, switchoverFault, verdictCli, type FaultContext, type FaultResult } from './faults.js';
 import { nodeUrl, startNodes } from './nodes.js';
 import { WriteWatch } from './observe.js';
@@ -143,6 +147,35 @@ export async function runVariant(lab: PatroniLab, options: { readonly restore: b
   return { timings: plan.timings, faults, writes: check, lostBeyondLag, lag, evaluations: load.samples.length, ...(restore ? { restore } : {}), setupMs, totalMs: Math.round(performance.now() - began) };
 }
 
+const HARNESS_PID = 'harness.pid';
+
+/**
+ * Labs of earlier runs whose harness is gone (killed, timed out): their processes are stopped by
+ * the pids they recorded (and PostgreSQL by postmaster.pid), then their folders removed.
+ */
+async function removeLeftovers(progress: (line: string) => void): Promise<void> {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith('verdict-patroni-')) continue;
+    const root = path.join(tmpdir(), entry);
+    const pid = Number(readFileSafe(path.join(root, HARNESS_PID)));
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue;
+    if (existsSync(planFile(root))) {
+      const lab = openLab(root);
+      const killed = await lab.processes.stopAll([...lab.plan.regions.flatMap((r) => r.members.map((m) => m.dataDir)), path.join(root, 'restore', 'pg')], 30_000);
+      if (killed.length > 0) progress(`stopped what an earlier run left in ${root}: ${killed.join('; ')}`);
+    }
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Waits for `count` more acknowledged writes: the load runs steadily before the next fault. */
 async function steady(writes: WriteStream, count: number): Promise<void> {
   const target = writes.log.filter((w) => w.ackAt !== null).length + count;
@@ -187,17 +220,28 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
   const pgBinDir = findPgBinaries().binDir;
-  const missing = missingPrograms(pgBinDir);
-  if (missing.length > 0) {
-    process.stderr.write(`test:patroni: missing ${missing.join(', ')}\n`);
-    return 1;
+  if (missingPrograms(pgBinDir).length > 0) {
+    try {
+      await installLabPackages(progress);
+    } catch (error) {
+      process.stderr.write(`test:patroni: ${(error as Error).message}\n`);
+      return 1;
+    }
+    const missing = missingPrograms(pgBinDir);
+    if (missing.length > 0) {
+      process.stderr.write(`test:patroni: still missing after the install: ${missing.join(', ')}\n`);
+      return 1;
+    }
   }
+  await removeLeftovers(progress);
   const variants = opts.timings === 'both' ? [DEFAULT_TIMINGS, SHORT_TIMINGS] : [opts.timings === 'short' ? SHORT_TIMINGS : DEFAULT_TIMINGS];
   let failed = false;
   for (const [i, timings] of variants.entries()) {
     const lab = await createLab({ pgBinDir, timings });
+    writeFileSync(path.join(lab.plan.root, HARNESS_PID), `${process.pid}\n`);
     progress(`lab in ${lab.plan.root} (ttl ${timings.ttl}, loop_wait ${timings.loopWait}, retry_timeout ${timings.retryTimeout})`);
     let stopping = false;
+    let passed = false;
     const stop = async () => {
       if (stopping) return;
       stopping = true;
@@ -214,7 +258,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (result.restore) for (const line of restoreLines(result.restore)) out(line);
       const found = problems(result);
       for (const p of found) out(`FAILED: ${p}`);
+      if (found.length > 0) out(`logs: ${lab.plan.root}/logs`);
       failed ||= found.length > 0;
+      passed = found.length === 0;
     } catch (error) {
       out(`FAILED (ttl ${timings.ttl}): ${(error as Error).stack ?? String(error)}`);
       out(`logs: ${lab.plan.root}/logs`);
@@ -222,8 +268,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      if (!(opts.keep && i === variants.length - 1)) await stop();
-      else out(`lab left running in ${lab.plan.root}`);
+      if (!(opts.keep && i === variants.length - 1)) {
+        await stop();
+        // A failed lab's folder stays for its logs (the next run removes it); a passed one goes.
+        if (passed) rmSync(lab.plan.root, { recursive: true, force: true });
+      } else out(`lab left running in ${lab.plan.root}`);
     }
   }
   out(failed ? 'test:patroni: FAILED' : 'test:patroni: passed');
