@@ -321,4 +321,5 @@ async function fetchFleet(regions: readonly DrRegion[], adminToken: string | und
 }
 
 /** `dr status` of a target: its topology's servers, the fleet as its token may ask for it, and Patroni's view where a region has one. */
-export const targetStatus = (target: DrTarget): Promise<DrStatus> => drStatus(endpointsOf(target.topology), target.adminToken, { patroni: true });
+export const targetStatus = (target: DrTarget, timeoutMs?: number): Promise<DrStatus> =>
+  drStatus(endpointsOf(target.topology), target.adminToken, { patroni: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) });

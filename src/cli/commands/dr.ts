@@ -114,11 +114,15 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
     .addHelpText('after', TOPOLOGY_TEXT);
 
   targetOptions(
-    dr.command('status').description("every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation), Patroni's view where a region runs it, and what every node serves"),
+    dr
+      .command('status')
+      .description("every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation), Patroni's view where a region runs it, and what every node serves")
+      .option('--timeout <ms>', 'a server that has not answered by then is shown unreachable: a frozen or demoting server must not hold the status up', '10000'),
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: TargetOptions, cmd: Command) => {
-      const status = await labErrors(async () => targetStatus(drTarget(ctx, cmd, opts)));
+    .action(async (opts: TargetOptions & { timeout: string }, cmd: Command) => {
+      const timeoutMs = positiveMs(opts.timeout, '--timeout');
+      const status = await labErrors(async () => targetStatus(drTarget(ctx, cmd, opts), timeoutMs));
       if (ctx.json(cmd)) printJson(ctx.io, status);
       else printStatus(ctx, status);
       const problem = statusProblem(status);
@@ -310,6 +314,12 @@ function statusProblem(status: DrStatus): { message: string; exitCode: number } 
     case 'fenced':
       return { message: `fenced: ${fenced} writable besides the primary ${status.primary}; make it a standby with verdict dr rejoin --region ${status.fenced[0]}`, exitCode: STATUS_EXIT.fenced };
   }
+}
+
+function positiveMs(text: string, option: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${option} must be a whole number of milliseconds of at least 1, not '${text}'`, EXIT.usage);
+  return n;
 }
 
 function nonNegative(text: string): number {
