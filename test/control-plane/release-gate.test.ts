@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowCounts } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { unlessBusy } from '../helpers/wait.js';
+import { unlessBusy, waitFor } from '../helpers/wait.js';
 
 const example = (file: string) => JSON.parse(readFileSync(new URL(`../../examples/decisions/${file}`, import.meta.url), 'utf8'));
 
@@ -141,7 +141,8 @@ describe('release create with requireTests: a release only of contents whose tes
       const before = stops();
       const running = server.request('POST', `${p}/tests/run`, { body: { decisions: ['slow/hanging', 'shipping/carrier'] } });
       // While it holds the engine's isolated lane, four more runs wait their turn and the next is told when to come back.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Waited on, not slept on: on a loaded machine the run may take well over a second to reach the lane.
+      await waitFor('the hanging case to hold the isolated lane', () => server.dataPlane.engine.status().isolated.queued >= 1);
       const others = await Promise.all(Array.from({ length: 5 }, () => server.request('POST', `${p}/tests/run`, { body: { decisions: ['shipping/carrier'] } })));
       const busy = others.filter((r) => r.status === 503);
       expect(busy).toHaveLength(1);

@@ -207,13 +207,14 @@ export async function regionLossFault(ctx: FaultContext): Promise<FaultResult & 
     VERDICT_TOKEN: ctx.adminToken,
   });
   if (promoted.code !== 0) throw new Error(`verdict dr promote exited ${promoted.code}: ${promoted.stderr.trim()}`);
+  const promoteCommandMs = Math.round(ctx.clock() - promoteStarted);
   const report = JSON.parse(promoted.stdout) as { generation: number; leader: string; timeline: number | null; totalMs: number };
   await firstAckAfter(ctx.writes, at, 120_000);
   const status = await verdictCli(['dr', 'status', '--topology', topologyFile(plan.root)], { PGPASSWORD: plan.secrets.superuser, VERDICT_TOKEN: ctx.adminToken });
   ctx.log(`verdict dr status after the promotion (exit ${status.code}):\n${status.stdout}${status.stderr}`);
   return {
     ...result(ctx, `loss of ${lost.name}, promotion of ${survivor.name}`, survivor, at, true, {
-      promoteCommandMs: Math.round(ctx.clock() - promoteStarted),
+      promoteCommandMs,
       promoteReportedMs: report.totalMs,
       newLeader: report.leader,
       nodesWroteToIt: followed(ctx, survivor, report.leader, wallAt),
