@@ -12,7 +12,7 @@ import { changeReplication } from './lab-dr.js';
 import { createDrillProject } from './project.js';
 import { promotionThread, type ReadyPromotion } from './promote-thread.js';
 import { servedEverywhere, waitForRecovery } from './served.js';
-import { summarize } from './summary.js';
+import { FRONT, summarize } from './summary.js';
 import type { DrillOptions, DrillReport } from './types.js';
 import { WriteStream } from './write-stream.js';
 
@@ -20,6 +20,7 @@ export type { DrillCheck, DrillOptions, DrillReport, RegionEvaluations, SeriesPo
 export { servedEverywhere } from './served.js';
 
 const RECOVERY_TIMEOUT_MS = 60_000;
+
 
 /**
  * The DR drill: evaluation load on every region and a stream of acknowledged deploys, then the
@@ -108,13 +109,17 @@ async function drill(state: LabState, options: DrillOptions, built: boolean, pro
   let front = primaryRegion; // active-passive: the region that takes traffic
   let killed: string | undefined;
   const load = new EvaluationLoad(
-    state.regions.map((r) => ({ name: r.name, nodeUrls: r.nodes.map(nodeUrl) })),
+    [
+      ...state.regions.map((r) => ({ name: r.name, nodeUrls: r.nodes.map(nodeUrl) })),
+      // Clients of a front: it decides which node answers, before and after the kill.
+      ...(options.front ? [{ name: FRONT, nodeUrls: [options.front.url.replace(/\/+$/, '')] }] : []),
+    ],
     {
       path: evalPath,
       token,
       concurrency: options.concurrency,
       startedAt,
-      isActive: (region) => topology === 'active-active' || region === front,
+      isActive: (region) => region === FRONT || topology === 'active-active' || region === front,
       isExpected: (result) => ['one', 'two', 'three'].includes((result as { v?: string } | undefined)?.v ?? ''),
     },
   );

@@ -1,8 +1,11 @@
 import type { LabState } from '../lab/state.js';
 import type { WriteCheck } from './check.js';
 import type { EvaluationSample } from './evaluation-load.js';
-import type { DrillCheck, DrillOptions, DrillReport, RegionEvaluations, SeriesPoint } from './types.js';
+import type { DrillCheck, DrillOptions, DrillReport, FrontEvaluations, RegionEvaluations, SeriesPoint } from './types.js';
 import type { WriteRecord } from './write-stream.js';
+
+/** The evaluation load's name for the clients of `--front`. */
+export const FRONT = 'front';
 
 /** The drill's figures and checks from its logs: what was acknowledged, lost, served, and when. */
 export function summarize(input: {
@@ -46,6 +49,7 @@ export function summarize(input: {
       p99Ms: percentile(latencies, 0.99),
     };
   });
+  const front = options.front ? frontEvaluations(samples.filter((s) => s.region === FRONT), options.front, killStartedAtMs) : undefined;
   const firstGoodAfterKill = samples.filter((s) => s.ok && s.t >= killAtMs).reduce<number | null>((min, s) => (min === null || s.t < min ? s.t : min), null);
   const evaluationDowntimeMs = options.topology === 'active-passive' && firstGoodAfterKill !== null ? Math.max(0, firstGoodAfterKill - killStartedAtMs) : null;
 
@@ -77,6 +81,15 @@ export function summarize(input: {
           ok: firstGoodAfterKill !== null,
           detail: evaluationDowntimeMs === null ? 'no good evaluation after the kill' : `the front served again ${Math.round(evaluationDowntimeMs)} ms after the kill`,
         },
+    ...(front
+      ? [
+          {
+            name: 'evaluation through the front',
+            ok: front.errorsAfterDetection === 0,
+            detail: `${front.errors} errors in ${front.requests} (${front.errorsInDetection} within ${front.detectionMs} ms of the kill, ${front.errorsAfterDetection} after)`,
+          },
+        ]
+      : []),
     { name: 'writes resumed', ok: firstAfterKill !== undefined, detail: rtoMs === null ? 'no write acknowledged after the kill' : `write RTO ${rtoMs} ms` },
     {
       name: 'propagation after recovery',
@@ -105,12 +118,32 @@ export function summarize(input: {
       longestGapMs: Math.round(longestGapMs),
     },
     evaluations,
+    ...(front ? { front } : {}),
     evaluationDowntimeMs: evaluationDowntimeMs === null ? null : Math.round(evaluationDowntimeMs),
     propagation: { ms: input.propagationMs === null ? null : Math.round(input.propagationMs), nodes: input.survivors },
     series,
     writeSeries,
     checks,
     passed: checks.every((c) => c.ok),
+  };
+}
+
+function frontEvaluations(samples: readonly EvaluationSample[], front: { readonly url: string; readonly detectionMs: number }, killStartedAtMs: number): FrontEvaluations {
+  const failed = samples.filter((s) => !s.ok);
+  const errorKinds: Record<string, number> = {};
+  for (const s of failed) errorKinds[s.error ?? 'error'] = (errorKinds[s.error ?? 'error'] ?? 0) + 1;
+  const after = failed.filter((s) => s.t >= killStartedAtMs + front.detectionMs).length;
+  const latencies = samples.filter((s) => s.ok).map((s) => s.ms).sort((a, b) => a - b);
+  return {
+    url: front.url,
+    detectionMs: front.detectionMs,
+    requests: samples.length,
+    errors: failed.length,
+    errorsInDetection: failed.filter((s) => s.t >= killStartedAtMs && s.t < killStartedAtMs + front.detectionMs).length,
+    errorsAfterDetection: after,
+    errorKinds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
   };
 }
 

@@ -16,7 +16,27 @@ export interface DrillOptions {
   readonly concurrency: number;
   readonly writesPerSecond: number;
   readonly durable?: boolean;
+  /**
+   * Also send evaluations through this front (a load balancer in front of the nodes, e.g. the
+   * HAProxy global front of deploy/patroni): errors after `detectionMs` from the kill fail the drill.
+   */
+  readonly front?: { readonly url: string; readonly detectionMs: number };
   readonly progress?: (step: string) => void;
+}
+
+/** Evaluations sent through `--front`, as its clients saw them. */
+export interface FrontEvaluations {
+  readonly url: string;
+  readonly detectionMs: number;
+  readonly requests: number;
+  readonly errors: number;
+  /** Errors from the start of the kill until the end of the detection window: shown, allowed. */
+  readonly errorsInDetection: number;
+  /** Errors later than that: each one fails the drill. */
+  readonly errorsAfterDetection: number;
+  readonly errorKinds: Readonly<Record<string, number>>;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
 }
 
 export interface RegionEvaluations {
@@ -65,6 +85,8 @@ export interface DrillReport {
     readonly longestGapMs: number;
   };
   readonly evaluations: readonly RegionEvaluations[];
+  /** With `--front`: evaluations through it. */
+  readonly front?: FrontEvaluations;
   /** active-passive: kill to the first good evaluation through the front afterwards. */
   readonly evaluationDowntimeMs: number | null;
   /** After recovery: a deploy on the new primary until every surviving node serves it. */

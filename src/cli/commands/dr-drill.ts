@@ -26,6 +26,8 @@ export function registerDrill(dr: Command, ctx: CommandContext): void {
     .option('--concurrency <n>', 'evaluation loops per region', '2')
     .option('--write-rate <n>', 'deploys per second in the write stream', '20')
     .option('--no-fsync', 'a lab the drill builds runs PostgreSQL without fsync (CI)')
+    .option('--front <url>', "also evaluate through this load balancer in front of the lab's nodes (e.g. HAProxy with the other region's nodes as backup servers); its errors after the detection window fail the drill")
+    .option('--front-detection-ms <ms>', 'how long after the kill the front may still send clients to the dead region', '5000')
     // The global --json is a flag, so `--json report.json` leaves the file name as an operand.
     .argument('[json-file]', 'with --json: write the JSON report to this file and print the summary (without a file, --json prints the report)')
     .option('--report <file>', 'write the full report as JSON to this file (same as --json <file>)')
@@ -43,7 +45,7 @@ failed: that is what async means.`,
         jsonFile: string | undefined,
         opts: {
           dir?: string; replication?: ReplicationMode; standbys: string; duration: string; regions: string; nodesPerRegion: string;
-          topology: ServingTopology; concurrency: string; writeRate: string; fsync: boolean; report?: string; html?: string;
+          topology: ServingTopology; concurrency: string; writeRate: string; fsync: boolean; report?: string; html?: string; front?: string; frontDetectionMs: string;
         },
         cmd: Command,
       ) => {
@@ -66,6 +68,7 @@ failed: that is what async means.`,
             concurrency: parsePositive(opts.concurrency, '--concurrency'),
             writesPerSecond: parsePositive(opts.writeRate, '--write-rate'),
             durable: opts.fsync,
+            ...(opts.front ? { front: { url: frontUrl(opts.front), detectionMs: parsePositive(opts.frontDetectionMs, '--front-detection-ms') } } : {}),
             progress: (s) => progress.step(s),
           }).finally(() => progress.done()),
         );
@@ -78,6 +81,17 @@ failed: that is what async means.`,
         if (!report.passed) throw new CliError(`drill failed: ${report.checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
       },
     );
+}
+
+function frontUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(`--front must be an http(s) URL, not '${text}'`, EXIT.usage);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--front must be an http(s) URL, not '${text}'`, EXIT.usage);
+  return text.replace(/\/+$/, '');
 }
 
 function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: string; html?: string; kept?: string }): void {
@@ -98,6 +112,12 @@ function printDrill(ctx: CommandContext, report: DrillReport, files: { report?: 
     { header: 'p50 ms', value: (e) => e.p50Ms },
     { header: 'p99 ms', value: (e) => e.p99Ms },
   ]);
+  const f = report.front;
+  if (f) {
+    out(
+      `through the front ${f.url}: ${f.requests} evaluations, ${f.errors} errors (${f.errorsInDetection} within ${f.detectionMs} ms of the kill, ${f.errorsAfterDetection} after), p50 ${f.p50Ms ?? '-'} ms, p99 ${f.p99Ms ?? '-'} ms`,
+    );
+  }
   if (report.evaluationDowntimeMs !== null) out(`evaluation downtime through the front: ${report.evaluationDowntimeMs} ms`);
   out(`propagation after recovery: ${report.propagation.ms === null ? 'did not complete' : `${report.propagation.ms} ms`} to ${report.propagation.nodes} node(s)`);
   out();
