@@ -117,11 +117,11 @@ export function registerDrCommands(program: Command, ctx: CommandContext): void 
     dr
       .command('status')
       .description("every PostgreSQL server (role, timeline, LSNs, sync state, lag, generation), Patroni's view where a region runs it, and what every node serves")
-      .option('--timeout <ms>', 'a server that has not answered by then is shown unreachable: a frozen or demoting server must not hold the status up', '10000'),
+      .option('--probe-timeout <ms>', 'a server that has not answered by then is shown unreachable: a frozen or demoting server must not hold the status up', '10000'),
   )
     .addHelpText('after', STATUS_HELP)
-    .action(async (opts: TargetOptions & { timeout: string }, cmd: Command) => {
-      const timeoutMs = positiveMs(opts.timeout, '--timeout');
+    .action(async (opts: TargetOptions & { probeTimeout: string }, cmd: Command) => {
+      const timeoutMs = positiveMs(opts.probeTimeout, '--probe-timeout');
       const status = await labErrors(async () => targetStatus(drTarget(ctx, cmd, opts), timeoutMs));
       if (ctx.json(cmd)) printJson(ctx.io, status);
       else printStatus(ctx, status);
