@@ -6,22 +6,22 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { lossesBeyondLag } from '../../chaos/accounting.js';
 import { createChaosProject, isExpected, isMixed } from '../../chaos/project.js';
-import { checkWrites, type WriteCheck } from '../../drill/check.js';
+import { checkWrites } from '../../drill/check.js';
 import { EvaluationLoad } from '../../drill/evaluation-load.js';
 import { call } from '../../drill/http.js';
 import { servedEverywhere } from '../../drill/served.js';
 import { WriteStream } from '../../drill/write-stream.js';
 import { findPgBinaries } from '../../local-pg/binaries.js';
 import { backup, createLab, createStanza, createVerdictDatabase, missingPrograms, openLab, startEtcd, startHaproxy, startRegion, type PatroniLab } from '../lab.js';
-import { DEFAULT_TIMINGS, primaryRegionPlan, SHORT_TIMINGS, type PatroniTimings } from '../plan.js';
+import { DEFAULT_TIMINGS, primaryRegionPlan, SHORT_TIMINGS } from '../plan.js';
 import { planFile, topologyFile } from '../files.js';
 import { isAlive } from '../../local-pg/pids.js';
 import { installLabPackages } from '../install.js';
 import { DETECTION_MS, leaderCrashFault, regionLossFault, switchoverFault, verdictCli, type FaultContext, type FaultResult } from './faults.js';
 import { nodeUrl, startNodes } from './nodes.js';
 import { WriteWatch } from './observe.js';
-import { archiveUpToNow, restoreDrill, takeRestorePoint, type RestoreDrillResult } from './restore-drill.js';
-import { faultLines, restoreLines, variantLine } from './report.js';
+import { archiveUpToNow, restoreDrill, takeRestorePoint } from './restore-drill.js';
+import { faultLines, restoreLines, variantLine, type VariantResult } from './report.js';
 
 /**
  * `npm run test:patroni`: the real machinery on loopback (3 etcd, region A's 3-member Patroni
@@ -32,17 +32,6 @@ import { faultLines, restoreLines, variantLine } from './report.js';
  * write was lost (beyond the cross-region lag for the region loss), written twice, or an
  * evaluation through the front failed outside the front's detection window.
  */
-export interface VariantResult {
-  readonly timings: PatroniTimings;
-  readonly faults: readonly FaultResult[];
-  readonly writes: WriteCheck;
-  readonly lostBeyondLag: readonly string[];
-  readonly lag: { readonly bytes: number; readonly ms: number };
-  readonly evaluations: number;
-  readonly restore?: RestoreDrillResult;
-  readonly setupMs: number;
-  readonly totalMs: number;
-}
 
 const PROJECT = 'pl';
 /** An evaluation not answered by then counts as an error. */

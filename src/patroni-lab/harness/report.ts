@@ -1,6 +1,20 @@
 import type { FaultResult } from './faults.js';
-import type { VariantResult } from './main.js';
+import type { WriteCheck } from '../../drill/check.js';
+import type { PatroniTimings } from '../plan.js';
 import type { RestoreDrillResult } from './restore-drill.js';
+
+/** One lab's outcome: its timings, each fault's figures, the set checker's verdict, the restore drill. */
+export interface VariantResult {
+  readonly timings: PatroniTimings;
+  readonly faults: readonly FaultResult[];
+  readonly writes: WriteCheck;
+  readonly lostBeyondLag: readonly string[];
+  readonly lag: { readonly bytes: number; readonly ms: number };
+  readonly evaluations: number;
+  readonly restore?: RestoreDrillResult;
+  readonly setupMs: number;
+  readonly totalMs: number;
+}
 
 const ms = (v: number | null): string => (v === null ? 'n/a' : `${(v / 1000).toFixed(1)} s`);
 
