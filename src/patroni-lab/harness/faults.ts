@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { connect } from '../../db/connect.js';
 import type { EvaluationSample } from '../../drill/evaluation-load.js';
@@ -7,7 +6,7 @@ import { getClusterFromAny } from '../../patroni/client.js';
 import { drillGraph } from '../../drill/project.js';
 import { call } from '../../drill/http.js';
 import { leaderOf, syncStandbysOf } from '../../patroni/cluster.js';
-import { switchover } from '../commands.js';
+import { run, switchover, type RunResult } from '../commands.js';
 import { topologyFile } from '../files.js';
 import { crashMember, leaderMemberOf, restartMember, type PatroniLab } from '../lab.js';
 import { primaryRegionPlan, restUrlsOf, type RegionPlan } from '../plan.js';
@@ -169,18 +168,8 @@ async function crossRegionLag(ctx: FaultContext, source: RegionPlan, standby: Re
   }
 }
 
-/** Runs `verdict <args>` with `env`; resolves with its exit code and output. */
-export function verdictCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [VERDICT_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs `verdict <args>` (ours, not the lab user's) to completion, with `env`; killed after 5 minutes. */
+export const verdictCli = (args: readonly string[], env: Record<string, string>): Promise<RunResult> => run(process.execPath, [VERDICT_BIN, ...args], { env, timeoutMs: 300_000 });
 
 /**
  * The loss of region A: every member (Patroni and PostgreSQL) killed, its HAProxy and its Verdict
