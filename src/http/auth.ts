@@ -92,7 +92,17 @@ async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest
       permission,
     });
   }
-  request.actor = { name: token.name, tokenId: token.id, role: token.role, requestId: request.id, ip: request.ip };
+  request.actor = {
+    name: token.name,
+    subject: `token:${token.id}`,
+    tokenId: token.id,
+    role: token.role,
+    groups: [],
+    projectScope: null,
+    extraPermissions: [],
+    requestId: request.id,
+    ip: request.ip,
+  };
   // What an authenticated caller gets is private (and a created token is a secret): never cached.
   noStore(reply);
 }
