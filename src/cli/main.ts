@@ -6,6 +6,7 @@ import { registerTestCommand } from './commands/test.js';
 import { registerFleetCommand } from './commands/fleet.js';
 import { registerDecisionCommands } from './commands/decisions.js';
 import { registerDeploymentCommands } from './commands/deploy.js';
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerEnvironmentCommands } from './commands/environments.js';
 import { registerProjectCommands } from './commands/projects.js';
 import { registerReleaseCommands } from './commands/releases.js';
@@ -38,6 +39,7 @@ export function createProgram(io: CliIo): Command {
   registerPackageCommands(registerReleaseCommands(program, ctx), program, ctx);
   registerEnvironmentCommands(program, ctx);
   registerDeploymentCommands(program, ctx);
+  registerApprovalCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerEvaluateCommand(program, ctx);

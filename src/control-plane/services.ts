@@ -5,6 +5,7 @@ import { ChangesService } from './changes/service.js';
 import { DecisionsService } from './decisions/service.js';
 import { DEFAULT_JDM_LIMITS, type JdmChecker, type JdmLimits } from './decisions/validate.js';
 import { DeploymentsService } from './deployments/service.js';
+import { DeploymentRequestsService } from './deployment-requests/service.js';
 import { EnvironmentsService } from './environments/service.js';
 import { EvaluationTokensService } from './evaluation-tokens/service.js';
 import { ProjectsService } from './projects/service.js';
@@ -23,6 +24,7 @@ export interface Services {
   readonly environments: EnvironmentsService;
   readonly changes: ChangesService;
   readonly deployments: DeploymentsService;
+  readonly deploymentRequests: DeploymentRequestsService;
   readonly evaluationTokens: EvaluationTokensService;
   readonly apiTokens: ApiTokensService;
   readonly packages: PackagesService;
@@ -50,9 +52,11 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const releases = new ReleasesService(db, projects, decisions, audit, gate);
   const changes = new ChangesService(db);
   const environments = new EnvironmentsService(db, projects, changes, audit);
-  const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
+  // Approving a request deploys through the deployments service, whose gate creates requests: wired by a closure.
+  const deploymentRequests: DeploymentRequestsService = new DeploymentRequestsService(db, projects, environments, () => deployments, audit);
+  const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit, deploymentRequests.gate);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
-  const apiTokens = new ApiTokensService(db, audit);
+  const apiTokens = new ApiTokensService(db, audit, projects);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
   const maxJsonDepth = (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth;
@@ -62,5 +66,5 @@ export function createServices(db: Database, options: ServicesOptions): Services
     maxJsonDepth,
     maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
   });
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, deploymentRequests, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests });
 }

@@ -12,6 +12,7 @@ import { auditRoutes } from '../control-plane/audit/routes.js';
 import { changeRoutes } from '../control-plane/changes/routes.js';
 import { decisionRoutes } from '../control-plane/decisions/routes.js';
 import { deploymentRoutes } from '../control-plane/deployments/routes.js';
+import { deploymentRequestRoutes } from '../control-plane/deployment-requests/routes.js';
 import { environmentRoutes } from '../control-plane/environments/routes.js';
 import { evaluationTokenRoutes } from '../control-plane/evaluation-tokens/routes.js';
 import { healthRoutes } from '../control-plane/health/routes.js';
@@ -196,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     releaseRoutes,
     environmentRoutes,
     deploymentRoutes,
+    deploymentRequestRoutes,
     changeRoutes,
     evaluationTokenRoutes,
     apiTokenRoutes,

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Actor } from '../lib/actor.js';
 import { allows, type Permission } from '../control-plane/api-tokens/roles.js';
-import type { ApiTokensService } from '../control-plane/api-tokens/service.js';
+import type { ApiTokensService, Authentication } from '../control-plane/api-tokens/service.js';
+import { assertNever } from '../lib/assert-never.js';
 import { noStore } from './security-headers.js';
 import { presentedApiToken } from '../console/session-cookie.js';
 
@@ -81,11 +82,12 @@ async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest
     reply.header('www-authenticate', 'Bearer realm="verdict"');
     throw new AppError('unauthorized', 'send an API token in the Authorization header: "Authorization: Bearer <token>"');
   }
-  const token = await apiTokens.authenticate(presented.token);
-  if (!token) {
+  const outcome = await apiTokens.authenticate(presented.token);
+  if (outcome.kind !== 'valid') {
     reply.header('www-authenticate', 'Bearer realm="verdict", error="invalid_token"');
-    throw new AppError('unauthorized', 'the API token is unknown or has been revoked');
+    throw new AppError('unauthorized', refusal(outcome));
   }
+  const token = outcome.token;
   if (!allows(token.role, permission)) {
     throw new AppError('forbidden', `role '${token.role}' (token '${token.name}') is not allowed to ${describe(permission)}`, {
       role: token.role,
@@ -98,13 +100,42 @@ async function authenticate(apiTokens: ApiTokensService, request: FastifyRequest
     tokenId: token.id,
     role: token.role,
     groups: [],
-    projectScope: null,
-    extraPermissions: [],
+    projectScope: token.project,
+    extraPermissions: token.permissions,
     requestId: request.id,
     ip: request.ip,
   };
+  refuseOutOfScope(request);
   // What an authenticated caller gets is private (and a created token is a secret): never cached.
   noStore(reply);
+}
+
+function refusal(outcome: Exclude<Authentication, { kind: 'valid' }>): string {
+  switch (outcome.kind) {
+    case 'unknown':
+    case 'revoked':
+      // The same words for both: a revoked token's name is nothing its last holder needs.
+      return 'the API token is unknown or has been revoked';
+    case 'expired':
+      return `the API token '${outcome.token.name}' expired at ${outcome.token.expiresAt}; an admin can rotate it (verdict api-token rotate ${outcome.token.id}) or create a new one`;
+    default:
+      return assertNever(outcome, 'token refusal');
+  }
+}
+
+/** Routes a project-scoped identity may call although they name no project: who am I, the console session. */
+const SCOPE_FREE = new Set(['/api/whoami', '/api/session']);
+
+/**
+ * A project-scoped token touches its project only: routes under /api/projects/:project for that
+ * project, and the few routes about itself. Anything global (projects list, tokens, audit) is refused.
+ */
+function refuseOutOfScope(request: FastifyRequest): void {
+  const scope = request.actor.projectScope;
+  if (scope === null) return;
+  const project = (request.params as { project?: unknown } | undefined)?.project;
+  if (project === undefined ? SCOPE_FREE.has(request.routeOptions.url ?? '') : project === scope) return;
+  throw new AppError('forbidden', `token '${request.actor.name}' is limited to project '${scope}'`, { project: scope });
 }
 
 function describe(permission: Permission): string {
@@ -115,6 +146,8 @@ function describe(permission: Permission): string {
       return 'create projects';
     case 'environment:create':
       return 'create environments';
+    case 'environment:update':
+      return 'change environments';
     case 'decision:write':
       return 'change decisions';
     case 'decision:simulate':

@@ -32,7 +32,7 @@ export function registerIdempotency(app: FastifyInstance): void {
     const key = Array.isArray(header) ? header[0]! : header;
     if (!KEY.test(key)) return done(new AppError('bad-request', 'Idempotency-Key must be 1 to 200 letters, digits or . _ : -'));
     request.idempotency = new IdempotencyContext(
-      `${request.actor.tokenId ?? request.actor.name} ${request.method} ${request.routeOptions.url}`,
+      `${request.actor.tokenId ?? request.actor.subject} ${request.method} ${request.routeOptions.url}`,
       key,
       sha256Hex(`${request.url}\n`, bodyDigest(request.body)),
     );

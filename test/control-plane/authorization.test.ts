@@ -35,6 +35,8 @@ const CASES: readonly Case[] = [
   { name: 'list releases', method: 'GET', path: () => '/api/projects/m/releases', allowed: everyone },
   { name: 'diff releases', method: 'GET', path: () => '/api/projects/m/releases/latest/diff?base=v1&content=true', allowed: everyone },
   { name: 'create environment', method: 'POST', path: () => '/api/projects/m/environments', body: (n) => ({ key: `e-${n}` }), allowed: ['admin'] },
+  { name: 'update environment', method: 'PATCH', path: () => '/api/projects/m/environments/prod', body: (n) => ({ name: `prod ${n}` }), allowed: ['admin'] },
+  { name: 'list deployment requests', method: 'GET', path: () => '/api/projects/m/deployment-requests', allowed: everyone },
   { name: 'list environments', method: 'GET', path: () => '/api/projects/m/environments', allowed: everyone },
   { name: 'deploy', method: 'POST', path: () => '/api/projects/m/environments/prod/deployments', body: () => ({ release: 'v1' }), allowed: ['admin', 'deployer'] },
   { name: 'rollback', method: 'POST', path: () => '/api/projects/m/environments/prod/rollback', body: () => ({ release: 'v1' }), allowed: ['admin', 'deployer'] },

@@ -62,7 +62,7 @@ describe('API tokens', () => {
     expect(token).toMatch(/^vrd_api_/);
 
     const me = await server.request('GET', '/api/whoami', { token });
-    expect(me.body).toEqual({ name: 'ci pipeline', role: 'deployer', tokenId: created.body.id });
+    expect(me.body).toEqual({ name: 'ci pipeline', role: 'deployer', tokenId: created.body.id, project: null, permissions: [] });
     // last_used_at is written after the response, best effort: wait for it.
     const list = await waitFor('last use to be recorded', async () => {
       const res = await server.request('GET', '/api/tokens');
@@ -109,7 +109,8 @@ describe('admin bootstrap', () => {
       expect(await services.apiTokens.bootstrap(configured)).toEqual({ kind: 'configured', revokedPrevious: 0 });
       expect(await services.apiTokens.bootstrap(configured)).toEqual({ kind: 'existing' });
       const token = await services.apiTokens.authenticate(configured);
-      expect(token).toMatchObject({ role: 'admin', name: 'bootstrap (VERDICT_ADMIN_TOKEN)', prefix: '(configured)' });
+      expect(token.kind).toBe('valid');
+      expect(token.kind === 'valid' && token.token).toMatchObject({ role: 'admin', name: 'bootstrap (VERDICT_ADMIN_TOKEN)', prefix: '(configured)' });
       // Nothing of a configured secret is stored or shown.
       const rows = await db.sql`SELECT * FROM api_tokens`;
       expect(JSON.stringify(rows)).not.toContain('my_admin');
@@ -117,8 +118,8 @@ describe('admin bootstrap', () => {
       // Rotating VERDICT_ADMIN_TOKEN revokes the old one.
       const rotated = 'my_admin_token_rotated_for_automation__';
       expect(await services.apiTokens.bootstrap(rotated)).toEqual({ kind: 'configured', revokedPrevious: 1 });
-      expect(await services.apiTokens.authenticate(configured)).toBeUndefined();
-      expect(await services.apiTokens.authenticate(rotated)).toBeDefined();
+      expect(await services.apiTokens.authenticate(configured)).toMatchObject({ kind: 'revoked' });
+      expect(await services.apiTokens.authenticate(rotated)).toMatchObject({ kind: 'valid' });
       const audit = await db.sql`SELECT action, details FROM audit_log WHERE action = 'api-token.bootstrap' ORDER BY id`;
       expect(audit.map((a) => a.details.source)).toEqual(['generated', 'VERDICT_ADMIN_TOKEN', 'VERDICT_ADMIN_TOKEN']);
       await database.close();

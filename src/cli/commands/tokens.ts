@@ -5,6 +5,14 @@ import type { EvaluationToken, NewEvaluationToken } from '../../control-plane/ev
 import { seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../io.js';
+import { parseDuration } from '../options.js';
+
+/** Expiry is kept in whole days: 12h rounds up to 1 day. */
+function wholeDays(value: string, name: string): number {
+  const seconds = parseDuration(value, name);
+  if (seconds === 0) throw usageError(`${name} must be longer than 0 (use --no-expiry for a token that never expires)`);
+  return Math.ceil(seconds / 86_400);
+}
 import { printJson, printTable, when } from '../output.js';
 
 interface EnvOpts {
@@ -66,12 +74,43 @@ export function registerTokenCommands(program: Command, ctx: CommandContext): vo
     .description(`create an API token (the secret is printed once); roles: ${ROLES.join(', ')}`)
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'who or what uses it (default: <role> token)')
-    .action(async (opts: { role: string; name?: string }, cmd: Command) => {
+    .option('--expires-in <duration>', 'the token stops working after this long, e.g. 90d, 12h (whole days; default 90d)', '90d')
+    .option('--no-expiry', 'a token that never expires (prefer rotating: verdict api-token rotate)')
+    .option('--project <project>', 'limit the token to one project')
+    .option('--deploy-unreviewed', 'let packages it applies with --env deploy to protected environments without approval (audited)')
+    .action(async (opts: { role: string; name?: string; expiresIn: string; expiry: boolean; project?: string; deployUnreviewed?: boolean }, cmd: Command) => {
       if (!isRole(opts.role)) throw usageError(`--role must be one of ${ROLES.join(', ')} (got "${opts.role}")`);
-      const created = await ctx.client(cmd).post<NewApiToken>('api/tokens', { role: opts.role, name: opts.name ?? `${opts.role} token` }, { retry: false });
+      const created = await ctx.client(cmd).post<NewApiToken>(
+        'api/tokens',
+        {
+          role: opts.role,
+          name: opts.name ?? `${opts.role} token`,
+          ...(opts.expiry ? { expiresInDays: wholeDays(opts.expiresIn, '--expires-in') } : {}),
+          ...(opts.project ? { project: opts.project } : {}),
+          ...(opts.deployUnreviewed ? { permissions: ['deploy-unreviewed'] } : {}),
+        },
+        { retry: false },
+      );
       if (ctx.json(cmd)) return printJson(ctx.io, created);
       ctx.io.stdout(`${created.token}\n`);
-      ctx.io.stderr(`API token ${created.id} (${created.role}): store it now, it is not shown again\n`);
+      ctx.io.stderr(`API token ${created.id} (${created.role}${created.project ? `, project ${created.project}` : ''}, ${created.expiresAt ? `expires ${created.expiresAt}` : 'never expires'}): store it now, it is not shown again\n`);
+    });
+
+  apiToken
+    .command('rotate <id>')
+    .description('give an API token a new secret (printed once); same id, role and scope')
+    .option('--grace <duration>', 'how long the old secret keeps working, e.g. 1h (default: stops at once)', '0')
+    .option('--expires-in <duration>', 'a new expiry from now, e.g. 90d (default: keep the current one)')
+    .action(async (id: string, opts: { grace: string; expiresIn?: string }, cmd: Command) => {
+      const rotated = await ctx.client(cmd).post<NewApiToken>(
+        `api/tokens/${seg(id)}/rotate`,
+        { graceSeconds: parseDuration(opts.grace, '--grace'), ...(opts.expiresIn ? { expiresInDays: wholeDays(opts.expiresIn, '--expires-in') } : {}) },
+        { retry: false },
+      );
+      if (ctx.json(cmd)) return printJson(ctx.io, rotated);
+      ctx.io.stdout(`${rotated.token}\n`);
+      const grace = rotated.previousSecretValidUntil ? `the old secret works until ${rotated.previousSecretValidUntil}` : 'the old secret no longer works';
+      ctx.io.stderr(`API token ${rotated.id} rotated (${rotated.expiresAt ? `expires ${rotated.expiresAt}` : 'never expires'}); ${grace}. Store the new one now, it is not shown again\n`);
     });
 
   apiToken
@@ -85,8 +124,11 @@ export function registerTokenCommands(program: Command, ctx: CommandContext): vo
         { header: 'name', value: (t) => t.name },
         { header: 'role', value: (t) => t.role },
         { header: 'prefix', value: (t) => t.prefix },
+        { header: 'project', value: (t) => t.project ?? '(all)' },
+        { header: 'expires', value: (t) => (t.expiresAt ? when(t.expiresAt) : 'never') },
         { header: 'last used', value: (t) => when(t.lastUsedAt) },
         { header: 'revoked', value: (t) => when(t.revokedAt) },
+        { header: 'extra', value: (t) => t.permissions.join(',') },
       ]);
     });
 

@@ -11,6 +11,7 @@ export const PERMISSIONS = {
   read: ['admin', 'editor', 'deployer', 'viewer'],
   'project:create': ['admin'],
   'environment:create': ['admin'],
+  'environment:update': ['admin'],
   'decision:write': ['admin', 'editor'],
   'decision:simulate': ['admin', 'editor'],
   'release:create': ['admin', 'editor', 'deployer'],

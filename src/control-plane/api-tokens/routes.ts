@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../services.js';
-import { ApiTokenParamsSchema, ApiTokenSchema, CreateApiTokenSchema, NewApiTokenSchema, WhoAmISchema } from './schemas.js';
+import { ApiTokenParamsSchema, ApiTokenSchema, CreateApiTokenSchema, NewApiTokenSchema, RotateApiTokenSchema, WhoAmISchema } from './schemas.js';
+import { emptyBodyAsObject } from '../../lib/empty-body.js';
 
 export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const tags = ['api tokens'];
@@ -33,12 +34,34 @@ export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     (request) => services.apiTokens.revoke(request.actor, request.params.id, request.idempotency),
   );
 
+  app.post(
+    '/api/tokens/:id/rotate',
+    {
+      config: { permission: 'api-token:manage' },
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags,
+        summary: 'Give an API token a new secret (shown once); the old one works for graceSeconds more',
+        params: ApiTokenParamsSchema,
+        body: RotateApiTokenSchema,
+        response: { 200: NewApiTokenSchema },
+      },
+    },
+    (request) => services.apiTokens.rotate(request.actor, request.params.id, request.body),
+  );
+
   app.get(
     '/api/whoami',
     {
       config: { permission: 'read' },
       schema: { tags, summary: 'The identity and role of the calling token', response: { 200: WhoAmISchema } },
     },
-    (request) => ({ name: request.actor.name, role: request.actor.role, tokenId: request.actor.tokenId }),
+    (request) => ({
+      name: request.actor.name,
+      role: request.actor.role,
+      tokenId: request.actor.tokenId,
+      project: request.actor.projectScope,
+      permissions: [...request.actor.extraPermissions],
+    }),
   );
 };

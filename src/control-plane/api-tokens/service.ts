@@ -4,12 +4,15 @@ import { SYSTEM_ACTOR, type Actor } from '../../lib/actor.js';
 import { hashSecret, newSecret, displayPrefix } from '../../lib/secrets.js';
 import { conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
-import type { ApiToken, CreateApiToken, NewApiToken } from './schemas.js';
+import type { ProjectsService } from '../projects/service.js';
+import type { ApiToken, CreateApiToken, NewApiToken, RotateApiToken } from './schemas.js';
 import {
   CONFIGURED_ADMIN_NAME,
   findApiToken,
   findApiTokenByHash,
+  findApiTokenBySecretHash,
   insertApiToken,
+  rotateApiToken,
   listApiTokens,
   lockActiveAdmins,
   revokeApiToken,
@@ -23,6 +26,13 @@ export type BootstrapOutcome =
   | { readonly kind: 'existing' }
   | { readonly kind: 'configured-token-revoked' };
 
+/** What a presented secret turned out to be. */
+export type Authentication =
+  | { readonly kind: 'valid'; readonly token: ApiToken }
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'revoked'; readonly token: ApiToken }
+  | { readonly kind: 'expired'; readonly token: ApiToken };
+
 // Any constant: serialises bootstrap between nodes starting at the same time.
 const BOOTSTRAP_LOCK = 7_140_512_002;
 
@@ -31,17 +41,50 @@ export class ApiTokensService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditService,
+    private readonly projects: ProjectsService,
   ) {}
 
   async create(actor: Actor, input: CreateApiToken): Promise<NewApiToken> {
     const secret = newSecret('api');
     return this.db.transaction(async (tx) => {
-      const token = await insertApiToken(tx, { name: input.name, role: input.role, hash: secret.hash, prefix: secret.prefix, createdBy: actor.name });
+      const project = input.project === undefined ? null : await this.projects.get(input.project, tx);
+      const token = await insertApiToken(tx, {
+        name: input.name,
+        role: input.role,
+        hash: secret.hash,
+        prefix: secret.prefix,
+        createdBy: actor.name,
+        expiresInDays: input.expiresInDays,
+        projectId: project?.id ?? null,
+        permissions: input.permissions ?? [],
+      });
       await this.audit.record(tx, actor, {
         action: 'api-token.create',
         targetType: 'api-token',
         target: token.id,
-        details: { name: token.name, role: token.role, prefix: token.prefix },
+        projectKey: token.project,
+        details: { name: token.name, role: token.role, prefix: token.prefix, expiresAt: token.expiresAt, project: token.project, permissions: token.permissions },
+      });
+      return { ...token, token: secret.token };
+    });
+  }
+
+  /** A new secret for the same token (same id, role, scope): shown once. */
+  async rotate(actor: Actor, id: string, input: RotateApiToken): Promise<NewApiToken> {
+    const secret = newSecret('api');
+    return this.db.transaction(async (tx) => {
+      const before = await findApiToken(tx, id);
+      if (!before) throw notFound(`there is no API token ${id}`);
+      if (!(await rotateApiToken(tx, id, { hash: secret.hash, prefix: secret.prefix, graceSeconds: input.graceSeconds, expiresInDays: input.expiresInDays }))) {
+        throw conflict(`API token ${id} is revoked; create a new one instead`);
+      }
+      const token = (await findApiToken(tx, id))!;
+      await this.audit.record(tx, actor, {
+        action: 'api-token.rotate',
+        targetType: 'api-token',
+        target: id,
+        projectKey: token.project,
+        details: { name: token.name, previousPrefix: before.prefix, prefix: token.prefix, graceSeconds: input.graceSeconds, expiresAt: token.expiresAt },
       });
       return { ...token, token: secret.token };
     });
@@ -70,20 +113,23 @@ export class ApiTokensService {
     }, { idempotency });
   }
 
-  /** The active token a secret belongs to, or undefined (unknown or revoked). */
-  async authenticate(secret: string): Promise<ApiToken | undefined> {
+  /** What a secret is: an active token, or why it is refused. */
+  async authenticate(secret: string): Promise<Authentication> {
     const hash = hashSecret(secret);
-    let token = await findApiTokenByHash(this.db.read, hash);
-    // A token created a moment ago may not have reached the replica yet: ask the primary. (A
-    // revocation reaches the replica within VERDICT_MAX_READ_LAG_MS, past which reads use the primary.)
+    let found = await findApiTokenBySecretHash(this.db.read, hash);
+    // A token created (or rotated) a moment ago may not have reached the replica yet: ask the
+    // primary. (A revocation reaches the replica within VERDICT_MAX_READ_LAG_MS, past which reads use the primary.)
     const writer = this.db.writerIfAny;
-    if (!token && writer && this.db.read !== writer) token = await findApiTokenByHash(writer, hash).catch(() => undefined);
-    if (!token || token.revokedAt) return undefined;
+    if (!found && writer && this.db.read !== writer) found = await findApiTokenBySecretHash(writer, hash).catch(() => undefined);
+    if (!found) return { kind: 'unknown' };
+    const { expired, ...token } = found;
+    if (token.revokedAt) return { kind: 'revoked', token };
+    if (expired) return { kind: 'expired', token };
     if (!token.lastUsedAt || Date.now() - Date.parse(token.lastUsedAt) > 60_000) {
       // Best effort: with the primary unreachable, reads still authenticate.
       this.db.transaction((tx) => touchApiToken(tx, token.id)).catch(() => undefined);
     }
-    return token;
+    return { kind: 'valid', token };
   }
 
   /**

@@ -39,8 +39,10 @@ export const DeployResultSchema = Type.Object({
 });
 export type DeployResult = Static<typeof DeployResultSchema>;
 
+const CommentSchema = Type.String({ maxLength: 2000, description: 'Why: shown to the approvers of a protected environment' });
+
 export const DeploySchema = Type.Object(
-  { release: Type.String({ minLength: 1, maxLength: 64, description: "Release id, label, or 'latest'" }) },
+  { release: Type.String({ minLength: 1, maxLength: 64, description: "Release id, label, or 'latest'" }), comment: Type.Optional(CommentSchema) },
   { additionalProperties: false },
 );
 
@@ -49,6 +51,7 @@ export const RollbackSchema = Type.Object(
     release: Type.Optional(
       Type.String({ minLength: 1, maxLength: 64, description: 'Release to go back to; default: the one deployed before the current one' }),
     ),
+    comment: Type.Optional(CommentSchema),
   },
   { additionalProperties: false },
 );

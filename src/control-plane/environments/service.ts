@@ -8,8 +8,20 @@ import type { AuditService } from '../audit/service.js';
 import type { ChangesService } from '../changes/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ProjectsService } from '../projects/service.js';
-import type { CreateEnvironment, Environment } from './schemas.js';
-import { findEnvironment, insertEnvironment, listEnvironments, lockEnvironment } from './store.js';
+import type { CreateEnvironment, Environment, Protection, UpdateEnvironment } from './schemas.js';
+import { findEnvironment, insertEnvironment, listEnvironments, lockEnvironment, updateEnvironment } from './store.js';
+
+const DEFAULT_PROTECTION: Protection = Object.freeze({ requiredApprovals: 0, approverRole: null, approverGroup: null, requestTtlSeconds: 7 * 24 * 3600 });
+
+/** The protection an input asks for: fields it leaves out keep their current (or default) value. */
+function protectionOf(input: Partial<Protection>, current: Protection): Protection {
+  return {
+    requiredApprovals: input.requiredApprovals ?? current.requiredApprovals,
+    approverRole: input.approverRole === undefined ? current.approverRole : input.approverRole,
+    approverGroup: input.approverGroup === undefined ? current.approverGroup : input.approverGroup,
+    requestTtlSeconds: input.requestTtlSeconds ?? current.requestTtlSeconds,
+  };
+}
 import { environmentCatalog } from '../serving/catalog.js';
 import type { CatalogEntry } from '../../data-plane/sync/serving-source.js';
 
@@ -25,15 +37,34 @@ export class EnvironmentsService {
     try {
       return await this.db.transaction(async (tx) => {
         const project = await this.projects.get(projectKey, tx);
-        const id = await insertEnvironment(tx, { projectId: project.id, key: input.key, name: input.name ?? input.key, createdBy: actor.name });
+        const protection = protectionOf(input, DEFAULT_PROTECTION);
+        const id = await insertEnvironment(tx, { projectId: project.id, key: input.key, name: input.name ?? input.key, createdBy: actor.name, protection });
         await this.changes.bump(tx, 'environment', project.id, id);
-        await this.audit.record(tx, actor, { action: 'environment.create', targetType: 'environment', target: input.key, projectKey });
+        await this.audit.record(tx, actor, { action: 'environment.create', targetType: 'environment', target: input.key, projectKey, details: { protection } });
         return (await findEnvironment(tx, project.id, input.key))!;
       }, { idempotency });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`project '${projectKey}' already has an environment '${input.key}'`);
       throw error;
     }
+  }
+
+  /** Renames an environment or changes what its deployments need (approvals, approvers, request lifetime). */
+  async update(actor: Actor, projectKey: string, envKey: string, input: UpdateEnvironment, idempotency?: IdempotencyContext): Promise<Environment> {
+    return this.db.transaction(async (tx) => {
+      const project = await this.projects.get(projectKey, tx);
+      const before = await this.lock(tx, project, envKey);
+      const protection = protectionOf(input, before.protection);
+      await updateEnvironment(tx, before.id, { name: input.name ?? before.name, protection });
+      await this.audit.record(tx, actor, {
+        action: 'environment.update',
+        targetType: 'environment',
+        target: envKey,
+        projectKey,
+        details: { before: { name: before.name, protection: before.protection }, after: { name: input.name ?? before.name, protection } },
+      });
+      return (await findEnvironment(tx, project.id, envKey))!;
+    }, { idempotency });
   }
 
   async list(projectKey: string): Promise<Environment[]> {

@@ -13,6 +13,9 @@ export const ApplyResultSchema = Type.Object({
     unchanged: Type.Integer({ description: 'Decisions whose latest version already had this content' }),
   }),
   deployment: Type.Union([Type.Object({ environment: Type.String(), deploymentId: Type.Integer(), changed: Type.Boolean() }), Type.Null()]),
+  deploymentRequest: Type.Union([Type.Object({ environment: Type.String(), requestId: Type.Integer(), requiredApprovals: Type.Integer() }), Type.Null()], {
+    description: 'The environment is protected: the deploy waits for approval in this request (unless the token holds deploy-unreviewed)',
+  }),
   signedBy: Type.Union([Type.String({ description: 'Key id of the trusted key that signed the package' }), Type.Null()]),
   source: Type.String({ description: 'The instance the package was exported from' }),
 });

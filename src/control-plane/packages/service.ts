@@ -245,18 +245,26 @@ export class PackagesService {
         release = cut;
       }
       let deployment: ApplyResult['deployment'] = null;
+      let deploymentRequest: ApplyResult['deploymentRequest'] = null;
       if (options.environment !== undefined) {
-        const deployed = await this.deployments.deployInTransaction(tx, actor, project, options.environment, 'deploy', async () => release.id);
-        deployment = { environment: options.environment, deploymentId: deployed.id, changed: !deployed.unchanged };
+        const outcome = await this.deployments.deployInTransaction(tx, actor, project, options.environment, 'deploy', async () => release.id, {
+          source: 'package',
+          comment: `package ${release.label} applied from ${source}`,
+        });
+        if (outcome.kind === 'deployed') {
+          deployment = { environment: options.environment, deploymentId: outcome.result.id, changed: !outcome.result.unchanged };
+        } else {
+          deploymentRequest = { environment: options.environment, requestId: outcome.request.id, requiredApprovals: outcome.request.requiredApprovals };
+        }
       }
-      if (status === 'applied' || deployment?.changed) {
+      if (status === 'applied' || deployment?.changed || deploymentRequest) {
         await this.audit.record(tx, actor, {
           action: 'package.apply',
           targetType: 'release',
           target: release.label,
           projectKey,
           afterHash: release.contentHash,
-          details: { status, source, signedBy, releaseId: release.id, saved, unchanged, environment: options.environment ?? null },
+          details: { status, source, signedBy, releaseId: release.id, saved, unchanged, environment: options.environment ?? null, deploymentRequest: deploymentRequest?.requestId ?? null },
         });
       }
       return {
@@ -264,6 +272,7 @@ export class PackagesService {
         release: { id: release.id, label: release.label, contentHash: release.contentHash },
         decisions: { saved, unchanged },
         deployment,
+        deploymentRequest,
         signedBy,
         source,
       };
