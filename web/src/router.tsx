@@ -13,6 +13,7 @@ import { EnvironmentDetail } from './screens/EnvironmentDetail';
 import { ApiTokens } from './screens/ApiTokens';
 import { Audit } from './screens/Audit';
 import { Regions } from './screens/Regions';
+import { Approvals } from './screens/Approvals';
 
 /** Every screen has a URL; decision keys keep their slashes (/projects/p/decisions/pricing/discount). */
 export const router = createBrowserRouter([
@@ -31,6 +32,7 @@ export const router = createBrowserRouter([
       { path: 'projects/:project/releases/compare', element: <ReleaseCompare /> },
       { path: 'projects/:project/environments', element: <Environments /> },
       { path: 'projects/:project/environments/:env', element: <EnvironmentDetail /> },
+      { path: 'projects/:project/approvals', element: <Approvals /> },
       { path: 'tokens', element: <ApiTokens /> },
       { path: 'audit', element: <Audit /> },
       { path: 'regions', element: <Regions /> },

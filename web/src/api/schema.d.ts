@@ -2025,6 +2025,15 @@ export interface paths {
                                 deployedAt: string;
                                 deployedBy: string;
                             } | null;
+                            protection: {
+                                /** @description 0: deploys go live at once; N: N approvals from people other than the requester */
+                                requiredApprovals: number;
+                                approverRole: ("admin" | "deployer") | null;
+                                /** @description Approvers must be in this single-sign-on group (API tokens have none); null: no group needed */
+                                approverGroup: string | null;
+                                /** @description A deployment request not decided within this long expires */
+                                requestTtlSeconds: number;
+                            };
                         }[];
                     };
                 };
@@ -2050,6 +2059,12 @@ export interface paths {
                          */
                         key: string;
                         name?: string;
+                        /** @description Approvals a deploy or rollback needs (0 = unprotected) */
+                        requiredApprovals?: number;
+                        approverRole?: ("admin" | "deployer") | null;
+                        approverGroup?: string | null;
+                        /** @description How long a request may wait for approval (default 7 days) */
+                        requestTtlSeconds?: number;
                     };
                 };
             };
@@ -2077,6 +2092,15 @@ export interface paths {
                                 deployedAt: string;
                                 deployedBy: string;
                             } | null;
+                            protection: {
+                                /** @description 0: deploys go live at once; N: N approvals from people other than the requester */
+                                requiredApprovals: number;
+                                approverRole: ("admin" | "deployer") | null;
+                                /** @description Approvers must be in this single-sign-on group (API tokens have none); null: no group needed */
+                                approverGroup: string | null;
+                                /** @description A deployment request not decided within this long expires */
+                                requestTtlSeconds: number;
+                            };
                         };
                     };
                 };
@@ -2131,6 +2155,15 @@ export interface paths {
                                 deployedAt: string;
                                 deployedBy: string;
                             } | null;
+                            protection: {
+                                /** @description 0: deploys go live at once; N: N approvals from people other than the requester */
+                                requiredApprovals: number;
+                                approverRole: ("admin" | "deployer") | null;
+                                /** @description Approvers must be in this single-sign-on group (API tokens have none); null: no group needed */
+                                approverGroup: string | null;
+                                /** @description A deployment request not decided within this long expires */
+                                requestTtlSeconds: number;
+                            };
                         };
                     };
                 };
@@ -2141,7 +2174,71 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename an environment or change its protection (approvals a deployment needs)
+         * @description Fields left out keep their value. Pending deployment requests keep the policy they were made under.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    env: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @description Approvals a deploy or rollback needs (0 = unprotected) */
+                        requiredApprovals?: number;
+                        approverRole?: ("admin" | "deployer") | null;
+                        approverGroup?: string | null;
+                        /** @description How long a request may wait for approval (default 7 days) */
+                        requestTtlSeconds?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            key: string;
+                            name: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy: string;
+                            /** @description What is deployed now */
+                            current: {
+                                deploymentId: number;
+                                releaseId: string;
+                                releaseLabel: string;
+                                /** Format: date-time */
+                                deployedAt: string;
+                                deployedBy: string;
+                            } | null;
+                            protection: {
+                                /** @description 0: deploys go live at once; N: N approvals from people other than the requester */
+                                requiredApprovals: number;
+                                approverRole: ("admin" | "deployer") | null;
+                                /** @description Approvers must be in this single-sign-on group (API tokens have none); null: no group needed */
+                                approverGroup: string | null;
+                                /** @description A deployment request not decided within this long expires */
+                                requestTtlSeconds: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/projects/{project}/environments/{env}/deployments": {
@@ -2199,7 +2296,7 @@ export interface paths {
         put?: never;
         /**
          * Deploy a release to an environment
-         * @description Answers 201 with the new deployment, or 200 with `unchanged: true` when that release is already deployed.
+         * @description Answers 201 with the new deployment, or 200 with `unchanged: true` when that release is already deployed. On a protected environment (approvals required) it answers 202 with the deployment request (`approvalRequired: true`); the approval that completes it deploys.
          */
         post: {
             parameters: {
@@ -2221,6 +2318,8 @@ export interface paths {
                     "application/json": {
                         /** @description Release id, label, or 'latest' */
                         release: string;
+                        /** @description Why: shown to the approvers of a protected environment */
+                        comment?: string;
                     };
                 };
             };
@@ -2301,7 +2400,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description The wait timed out (a deployment, with what is pending), or the environment is protected (a deployment request awaiting approval) */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2335,6 +2434,46 @@ export interface paths {
                                 /** @description How many standbys (replicas) or live nodes (fleet) were waited for */
                                 checked: number;
                                 pending: string[];
+                            };
+                        } | {
+                            /** @enum {boolean} */
+                            approvalRequired: true;
+                            request: {
+                                id: number;
+                                project: string;
+                                environment: string;
+                                kind: "deploy" | "rollback";
+                                release: {
+                                    id: string;
+                                    label: string;
+                                    contentHash: string;
+                                };
+                                comment: string;
+                                /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                                source: "api" | "package";
+                                requestedBy: string;
+                                requiredApprovals: number;
+                                /** @description Approvals given so far */
+                                approvals: number;
+                                approverRole: string | null;
+                                approverGroup: string | null;
+                                /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                                status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                closedAt: string | null;
+                                closedBy: string | null;
+                                /** @description The deployment the final approval made */
+                                deploymentId: number | null;
+                                reviews: {
+                                    reviewer: string;
+                                    verdict: "approve" | "reject";
+                                    comment: string;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                }[];
                             };
                         };
                     };
@@ -2377,6 +2516,8 @@ export interface paths {
                     "application/json": {
                         /** @description Release to go back to; default: the one deployed before the current one */
                         release?: string;
+                        /** @description Why: shown to the approvers of a protected environment */
+                        comment?: string;
                     };
                 };
             };
@@ -2457,7 +2598,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description The wait timed out (a deployment, with what is pending), or the environment is protected (a deployment request awaiting approval) */
                 202: {
                     headers: {
                         [name: string]: unknown;
@@ -2492,6 +2633,437 @@ export interface paths {
                                 checked: number;
                                 pending: string[];
                             };
+                        } | {
+                            /** @enum {boolean} */
+                            approvalRequired: true;
+                            request: {
+                                id: number;
+                                project: string;
+                                environment: string;
+                                kind: "deploy" | "rollback";
+                                release: {
+                                    id: string;
+                                    label: string;
+                                    contentHash: string;
+                                };
+                                comment: string;
+                                /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                                source: "api" | "package";
+                                requestedBy: string;
+                                requiredApprovals: number;
+                                /** @description Approvals given so far */
+                                approvals: number;
+                                approverRole: string | null;
+                                approverGroup: string | null;
+                                /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                                status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expiresAt: string;
+                                closedAt: string | null;
+                                closedBy: string | null;
+                                /** @description The deployment the final approval made */
+                                deploymentId: number | null;
+                                reviews: {
+                                    reviewer: string;
+                                    verdict: "approve" | "reject";
+                                    comment: string;
+                                    /** Format: date-time */
+                                    createdAt: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/deployment-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deployment requests waiting for approval (or, with status, decided ones), newest first */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Which requests (default pending); 'all' for every status */
+                    status: ("pending" | "deployed" | "rejected" | "cancelled" | "expired") | "all";
+                    environment?: string;
+                    limit: number;
+                };
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: string;
+                            environment: string;
+                            kind: "deploy" | "rollback";
+                            release: {
+                                id: string;
+                                label: string;
+                                contentHash: string;
+                            };
+                            comment: string;
+                            /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                            source: "api" | "package";
+                            requestedBy: string;
+                            requiredApprovals: number;
+                            /** @description Approvals given so far */
+                            approvals: number;
+                            approverRole: string | null;
+                            approverGroup: string | null;
+                            /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                            status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            closedAt: string | null;
+                            closedBy: string | null;
+                            /** @description The deployment the final approval made */
+                            deploymentId: number | null;
+                            reviews: {
+                                reviewer: string;
+                                verdict: "approve" | "reject";
+                                comment: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/deployment-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deployment request and its reviews */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: string;
+                            environment: string;
+                            kind: "deploy" | "rollback";
+                            release: {
+                                id: string;
+                                label: string;
+                                contentHash: string;
+                            };
+                            comment: string;
+                            /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                            source: "api" | "package";
+                            requestedBy: string;
+                            requiredApprovals: number;
+                            /** @description Approvals given so far */
+                            approvals: number;
+                            approverRole: string | null;
+                            approverGroup: string | null;
+                            /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                            status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            closedAt: string | null;
+                            closedBy: string | null;
+                            /** @description The deployment the final approval made */
+                            deploymentId: number | null;
+                            reviews: {
+                                reviewer: string;
+                                verdict: "approve" | "reject";
+                                comment: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/deployment-requests/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a deployment request (never your own); the approval that completes the quorum deploys */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: string;
+                            environment: string;
+                            kind: "deploy" | "rollback";
+                            release: {
+                                id: string;
+                                label: string;
+                                contentHash: string;
+                            };
+                            comment: string;
+                            /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                            source: "api" | "package";
+                            requestedBy: string;
+                            requiredApprovals: number;
+                            /** @description Approvals given so far */
+                            approvals: number;
+                            approverRole: string | null;
+                            approverGroup: string | null;
+                            /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                            status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            closedAt: string | null;
+                            closedBy: string | null;
+                            /** @description The deployment the final approval made */
+                            deploymentId: number | null;
+                            reviews: {
+                                reviewer: string;
+                                verdict: "approve" | "reject";
+                                comment: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/deployment-requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a deployment request: it closes, nothing is deployed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        comment?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: string;
+                            environment: string;
+                            kind: "deploy" | "rollback";
+                            release: {
+                                id: string;
+                                label: string;
+                                contentHash: string;
+                            };
+                            comment: string;
+                            /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                            source: "api" | "package";
+                            requestedBy: string;
+                            requiredApprovals: number;
+                            /** @description Approvals given so far */
+                            approvals: number;
+                            approverRole: string | null;
+                            approverGroup: string | null;
+                            /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                            status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            closedAt: string | null;
+                            closedBy: string | null;
+                            /** @description The deployment the final approval made */
+                            deploymentId: number | null;
+                            reviews: {
+                                reviewer: string;
+                                verdict: "approve" | "reject";
+                                comment: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/deployment-requests/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a deployment request (the requester, or an admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            project: string;
+                            environment: string;
+                            kind: "deploy" | "rollback";
+                            release: {
+                                id: string;
+                                label: string;
+                                contentHash: string;
+                            };
+                            comment: string;
+                            /** @description api: a deploy or rollback call; package: a release package applied with ?environment */
+                            source: "api" | "package";
+                            requestedBy: string;
+                            requiredApprovals: number;
+                            /** @description Approvals given so far */
+                            approvals: number;
+                            approverRole: string | null;
+                            approverGroup: string | null;
+                            /** @description pending until approved (deployed), rejected, cancelled by the requester or an admin, or expired */
+                            status: "pending" | "deployed" | "rejected" | "cancelled" | "expired";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                            closedAt: string | null;
+                            closedBy: string | null;
+                            /** @description The deployment the final approval made */
+                            deploymentId: number | null;
+                            reviews: {
+                                reviewer: string;
+                                verdict: "approve" | "reject";
+                                comment: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
                         };
                     };
                 };
@@ -2735,6 +3307,15 @@ export interface paths {
                             createdAt: string;
                             revokedAt: string | null;
                             lastUsedAt: string | null;
+                            /** @description After this the token is refused; null: never expires */
+                            expiresAt: string | null;
+                            /** @description The one project the token may touch; null: every project */
+                            project: string | null;
+                            /** @description Permissions beyond the role, granted explicitly */
+                            permissions: "deploy-unreviewed"[];
+                            rotatedAt: string | null;
+                            /** @description After a rotation with a grace period, the previous secret still works until then */
+                            previousSecretValidUntil: string | null;
                         }[];
                     };
                 };
@@ -2755,6 +3336,11 @@ export interface paths {
                         name: string;
                         /** @description admin: everything; editor: author decisions, cut releases; deployer: cut releases, deploy, evaluation tokens; viewer: read */
                         role: "admin" | "editor" | "deployer" | "viewer";
+                        /** @description The token expires this many days from now; leave out for a token that never expires */
+                        expiresInDays?: number;
+                        /** @description Limit the token to this project */
+                        project?: string;
+                        permissions?: "deploy-unreviewed"[];
                     };
                 };
             };
@@ -2777,6 +3363,15 @@ export interface paths {
                             createdAt: string;
                             revokedAt: string | null;
                             lastUsedAt: string | null;
+                            /** @description After this the token is refused; null: never expires */
+                            expiresAt: string | null;
+                            /** @description The one project the token may touch; null: every project */
+                            project: string | null;
+                            /** @description Permissions beyond the role, granted explicitly */
+                            permissions: "deploy-unreviewed"[];
+                            rotatedAt: string | null;
+                            /** @description After a rotation with a grace period, the previous secret still works until then */
+                            previousSecretValidUntil: string | null;
                             /** @description The secret, shown only in this response; send it as Authorization: Bearer <token> */
                             token: string;
                         };
@@ -2830,11 +3425,93 @@ export interface paths {
                             createdAt: string;
                             revokedAt: string | null;
                             lastUsedAt: string | null;
+                            /** @description After this the token is refused; null: never expires */
+                            expiresAt: string | null;
+                            /** @description The one project the token may touch; null: every project */
+                            project: string | null;
+                            /** @description Permissions beyond the role, granted explicitly */
+                            permissions: "deploy-unreviewed"[];
+                            rotatedAt: string | null;
+                            /** @description After a rotation with a grace period, the previous secret still works until then */
+                            previousSecretValidUntil: string | null;
                         };
                     };
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give an API token a new secret (shown once); the old one works for graceSeconds more */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How long the previous secret keeps working (so a pipeline can switch without failing); 0: at once
+                         * @default 0
+                         */
+                        graceSeconds: number;
+                        /** @description The token expires this many days from now; leave out for a token that never expires */
+                        expiresInDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /** @description admin: everything; editor: author decisions, cut releases; deployer: cut releases, deploy, evaluation tokens; viewer: read */
+                            role: "admin" | "editor" | "deployer" | "viewer";
+                            prefix: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            revokedAt: string | null;
+                            lastUsedAt: string | null;
+                            /** @description After this the token is refused; null: never expires */
+                            expiresAt: string | null;
+                            /** @description The one project the token may touch; null: every project */
+                            project: string | null;
+                            /** @description Permissions beyond the role, granted explicitly */
+                            permissions: "deploy-unreviewed"[];
+                            rotatedAt: string | null;
+                            /** @description After a rotation with a grace period, the previous secret still works until then */
+                            previousSecretValidUntil: string | null;
+                            /** @description The secret, shown only in this response; send it as Authorization: Bearer <token> */
+                            token: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2868,6 +3545,9 @@ export interface paths {
                             /** @description admin: everything; editor: author decisions, cut releases; deployer: cut releases, deploy, evaluation tokens; viewer: read */
                             role: "admin" | "editor" | "deployer" | "viewer";
                             tokenId: string | null;
+                            /** @description The one project this identity may touch; null: every project */
+                            project: string | null;
+                            permissions: "deploy-unreviewed"[];
                         };
                     };
                 };
@@ -3687,6 +4367,12 @@ export interface paths {
                                 environment: string;
                                 deploymentId: number;
                                 changed: boolean;
+                            } | null;
+                            /** @description The environment is protected: the deploy waits for approval in this request (unless the token holds deploy-unreviewed) */
+                            deploymentRequest: {
+                                environment: string;
+                                requestId: number;
+                                requiredApprovals: number;
                             } | null;
                             signedBy: string | null;
                             /** @description The instance the package was exported from */

@@ -1,4 +1,4 @@
-import { App, Form, Input, Modal } from 'antd';
+import { App, Form, Input, InputNumber, Modal } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { api, unwrap } from '../api/client';
@@ -9,6 +9,7 @@ import { EnterSubmits } from './EnterSubmits';
 interface Values {
   readonly key: string;
   readonly name?: string;
+  readonly requiredApprovals?: number;
 }
 
 /** A new environment of a project (admins). The server checks the key; its objections show on the field. */
@@ -18,15 +19,20 @@ export function CreateEnvironment({ project, onClose }: { project: string; onClo
   const navigate = useNavigate();
   const { message } = App.useApp();
   const create = useMutation({
-    mutationFn: async ({ key, name }: Values) =>
-      unwrap(await api.POST('/api/projects/{project}/environments', { params: { path: { project } }, body: { key: key.trim(), ...(name?.trim() ? { name: name.trim() } : {}) } })),
+    mutationFn: async ({ key, name, requiredApprovals }: Values) =>
+      unwrap(
+        await api.POST('/api/projects/{project}/environments', {
+          params: { path: { project } },
+          body: { key: key.trim(), ...(name?.trim() ? { name: name.trim() } : {}), requiredApprovals: requiredApprovals ?? 0 },
+        }),
+      ),
     onSuccess: async (environment) => {
       await queryClient.invalidateQueries({ queryKey: environmentsKey(project) });
       void message.success(`Environment ${environment.key} created`);
       onClose();
       navigate(environmentPath(project, environment.key));
     },
-    onError: (error) => showFieldErrors(form, error, ['key', 'name']),
+    onError: (error) => showFieldErrors(form, error, ['key', 'name', 'requiredApprovals']),
   });
   return (
     <Modal title="New environment" open onCancel={onClose} onOk={() => form.submit()} okText="Create" confirmLoading={create.isPending}>
@@ -37,7 +43,14 @@ export function CreateEnvironment({ project, onClose }: { project: string; onClo
         <Form.Item label="Name" name="name" extra="Optional: the key by default">
           <Input placeholder="Staging" />
         </Form.Item>
-        <FormProblem error={create.error} fields={['key', 'name']} />
+        <Form.Item
+          label="Approvals a deployment needs"
+          name="requiredApprovals"
+          extra="0: deploys go live at once. 1 or more: a deploy or rollback becomes a request that people other than the requester approve (use it for prod)."
+        >
+          <InputNumber min={0} max={10} placeholder="0" />
+        </Form.Item>
+        <FormProblem error={create.error} fields={['key', 'name', 'requiredApprovals']} />
         <EnterSubmits />
       </Form>
     </Modal>

@@ -1,5 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { Alert } from 'antd';
+import { Link } from 'react-router';
+import { approvalsPath } from './approval-data';
 import type { Environment } from './project-data';
 import { DeployDialog, RollbackDialog, type Deployed } from './DeployDialogs';
 
@@ -13,7 +15,7 @@ export function useDeployControls(project: string): { open: (env: Environment, w
   const [outcome, setOutcome] = useState<Deployed>();
   return {
     open: (env, what) => (what === 'deploy' ? setDeploying(env) : setRollingBack(env)),
-    outcome: outcome && <DeployOutcome outcome={outcome} onClose={() => setOutcome(undefined)} />,
+    outcome: outcome && <DeployOutcome project={project} outcome={outcome} onClose={() => setOutcome(undefined)} />,
     dialogs: (
       <>
         {deploying && <DeployDialog project={project} environment={deploying} onClose={() => setDeploying(undefined)} onDone={setOutcome} />}
@@ -24,7 +26,27 @@ export function useDeployControls(project: string): { open: (env: Environment, w
 }
 
 /** The server's answer to a deploy or rollback, including what a wait for replicas or the fleet found. */
-function DeployOutcome({ outcome, onClose }: { outcome: Deployed; onClose: () => void }) {
+function DeployOutcome({ project, outcome, onClose }: { project: string; outcome: Deployed; onClose: () => void }) {
+  if ('request' in outcome) {
+    const r = outcome.request;
+    return (
+      <Alert
+        type="info"
+        showIcon
+        closable
+        onClose={onClose}
+        role="status"
+        style={{ marginBottom: 16 }}
+        message={`Deployment request ${r.id}: ${r.kind === 'rollback' ? 'roll back' : 'deploy'} ${r.environment} to ${r.release.label} waits for ${r.requiredApprovals - r.approvals} approval${r.requiredApprovals - r.approvals === 1 ? '' : 's'}`}
+        description={
+          <>
+            Someone other than you approves it on the <Link to={approvalsPath(project)}>Approvals</Link> page; the last approval deploys it. It expires{' '}
+            {new Date(r.expiresAt).toLocaleString()}.
+          </>
+        }
+      />
+    );
+  }
   const { result } = outcome;
   const verb = result.kind === 'rollback' ? 'Rolled back' : 'Deployed';
   const message = result.unchanged ? `${result.release.label} was already deployed to ${result.environment}: nothing changed` : `${verb} ${result.environment} to ${result.release.label}`;

@@ -1,13 +1,17 @@
 import { useState } from 'react';
-import { Alert, Form, Modal, Radio, Select, Typography } from 'antd';
+import { Alert, Form, Input, Modal, Radio, Select, Typography } from 'antd';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../api/client';
 import type { paths } from '../api/schema';
 import { deploymentsKey, environmentsKey, formatTime, useReleases, type Environment } from './project-data';
+import { requestsKey, type DeploymentRequest } from './approval-data';
 
 type DeployPath = paths['/api/projects/{project}/environments/{env}/deployments']['post'];
 type Wait = NonNullable<DeployPath['parameters']['query']>['wait'];
-export type Deployed = { readonly result: DeployPath['responses'][201]['content']['application/json'] };
+type DeployResult = DeployPath['responses'][201]['content']['application/json'];
+type Answer = DeployResult | DeployPath['responses'][202]['content']['application/json'];
+/** A deploy happened (or was there already), or a protected environment made it a request for approval. */
+export type Deployed = { readonly result: DeployResult } | { readonly request: DeploymentRequest };
 
 const WAITS = [
   { value: 'none', label: 'Do not wait', help: 'Answer as soon as the deploy is recorded.' },
@@ -22,15 +26,39 @@ const query = (wait: WaitChoice) => ({ timeout: WAIT_TIMEOUT_MS, ...(wait === 'n
 
 function useAfterDeploy(project: string, onDone: (deployed: Deployed) => void, onClose: () => void) {
   const queryClient = useQueryClient();
-  return async (result: Deployed['result']) => {
+  return async (answer: Answer) => {
+    const deployed: Deployed = 'approvalRequired' in answer ? { request: answer.request } : { result: answer };
+    const env = 'request' in deployed ? deployed.request.environment : deployed.result.environment;
     await Promise.all([
       queryClient.invalidateQueries({ queryKey: environmentsKey(project) }),
-      queryClient.invalidateQueries({ queryKey: deploymentsKey(project, result.environment) }),
+      queryClient.invalidateQueries({ queryKey: deploymentsKey(project, env) }),
+      queryClient.invalidateQueries({ queryKey: requestsKey(project) }),
     ]);
-    onDone({ result });
+    onDone(deployed);
     onClose();
   };
 }
+
+/** On a protected environment: why, for the approvers. */
+function ProtectionNote({ environment }: { environment: Environment }) {
+  const n = environment.protection.requiredApprovals;
+  if (n === 0) return null;
+  return (
+    <>
+      <Alert
+        type="info"
+        showIcon
+        style={{ marginBottom: 16 }}
+        message={`${environment.key} is protected: this becomes a request that ${n} other ${n === 1 ? 'person approves' : 'people approve'} before it goes live.`}
+      />
+      <Form.Item label="Comment for the approvers" name="comment">
+        <Input.TextArea maxLength={2000} autoSize={{ minRows: 2, maxRows: 6 }} placeholder="What changes and why" />
+      </Form.Item>
+    </>
+  );
+}
+
+const commentOf = (comment: string | undefined) => (comment?.trim() ? { comment: comment.trim() } : {});
 
 function WaitChoiceField() {
   const [choice, setChoice] = useState<WaitChoice>('none');
@@ -50,22 +78,28 @@ interface DialogProps {
 
 /** Deploy a release (newest first, the newest preselected) to one environment. */
 export function DeployDialog({ project, environment, onClose, onDone }: DialogProps) {
-  const [form] = Form.useForm<{ release: string; wait: WaitChoice }>();
+  const [form] = Form.useForm<{ release: string; wait: WaitChoice; comment?: string }>();
   const releases = useReleases(project);
   const after = useAfterDeploy(project, onDone, onClose);
   const deploy = useMutation({
-    mutationFn: async ({ release, wait }: { release: string; wait: WaitChoice }) =>
+    mutationFn: async ({ release, wait, comment }: { release: string; wait: WaitChoice; comment?: string }) =>
       unwrap(
         await api.POST('/api/projects/{project}/environments/{env}/deployments', {
           params: { path: { project, env: environment.key }, query: query(wait) },
-          body: { release },
+          body: { release, ...commentOf(comment) },
         }),
       ),
     onSuccess: after,
   });
   const newest = releases.data?.[0]?.id;
   return (
-    <Modal title={`Deploy to ${environment.key}`} open onCancel={onClose} onOk={() => form.submit()} okText="Deploy" confirmLoading={deploy.isPending} okButtonProps={{ disabled: !newest }}>
+    <Modal
+      title={`Deploy to ${environment.key}`}
+      open
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={environment.protection.requiredApprovals > 0 ? 'Request approval' : 'Deploy'}
+      confirmLoading={deploy.isPending} okButtonProps={{ disabled: !newest }}>
       {releases.data && releases.data.length === 0 && <Alert type="info" showIcon message="No releases yet: cut one on the Releases page." />}
       <Form form={form} layout="vertical" initialValues={{ wait: 'none', ...(newest ? { release: newest } : {}) }} key={newest} onFinish={(values) => deploy.mutate(values)}>
         <Form.Item label="Release" name="release" rules={[{ required: true }]}>
@@ -74,6 +108,7 @@ export function DeployDialog({ project, environment, onClose, onDone }: DialogPr
             options={(releases.data ?? []).map((r) => ({ value: r.id, label: `${r.label} (${formatTime(r.createdAt)}, ${r.decisionCount} decisions)${r.id === environment.current?.releaseId ? ': deployed' : ''}` }))}
           />
         </Form.Item>
+        <ProtectionNote environment={environment} />
         <WaitChoiceField />
         {deploy.error && <Alert type="error" showIcon role="alert" message={deploy.error.message} />}
       </Form>
@@ -83,11 +118,16 @@ export function DeployDialog({ project, environment, onClose, onDone }: DialogPr
 
 /** Roll back to the release deployed before the current one: asks first, as it changes what is served. */
 export function RollbackDialog({ project, environment, onClose, onDone }: DialogProps) {
-  const [form] = Form.useForm<{ wait: WaitChoice }>();
+  const [form] = Form.useForm<{ wait: WaitChoice; comment?: string }>();
   const after = useAfterDeploy(project, onDone, onClose);
   const rollback = useMutation({
-    mutationFn: async ({ wait }: { wait: WaitChoice }) =>
-      unwrap(await api.POST('/api/projects/{project}/environments/{env}/rollback', { params: { path: { project, env: environment.key }, query: query(wait) }, body: {} })),
+    mutationFn: async ({ wait, comment }: { wait: WaitChoice; comment?: string }) =>
+      unwrap(
+        await api.POST('/api/projects/{project}/environments/{env}/rollback', {
+          params: { path: { project, env: environment.key }, query: query(wait) },
+          body: commentOf(comment),
+        }),
+      ),
     onSuccess: after,
   });
   return (
@@ -96,14 +136,16 @@ export function RollbackDialog({ project, environment, onClose, onDone }: Dialog
       open
       onCancel={onClose}
       onOk={() => form.submit()}
-      okText="Roll back"
+      okText={environment.protection.requiredApprovals > 0 ? 'Request approval' : 'Roll back'}
       okButtonProps={{ danger: true }}
       confirmLoading={rollback.isPending}
     >
       <Typography.Paragraph>
-        {environment.key} serves {environment.current?.releaseLabel ?? 'nothing'} now. Rolling back deploys the release it served before, at once, to every node.
+        {environment.key} serves {environment.current?.releaseLabel ?? 'nothing'} now. Rolling back deploys the release it served before
+        {environment.protection.requiredApprovals > 0 ? ', once approved,' : ', at once,'} to every node.
       </Typography.Paragraph>
       <Form form={form} layout="vertical" initialValues={{ wait: 'none' }} onFinish={(values) => rollback.mutate(values)}>
+        <ProtectionNote environment={environment} />
         <WaitChoiceField />
         {rollback.error && <Alert type="error" showIcon role="alert" message={rollback.error.message} />}
       </Form>

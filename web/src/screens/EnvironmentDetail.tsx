@@ -6,6 +6,8 @@ import { formatTime, useEnvironments } from './project-data';
 import { useDeployControls } from './DeployControls';
 import { DeploymentHistory } from './DeploymentHistory';
 import { EvaluationTokens } from './EvaluationTokens';
+import { EditProtection, ProtectionTag } from './Protection';
+import { approvalsPath } from './approval-data';
 
 /** One environment: what it serves, its deployment history and (deployers, admins) its evaluation tokens. */
 export function EnvironmentDetail() {
@@ -13,6 +15,7 @@ export function EnvironmentDetail() {
   const environments = useEnvironments(project);
   const canDeploy = useCan('deploy');
   const canManageTokens = useCan('evaluation-token:manage');
+  const canEdit = useCan('environment:update');
   const deploys = useDeployControls(project);
   const env = environments.data?.find((e) => e.key === envKey);
   const back = <Link to={`/projects/${encodeURIComponent(project)}/environments`}>All environments</Link>;
@@ -47,6 +50,16 @@ export function EnvironmentDetail() {
           { key: 'serves', label: 'Serves', children: env.current ? <Typography.Text strong>{env.current.releaseLabel}</Typography.Text> : 'nothing deployed' },
           { key: 'since', label: 'Since', children: env.current ? `${formatTime(env.current.deployedAt)} by ${env.current.deployedBy}` : '' },
           { key: 'created', label: 'Created', children: `${formatTime(env.createdAt)} by ${env.createdBy}` },
+          {
+            key: 'protection',
+            label: 'Approvals',
+            children: (
+              <Space>
+                <ProtectionTag environment={env} />
+                {env.protection.requiredApprovals > 0 && <Link to={approvalsPath(project)}>requests</Link>}
+              </Space>
+            ),
+          },
         ]}
       />
       {canDeploy && (
@@ -57,6 +70,7 @@ export function EnvironmentDetail() {
           <Button danger disabled={!env.current} onClick={() => deploys.open(env, 'rollback')}>
             Roll back
           </Button>
+          {canEdit && <EditProtection project={project} environment={env} />}
         </Space>
       )}
       <DeploymentHistory project={project} env={env.key} />

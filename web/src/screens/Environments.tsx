@@ -6,6 +6,7 @@ import { ProjectNav } from './ProjectNav';
 import { environmentPath, formatTime, useEnvironments, type Environment } from './project-data';
 import { useDeployControls } from './DeployControls';
 import { CreateEnvironment } from './CreateEnvironment';
+import { ProtectionTag } from './Protection';
 
 /** Which release each environment serves; admins create environments, roles that may deploy get deploy and roll back. */
 export function Environments() {
@@ -52,6 +53,7 @@ export function Environments() {
           },
           { title: 'Since', key: 'since', render: (_: unknown, env: Environment) => (env.current ? formatTime(env.current.deployedAt) : '') },
           { title: 'By', key: 'by', render: (_: unknown, env: Environment) => env.current?.deployedBy ?? '' },
+          { title: 'Protection', key: 'protection', render: (_: unknown, env: Environment) => <ProtectionTag environment={env} /> },
           ...(canDeploy
             ? [
                 {

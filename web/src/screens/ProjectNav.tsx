@@ -6,6 +6,7 @@ const SECTIONS = [
   { key: 'decisions', label: 'Decisions' },
   { key: 'releases', label: 'Releases' },
   { key: 'environments', label: 'Environments' },
+  { key: 'approvals', label: 'Approvals' },
 ] as const;
 
 /** A project's title and its sections; each section is its own URL, so links and reloads land there. */
