@@ -12,6 +12,7 @@ import { registerReleaseCommands } from './commands/releases.js';
 import { registerPackageCommands } from './commands/packages.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerWebhookCommands } from './commands/webhooks.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerDrCommands } from './commands/dr.js';
 import { CommandContext } from './context.js';
@@ -39,6 +40,7 @@ export function createProgram(io: CliIo): Command {
   registerEnvironmentCommands(program, ctx);
   registerDeploymentCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerEvaluateCommand(program, ctx);
   registerFleetCommand(program, ctx);

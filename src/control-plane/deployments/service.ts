@@ -8,6 +8,7 @@ import type { EnvironmentsService } from '../environments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ReleasesService } from '../releases/service.js';
+import type { WebhookEmitter } from '../webhooks/events.js';
 import type { Deployment, DeployResult } from './schemas.js';
 import type { TransactionSql } from '../../db/connect.js';
 import { deploymentTrail, findDeployment, insertDeployment, listDeployments } from './store.js';
@@ -20,6 +21,7 @@ export class DeploymentsService {
     private readonly releases: ReleasesService,
     private readonly changes: ChangesService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhookEmitter,
   ) {}
 
   /** Points an environment at a release. Deploying what is already deployed changes nothing. */
@@ -92,6 +94,17 @@ export class DeploymentsService {
       beforeHash: current?.release.contentHash ?? null,
       afterHash: release.contentHash,
       details: { deploymentId: deployment.id, release: release.label, releaseId: release.id, previousRelease: current?.release.label ?? null },
+    });
+    await this.webhooks.emit(tx, {
+      type: kind === 'deploy' ? 'deployment.done' : 'deployment.rollback',
+      project,
+      data: {
+        deploymentId: deployment.id,
+        environment: envKey,
+        release: { id: release.id, label: release.label, contentHash: release.contentHash },
+        previousRelease: deployment.previousRelease,
+        deployedBy: actor.name,
+      },
     });
     return { ...deployment, unchanged: false };
   }
