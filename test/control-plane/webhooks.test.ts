@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bumpGeneration } from '../../src/db/generation.js';
 import { reportOutOfSyncNodes } from '../../src/control-plane/webhooks/out-of-sync.js';
+import { retryDelayMs } from '../../src/control-plane/webhooks/retry-schedule.js';
 import { expressionGraph } from '../helpers/graphs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -192,5 +193,18 @@ describe('webhooks', () => {
     } finally {
       receiver.answer = () => 200;
     }
+  });
+});
+
+describe('webhook retry schedule', () => {
+  it('backs off from the base to 8 h, about a day over the default 11 attempts, then gives up', () => {
+    const exact = (n: number) => retryDelayMs(n, { baseMs: 10_000, maxAttempts: 11 }, () => 0.5);
+    const delays = Array.from({ length: 10 }, (_, i) => exact(i + 1)!);
+    expect(delays.map((ms) => ms / 1000)).toEqual([10, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800]);
+    expect(delays.reduce((a, b) => a + b, 0) / 3_600_000).toBeCloseTo(23.7, 1);
+    expect(exact(11)).toBeNull();
+    // ±20% jitter
+    expect(retryDelayMs(1, { baseMs: 10_000, maxAttempts: 11 }, () => 0)).toBe(8000);
+    expect(retryDelayMs(1, { baseMs: 10_000, maxAttempts: 11 }, () => 0.999999)).toBe(12_000);
   });
 });

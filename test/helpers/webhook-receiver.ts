@@ -6,8 +6,9 @@ export interface ReceivedDelivery {
   /** The body exactly as it arrived (what the signature covers). */
   readonly raw: Buffer;
   readonly body: { id: string; type: string; createdAt: string; project: string | null; data: any };
-  /** What the receiver answered. */
+  /** What the receiver answered, and when (epoch ms). */
   readonly status: number;
+  readonly at: number;
 }
 
 export interface WebhookReceiver {
@@ -15,7 +16,7 @@ export interface WebhookReceiver {
   readonly port: number;
   readonly received: ReceivedDelivery[];
   /** Decides each answer's status code (default 200); `n` counts requests from 1. */
-  answer: (n: number, delivery: Omit<ReceivedDelivery, 'status'>) => number;
+  answer: (n: number, delivery: Omit<ReceivedDelivery, 'status' | 'at'>) => number;
   delivered(type: string): ReceivedDelivery[];
   close(): Promise<void>;
 }
@@ -38,7 +39,7 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
       const raw = Buffer.concat(chunks);
       const delivery = { headers: request.headers, raw, body: JSON.parse(raw.toString('utf8')) };
       const status = receiver.answer(received.length + 1, delivery);
-      received.push({ ...delivery, status });
+      received.push({ ...delivery, status, at: Date.now() });
       response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'thanks' : 'not now');
     });
   });

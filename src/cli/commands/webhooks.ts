@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { WEBHOOK_EVENT_TYPES, isWebhookEventType } from '../../control-plane/webhooks/events.js';
 import type { Delivery, NewWebhook, Webhook } from '../../control-plane/webhooks/schemas.js';
 import { seg } from '../client.js';
@@ -28,6 +28,23 @@ function parseEvents(value: string): string[] {
   return [...new Set(events)];
 }
 
+/**
+ * `webhook create --url U` names the webhook's URL, but `--url` is also the CLI's global option
+ * (the server), which commander takes wherever it appears. After `webhook create` it is renamed
+ * to the command's own `--webhook-url` before parsing; the server's URL is then given before the
+ * command (`verdict --url S webhook create --url U`) or by VERDICT_URL.
+ */
+export function webhookUrlArgs(argv: readonly string[]): string[] {
+  const at = argv.findIndex((arg, i) => arg === 'webhook' && argv[i + 1] === 'create');
+  if (at < 0) return [...argv];
+  const end = argv.indexOf('--', at);
+  return argv.map((arg, i) => {
+    if (i <= at + 1 || (end >= 0 && i > end)) return arg;
+    if (arg === '--url') return '--webhook-url';
+    return arg.startsWith('--url=') ? `--webhook-url=${arg.slice('--url='.length)}` : arg;
+  });
+}
+
 export function registerWebhookCommands(program: Command, ctx: CommandContext): void {
   const webhook = program.command('webhook').description("webhooks: signed POSTs to a URL when a project's decisions, releases or deployments change (admin)");
 
@@ -35,13 +52,15 @@ export function registerWebhookCommands(program: Command, ctx: CommandContext): 
     .command('create')
     .description('subscribe a URL to events; without --secret a signing secret is generated and printed once')
     .requiredOption('--project <project>', 'project key')
-    .requiredOption('--url <url>', 'http(s) URL to POST events to')
+    .option('--url <url>', 'http(s) URL to POST events to (required; the server is then --url before "webhook", or VERDICT_URL)')
+    .addOption(new Option('--webhook-url <url>').hideHelp())
     .requiredOption('--events <events>', 'event types, comma-separated, or * for all', parseEvents)
     .option('--secret <secret>', 'the HMAC-SHA256 signing secret (16 to 256 printable characters); default: generated')
     .option('--description <text>', 'what the webhook is for')
     .addHelpText('after', EVENTS_HELP)
-    .action(async (opts: { project: string; url: string; events: string[]; secret?: string; description?: string }, cmd: Command) => {
-      const body = { url: opts.url, events: opts.events, ...(opts.secret ? { secret: opts.secret } : {}), ...(opts.description ? { description: opts.description } : {}) };
+    .action(async (opts: { project: string; webhookUrl?: string; events: string[]; secret?: string; description?: string }, cmd: Command) => {
+      if (!opts.webhookUrl) throw usageError('webhook create needs --url <url>: where to POST the events');
+      const body = { url: opts.webhookUrl, events: opts.events, ...(opts.secret ? { secret: opts.secret } : {}), ...(opts.description ? { description: opts.description } : {}) };
       // A generated secret is in the answer, which the server does not keep for retries: sent once.
       const created = await ctx.client(cmd).post<NewWebhook>(webhooksPath(opts.project), body, { retry: opts.secret !== undefined });
       if (ctx.json(cmd)) return printJson(ctx.io, created);
