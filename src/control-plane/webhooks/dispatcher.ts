@@ -29,6 +29,7 @@ export interface DispatcherOptions {
 
 export const NOTIFY_CHANNEL = 'verdict_webhooks';
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const STOP_GRACE_MS = 2000;
 
 /**
  * Sends pending deliveries. Every node runs one, and all of them work on the primary only (claims
@@ -80,11 +81,17 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Stops after the deliveries in flight (each bounded by the timeout); nothing is lost: unsent ones stay pending. */
+  /**
+   * Stops taking deliveries and gives the round under way a moment to record what it sent. Not
+   * longer: with the primary unreachable the round may be retrying its writes, and shutdown has a
+   * deadline. Nothing is lost either way: what was not recorded stays pending under a lease that
+   * expires, and is sent again (at least once).
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+    await Promise.race([this.#running, grace]);
     await this.#unlisten?.().catch(() => undefined);
     this.#unlisten = undefined;
   }
