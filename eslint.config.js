@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // Examples are plain Node.js programs people copy: Node's globals, no TypeScript.
+    files: ['examples/**/*.js'],
+    languageOptions: { globals: { Buffer: 'readonly', fetch: 'readonly', AbortSignal: 'readonly' } },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
   },

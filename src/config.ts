@@ -1,6 +1,7 @@
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_APPLY_LIMITS, MAX_ENTRY_LIMIT_BYTES, MAX_EXPANDED_LIMIT_BYTES, type ApplyLimits } from './control-plane/packages/limits.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './control-plane/webhooks/settings.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -83,6 +84,8 @@ export interface Config {
   readonly drillReportsDir: string | undefined;
   /** Regions event streams open at once on this node. */
   readonly regionsMaxStreams: number;
+  /** Webhook deliveries: URL policy, timeout, retries, polling (VERDICT_WEBHOOK_*). */
+  readonly webhooks: WebhookSettings;
 }
 
 export class ConfigError extends Error {
@@ -202,5 +205,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     topologyFile: env.VERDICT_TOPOLOGY ? path.resolve(cwd, env.VERDICT_TOPOLOGY) : undefined,
     drillReportsDir: env.VERDICT_DRILL_REPORTS ? path.resolve(cwd, env.VERDICT_DRILL_REPORTS) : undefined,
     regionsMaxStreams: integer(env, 'VERDICT_REGIONS_MAX_STREAMS', 32, 0, 10_000),
+    webhooks: Object.freeze({
+      allowHosts: Object.freeze(hostList(env, 'VERDICT_WEBHOOK_ALLOW_HOSTS')),
+      timeoutMs: integer(env, 'VERDICT_WEBHOOK_TIMEOUT_MS', DEFAULT_WEBHOOK_SETTINGS.timeoutMs, 100, 120_000),
+      retryBaseMs: integer(env, 'VERDICT_WEBHOOK_RETRY_BASE_MS', DEFAULT_WEBHOOK_SETTINGS.retryBaseMs, 10, 3_600_000),
+      maxAttempts: integer(env, 'VERDICT_WEBHOOK_MAX_ATTEMPTS', DEFAULT_WEBHOOK_SETTINGS.maxAttempts, 1, 50),
+      pollMs: integer(env, 'VERDICT_WEBHOOK_POLL_MS', DEFAULT_WEBHOOK_SETTINGS.pollMs, 20, 600_000),
+      outOfSyncMs: integer(env, 'VERDICT_WEBHOOK_OUT_OF_SYNC_MS', DEFAULT_WEBHOOK_SETTINGS.outOfSyncMs, 100, 86_400_000),
+    }),
   });
 }

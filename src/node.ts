@@ -19,6 +19,8 @@ import { unreachable } from './lib/unreachable.js';
 import { Metrics } from './observability/metrics.js';
 import { createServices, type Services } from './control-plane/services.js';
 import type { RegionsOptions } from './control-plane/regions/routes.js';
+import { WebhookDispatcher } from './control-plane/webhooks/dispatcher.js';
+import { DEFAULT_WEBHOOK_SETTINGS } from './control-plane/webhooks/settings.js';
 
 /** The settings a node runs with: `Config` as `verdict serve` reads it, or the parts a test sets. */
 export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'syncIntervalMs' | 'batchMaxItems' | 'httpAllowHosts' | 'heartbeatIntervalMs'> &
@@ -44,6 +46,7 @@ export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'sync
       | 'region'
       | 'maxStalenessMs'
       | 'maxReadLagMs'
+      | 'webhooks'
     >
   >;
 
@@ -150,11 +153,13 @@ export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<Ve
     const metrics = new Metrics();
     engine = createEngine(config, logger, metrics);
     const maxJsonDepth = config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth;
+    const webhookSettings = config.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
     const services = createServices(db, {
       checker: engine,
       limits: { maxJsonDepth },
       ...(config.testMaxCases === undefined ? {} : { testMaxCases: config.testMaxCases }),
       ...(deps.packages ? { packages: deps.packages } : {}),
+      webhooks: { allowHosts: webhookSettings.allowHosts },
     });
     dataPlane = createDataPlane(controlPlaneLink(services), config, logger, { engine, metrics });
     // Listening only once the engine hosts run: a load balancer may send traffic at once.
@@ -171,6 +176,15 @@ export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<Ve
     // As often as the heartbeat: an old primary that still answers is fenced within one interval.
     const watch = deps.watchGeneration === false ? undefined : new GenerationWatch(db, config.heartbeatIntervalMs);
     watch?.start();
+    // Every node sends webhooks, from whichever server is the primary (see WebhookDispatcher).
+    const dispatcher = new WebhookDispatcher(db, services.webhooks, {
+      ...webhookSettings,
+      nodeId: dataPlane.node.nodeId,
+      policy: services.webhooks.policy,
+      retry: { baseMs: webhookSettings.retryBaseMs, maxAttempts: webhookSettings.maxAttempts },
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    dispatcher.start();
     const [server, plane] = [app, dataPlane];
     let closing: Promise<void> | undefined;
     return {
@@ -183,6 +197,8 @@ export async function createNode(config: NodeConfig, deps: NodeDeps): Promise<Ve
       close() {
         closing ??= (async () => {
           reporter.stop();
+          // Before the database closes: a delivery in flight records its outcome (or stays pending).
+          await dispatcher.stop();
           await watch?.stop();
           await server.close();
           await plane.close();

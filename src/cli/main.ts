@@ -13,6 +13,7 @@ import { registerReleaseCommands } from './commands/releases.js';
 import { registerPackageCommands } from './commands/packages.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerWebhookCommands, webhookUrlArgs } from './commands/webhooks.js';
 import { registerLabCommands } from './commands/lab.js';
 import { registerDrCommands } from './commands/dr.js';
 import { CommandContext } from './context.js';
@@ -41,6 +42,7 @@ export function createProgram(io: CliIo): Command {
   registerDeploymentCommands(program, ctx);
   registerApprovalCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerEvaluateCommand(program, ctx);
   registerFleetCommand(program, ctx);
@@ -73,7 +75,7 @@ function allCommands(cmd: Command): Command[] {
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const program = createProgram(io);
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(webhookUrlArgs(argv));
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -14,6 +14,7 @@ import { FleetService } from './fleet/service.js';
 import { SimulatorService, type DraftEngine } from './simulation/simulator.js';
 import { DecisionTestsService, DEFAULT_DECISION_TESTS_OPTIONS } from './decision-tests/service.js';
 import { DEFAULT_PACKAGES_OPTIONS, PackagesService, type PackagesOptions } from './packages/service.js';
+import { WebhooksService, type WebhooksOptions } from './webhooks/service.js';
 
 export interface Services {
   readonly db: Database;
@@ -31,6 +32,7 @@ export interface Services {
   readonly fleet: FleetService;
   readonly simulator: SimulatorService;
   readonly decisionTests: DecisionTestsService;
+  readonly webhooks: WebhooksService;
 }
 
 /** Wires the feature services; each gets only the services it is allowed to ask. */
@@ -41,20 +43,24 @@ export interface ServicesOptions {
   readonly packages?: PackagesOptions;
   /** The most test cases one run evaluates (VERDICT_TEST_MAX_CASES). */
   readonly testMaxCases?: number;
+  /** Webhook URL policy (VERDICT_WEBHOOK_ALLOW_HOSTS); default: public addresses only. */
+  readonly webhooks?: WebhooksOptions;
 }
 
 export function createServices(db: Database, options: ServicesOptions): Services {
   const audit = new AuditService(db);
   const projects = new ProjectsService(db, audit);
-  const decisions = new DecisionsService(db, projects, audit, options.checker, options.limits ?? DEFAULT_JDM_LIMITS);
+  // Features that change things record their events through it, in their own transactions.
+  const webhooks = new WebhooksService(db, projects, audit, options.webhooks ?? { allowHosts: [] });
+  const decisions = new DecisionsService(db, projects, audit, webhooks, options.checker, options.limits ?? DEFAULT_JDM_LIMITS);
   // The release gate (requireTests) runs the decision tests, which read releases: wired by a closure.
   const gate: ReleaseGate = (entries) => decisionTests.gate(entries);
-  const releases = new ReleasesService(db, projects, decisions, audit, gate);
+  const releases = new ReleasesService(db, projects, decisions, audit, webhooks, gate);
   const changes = new ChangesService(db);
   const environments = new EnvironmentsService(db, projects, changes, audit);
   // Approving a request deploys through the deployments service, whose gate creates requests: wired by a closure.
-  const deploymentRequests: DeploymentRequestsService = new DeploymentRequestsService(db, projects, environments, () => deployments, audit);
-  const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit, deploymentRequests.gate);
+  const deploymentRequests: DeploymentRequestsService = new DeploymentRequestsService(db, projects, environments, () => deployments, audit, webhooks);
+  const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit, webhooks, deploymentRequests.gate);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit, projects);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
@@ -66,5 +72,5 @@ export function createServices(db: Database, options: ServicesOptions): Services
     maxJsonDepth,
     maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
   });
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, deploymentRequests, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, deploymentRequests, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests, webhooks });
 }

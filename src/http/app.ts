@@ -25,6 +25,7 @@ import { fleetRoutes } from '../control-plane/fleet/routes.js';
 import { packageRoutes } from '../control-plane/packages/routes.js';
 import { releaseRoutes } from '../control-plane/releases/routes.js';
 import { regionsRoutes, type RegionsOptions } from '../control-plane/regions/routes.js';
+import { webhookRoutes } from '../control-plane/webhooks/routes.js';
 import { consoleRoutes } from '../console/index.js';
 import { registerAuth } from './auth.js';
 import { DOCS_CONTENT_SECURITY_POLICY, setSecurityHeaders } from './security-headers.js';
@@ -203,6 +204,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     apiTokenRoutes,
     auditRoutes,
     fleetRoutes,
+    webhookRoutes,
     // Registered here too so the OpenAPI document lists them (and inject() reaches them); on the
     // wire the lean evaluation app answers these URLs.
     evaluationRoutes,

@@ -164,5 +164,7 @@ function describe(permission: Permission): string {
       return 'manage API tokens';
     case 'audit:read':
       return 'read the audit log';
+    case 'webhook:manage':
+      return 'manage webhooks';
   }
 }

@@ -47,6 +47,9 @@ const CASES: readonly Case[] = [
   { name: 'list API tokens', method: 'GET', path: () => '/api/tokens', allowed: ['admin'] },
   { name: 'read audit log', method: 'GET', path: () => '/api/audit', allowed: ['admin'] },
   { name: 'export audit log as CSV', method: 'GET', path: () => '/api/audit.csv', allowed: ['admin'] },
+  // A public address (no DNS needed) and an event this test never causes: nothing is ever sent.
+  { name: 'create webhook', method: 'POST', path: () => '/api/projects/m/webhooks', body: () => ({ url: 'https://93.184.216.34/hook', events: ['node.out-of-sync'] }), allowed: ['admin'] },
+  { name: 'list webhooks', method: 'GET', path: () => '/api/projects/m/webhooks', allowed: ['admin'] },
   { name: 'read changes', method: 'GET', path: () => '/api/changes', allowed: everyone },
   { name: 'who am I', method: 'GET', path: () => '/api/whoami', allowed: everyone },
   { name: 'console sign-in', method: 'POST', path: () => '/api/session', allowed: everyone },

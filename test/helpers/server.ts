@@ -6,6 +6,7 @@ import type { PackagesOptions } from '../../src/control-plane/packages/service.j
 import type { DataPlane } from '../../src/data-plane/data-plane.js';
 import type { Role } from '../../src/control-plane/api-tokens/roles.js';
 import type { RegionsOptions } from '../../src/control-plane/regions/routes.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../../src/control-plane/webhooks/settings.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -64,6 +65,8 @@ export async function startTestServer(
     logStream?: pino.DestinationStream;
     /** The regions view (a topology probe, drill reports, intervals); default: the node's own view. */
     regions?: RegionsOptions;
+    /** Webhook delivery settings (VERDICT_WEBHOOK_*); unset ones keep their defaults. */
+    webhooks?: Partial<WebhookSettings>;
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -90,6 +93,7 @@ export async function startTestServer(
       nodeId: options.node?.nodeId ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       region: options.node?.region ?? 'test',
       heartbeatIntervalMs: HEARTBEAT_MS,
+      webhooks: { ...DEFAULT_WEBHOOK_SETTINGS, ...options.webhooks },
     },
     {
       logger,

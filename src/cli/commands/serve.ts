@@ -32,6 +32,13 @@ Environment (README "Configuration" has the full table):
   VERDICT_SYNC_INTERVAL_MS   how often the node polls for deployments (default 250)
   VERDICT_HTTP_ALLOW_HOSTS   hosts function nodes may call (host or host:port, comma-separated;
                              *.example.com for subdomains); default: none
+  VERDICT_WEBHOOK_ALLOW_HOSTS  hosts webhooks may call although they resolve to private,
+                             loopback or link-local addresses (host = any port, host:port)
+  VERDICT_WEBHOOK_TIMEOUT_MS  one webhook POST before it counts as failed (default 10000)
+  VERDICT_WEBHOOK_RETRY_BASE_MS, VERDICT_WEBHOOK_MAX_ATTEMPTS  first retry delay (default 10000)
+                             and attempts before a delivery fails (default 11, ~24 h)
+  VERDICT_WEBHOOK_POLL_MS    look for due deliveries at least this often (default 5000)
+  VERDICT_WEBHOOK_OUT_OF_SYNC_MS  report a node serving another release this long after a deploy (default 60000)
   VERDICT_BATCH_MAX_ITEMS    most contexts in one batch evaluation (default 1000)
   VERDICT_TEST_MAX_CASES     most test cases one test run or release gate evaluates (default 1000)
   VERDICT_FUNCTION_CONCURRENCY  evaluations running function-node code at once (default cores-1)

@@ -27,6 +27,8 @@ export const PERMISSIONS = {
   'evaluation-token:manage': ['admin', 'deployer'],
   'api-token:manage': ['admin'],
   'audit:read': ['admin'],
+  /** Webhooks send a project's events (and a secret that signs them) to a URL: admins only. */
+  'webhook:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -22,6 +22,8 @@ export const AUDIT_ACTIONS = [
   'api-token.rotate',
   'api-token.bootstrap',
   'package.apply',
+  'webhook.create',
+  'webhook.delete',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,6 +6,7 @@ import { contentHash } from '../../lib/hash.js';
 import { badRequest, conflict, notFound } from '../../errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { ProjectsService } from '../projects/service.js';
+import type { WebhookEmitter, WebhookEvent } from '../webhooks/events.js';
 import type { JdmDocument } from '../../lib/jdm.js';
 import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
 import { isUniqueViolation } from '../../lib/pg-errors.js';
@@ -46,6 +47,7 @@ export class DecisionsService {
     private readonly db: Database,
     private readonly projects: ProjectsService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhookEmitter,
     private readonly checker: JdmChecker,
     private readonly limits: JdmLimits,
   ) {}
@@ -100,19 +102,19 @@ export class DecisionsService {
   ): Promise<(SaveDecisionResult & { decisionId: string })[]> {
     const sorted = [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const saved: (SaveDecisionResult & { decisionId: string })[] = [];
-    for (const item of sorted) saved.push(await this.#saveOne(tx, actor, project.id, project.key, item, message));
+    for (const item of sorted) saved.push(await this.#saveOne(tx, actor, project, item, message));
     return saved;
   }
 
   async #saveOne(
     tx: Queryable,
     actor: Actor,
-    projectId: string,
-    projectKey: string,
+    project: { id: string; key: string },
     item: { key: string; content: JdmDocument; hash: string; baseVersion?: number | undefined },
     message: string,
   ): Promise<SaveDecisionResult & { decisionId: string }> {
     const { key, hash } = item;
+    const { id: projectId, key: projectKey } = project;
     const existing = await lockDecision(tx, projectId, key);
     const decision = existing ? { ...existing, isNew: false } : await this.#create(tx, projectId, key);
     const latest = decision.isNew ? undefined : await versionSummary(tx, decision, decision.latestVersion);
@@ -142,6 +144,7 @@ export class DecisionsService {
       afterHash: hash,
       details: { version: saved.version },
     });
+    await this.#emitSaved(tx, project, { key, version: saved.version, contentHash: hash, change: 'save', author: actor.name, message });
     return { ...saved, unchanged: false, decisionId: decision.id };
   }
 
@@ -170,6 +173,7 @@ export class DecisionsService {
         beforeHash: before?.contentHash ?? null,
         details: { version: tombstone.version },
       });
+      await this.#emitSaved(tx, project, { key, version: tombstone.version, contentHash: null, change: 'delete', author: actor.name, message: 'deleted' });
       return tombstone;
     }, { idempotency });
   }
@@ -219,12 +223,26 @@ export class DecisionsService {
           afterHash: latest.contentHash,
           details: { to, version: saved.version },
         });
+        await this.#emitSaved(tx, project, {
+          key: to,
+          version: saved.version,
+          contentHash: latest.contentHash,
+          change: 'rename',
+          renamedFrom: from,
+          author: actor.name,
+          message: `renamed from ${from}`,
+        });
         return { ...saved, renamedFrom: from };
       }, { idempotency });
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`decision '${to}' was just created in project '${projectKey}'; choose another key`);
       throw error;
     }
+  }
+
+  /** Every new version (a save, a deletion's tombstone, a rename) is a `decision.saved` event. */
+  #emitSaved(tx: Queryable, project: { id: string; key: string }, data: Extract<WebhookEvent, { type: 'decision.saved' }>['data']): Promise<string | null> {
+    return this.webhooks.emit(tx, { type: 'decision.saved', project: { id: project.id, key: project.key }, data });
   }
 
   async #refuseIfCalled(tx: Queryable, projectId: string, from: string, to: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { ApprovalGate, DeploymentsService } from '../deployments/service.js
 import type { EnvironmentsService } from '../environments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { DeploymentRequest, RequestListQuery, ReviewBody } from './schemas.js';
+import type { WebhookEmitter } from '../webhooks/events.js';
 import { closeRequest, findPendingTwin, findRequest, insertRequest, insertReview, listRequests, lockRequest, type StoredRequest } from './store.js';
 
 /**
@@ -23,6 +24,7 @@ export class DeploymentRequestsService {
     private readonly environments: EnvironmentsService,
     private readonly deployments: () => DeploymentsService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhookEmitter,
   ) {}
 
   /** The gate DeploymentsService calls, with the environment locked. Asking twice returns the pending request. */
@@ -51,6 +53,19 @@ export class DeploymentRequestsService {
       projectKey: project.key,
       afterHash: change.release.contentHash,
       details: { requestId: id, kind: change.kind, release: change.release.label, releaseId: change.release.id, requiredApprovals: p.requiredApprovals, source: change.source },
+    });
+    await this.webhooks.emit(tx, {
+      type: 'deployment.requested',
+      project,
+      data: {
+        requestId: id,
+        environment: environment.key,
+        kind: change.kind,
+        release: { id: change.release.id, label: change.release.label },
+        requestedBy: actor.name,
+        requiredApprovals: p.requiredApprovals,
+        ...(change.comment ? { comment: change.comment } : {}),
+      },
     });
     return (await findRequest(tx, project.id, id))!.request;
   };
@@ -85,6 +100,20 @@ export class DeploymentRequestsService {
       if (approvals < request.requiredApprovals) return;
       const approvers = [...request.reviews.filter((v) => v.verdict === 'approve').map((v) => v.reviewer), actor.name];
       const project = await this.projects.get(projectKey, tx);
+      // Approved first, then the deployment.done its deploy emits: receivers see them in that order.
+      await this.webhooks.emit(tx, {
+        type: 'deployment.approved',
+        project,
+        data: {
+          requestId: id,
+          environment: request.environment,
+          kind: request.kind,
+          release: { id: request.release.id, label: request.release.label },
+          approvedBy: approvers,
+          approvals,
+          requiredApprovals: request.requiredApprovals,
+        },
+      });
       const outcome = await this.deployments().deployInTransaction(tx, actor, project, request.environment, request.kind, () => Promise.resolve(request.release.id), {
         source: request.source,
         approvedRequest: { id, requestedBy: request.requestedBy, approvers },
@@ -106,6 +135,18 @@ export class DeploymentRequestsService {
         target: stored.request.environment,
         projectKey,
         details: { requestId: id, release: stored.request.release.label, comment: body.comment ?? '' },
+      });
+      await this.webhooks.emit(tx, {
+        type: 'deployment.rejected',
+        project: { id: stored.projectId, key: projectKey },
+        data: {
+          requestId: id,
+          environment: stored.request.environment,
+          kind: stored.request.kind,
+          release: { id: stored.request.release.id, label: stored.request.release.label },
+          rejectedBy: actor.name,
+          ...(body.comment ? { comment: body.comment } : {}),
+        },
       });
     });
   }

@@ -8,6 +8,7 @@ import type { EnvironmentsService } from '../environments/service.js';
 import type { ProjectsService } from '../projects/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ReleasesService } from '../releases/service.js';
+import type { WebhookEmitter } from '../webhooks/events.js';
 import type { Deployment, DeployResult } from './schemas.js';
 import type { TransactionSql } from '../../db/connect.js';
 import { deploymentTrail, findDeployment, insertDeployment, listDeployments } from './store.js';
@@ -50,6 +51,7 @@ export class DeploymentsService {
     private readonly releases: ReleasesService,
     private readonly changes: ChangesService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhookEmitter,
     private readonly gate: ApprovalGate,
   ) {}
 
@@ -150,6 +152,18 @@ export class DeploymentsService {
           ? { requestId: options.approvedRequest.id, requestedBy: options.approvedRequest.requestedBy, approvedBy: options.approvedRequest.approvers }
           : {}),
         ...(unreviewed ? { unreviewed: true, permission: 'deploy-unreviewed', requiredApprovals: required } : {}),
+      },
+    });
+    await this.webhooks.emit(tx, {
+      type: kind === 'deploy' ? 'deployment.done' : 'deployment.rollback',
+      project,
+      data: {
+        deploymentId: deployment.id,
+        environment: envKey,
+        release: { id: release.id, label: release.label, contentHash: release.contentHash },
+        previousRelease: deployment.previousRelease,
+        deployedBy: actor.name,
+        ...(options.approvedRequest ? { requestId: options.approvedRequest.id } : {}),
       },
     });
     return { kind: 'deployed', result: { ...deployment, unchanged: false } };

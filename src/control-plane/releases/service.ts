@@ -13,6 +13,7 @@ import { DEFAULT_DIFF_LIMITS } from '../content-diff/limits.js';
 import type { DecisionsService } from '../decisions/service.js';
 import type { Project } from '../projects/schemas.js';
 import type { ProjectsService } from '../projects/service.js';
+import type { WebhookEmitter } from '../webhooks/events.js';
 import type { CreateRelease, Release, ReleaseDetail, ReleaseDiff, ReleaseEntry, ReleaseTests } from './schemas.js';
 import {
   findLatestRelease,
@@ -62,6 +63,7 @@ export class ReleasesService {
     private readonly projects: ProjectsService,
     private readonly decisions: DecisionsService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhookEmitter,
     private readonly gate?: ReleaseGate,
   ) {}
 
@@ -166,6 +168,11 @@ export class ReleasesService {
       projectKey: project.key,
       afterHash: release.contentHash,
       details: { releaseId: release.id, decisions: entries.length },
+    });
+    await this.webhooks.emit(tx, {
+      type: 'release.created',
+      project,
+      data: { id: release.id, label: release.label, contentHash: release.contentHash, decisions: entries.length, createdBy: actor.name, notes: input.notes },
     });
     return { ...release, decisions: entries.map((e) => ({ key: e.key, version: e.version, contentHash: e.contentHash })) };
   }

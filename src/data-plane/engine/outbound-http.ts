@@ -1,20 +1,8 @@
 import type { ZenHttpHandlerRequest, ZenHttpHandlerResponse } from '@gorules/zen-engine';
+import { isHostAllowed } from '../../lib/outbound-hosts.js';
 
 export class OutboundHttpDenied extends Error {
   override name = 'OutboundHttpDenied';
-}
-
-/** host or host:port; `*.example.com[:port]` for subdomains. Without a port only the default port matches. */
-export function isHostAllowed(allowHosts: readonly string[], url: URL): boolean {
-  const hostname = url.hostname.toLowerCase();
-  const port = url.port; // '' for the scheme's default port
-  return allowHosts.some((entry) => {
-    const at = entry.lastIndexOf(':');
-    const hasPort = at > entry.lastIndexOf(']');
-    const name = hasPort ? entry.slice(0, at) : entry;
-    if ((hasPort ? entry.slice(at + 1) : '') !== port) return false;
-    return name.startsWith('*.') ? hostname.endsWith(name.slice(1)) : name === hostname;
-  });
 }
 
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;

@@ -3763,6 +3763,270 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/projects/{project}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a project's webhooks (secrets are never listed) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            project: string;
+                            url: string;
+                            events: string[];
+                            description: string;
+                            /** @description The first characters of the signing secret, to recognise it; the secret itself is never listed */
+                            secretPrefix: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Subscribe a URL to events (a generated signing secret is shown once)
+         * @description The URL is checked now and before every delivery: http or https, and its host must resolve to public addresses unless listed in VERDICT_WEBHOOK_ALLOW_HOSTS. Deliveries are POSTed with `Verdict-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` and `Verdict-Event-Id`; see docs/webhooks.md.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description http(s) URL the events are POSTed to */
+                        url: string;
+                        events: ("decision.saved" | "release.created" | "deployment.requested" | "deployment.approved" | "deployment.rejected" | "deployment.done" | "deployment.rollback" | "node.out-of-sync" | "cluster.generation-changed" | "*")[];
+                        /** @description The HMAC-SHA256 signing secret (printable ASCII, no spaces); default: a random one, returned once */
+                        secret?: string;
+                        description?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            project: string;
+                            url: string;
+                            events: string[];
+                            description: string;
+                            /** @description The first characters of the signing secret, to recognise it; the secret itself is never listed */
+                            secretPrefix: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The signing secret the server generated, shown only in this response (a secret the request gave is not echoed) */
+                            secret?: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook; its pending deliveries are cancelled, its delivery log kept */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            project: string;
+                            url: string;
+                            events: string[];
+                            description: string;
+                            /** @description The first characters of the signing secret, to recognise it; the secret itself is never listed */
+                            secretPrefix: string;
+                            createdBy: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook's delivery log, newest first: status, attempts, status codes, errors */
+        get: {
+            parameters: {
+                query: {
+                    limit: number;
+                    status?: "pending" | "delivered" | "failed" | "cancelled";
+                };
+                header?: never;
+                path: {
+                    project: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /**
+                             * Format: uuid
+                             * @description Sent as Verdict-Event-Id: the same on every attempt, for receivers to de-duplicate
+                             */
+                            eventId: string;
+                            eventType: string;
+                            status: "pending" | "delivered" | "failed" | "cancelled";
+                            attempts: number;
+                            nextAttemptAt: string | null;
+                            lastStatusCode: number | null;
+                            lastError: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            finishedAt: string | null;
+                            /** @description Every attempt, oldest first */
+                            attemptLog: {
+                                attempt: number;
+                                /** Format: date-time */
+                                at: string;
+                                /** @description The receiver's answer; null when none came (refused, unreachable, timed out) */
+                                statusCode: number | null;
+                                durationMs: number;
+                                error: string | null;
+                                /** @description The first 1 KB of the response body */
+                                responseSnippet: string | null;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/projects/{project}/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook.ping event to this webhook alone, to try its receiver */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    project: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            eventId: string;
+                            deliveryId: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/projects/{project}/evaluate/{*}": {
         parameters: {
             query?: never;
