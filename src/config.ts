@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_SESSION_TTL_SECONDS, oidcSettingsFromEnv, type OidcSettings } from './console/sso/settings.js';
 import { DEFAULT_APPLY_LIMITS, MAX_ENTRY_LIMIT_BYTES, MAX_EXPANDED_LIMIT_BYTES, type ApplyLimits } from './control-plane/packages/limits.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -83,6 +84,8 @@ export interface Config {
   readonly drillReportsDir: string | undefined;
   /** Regions event streams open at once on this node. */
   readonly regionsMaxStreams: number;
+  /** Single sign-on to the web console through an OpenID Connect provider (VERDICT_OIDC_*); undefined: off. */
+  readonly oidc: OidcSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -202,5 +205,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     topologyFile: env.VERDICT_TOPOLOGY ? path.resolve(cwd, env.VERDICT_TOPOLOGY) : undefined,
     drillReportsDir: env.VERDICT_DRILL_REPORTS ? path.resolve(cwd, env.VERDICT_DRILL_REPORTS) : undefined,
     regionsMaxStreams: integer(env, 'VERDICT_REGIONS_MAX_STREAMS', 32, 0, 10_000),
+    oidc: oidcSettingsFromEnv(
+      env,
+      (message) => {
+        throw new ConfigError(message);
+      },
+      integer(env, 'VERDICT_OIDC_SESSION_TTL_SECONDS', DEFAULT_SESSION_TTL_SECONDS, 300, 30 * 86_400),
+    ),
   });
 }

@@ -44,6 +44,7 @@ export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'sync
       | 'region'
       | 'maxStalenessMs'
       | 'maxReadLagMs'
+      | 'oidc'
     >
   >;
 

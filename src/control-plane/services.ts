@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { ApiTokensService } from './api-tokens/service.js';
+import { ConsoleSessionsService } from './console-sessions/service.js';
 import { AuditService } from './audit/service.js';
 import { ChangesService } from './changes/service.js';
 import { DecisionsService } from './decisions/service.js';
@@ -25,6 +26,7 @@ export interface Services {
   readonly deployments: DeploymentsService;
   readonly evaluationTokens: EvaluationTokensService;
   readonly apiTokens: ApiTokensService;
+  readonly consoleSessions: ConsoleSessionsService;
   readonly packages: PackagesService;
   readonly fleet: FleetService;
   readonly simulator: SimulatorService;
@@ -53,6 +55,7 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit);
+  const consoleSessions = new ConsoleSessionsService(db, audit);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
   const maxJsonDepth = (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth;
@@ -62,5 +65,5 @@ export function createServices(db: Database, options: ServicesOptions): Services
     maxJsonDepth,
     maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
   });
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, evaluationTokens, apiTokens, consoleSessions, packages, fleet, simulator, decisionTests });
 }

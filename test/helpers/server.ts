@@ -7,6 +7,7 @@ import type { DataPlane } from '../../src/data-plane/data-plane.js';
 import type { Role } from '../../src/control-plane/api-tokens/roles.js';
 import type { RegionsOptions } from '../../src/control-plane/regions/routes.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
+import type { OidcSettings } from '../../src/console/sso/settings.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export interface Reply<T = any> {
@@ -64,6 +65,8 @@ export async function startTestServer(
     logStream?: pino.DestinationStream;
     /** The regions view (a topology probe, drill reports, intervals); default: the node's own view. */
     regions?: RegionsOptions;
+    /** Single sign-on (VERDICT_OIDC_*, as loadConfig reads them); default: off. */
+    oidc?: OidcSettings;
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -90,6 +93,7 @@ export async function startTestServer(
       nodeId: options.node?.nodeId ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
       region: options.node?.region ?? 'test',
       heartbeatIntervalMs: HEARTBEAT_MS,
+      ...(options.oidc ? { oidc: options.oidc } : {}),
     },
     {
       logger,

@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'api-token.revoke',
   'api-token.bootstrap',
   'package.apply',
+  'console-session.sign-in',
+  'console-session.sign-out',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -32,6 +32,9 @@ export const AUDIT_ACTIONS = [
   'api-token.revoke',
   'api-token.bootstrap',
   'package.apply',
+  'console-session.*',
+  'console-session.sign-in',
+  'console-session.sign-out',
 ] as const;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
