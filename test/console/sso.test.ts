@@ -1,9 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { CookieJar, flipSignatureBit, jwtClaims, resign, signInFlow, startRelay, type TestProvider } from '../helpers/oidc-provider.js';
-import { parseRoleMap } from '../../src/console/sso/role-map.js';
-import type { OidcSettings } from '../../src/console/sso/settings.js';
+import { CookieJar, flipSignatureBit, jwtClaims, resign, signInFlow, startSsoServer, type TestProvider } from '../helpers/oidc-provider.js';
 
 const ACCOUNTS = {
   alice: { email: 'alice@example.com', name: 'Alice', groups: ['rules-admins', 'staff'] },
@@ -19,34 +17,13 @@ describe('single sign-on through a real OpenID Connect provider', () => {
   let server: TestServer;
   let provider: TestProvider;
 
+  let stop: () => Promise<void>;
+
   beforeAll(async () => {
-    // The issuer's address must exist before Verdict starts, Verdict's callback before the
-    // provider registers the client: the relay first, the provider once Verdict listens.
-    const relay = await startRelay();
-    const settings: OidcSettings = {
-      issuer: relay.issuer,
-      clientId: 'verdict-console',
-      clientSecret: 'verdict-console-test-secret-0123456789',
-      redirectUrl: 'http://placeholder/api/auth/oidc/callback',
-      scopes: ['openid', 'email', 'profile', 'groups'],
-      roleClaim: 'groups',
-      // No '*': people in no mapped group are refused.
-      roleMap: parseRoleMap('rules-admins=admin,rules-authors=editor,release-managers=deployer'),
-      nameClaims: ['email', 'preferred_username', 'name'],
-      providerName: 'Test IdP',
-      sessionTtlSeconds: 8 * 60 * 60,
-    };
-    // The redirect URL names Verdict's own port, known once it listens: a settings object whose
-    // redirectUrl is filled in then (read only when a sign-in starts).
-    const live: { -readonly [K in keyof OidcSettings]: OidcSettings[K] } = { ...settings };
-    server = await startTestServer({ oidc: live });
-    live.redirectUrl = `${server.url}/api/auth/oidc/callback`;
-    provider = await relay.attach(ACCOUNTS, live.redirectUrl);
+    // No '*': people in no mapped group are refused.
+    ({ server, provider, close: stop } = await startSsoServer(ACCOUNTS, { roleMap: 'rules-admins=admin,rules-authors=editor,release-managers=deployer', providerName: 'Test IdP' }));
   });
-  afterAll(async () => {
-    await server?.close();
-    await provider?.close();
-  });
+  afterAll(() => stop?.());
 
   it('tells the sign-in screen that single sign-on is on, without a credential', async () => {
     const res = await fetch(`${server.url}/api/auth/config`);

@@ -2,6 +2,9 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import { parseRoleMap } from '../../src/console/sso/role-map.js';
+import { CALLBACK_PATH, DEFAULT_NAME_CLAIMS, DEFAULT_SCOPES, DEFAULT_SESSION_TTL_SECONDS, type OidcSettings } from '../../src/console/sso/settings.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /**
  * A real OpenID Connect provider (panva's oidc-provider, the certified implementation) on
@@ -46,7 +49,7 @@ const close = (server: Server) =>
   });
 
 /** The relay's address first (Verdict needs the issuer to start), the provider once Verdict's callback is known. */
-export async function startRelay(): Promise<{ issuer: string; attach(accounts: Record<string, TestAccount>, redirectUri: string): Promise<TestProvider> }> {
+async function startRelay(): Promise<{ issuer: string; attach(accounts: Record<string, TestAccount>, redirectUri: string): Promise<TestProvider> }> {
   let upstream: string | undefined;
   let rewrite: ((idToken: string) => string) | undefined;
   let tokenResponses = 0;
@@ -87,9 +90,8 @@ export async function startRelay(): Promise<{ issuer: string; attach(accounts: R
   return {
     issuer,
     async attach(accounts, redirectUri) {
-      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
-      void publicKey;
       const clientId = 'verdict-console';
       const clientSecret = 'verdict-console-test-secret-0123456789';
       const provider = new Provider(issuer, {
@@ -105,6 +107,8 @@ export async function startRelay(): Promise<{ issuer: string; attach(accounts: R
         ],
         jwks: { keys: [jwk as never] },
         pkce: { required: () => true },
+        // Explicit lifetimes (seconds), as a deployment sets them; the provider warns about defaults.
+        ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
         scopes: ['openid', 'email', 'profile', 'groups'],
         claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
         cookies: { keys: ['test-provider-cookie-key-0123456789'] },
@@ -238,4 +242,41 @@ export async function signInFlow(verdictUrl: string, login: string, jar: CookieJ
     init = { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
   }
   throw new Error('the sign-in did not come back to Verdict within 20 steps');
+}
+
+/**
+ * A Verdict test server signing in through a test provider. The issuer's address must exist
+ * before Verdict starts, and Verdict's callback before the provider registers the client: the
+ * relay first, then Verdict, then the provider.
+ */
+export async function startSsoServer(
+  accounts: Record<string, TestAccount>,
+  options: { roleMap: string; providerName?: string },
+): Promise<{ server: TestServer; provider: TestProvider; close(): Promise<void> }> {
+  const relay = await startRelay();
+  // The redirect URL names Verdict's own port, known once it listens: filled in then (it is read
+  // only when a sign-in starts).
+  const settings: { -readonly [K in keyof OidcSettings]: OidcSettings[K] } = {
+    issuer: relay.issuer,
+    clientId: 'verdict-console',
+    clientSecret: 'verdict-console-test-secret-0123456789',
+    redirectUrl: 'http://127.0.0.1:1/api/auth/oidc/callback',
+    scopes: DEFAULT_SCOPES,
+    roleClaim: 'groups',
+    roleMap: parseRoleMap(options.roleMap),
+    nameClaims: DEFAULT_NAME_CLAIMS,
+    providerName: options.providerName ?? 'SSO',
+    sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS,
+  };
+  const server = await startTestServer({ oidc: settings });
+  settings.redirectUrl = `${server.url}${CALLBACK_PATH}`;
+  const provider = await relay.attach(accounts, settings.redirectUrl);
+  return {
+    server,
+    provider,
+    async close() {
+      await server.close();
+      await provider.close();
+    },
+  };
 }
