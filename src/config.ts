@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_SESSION_TTL_SECONDS, oidcSettingsFromEnv, type OidcSettings } from './console/sso/settings.js';
 import { DEFAULT_APPLY_LIMITS, MAX_ENTRY_LIMIT_BYTES, MAX_EXPANDED_LIMIT_BYTES, type ApplyLimits } from './control-plane/packages/limits.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './control-plane/webhooks/settings.js';
 
@@ -86,6 +87,8 @@ export interface Config {
   readonly regionsMaxStreams: number;
   /** Webhook deliveries: URL policy, timeout, retries, polling (VERDICT_WEBHOOK_*). */
   readonly webhooks: WebhookSettings;
+  /** Single sign-on to the web console through an OpenID Connect provider (VERDICT_OIDC_*); undefined: off. */
+  readonly oidc: OidcSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -213,5 +216,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       pollMs: integer(env, 'VERDICT_WEBHOOK_POLL_MS', DEFAULT_WEBHOOK_SETTINGS.pollMs, 20, 600_000),
       outOfSyncMs: integer(env, 'VERDICT_WEBHOOK_OUT_OF_SYNC_MS', DEFAULT_WEBHOOK_SETTINGS.outOfSyncMs, 100, 86_400_000),
     }),
+    oidc: oidcSettingsFromEnv(
+      env,
+      (message) => {
+        throw new ConfigError(message);
+      },
+      integer(env, 'VERDICT_OIDC_SESSION_TTL_SECONDS', DEFAULT_SESSION_TTL_SECONDS, 300, 30 * 86_400),
+    ),
   });
 }

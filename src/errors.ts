@@ -26,6 +26,7 @@ export const PROBLEMS = {
   'database-unavailable': { status: 503, title: 'Database unavailable' },
   'read-only': { status: 503, title: 'Database is read-only' },
   'too-many-streams': { status: 503, title: 'Too many event streams' },
+  'identity-provider-unavailable': { status: 502, title: 'Identity provider unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -47,6 +47,7 @@ export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'sync
       | 'maxStalenessMs'
       | 'maxReadLagMs'
       | 'webhooks'
+      | 'oidc'
     >
   >;
 

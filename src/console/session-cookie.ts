@@ -2,7 +2,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parse, serialize } from 'cookie';
 import { AppError } from '../errors.js';
 
-/** The console's session cookie. It holds the API token itself, out of reach of scripts (HttpOnly). */
+/**
+ * The console's session cookie, out of reach of scripts (HttpOnly). It holds either the API token
+ * itself (signed in with a token) or a single-sign-on session's secret (`vrd_sso_...`, looked up
+ * in console_sessions).
+ */
 export const SESSION_COOKIE = 'verdict_session';
 
 /**
@@ -43,17 +47,18 @@ export function presentedApiToken(request: FastifyRequest): PresentedToken | und
 }
 
 /** Secure when the browser reached us over HTTPS, directly or through a TLS-terminating proxy. */
-function overHttps(request: FastifyRequest): boolean {
+export function overHttps(request: FastifyRequest): boolean {
   const forwarded = request.headers['x-forwarded-proto'];
   const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
   return request.protocol === 'https' || first === 'https';
 }
 
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
-  reply.header(
-    'set-cookie',
-    serialize(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: overHttps(request), path: '/api', maxAge: SESSION_MAX_AGE_SECONDS }),
-  );
+/**
+ * SameSite=Strict for single sign-on too: the cookie is set on the answer to the provider's
+ * cross-site redirect, which browsers allow, and only sent by the console's own requests after.
+ */
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, maxAgeSeconds = SESSION_MAX_AGE_SECONDS): void {
+  reply.header('set-cookie', serialize(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: overHttps(request), path: '/api', maxAge: maxAgeSeconds }));
 }
 
 export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply): void {

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { ApiTokensService } from './api-tokens/service.js';
+import { ConsoleSessionsService } from './console-sessions/service.js';
 import { AuditService } from './audit/service.js';
 import { ChangesService } from './changes/service.js';
 import { DecisionsService } from './decisions/service.js';
@@ -28,6 +29,7 @@ export interface Services {
   readonly deploymentRequests: DeploymentRequestsService;
   readonly evaluationTokens: EvaluationTokensService;
   readonly apiTokens: ApiTokensService;
+  readonly consoleSessions: ConsoleSessionsService;
   readonly packages: PackagesService;
   readonly fleet: FleetService;
   readonly simulator: SimulatorService;
@@ -63,6 +65,7 @@ export function createServices(db: Database, options: ServicesOptions): Services
   const deployments = new DeploymentsService(db, projects, environments, releases, changes, audit, webhooks, deploymentRequests.gate);
   const evaluationTokens = new EvaluationTokensService(db, projects, environments, changes, audit);
   const apiTokens = new ApiTokensService(db, audit, projects);
+  const consoleSessions = new ConsoleSessionsService(db, audit);
   const packages = new PackagesService(db, projects, decisions, releases, deployments, audit, { ...(options.packages ?? DEFAULT_PACKAGES_OPTIONS), maxJsonDepth: (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth });
   const fleet = new FleetService(db, environments, changes);
   const maxJsonDepth = (options.limits ?? DEFAULT_JDM_LIMITS).maxJsonDepth;
@@ -72,5 +75,5 @@ export function createServices(db: Database, options: ServicesOptions): Services
     maxJsonDepth,
     maxCasesPerRun: options.testMaxCases ?? DEFAULT_DECISION_TESTS_OPTIONS.maxCasesPerRun,
   });
-  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, deploymentRequests, evaluationTokens, apiTokens, packages, fleet, simulator, decisionTests, webhooks });
+  return Object.freeze({ db, audit, projects, decisions, releases, environments, changes, deployments, deploymentRequests, evaluationTokens, apiTokens, consoleSessions, packages, fleet, simulator, decisionTests, webhooks });
 }

@@ -49,7 +49,7 @@ declare module 'fastify' {
 
 export interface AppOptions {
   readonly config: Pick<Config, 'bodyLimitBytes'> &
-    Partial<Pick<Config, 'packageLimitBytes' | 'requestTimeoutMs' | 'maxConnections' | 'metricsPort' | 'metricsHost'>>;
+    Partial<Pick<Config, 'packageLimitBytes' | 'requestTimeoutMs' | 'maxConnections' | 'metricsPort' | 'metricsHost' | 'oidc'>>;
   readonly services: Services;
   readonly dataPlane: DataPlane;
   readonly logger: Logger;
@@ -165,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.log.info({ method: request.method, url: redactUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
     done();
   });
-  registerAuth(app, services.apiTokens);
+  registerAuth(app, { apiTokens: services.apiTokens, consoleSessions: services.consoleSessions });
   registerIdempotency(app);
   registerJsonBodyChecks(app);
 
@@ -216,7 +216,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(packageRoutes, { services, ...(config.packageLimitBytes === undefined ? {} : { packageLimitBytes: config.packageLimitBytes }) });
   await app.register(regionsRoutes, { services, dataPlane, regions: options.regions });
   // The web console (session routes and its page at /); after the API, whose routes take precedence.
-  await app.register(consoleRoutes);
+  await app.register(consoleRoutes, { sessions: services.consoleSessions, oidc: config.oidc });
 
   return app;
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from './hash.js';
 
-export type SecretKind = 'api' | 'eval';
+/** 'sso': a web console session of someone who signed in through single sign-on (cookie only). */
+export type SecretKind = 'api' | 'eval' | 'sso';
 
-const PREFIX: Record<SecretKind, string> = { api: 'vrd_api_', eval: 'vrd_eval_' };
+export const SECRET_PREFIX: Record<SecretKind, string> = { api: 'vrd_api_', eval: 'vrd_eval_', sso: 'vrd_sso_' };
 
 export interface NewSecret {
   /** Shown to the user once, never stored. */
@@ -15,7 +16,7 @@ export interface NewSecret {
 }
 
 export function newSecret(kind: SecretKind): NewSecret {
-  const token = PREFIX[kind] + randomBytes(32).toString('base64url');
+  const token = SECRET_PREFIX[kind] + randomBytes(32).toString('base64url');
   return { token, hash: hashSecret(token), prefix: displayPrefix(token) };
 }
 

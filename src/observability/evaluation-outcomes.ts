@@ -30,5 +30,7 @@ export const OUTCOMES: Readonly<Record<ProblemCode, EvaluationOutcome>> = {
   'read-only': 'unavailable',
   // Never answered to an evaluation (event streams only); listed because every code must be.
   'too-many-streams': 'unavailable',
+  // Never answered to an evaluation (console sign-in only).
+  'identity-provider-unavailable': 'unavailable',
   internal: 'unavailable',
 };

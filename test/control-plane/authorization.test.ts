@@ -110,7 +110,9 @@ describe('role-based authorisation', () => {
 
   it('covers every management route in the matrix', () => {
     // Evaluation routes take evaluation tokens, not API tokens: evaluation.test.ts covers them.
-    const routes = server.app.routePermissions.filter((r) => r.permission !== 'evaluation');
+    // Sign-in routes (/api/auth/, single sign-on) take no credential: console/sso.test.ts covers them.
+    const routes = server.app.routePermissions.filter((r) => r.permission !== 'evaluation' && r.permission !== 'sign-in');
+    expect(server.app.routePermissions.filter((r) => r.permission === 'sign-in').map((r) => r.url).sort()).toEqual(['/api/auth/config', '/api/auth/oidc/callback', '/api/auth/oidc/login']);
     expect(routes.length).toBeGreaterThan(20);
     // Match a concrete test path against a route pattern.
     const matches = (url: string, path: string) =>
@@ -127,9 +129,12 @@ describe('role-based authorisation', () => {
 
   it('refuses a management route that declares no permission', async () => {
     const app = Fastify();
-    registerAuth(app, server.services.apiTokens);
+    registerAuth(app, server.services);
     expect(() => app.get('/api/forgotten', async () => 'open')).toThrow(/GET \/api\/forgotten declares no permission/);
     expect(() => app.get('/api/public', { config: { permission: 'public' } }, async () => 'open')).toThrow(/declares no permission/);
+    // 'sign-in' (anonymous by design: the single-sign-on flow) is for /api/auth/ alone.
+    expect(() => app.get('/api/projects-too', { config: { permission: 'sign-in' } }, async () => 'open')).toThrow(/only routes under \/api\/auth\/ may/);
+    expect(() => app.get('/api/auth/anything', { config: { permission: 'sign-in' } }, async () => 'ok')).not.toThrow();
     await app.close();
   });
 });

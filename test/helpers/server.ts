@@ -8,6 +8,7 @@ import type { Role } from '../../src/control-plane/api-tokens/roles.js';
 import type { RegionsOptions } from '../../src/control-plane/regions/routes.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../../src/control-plane/webhooks/settings.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
+import type { OidcSettings } from '../../src/console/sso/settings.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export interface Reply<T = any> {
@@ -67,6 +68,8 @@ export async function startTestServer(
     regions?: RegionsOptions;
     /** Webhook delivery settings (VERDICT_WEBHOOK_*); unset ones keep their defaults. */
     webhooks?: Partial<WebhookSettings>;
+    /** Single sign-on (VERDICT_OIDC_*, as loadConfig reads them); default: off. */
+    oidc?: OidcSettings;
   } = {},
 ): Promise<TestServer> {
   const db = options.database ?? (options.replicated ? undefined : await createTestDatabase());
@@ -94,6 +97,7 @@ export async function startTestServer(
       region: options.node?.region ?? 'test',
       heartbeatIntervalMs: HEARTBEAT_MS,
       webhooks: { ...DEFAULT_WEBHOOK_SETTINGS, ...options.webhooks },
+      ...(options.oidc ? { oidc: options.oidc } : {}),
     },
     {
       logger,

@@ -32,7 +32,12 @@ describe('authentication comes before anything about the request', () => {
   ];
 
   it('answers 401 problem+json on every route, whatever the body or query', async () => {
-    const routes = server.app.routePermissions;
+    // The single-sign-on routes take no credential by design (the identity provider's signed
+    // answer is the proof): only under /api/auth/ (registerAuth refuses 'sign-in' elsewhere),
+    // and none takes a body. console/sso.test.ts covers them.
+    const signIn = server.app.routePermissions.filter((r) => r.permission === 'sign-in');
+    expect(signIn.every((r) => r.url.startsWith('/api/auth/') && r.method === 'GET')).toBe(true);
+    const routes = server.app.routePermissions.filter((r) => r.permission !== 'sign-in');
     // Sanity: the list covers management and evaluation routes.
     expect(routes.some((r) => r.permission === 'evaluation')).toBe(true);
     expect(routes.length).toBeGreaterThan(25);

@@ -59,6 +59,14 @@ Environment (README "Configuration" has the full table):
                              shows what this node's own connections see. Same as --topology
   VERDICT_DRILL_REPORTS      folder of drill reports (dr drill --html/--json) the Regions screen lists
   VERDICT_REGIONS_MAX_STREAMS  open /api/regions/events streams at once (default 32)
+  VERDICT_OIDC_ISSUER        single sign-on to the console through this OpenID Connect provider
+                             (docs/sso.md); with VERDICT_OIDC_CLIENT_ID, VERDICT_OIDC_CLIENT_SECRET,
+                             VERDICT_OIDC_REDIRECT_URL (<public URL>/api/auth/oidc/callback) and
+                             VERDICT_OIDC_ROLE_MAP (e.g. rules-admins=admin,*=viewer). Optional:
+                             VERDICT_OIDC_SCOPES (default "openid email profile groups"),
+                             VERDICT_OIDC_ROLE_CLAIM (default groups), VERDICT_OIDC_NAME_CLAIM
+                             (default email,preferred_username,name), VERDICT_OIDC_PROVIDER_NAME
+                             (default SSO), VERDICT_OIDC_SESSION_TTL_SECONDS (default 28800)
   LOG_LEVEL                  fatal|error|warn|info|debug|trace|silent (default info)`;
 
 /** The server and its dependencies load only for the commands that run it: every other command starts faster. */

@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = [
   'package.apply',
   'webhook.create',
   'webhook.delete',
+  'console-session.sign-in',
+  'console-session.sign-out',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

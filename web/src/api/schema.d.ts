@@ -4874,7 +4874,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who is signed in (the token behind the cookie or the Authorization header) */
+        /** Who is signed in (the token or single-sign-on session behind the cookie, or the Authorization header) */
         get: {
             parameters: {
                 query?: never;
@@ -4891,14 +4891,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description Name of the API token */
+                            /** @description Name of the API token, or of the person signed in through single sign-on */
                             name: string;
                             /** @description admin: everything; editor: author decisions, cut releases; deployer: cut releases, deploy, evaluation tokens; viewer: read */
                             role: "admin" | "editor" | "deployer" | "viewer";
+                            /** @description The API token (null for single sign-on) */
                             tokenId: string | null;
-                            /** @description How this request was authenticated */
-                            via: "cookie" | "bearer";
-                            /** @description What the token's role may do (the console shows only those buttons; the server checks each request anyway) */
+                            /** @description How this request was authenticated: an API token's cookie, the Authorization header, or a single-sign-on session */
+                            via: "cookie" | "bearer" | "sso";
+                            /** @description The identity provider's groups (single sign-on; empty for API tokens) */
+                            groups: string[];
+                            /** @description When a single-sign-on session ends (null for API tokens) */
+                            expiresAt: string | null;
+                            /** @description What the role may do (the console shows only those buttons; the server checks each request anyway) */
                             permissions: string[];
                         };
                     };
@@ -4926,14 +4931,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description Name of the API token */
+                            /** @description Name of the API token, or of the person signed in through single sign-on */
                             name: string;
                             /** @description admin: everything; editor: author decisions, cut releases; deployer: cut releases, deploy, evaluation tokens; viewer: read */
                             role: "admin" | "editor" | "deployer" | "viewer";
+                            /** @description The API token (null for single sign-on) */
                             tokenId: string | null;
-                            /** @description How this request was authenticated */
-                            via: "cookie" | "bearer";
-                            /** @description What the token's role may do (the console shows only those buttons; the server checks each request anyway) */
+                            /** @description How this request was authenticated: an API token's cookie, the Authorization header, or a single-sign-on session */
+                            via: "cookie" | "bearer" | "sso";
+                            /** @description The identity provider's groups (single sign-on; empty for API tokens) */
+                            groups: string[];
+                            /** @description When a single-sign-on session ends (null for API tokens) */
+                            expiresAt: string | null;
+                            /** @description What the role may do (the console shows only those buttons; the server checks each request anyway) */
                             permissions: string[];
                         };
                     };
@@ -4941,8 +4951,8 @@ export interface paths {
             };
         };
         /**
-         * Sign out of the web console: the browser forgets the cookie
-         * @description The token stays valid (revoke it with DELETE /api/tokens/{id} to end every use of it).
+         * Sign out of the web console
+         * @description The browser forgets the cookie. A single-sign-on session is also revoked on the server, on every node. An API token stays valid (revoke it with DELETE /api/tokens/{id} to end every use of it).
          */
         delete: {
             parameters: {
@@ -4962,6 +4972,133 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How one may sign in to the web console (for the sign-in screen) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sso: {
+                                /** @description Whether single sign-on through an OpenID Connect provider is configured */
+                                enabled: boolean;
+                                /** @description What the sign-in button calls the provider */
+                                providerName: string | null;
+                                /** @description Where the browser goes to sign in (add ?next=<console path>) */
+                                loginUrl: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start a single sign-on: redirects the browser to the identity provider
+         * @description Sets a short-lived (10 minutes), HttpOnly, SameSite=Lax, encrypted cookie holding the state, nonce and PKCE verifier of this sign-in, and answers 302 to the provider. `next`: the console path to land on afterwards.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    next?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the identity provider */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The identity provider's redirect back: finishes the sign-in and starts a console session
+         * @description Checks the state against the login cookie, redeems the code with the PKCE verifier, validates the ID token (signature, issuer, audience, expiry, nonce), maps the role claim to a role, stores a session and sets the HttpOnly session cookie, then redirects to the console. A refused sign-in redirects a browser to `/sign-in?sso_error=<reason>`; other callers get a problem document.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    state?: string;
+                    iss?: string;
+                    error?: string;
+                    error_description?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the console, signed in (or to the sign-in screen with the reason) */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;

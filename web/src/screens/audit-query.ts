@@ -35,6 +35,9 @@ export const AUDIT_ACTIONS = [
   'webhook.*',
   'webhook.create',
   'webhook.delete',
+  'console-session.*',
+  'console-session.sign-in',
+  'console-session.sign-out',
 ] as const;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
