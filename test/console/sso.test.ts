@@ -109,6 +109,33 @@ describe('single sign-on through a real OpenID Connect provider', () => {
     expect(noHeader.status).toBe(403);
   });
 
+  it('lets a member of the approver group approve a deployment request, and nobody outside it', async () => {
+    // prod needs one approval from the release-managers group: bob (SSO, in it) approves; an admin API token (no groups) cannot.
+    await server.request('POST', '/api/projects', { body: { key: 'governed' } });
+    await server.request('PUT', '/api/projects/governed/decisions/d', {
+      body: { content: { nodes: [{ id: 'i', type: 'inputNode', name: 'In', position: { x: 0, y: 0 } }, { id: 'o', type: 'outputNode', name: 'Out', position: { x: 200, y: 0 } }], edges: [{ id: 'e', sourceId: 'i', targetId: 'o', type: 'edge' }] } },
+    });
+    await server.request('POST', '/api/projects/governed/releases', { body: {} });
+    await server.request('POST', '/api/projects/governed/environments', { body: { key: 'prod', requiredApprovals: 1, approverGroup: 'release-managers' } });
+    const asked = await server.request('POST', '/api/projects/governed/environments/prod/deployments', { token: await server.tokenFor('deployer'), body: { release: 'v1' } });
+    expect(asked.status).toBe(202);
+    const id = asked.body.request.id;
+    const byToken = await server.request('POST', `/api/projects/governed/deployment-requests/${id}/approve`, { body: {} });
+    expect(byToken.status).toBe(403);
+    expect(byToken.body.detail).toMatch(/members of group 'release-managers'/);
+
+    const jar = new CookieJar();
+    await signInFlow(server.url, 'bob', jar);
+    const approved = await fetch(`${server.url}/api/projects/governed/deployment-requests/${id}/approve`, {
+      method: 'POST',
+      headers: { cookie: sessionCookie(jar), 'x-verdict-console': '1', 'content-type': 'application/json' },
+      body: JSON.stringify({ comment: 'approved through SSO' }),
+    });
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ status: 'deployed', reviews: [{ reviewer: 'bob@example.com', verdict: 'approve' }] });
+    expect((await server.request('GET', '/api/projects/governed/environments/prod')).body.current).toMatchObject({ releaseLabel: 'v1', deployedBy: 'bob@example.com' });
+  });
+
   it('takes the highest role of several groups, editor over deployer', async () => {
     const jar = new CookieJar();
     expect((await signInFlow(server.url, 'dave', jar)).response.status).toBe(302);

@@ -58,7 +58,7 @@ export function registerEnvironmentCommands(program: Command, ctx: CommandContex
       ...protectionBody(opts),
     });
     if (ctx.json(cmd)) return printJson(ctx.io, created);
-    ctx.io.stdout(`created environment ${created.key} in ${opts.project}; approvals: ${describeProtection(created)}\n`);
+    ctx.io.stdout(`created environment ${created.key} in ${opts.project}${created.protection.requiredApprovals > 0 ? `; approvals: ${describeProtection(created)}` : ''}\n`);
   });
 
   protectionOptions(

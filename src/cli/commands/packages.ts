@@ -11,6 +11,7 @@ import { AppError } from '../../errors.js';
 import { ApiError, seg } from '../client.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../io.js';
+import { waitForDecision } from './approvals.js';
 import { printJson } from '../output.js';
 import { parsePositive } from '../options.js';
 import { Progress } from '../progress.js';
@@ -102,6 +103,18 @@ async function applyPackage(
   }
   progress.done(result.status === 'already-applied' ? '(already applied)' : '');
 
+  const request = result.deploymentRequest;
+  if (opts.wait && opts.env && request) {
+    // A protected environment: the deploy happens when someone else approves the request.
+    progress.step(`waiting for request ${request.requestId} to be approved (${request.requiredApprovals} approval${request.requiredApprovals === 1 ? '' : 's'})`);
+    try {
+      await waitForDecision(client, project, request.requestId, opts.waitTimeout, () => undefined);
+    } catch (error) {
+      progress.fail();
+      throw error;
+    }
+    progress.done();
+  }
   if (opts.wait && opts.env) {
     progress.step(`waiting until ${project}/${opts.env} serves ${result.release.label}`);
     const deadline = Date.now() + opts.waitTimeout * 1000;
@@ -118,7 +131,15 @@ async function applyPackage(
   }
 
   if (ctx.json(cmd)) return printJson(ctx.io, result);
-  const deployed = result.deployment ? (result.deployment.changed ? `; deployed to ${result.deployment.environment}` : `; ${result.deployment.environment} already served it`) : '';
+  const deployed = result.deployment
+    ? result.deployment.changed
+      ? `; deployed to ${result.deployment.environment}`
+      : `; ${result.deployment.environment} already served it`
+    : request
+      ? opts.wait
+        ? `; deployed to ${request.environment} after approval of request ${request.requestId}`
+        : `; ${request.environment} is protected: deployment request ${request.requestId} waits for ${request.requiredApprovals} approval${request.requiredApprovals === 1 ? '' : 's'} (verdict approvals approve ${request.requestId} --project ${project})`
+      : '';
   ctx.io.stdout(
     result.status === 'already-applied'
       ? `already applied: release ${result.release.label} (${result.release.id}) is on ${client.baseUrl}${deployed}\n`
@@ -189,7 +210,7 @@ export function registerPackageCommands(release: Command, program: Command, ctx:
     .description('apply a release package to an instance: verify, save, release (and deploy) in one transaction')
     .option('--project <project>', "target project (default: the package's)")
     .option('--env <env>', 'deploy the release to this environment in the same transaction')
-    .option('--wait', 'with --env: return once the server answering --url serves the release')
+    .option('--wait', 'with --env: return once the server answering --url serves the release (on a protected environment: once the request is approved, too)')
     .option('--wait-timeout <seconds>', 'how long --wait waits', (v) => parsePositive(v, '--wait-timeout'), 60)
     .addHelpText('after', APPLY_HELP)
     .action((file: string, opts: { project?: string; env?: string; wait?: boolean; waitTimeout: number }, cmd: Command) => {
