@@ -16,7 +16,9 @@ export type Json = null | boolean | number | string | Raw | Members | readonly J
 
 /** JSON text of a value; -0 is written as `-0`, Raw as is. Values nested deeper than ~200 are Raw text. */
 export function toJsonText(value: Json): string {
-  if (value === null) return 'null';
+  // A graph mutation may leave a member undefined: written as JSON.stringify would (null in an
+  // array, left out of an object) instead of failing the run before any request is sent.
+  if (value === null || value === undefined) return 'null';
   if (value instanceof Raw) return value.text;
   if (value instanceof Members) return `{${value.entries.map(([k, v]) => `${JSON.stringify(k)}:${toJsonText(v)}`).join(',')}}`;
   switch (typeof value) {
@@ -29,7 +31,10 @@ export function toJsonText(value: Json): string {
       return JSON.stringify(value); // lone surrogates come out as \udXXX escapes, NUL as \u0000
     default:
       if (Array.isArray(value)) return `[${value.map((v) => toJsonText(v as Json)).join(',')}]`;
-      return `{${Object.keys(value).map((k) => `${JSON.stringify(k)}:${toJsonText((value as Record<string, Json>)[k]!)}`).join(',')}}`;
+      return `{${Object.keys(value)
+        .filter((k) => (value as Record<string, Json | undefined>)[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${toJsonText((value as Record<string, Json>)[k]!)}`)
+        .join(',')}}`;
   }
 }
 
