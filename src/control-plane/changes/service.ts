@@ -22,6 +22,9 @@ export const ChangesQuerySchema = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
 });
 
+/** Where a committed change is announced (NOTIFY is sent at commit, by the primary only). */
+export const CHANGES_CHANNEL = 'verdict_changes';
+
 /**
  * The global change counter nodes poll to learn that what they serve changed (NOTIFY does not
  * reach hot standbys). Every deployment and evaluation-token change bumps it in its own transaction.
@@ -33,6 +36,9 @@ export class ChangesService {
     const [row] = await tx<{ value: number }[]>`UPDATE change_counter SET value = value + 1 RETURNING value`;
     const seq = row!.value;
     await tx`INSERT INTO change_events (seq, kind, project_id, environment_id) VALUES (${seq}, ${kind}, ${projectId}, ${environmentId})`;
+    // Delivered when (and only if) the transaction commits: nodes listening on the primary reload
+    // at once instead of at their next poll. The payload is the counter value to wait for.
+    await tx`SELECT pg_notify(${CHANGES_CHANNEL}, ${String(seq)})`;
     return seq;
   }
 

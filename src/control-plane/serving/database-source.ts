@@ -1,4 +1,5 @@
-import type { Catalog, CatalogRequest, ServedDecision, ServingSource } from '../../data-plane/sync/serving-source.js';
+import type { Catalog, CatalogRequest, ChangeWatch, ServedDecision, ServingSource } from '../../data-plane/sync/serving-source.js';
+import { PrimaryChangeWatch } from './change-watch.js';
 import type { Services } from '../services.js';
 import { environmentCatalog } from './catalog.js';
 
@@ -43,5 +44,9 @@ export class DatabaseServingSource implements ServingSource {
 
   resetConnections(): void {
     this.services.db.resetPools();
+  }
+
+  watch(onChange: (counter: number) => void): ChangeWatch {
+    return new PrimaryChangeWatch(this.services.db, onChange, undefined);
   }
 }

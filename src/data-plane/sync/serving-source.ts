@@ -64,4 +64,17 @@ export interface ServingSource {
   observeGeneration(generation: number): void;
   /** A read got no answer at all (a partition that leaves sockets open): start over with fresh connections. */
   resetConnections(): void;
+  /**
+   * Tells `onChange` the counter value of each change committed from now on, as soon as it
+   * commits, where the source can (a node that reaches the primary). Optional, and best effort:
+   * the poll stays the safety net.
+   */
+  watch?(onChange: (counter: number) => void): ChangeWatch;
+}
+
+/** A subscription to committed changes. */
+export interface ChangeWatch {
+  /** Called on every poll: subscribes again if the primary changed or the subscription was lost. */
+  renew(): void;
+  close(): Promise<void>;
 }

@@ -3,7 +3,13 @@ import type { Metrics } from '../../observability/metrics.js';
 import { CompiledRelease } from '../serving/compiled-release.js';
 import { envKey, type EvaluationRuntime } from '../serving/runtime.js';
 import type { Snapshot, SnapshotRelease, SnapshotStore } from './snapshot.js';
-import type { CatalogEntry, ServedToken, ServingSource } from './serving-source.js';
+import type { CatalogEntry, ChangeWatch, ServedToken, ServingSource } from './serving-source.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** After a change notification, how long to keep re-reading a standby that has not replayed it yet. */
+const CATCH_UP_MS = 2_000;
+/** Between two reads of a standby's change counter while it replays (one cheap one-row read each). */
+const REPLAY_CHECK_MS = 5;
 import { AppError } from '../../errors.js';
 import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
 
@@ -38,6 +44,11 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
  * enough every 250 ms, and it works on hot standbys where NOTIFY does not), and on a change reads
  * the environment catalog and token hashes in one snapshot, compiles only releases it does not
  * have yet, and swaps them in. When the database is unreachable it keeps serving what it has.
+ *
+ * Where the source can push (a LISTEN on the primary), a committed change wakes the node at once:
+ * it re-reads its own database, a standby perhaps, every few milliseconds until that has replayed
+ * the change (its counter reached the notified value), so a deploy is served everywhere in tens
+ * of milliseconds instead of up to a poll interval later. The poll stays the safety net.
  */
 export class RuntimeSync {
   #timer: NodeJS.Timeout | undefined;
@@ -51,6 +62,12 @@ export class RuntimeSync {
   readonly #contents = new Map<string, SnapshotRelease>();
   #source: SyncStatus['source'] = 'none';
   #snapshotTakenAt: string | undefined;
+  #watch: ChangeWatch | undefined;
+  /** The highest counter value a notification announced; caught up once served. */
+  #announced = 0;
+  #catchingUp = false;
+  /** Polls run one at a time (the timer's and a notification's): two reloads must never interleave. */
+  #polling: Promise<boolean> | undefined;
 
   constructor(
     private readonly source: ServingSource,
@@ -90,7 +107,28 @@ export class RuntimeSync {
       this.logger.warn({ takenAt: snapshot.takenAt, changeCounter: snapshot.changeCounter }, 'no database reachable: serving the last-known-good snapshot');
     }
     this.#stopped = false;
+    this.#watch = this.source.watch?.((counter) => this.#announce(counter));
     this.#schedule();
+  }
+
+  /** A change committed on the primary: catch up now rather than at the next poll. */
+  #announce(counter: number): void {
+    if (this.#stopped || counter <= (this.runtime.state?.changeCounter ?? -1)) return;
+    this.#announced = Math.max(this.#announced, counter);
+    if (this.#catchingUp) return;
+    this.#catchingUp = true;
+    void this.#catchUp().finally(() => {
+      this.#catchingUp = false;
+    });
+  }
+
+  async #catchUp(): Promise<void> {
+    const deadline = performance.now() + CATCH_UP_MS;
+    const behind = () => (this.runtime.state?.changeCounter ?? -1) < this.#announced;
+    while (!this.#stopped && behind() && performance.now() < deadline) {
+      await this.poll();
+      if (behind()) await sleep(REPLAY_CHECK_MS);
+    }
   }
 
   async #installSnapshot(snapshot: Snapshot): Promise<void> {
@@ -112,6 +150,8 @@ export class RuntimeSync {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    await this.#watch?.close();
+    this.#watch = undefined;
   }
 
   /** How long one poll (including a reload) may take before it counts as failed. */
@@ -121,6 +161,17 @@ export class RuntimeSync {
 
   /** One poll: reload when the change counter moved. Returns true when something was reloaded. */
   async poll(): Promise<boolean> {
+    while (this.#polling) await this.#polling.catch(() => undefined);
+    const mine = this.#pollOnce();
+    this.#polling = mine;
+    try {
+      return await mine;
+    } finally {
+      if (this.#polling === mine) this.#polling = undefined;
+    }
+  }
+
+  async #pollOnce(): Promise<boolean> {
     let changed: boolean;
     try {
       const counter = await withTimeout(this.source.counter(), this.#pollTimeoutMs, 'the database');
@@ -223,6 +274,7 @@ export class RuntimeSync {
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
+      this.#watch?.renew();
       void this.poll().finally(() => this.#schedule());
     }, this.intervalMs);
     this.#timer.unref();
