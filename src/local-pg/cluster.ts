@@ -159,6 +159,12 @@ export class LocalPgCluster {
     return pid;
   }
 
+  /** PID of a live postmaster on this directory that says it is ready for connections. */
+  readyPid(): number | undefined {
+    const pid = this.runningPid();
+    return pid !== undefined && this.#pidFileLines()?.[7]?.trim() === 'ready' ? pid : undefined;
+  }
+
   /** PID of the postmaster on this directory if one is alive. */
   runningPid(): number | undefined {
     const lines = this.#pidFileLines();
@@ -300,13 +306,18 @@ export class LocalPgCluster {
     }
     this.#child = child;
     this.#exited = false;
+    // Per child: the exit of a postmaster killed earlier may be reported only now (Node reaps it
+    // when its loop gets to it), and must not pass for this one failing to start, which would
+    // leave this one running unowned and every later start refused as "already running".
+    let exited = false;
     child.once('exit', () => {
-      this.#exited = true;
+      exited = true;
+      if (this.#child === child) this.#exited = true;
     });
     child.unref();
     const deadline = Date.now() + (this.#options.startTimeoutMs ?? 60_000);
     for (;;) {
-      if (this.#exited) {
+      if (exited) {
         throw new LocalPgError(`postgres exited during start-up (see ${this.logFile}):\n${tail(this.logFile, logStart)}`);
       }
       const lines = this.#pidFileLines();

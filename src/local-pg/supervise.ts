@@ -59,6 +59,9 @@ export function superviseCluster(cluster: LocalPgCluster, hooks: SupervisorHooks
         await cluster.start();
         break;
       } catch (error) {
+        // A postmaster an earlier attempt started may have come up after that attempt gave up on
+        // it: one that is ready on this directory is ours to keep, not a reason to fail.
+        if (cluster.readyPid() !== undefined && cluster.adoptRunning() !== undefined) break;
         if (Date.now() >= giveUpAt) {
           fatal(`embedded PostgreSQL exited and could not be started again: ${(error as Error).message.split('\n')[0]}; see ${cluster.logFile}`);
           return;
