@@ -152,23 +152,19 @@ export class LocalPgCluster {
   /** Adopts a postmaster already running on this directory (e.g. after a crash of our process). */
   adoptRunning(): number | undefined {
     const pid = this.runningPid();
-    if (pid === undefined) return undefined;
-    const lines = this.#pidFileLines();
-    const port = Number(lines?.[3]);
-    if (Number.isInteger(port) && port > 0) this.#port = port;
+    const port = Number(this.#pidFileLines()?.[3]);
+    if (pid !== undefined && Number.isInteger(port) && port > 0) this.#port = port;
     return pid;
   }
 
   /** PID of a live postmaster on this directory that says it is ready for connections. */
   readyPid(): number | undefined {
-    const pid = this.runningPid();
-    return pid !== undefined && this.#pidFileLines()?.[7]?.trim() === 'ready' ? pid : undefined;
+    return this.#pidFileLines()?.[7]?.trim() === 'ready' ? this.runningPid() : undefined;
   }
 
   /** PID of the postmaster on this directory if one is alive. */
   runningPid(): number | undefined {
-    const lines = this.#pidFileLines();
-    const pid = Number(lines?.[0]);
+    const pid = Number(this.#pidFileLines()?.[0]);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     return isAlive(pid) ? pid : undefined;
   }
@@ -306,9 +302,7 @@ export class LocalPgCluster {
     }
     this.#child = child;
     this.#exited = false;
-    // Per child: the exit of a postmaster killed earlier may be reported only now (Node reaps it
-    // when its loop gets to it), and must not pass for this one failing to start, which would
-    // leave this one running unowned and every later start refused as "already running".
+    // Per child: a postmaster killed earlier may be reaped only now; its exit is not this one's.
     let exited = false;
     child.once('exit', () => {
       exited = true;
