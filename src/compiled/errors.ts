@@ -1,0 +1,36 @@
+/**
+ * The three ways a compiled evaluation can end without a result. They are kept apart because the
+ * caller treats them differently: an EngineError is the answer (zen-engine fails too), NotSure
+ * sends the evaluation to zen-engine, EngineWouldCrash must not be sent there.
+ */
+
+/** zen-engine returns an error for this evaluation as well; `message` says why in our words. */
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+}
+
+/**
+ * The compiled form cannot tell for sure what zen-engine answers for these values (a number
+ * operation whose rounding we do not model, a string we cannot parse the engine's way...).
+ * Never an answer: the caller evaluates the decision with zen-engine instead.
+ */
+export class NotSure extends Error {
+  override readonly name = 'NotSure';
+}
+
+/**
+ * zen-engine 0.54 aborts the whole process for these values (a Rust panic across the N-API
+ * boundary: an integer result >= 2^64, a context number it cannot hold, `x % 0`, an arithmetic
+ * overflow). We refuse instead; sending the evaluation to the engine would kill its host.
+ */
+export class EngineWouldCrash extends Error {
+  override readonly name = 'EngineWouldCrash';
+}
+
+export const notSure = (why: string): never => {
+  throw new NotSure(why);
+};
+
+export const engineError = (why: string): never => {
+  throw new EngineError(why);
+};
