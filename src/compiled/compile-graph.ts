@@ -1,3 +1,4 @@
+import { EngineError, EnginePanic } from './errors.js';
 import { Unsupported } from './expression/compile.js';
 import { type NodeModel, readGraph } from './graph/model.js';
 import { compileExpressionNode, compileSwitch, compileTable, withTransform } from './graph/node-handlers.js';
@@ -41,8 +42,14 @@ export function compileGraph(graph: unknown, resolver: DecisionResolver): Compil
   return {
     kind: 'compiled',
     evaluate(context: unknown): unknown {
-      const input: Value = fromJson(context ?? null);
-      return toJson(walk(runtime, input, 0));
+      let result: Value;
+      try {
+        result = walk(runtime, fromJson(context ?? null), 0);
+      } catch (error) {
+        if (error instanceof EnginePanic) throw new EngineError(`the engine panics: ${error.message}`);
+        throw error;
+      }
+      return toJson(result);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { EngineWouldCrash, notSure } from './errors.js';
+import { EnginePanic, EngineWouldCrash, notSure } from './errors.js';
 
 /**
  * Numbers as zen-engine holds them: rust_decimal 1.40 (a 96-bit integer mantissa and a scale of
@@ -29,20 +29,22 @@ export const ONE = new Dec(1n, 0);
 
 const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 
-/** Integer JS numbers below 2^63 reach the engine as i64, others as the shortest decimal text. */
+/**
+ * A context number as zen-engine receives it through napi: integers that fit i32 or u32 as
+ * integers; every other number as an f64 that serde_json writes with ryu (the shortest digits,
+ * `N.0` for other integers below 1e16, exponent notation from 1e16) and rust_decimal parses
+ * back: so 4294967296 arrives as 4294967296.0 and shows as such in `string()`. A number it
+ * cannot hold (scale above 28, beyond 96 bits) makes the engine panic.
+ */
 export function decFromJsNumber(x: number): Dec {
-  if (!Number.isFinite(x)) throw new EngineWouldCrash('a context number that is not finite');
-  if (Number.isInteger(x)) {
-    if (Math.abs(x) < 2 ** 53) return new Dec(BigInt(x), 0);
-    // i64 inputs round-trip exactly but the shortest-text path (>= 2^63) does not: leave to zen.
-    return notSure('an integer in the context beyond 2^53');
-  }
-  const parsed = parseScientificOrPlain(String(x));
-  if (!parsed) throw new EngineWouldCrash(`the engine cannot hold the context number ${x}`);
+  if (Number.isInteger(x) && x >= -2147483648 && x <= 4294967295) return new Dec(BigInt(x), 0);
+  if (!Number.isFinite(x)) throw new EnginePanic('a context number that is not finite');
+  const parsed = parseScientificOrPlain(x.toExponential());
+  if (!parsed) throw new EnginePanic(`the engine cannot hold the context number ${x}`);
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return new Dec(parsed.m * TEN, 1);
   return parsed;
 }
 
-// Underscores between digits are skipped by rust_decimal (`1_000`); other placements are left to zen.
 const PLAIN = /^([+-]?)(\d+(?:_\d+)*)(?:\.(\d+(?:_\d+)*))?$/;
 const SCI = /^([+-]?)(\d+(?:_\d+)*)(?:\.(\d+(?:_\d+)*))?[eE]([+-]?\d+)$/;
 
@@ -158,7 +160,7 @@ function fit(m: bigint, s: number, what: string): Dec {
   if (s <= MAX_SCALE && abs(m) <= MAX_MANTISSA) return new Dec(m, s);
   let t = Math.max(0, s - MAX_SCALE);
   while (abs(m) / pow10(t) > MAX_MANTISSA) t++;
-  if (t > s) throw new EngineWouldCrash(`${what} overflowed`);
+  if (t > s) throw new EnginePanic(`${what} overflowed`);
   const rounded = divPow10HalfEven(m, t);
   // Rounding up to exactly 2^96 takes one more digit in rust_decimal: not modelled.
   if (abs(rounded) > MAX_MANTISSA) return notSure(`${what} rounding at the 96-bit limit`);
@@ -279,7 +281,7 @@ function unscale(q: bigint, scale: number): [bigint, number] {
 
 /** `a % b`: truncated remainder with the dividend's sign; `% 0` panics in the engine. */
 export function remainder(a: Dec, b: Dec): Dec {
-  if (b.m === 0n) throw new EngineWouldCrash('remainder by zero');
+  if (b.m === 0n) throw new EnginePanic('remainder by zero');
   if (a.m === 0n) return ZERO;
   const [x, y, s] = aligned(a, b);
   if (abs(x) > MAX_MANTISSA || abs(y) > MAX_MANTISSA) return notSure('remainder of unaligned operands');

@@ -19,12 +19,22 @@ export class NotSure extends Error {
 }
 
 /**
- * zen-engine 0.54 aborts the whole process for these values (a Rust panic across the N-API
- * boundary: an integer result >= 2^64, a context number it cannot hold, `x % 0`, an arithmetic
- * overflow). We refuse instead; sending the evaluation to the engine would kill its host.
+ * zen-engine 0.54 aborts the whole process for this result: napi cannot convert an integer
+ * result >= 2^64 (or < -2^63) and unwraps None on the main thread. We refuse instead; sending
+ * the evaluation to the engine would kill its host.
  */
 export class EngineWouldCrash extends Error {
   override readonly name = 'EngineWouldCrash';
+}
+
+/**
+ * A Rust panic inside the engine's evaluation (a context number it cannot hold, `x % 0`, an
+ * arithmetic overflow). The worker catches it and the whole evaluation fails ("Hook timed
+ * out"): unlike an EngineError it is not a failed table row or a false switch condition, so it
+ * is a class of its own that only the top level turns into an EngineError.
+ */
+export class EnginePanic extends Error {
+  override readonly name = 'EnginePanic';
 }
 
 export const notSure = (why: string): never => {

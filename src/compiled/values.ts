@@ -1,5 +1,5 @@
 import { Dec, decFromJsNumber, decToJsNumber, equals as decEquals } from './decimal.js';
-import { EngineWouldCrash, notSure } from './errors.js';
+import { notSure } from './errors.js';
 
 /**
  * A zen `Variable` in JavaScript. Objects and arrays are shared by reference exactly like the
@@ -217,8 +217,4 @@ function mergeVariables(slot: Slot, patch: Value, topLevel: boolean, inPlace: bo
     slot.changed = true;
   }
   return slot;
-}
-
-export function assertNever(x: never): never {
-  throw new EngineWouldCrash(`unexpected ${String(x)}`);
 }
