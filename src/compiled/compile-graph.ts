@@ -1,8 +1,8 @@
-import { EngineError, EnginePanic } from './errors.js';
+import { EngineError, EnginePanic, FAILURE, lastFailureReason } from './errors.js';
 import { Unsupported } from './expression/compile.js';
 import { type NodeModel, readGraph } from './graph/model.js';
 import { compileExpressionNode, compileSwitch, compileTable, withTransform } from './graph/node-handlers.js';
-import { type RuntimeGraph, type RuntimeNode, walk } from './graph/walker.js';
+import { type RuntimeGraph, type RuntimeNode, runtimeGraph, walk } from './graph/walker.js';
 import { type Value, fromJson, toJson } from './values.js';
 
 /**
@@ -47,6 +47,7 @@ export function compileGraph(graph: unknown, resolver: DecisionResolver): Compil
         result = walk(runtime, fromJson(context ?? null), 0);
       } catch (error) {
         if (error instanceof EnginePanic) throw new EngineError(`the engine panics: ${error.message}`);
+        if (error === FAILURE) throw new EngineError(lastFailureReason());
         throw error;
       }
       return toJson(result);
@@ -73,9 +74,10 @@ function compileOne(raw: unknown, compilation: Compilation, depth: number): Runt
   }
   if (text.includes('$root')) reasons.push('`$root` (the whole environment, `$nodes` included) is not compiled');
   const runtimeNodes: RuntimeNode[] = [];
+  const children: RuntimeGraph[] = [];
   for (const node of nodes) {
     try {
-      runtimeNodes.push(compileNode(node, compilation, depth));
+      runtimeNodes.push(compileNode(node, compilation, depth, children));
     } catch (error) {
       if (error instanceof Unsupported) reasons.push(`node "${node.name}": ${error.message}`);
       else if (error instanceof Refused) reasons.push(...error.reasons.map((r) => `node "${node.name}": ${r}`));
@@ -84,14 +86,16 @@ function compileOne(raw: unknown, compilation: Compilation, depth: number): Runt
   }
   if (reasons.length > 0) throw new Refused(reasons);
   const index = new Map(nodes.map((n, i) => [n.id, i]));
-  return {
-    nodes: runtimeNodes,
-    edges: edges.map((e) => ({ source: index.get(e.sourceId)!, target: index.get(e.targetId)!, handle: e.sourceHandle })),
-    inputIndex: nodes.findIndex((n) => n.kind === 'input'),
-  };
+  return runtimeGraph(
+    runtimeNodes,
+    edges.map((e) => ({ source: index.get(e.sourceId)!, target: index.get(e.targetId)!, handle: e.sourceHandle })),
+    nodes.findIndex((n) => n.kind === 'input'),
+    // A sub-decision's input nodes carry the caller's `$nodes` (`$nodes.request.$nodes`).
+    text.includes('$nodes') || children.some((c) => c.needsNodes),
+  );
 }
 
-function compileNode(node: NodeModel, compilation: Compilation, depth: number): RuntimeNode {
+function compileNode(node: NodeModel, compilation: Compilation, depth: number, children: RuntimeGraph[]): RuntimeNode {
   switch (node.kind) {
     case 'input':
     case 'output':
@@ -122,6 +126,7 @@ function compileNode(node: NodeModel, compilation: Compilation, depth: number): 
         compilation.cache.set(`${depth + 1}:${node.key}`, child);
       }
       const graph = child;
+      children.push(graph);
       const run = withTransform(node.transform, (input) => walk(graph, input, depth + 1));
       return { kind: 'work', name: node.name, run: (input) => run(input) };
     }

@@ -9,11 +9,15 @@ import { EnginePanic, EngineWouldCrash, notSure } from './errors.js';
  * rule (rare overflows, non-integer powers) the operation throws NotSure and zen decides.
  */
 export class Dec {
-  /** `negZero`: rust_decimal keeps a sign on zero (`-0`); only its display could show it. */
+  /**
+   * `negZero`: rust_decimal keeps a sign on zero (`ceil(-0.07)` shows as "-0"); only display
+   * shows it. `unsureSign`: a zero whose sign we have not checked (display is left to zen).
+   */
   constructor(
     readonly m: bigint,
     readonly s: number,
     readonly negZero = false,
+    readonly unsureSign = false,
   ) {}
 }
 
@@ -90,8 +94,8 @@ function parseScientificOrPlain(text: string): Dec | undefined {
 
 /** rust_decimal's Display: every digit, the scale's trailing zeros, no exponent. */
 export function formatDecimal(d: Dec): string {
-  if (d.negZero) return notSure('display of a negative zero');
-  const negative = d.m < 0n;
+  if (d.unsureSign) return notSure('display of a zero of unknown sign');
+  const negative = d.m < 0n || d.negZero;
   let digits = abs(d.m).toString();
   if (d.s > 0) {
     if (digits.length <= d.s) digits = '0'.repeat(d.s - digits.length + 1) + digits;
@@ -171,6 +175,7 @@ export function add(a: Dec, b: Dec): Dec {
   if (a.m === 0n) return b;
   if (b.m === 0n) return a;
   const [x, y, s] = aligned(a, b);
+  if (x + y === 0n) return new Dec(0n, s, false, true);
   return fit(x + y, s, 'addition');
 }
 
@@ -178,6 +183,7 @@ export function subtract(a: Dec, b: Dec): Dec {
   if (a.m === 0n) return b.m === 0n ? b : new Dec(-b.m, b.s);
   if (b.m === 0n) return a;
   const [x, y, s] = aligned(a, b);
+  if (x === y) return new Dec(0n, s, false, true);
   return fit(x - y, s, 'subtraction');
 }
 
@@ -187,7 +193,7 @@ export function multiply(a: Dec, b: Dec): Dec {
 }
 
 export function negate(a: Dec): Dec {
-  if (a.m === 0n) return new Dec(0n, a.s, !a.negZero);
+  if (a.m === 0n) return new Dec(0n, a.s, !a.negZero, a.unsureSign);
   return new Dec(-a.m, a.s);
 }
 
@@ -247,13 +253,18 @@ export function divide(a: Dec, b: Dec): Dec | undefined {
     }
   }
   if (requireUnscale) [q, scale] = unscale(q, scale);
-  return new Dec(negative ? -q : q, scale, negative && q === 0n);
+  return new Dec(negative ? -q : q, scale, false, q === 0n);
 }
 
-/** Buf12::find_scale: the largest power of ten (<= 9, scale <= 28) keeping q within 96 bits. */
+/**
+ * Buf12::find_scale: the largest power of ten (<= 9, scale <= 28) keeping q within 96 bits.
+ * Undefined (the division overflows) only where the engine checks it: a negative scale that the
+ * power found cannot bring to zero, except when all nine digits fit (that path skips the check).
+ */
 function findScale(q: bigint, scale: number): number | undefined {
   let x = Math.min(9, MAX_SCALE - scale);
   while (x > 0 && q * pow10(x) > MAX_MANTISSA) x--;
+  if (x === 9) return x;
   if (x + scale < 0) return undefined;
   return x;
 }
@@ -283,13 +294,18 @@ function unscale(q: bigint, scale: number): [bigint, number] {
 export function remainder(a: Dec, b: Dec): Dec {
   if (b.m === 0n) throw new EnginePanic('remainder by zero');
   if (a.m === 0n) return ZERO;
+  // rem_impl: |a| == |b| gives ZERO, |a| < |b| gives a as it is, else the remainder at the larger scale.
   const [x, y, s] = aligned(a, b);
+  const c = abs(x) === abs(y) ? 0 : abs(x) < abs(y) ? -1 : 1;
+  if (c === 0) return ZERO;
+  if (c < 0) return a;
   if (abs(x) > MAX_MANTISSA || abs(y) > MAX_MANTISSA) return notSure('remainder of unaligned operands');
-  return new Dec(x % y, s);
+  const r = x % y;
+  return r === 0n ? new Dec(0n, s, false, true) : new Dec(r, s);
 }
 
 export function absolute(a: Dec): Dec {
-  return a.m < 0n ? new Dec(-a.m, a.s) : a.negZero ? new Dec(0n, a.s) : a;
+  return a.m < 0n ? new Dec(-a.m, a.s) : a.negZero || a.unsureSign ? new Dec(0n, a.s) : a;
 }
 
 /** Integer-valued `exp` as an i64, or undefined. */
@@ -317,11 +333,19 @@ export function power(base: Dec, exp: Dec): Dec | undefined {
   return divide(ONE, exact) ?? notSure('a negative power that overflows');
 }
 
-/** Scale-0 integer part (rust_decimal `trunc`). */
+/** rust_decimal `trunc_with_scale(dp)`: cuts digits, or pads zeros up to scale dp (1 -> 1.00). */
 export function truncate(a: Dec, dp = 0): Dec {
-  if (dp >= a.s) return a;
+  if (dp === a.s) return a;
+  if (dp > a.s) {
+    if (dp > MAX_SCALE) return notSure('trunc to more than 28 places');
+    const m = a.m * pow10(dp - a.s);
+    if (abs(m) > MAX_MANTISSA) return notSure('trunc padding beyond 96 bits');
+    return new Dec(m, dp, a.negZero, a.unsureSign);
+  }
   const p = pow10(a.s - dp);
-  return new Dec(a.m / p, dp);
+  const m = a.m / p;
+  // The sign stays on a zero result: trunc(-0.07) shows as "-0".
+  return new Dec(m, dp, m === 0n && a.m < 0n);
 }
 
 export function floor(a: Dec): Dec {
@@ -333,7 +357,7 @@ export function floor(a: Dec): Dec {
 export function ceil(a: Dec): Dec {
   if (a.s === 0) return a;
   const t = truncate(a);
-  return a.m > 0n && t.m * pow10(a.s) !== a.m ? new Dec(t.m + 1n, 0) : t;
+  return a.m > 0n && t.m * pow10(a.s) !== a.m ? new Dec(t.m + 1n, 0) : t; // ceil(-0.07) is -0
 }
 
 /** `round_dp_with_strategy(dp, MidpointAwayFromZero)`. */
@@ -344,7 +368,7 @@ export function round(a: Dec, dp = 0): Dec {
   const x = negative ? -a.m : a.m;
   let q = x / p;
   if ((x - q * p) * 2n >= p) q += 1n;
-  return new Dec(negative ? -q : q, dp);
+  return new Dec(negative ? -q : q, dp, false, negative && q === 0n);
 }
 
 /** rust_decimal `to_usize` / `to_i64` / `to_u32`: the integer part, or undefined. */

@@ -41,6 +41,18 @@ export const notSure = (why: string): never => {
   throw new NotSure(why);
 };
 
+/**
+ * Engine errors are frequent and expected inside an evaluation (a table cell comparing null with
+ * a number fails and the row does not match), so evaluation throws this one preallocated error
+ * and keeps the reason aside; `evaluate` turns what escapes into a fresh EngineError with it.
+ * Making an Error per failure (its stack trace) cost more than the rest of some evaluations.
+ */
+export const FAILURE = new EngineError('the engine fails');
+let failureReason = '';
+
 export const engineError = (why: string): never => {
-  throw new EngineError(why);
+  failureReason = why;
+  throw FAILURE;
 };
+
+export const lastFailureReason = (): string => failureReason;

@@ -107,10 +107,19 @@ export function depthClone(v: Value, depth: number): Value {
 
 /** Variable::dot_insert: creates missing objects on the way, gives up at a non-object. */
 export function dotInsert(target: Value, path: string, value: Value): void {
-  const parts = path.split('.');
-  const last = parts.pop()!;
+  dotInsertParts(target, path.split('.'), value);
+}
+
+/** dotInsert with the path already split (node handlers split theirs once, at compile time). */
+export function dotInsertParts(target: Value, parts: readonly string[], value: Value): void {
+  if (parts.length === 1) {
+    if (target instanceof Map) target.set(parts[0]!, value);
+    return;
+  }
+  const last = parts[parts.length - 1]!;
   let head: Value = target;
-  for (const part of parts) {
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i]!;
     if (!(head instanceof Map)) return;
     let next = head.get(part);
     if (next === undefined) {
@@ -154,67 +163,64 @@ export function dotGet(target: Value, path: string): Value | undefined {
 /**
  * Variable::merge (in place) and merge_clone (copy on write), ported with their quirks: a null in
  * the patch deletes the key, an array patch at the top replaces the document, any other non-object
- * patch at the top is ignored. Returns the merged document.
+ * patch at the top is ignored, a non-object document takes the patch. Returns the merged document.
  */
 export function mergeInPlace(doc: Value, patch: Value): Value {
-  return mergeVariables({ v: doc }, patch, true, true).v;
+  if (Array.isArray(patch)) return patch;
+  if (!(patch instanceof Map)) return doc;
+  if (!(doc instanceof Map)) return patch;
+  mergeMapInPlace(doc, patch);
+  return doc;
+}
+
+function mergeMapInPlace(doc: VMap, patch: VMap): void {
+  if (doc === patch) return;
+  for (const [key, value] of patch) {
+    if (value === null) doc.delete(key);
+    else {
+      const existing = doc.get(key);
+      if (existing instanceof Map && value instanceof Map) mergeMapInPlace(existing, value);
+      else doc.set(key, value);
+    }
+  }
 }
 
 export function mergeClone(doc: Value, patch: Value): Value {
-  return mergeVariables({ v: doc }, patch, true, false).v;
-}
-
-interface Slot {
-  v: Value;
-  changed?: boolean;
-}
-
-function mergeVariables(slot: Slot, patch: Value, topLevel: boolean, inPlace: boolean): Slot {
-  slot.changed = false;
-  if (Array.isArray(patch) && topLevel) {
-    slot.v = patch;
-    slot.changed = true;
-    return slot;
+  if (Array.isArray(patch)) return patch;
+  if (!(patch instanceof Map)) return doc;
+  if (!(doc instanceof Map)) return patch;
+  // The walker's common case, merging one output into a fresh empty object: a copy of the
+  // patch's top level without its null values (what the general path computes).
+  if (doc.size === 0) {
+    const copy: VMap = new Map();
+    for (const [key, value] of patch) if (value !== null) copy.set(key, value);
+    return copy.size > 0 ? copy : doc;
   }
-  if (!(patch instanceof Map) && topLevel) return slot;
-  const doc = slot.v;
-  if (doc instanceof Map && patch instanceof Map) {
-    if (doc === patch) return slot;
-    if (inPlace) {
-      for (const [key, value] of patch) {
-        if (value === null) doc.delete(key);
-        else {
-          const entry: Slot = { v: doc.has(key) ? doc.get(key)! : null };
-          mergeVariables(entry, value, false, inPlace);
-          doc.set(key, entry.v);
+  return mergeMapClone(doc, patch) ?? doc;
+}
+
+/** CloneOnWrite: a new map when something changed, undefined when nothing did. */
+function mergeMapClone(doc: VMap, patch: VMap): VMap | undefined {
+  if (doc === patch) return undefined;
+  let changed = false;
+  let copy: VMap | undefined;
+  for (const [key, value] of patch) {
+    copy ??= new Map(doc);
+    if (value === null) {
+      if (copy.delete(key)) changed = true;
+    } else {
+      const existing = copy.get(key);
+      if (existing instanceof Map && value instanceof Map) {
+        const merged = mergeMapClone(existing, value);
+        if (merged) {
+          copy.set(key, merged);
+          changed = true;
         }
-      }
-      slot.changed = true;
-      return slot;
-    }
-    let changed = false;
-    let copy: VMap | undefined;
-    for (const [key, value] of patch) {
-      copy ??= new Map(doc);
-      if (value === null) {
-        if (copy.delete(key)) changed = true;
-      } else {
-        const entry: Slot = { v: copy.has(key) ? copy.get(key)! : null };
-        mergeVariables(entry, value, false, inPlace);
-        // or_insert(Null) inserts the key even when nothing changed
-        copy.set(key, entry.v);
-        if (entry.changed) changed = true;
+      } else if (existing === undefined || !deepEqual(existing, value)) {
+        copy.set(key, value);
+        changed = true;
       }
     }
-    if (changed && copy) {
-      slot.v = copy;
-      slot.changed = true;
-    }
-    return slot;
   }
-  if (!deepEqual(doc, patch)) {
-    slot.v = patch;
-    slot.changed = true;
-  }
-  return slot;
+  return changed ? copy : undefined;
 }

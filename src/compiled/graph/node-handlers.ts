@@ -1,6 +1,6 @@
 import { EngineError, engineError } from '../errors.js';
 import { type Evaluator, type Frame, compileStandard, compileUnary } from '../expression/compile.js';
-import { type Value, type VMap, depthClone, dotGet, dotInsert, dotRemove, mergeClone } from '../values.js';
+import { type Value, type VMap, depthClone, dotGet, dotInsert, dotInsertParts, dotRemove, mergeClone } from '../values.js';
 import type { NodeModel, TransformAttributes } from './model.js';
 
 /**
@@ -45,7 +45,7 @@ export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeR
       return cell === '' ? 'empty' : compileStandard(cell);
     }),
   }));
-  const outputFields = node.outputs.map((o) => o.field);
+  const outputFields = node.outputs.map((o) => o.field.split('.'));
   const collect = node.hitPolicy === 'collect';
 
   const handle = (input: Value): Value => {
@@ -83,7 +83,7 @@ export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeR
         if (cell === 'empty') continue;
         const result = attempt(() => cell(frame));
         if (!result.ok) return undefined;
-        dotInsert(out, outputFields[i]!, result.value);
+        dotInsertParts(out, outputFields[i]!, result.value);
       }
       return out;
     };
@@ -108,14 +108,14 @@ export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeR
 export function compileExpressionNode(node: Extract<NodeModel, { kind: 'expression' }>): NodeRun {
   const expressions = node.expressions
     .filter((e) => e.key !== '' && e.value !== '')
-    .map((e) => ({ key: e.key, envKey: `$.${e.key}`, run: compileStandard(e.value) }));
+    .map((e) => ({ key: e.key.split('.'), envKey: `$.${e.key}`.split('.'), run: compileStandard(e.value) }));
   const handle = (input: Value): Value => {
     const frame: Frame = { env: depthClone(input, 1), scopes: [] };
     const result: VMap = new Map();
     for (const e of expressions) {
       const value = e.run(frame);
-      dotInsert(frame.env, e.envKey, depthClone(value, 2));
-      dotInsert(result, e.key, value);
+      dotInsertParts(frame.env, e.envKey, depthClone(value, 2));
+      dotInsertParts(result, e.key, value);
     }
     return result;
   };
@@ -152,7 +152,7 @@ export function withTransform(attributes: TransformAttributes, handle: NodeRun):
   if (!inputField && !loop && !passThrough && outputPath === undefined) {
     return (input) => {
       const output = handle(input);
-      dotRemove(output, '$nodes');
+      if (output instanceof Map) output.delete('$nodes');
       return output;
     };
   }

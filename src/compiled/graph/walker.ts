@@ -15,33 +15,56 @@ export type RuntimeNode =
 
 export interface RuntimeGraph {
   readonly nodes: readonly RuntimeNode[];
+  readonly names: readonly string[];
   readonly edges: readonly { readonly source: number; readonly target: number; readonly handle: string | undefined }[];
+  /** Per node, its outgoing and incoming edge indices in petgraph order (newest first). */
+  readonly outEdges: readonly (readonly number[])[];
+  readonly inEdges: readonly (readonly number[])[];
   readonly inputIndex: number;
+  /**
+   * Whether anything in this graph (or a sub-decision it calls) reads `$nodes`. When nothing
+   * does, node inputs go without it: what `$nodes` adds is removed again before any result.
+   */
+  readonly needsNodes: boolean;
 }
 
-/** Per-evaluation copy of the adjacency, since switches remove edges and nodes. */
+export function runtimeGraph(
+  nodes: readonly RuntimeNode[],
+  edges: RuntimeGraph['edges'],
+  inputIndex: number,
+  needsNodes: boolean,
+): RuntimeGraph {
+  const outEdges: number[][] = nodes.map(() => []);
+  const inEdges: number[][] = nodes.map(() => []);
+  edges.forEach((e, i) => {
+    outEdges[e.source]!.unshift(i);
+    inEdges[e.target]!.unshift(i);
+  });
+  return { nodes, names: nodes.map((n) => n.name), edges, outEdges, inEdges, inputIndex, needsNodes };
+}
+
+/**
+ * Per-evaluation view of the adjacency, since switches remove edges and nodes. The lists are
+ * the compiled graph's until a removal replaces them (never modified in place).
+ */
 class LiveGraph {
-  readonly out: number[][];
-  readonly in: number[][];
+  readonly out: (readonly number[])[];
+  readonly in: (readonly number[])[];
   readonly nodeAlive: boolean[];
   readonly edgeAlive: boolean[];
 
   constructor(readonly g: RuntimeGraph) {
-    this.out = g.nodes.map(() => []);
-    this.in = g.nodes.map(() => []);
-    this.nodeAlive = g.nodes.map(() => true);
-    this.edgeAlive = g.edges.map(() => true);
-    g.edges.forEach((e, i) => {
-      this.out[e.source]!.unshift(i);
-      this.in[e.target]!.unshift(i);
-    });
+    this.out = g.outEdges.slice();
+    this.in = g.inEdges.slice();
+    this.nodeAlive = new Array<boolean>(g.nodes.length).fill(true);
+    this.edgeAlive = new Array<boolean>(g.edges.length).fill(true);
   }
 
-  outgoing(n: number): number[] {
+  outgoing(n: number): readonly number[] {
     return this.out[n]!;
   }
 
-  incoming(n: number): number[] {
+  incoming(n: number): readonly number[] {
     return this.in[n]!;
   }
 
@@ -82,9 +105,12 @@ function incomingData(live: LiveGraph, data: Map<number, Value>, names: readonly
   let value: Value = new Map();
   for (const e of live.incoming(node)) {
     const source = live.g.edges[e]!.source;
-    if (data.has(source)) value = mergeClone(value, data.get(source)!);
+    const d = data.get(source);
+    if (d !== undefined) value = mergeClone(value, d);
   }
   if (value instanceof Map) {
+    // A fresh object either way; without readers of `$nodes` it need not be copied again.
+    if (!live.g.needsNodes) return [value, value];
     const withNodes: VMap = new Map(value);
     const all: VMap = new Map();
     for (const n of order) if (data.has(n)) all.set(names[n]!, data.get(n)!);
@@ -97,7 +123,7 @@ function incomingData(live: LiveGraph, data: Map<number, Value>, names: readonly
 /** DecisionGraph::evaluate for one graph; `depth` is the engine's iteration (0 at the root). */
 export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
   const live = new LiveGraph(g);
-  const names = g.nodes.map((n) => n.name);
+  const names = g.names;
   const data = new Map<number, Value>();
   // Insertion order of node data, which `$nodes` lists (the engine's map order does not matter
   // to the object, only which nodes are in it; duplicate names are refused at compile time).
