@@ -11,13 +11,14 @@ import { EnginePanic, EngineWouldCrash, notSure } from './errors.js';
 export class Dec {
   /**
    * `negZero`: rust_decimal keeps a sign on zero (`ceil(-0.07)` shows as "-0"); only display
-   * shows it. `unsureSign`: a zero whose sign we have not checked (display is left to zen).
+   * shows it. `unsureDisplay`: the value is right but not how rust_decimal writes it (a zero of
+   * unchecked sign, a remainder's scale): `string()` of it is left to zen.
    */
   constructor(
     readonly m: bigint,
     readonly s: number,
     readonly negZero = false,
-    readonly unsureSign = false,
+    readonly unsureDisplay = false,
   ) {}
 }
 
@@ -94,7 +95,7 @@ function parseScientificOrPlain(text: string): Dec | undefined {
 
 /** rust_decimal's Display: every digit, the scale's trailing zeros, no exponent. */
 export function formatDecimal(d: Dec): string {
-  if (d.unsureSign) return notSure('display of a zero of unknown sign');
+  if (d.unsureDisplay) return notSure('display of a number whose scale or sign we do not model');
   const negative = d.m < 0n || d.negZero;
   let digits = abs(d.m).toString();
   if (d.s > 0) {
@@ -160,15 +161,15 @@ function divPow10HalfEven(m: bigint, t: number): bigint {
  * few digits as needed, rounding half to even on the exact value. Below scale 0 it overflows,
  * which the `+ - *` operators turn into a panic.
  */
-function fit(m: bigint, s: number, what: string): Dec {
-  if (s <= MAX_SCALE && abs(m) <= MAX_MANTISSA) return new Dec(m, s);
+function fit(m: bigint, s: number, what: string, unsureDisplay: boolean): Dec {
+  if (s <= MAX_SCALE && abs(m) <= MAX_MANTISSA) return new Dec(m, s, false, unsureDisplay);
   let t = Math.max(0, s - MAX_SCALE);
   while (abs(m) / pow10(t) > MAX_MANTISSA) t++;
   if (t > s) throw new EnginePanic(`${what} overflowed`);
   const rounded = divPow10HalfEven(m, t);
   // Rounding up to exactly 2^96 takes one more digit in rust_decimal: not modelled.
   if (abs(rounded) > MAX_MANTISSA) return notSure(`${what} rounding at the 96-bit limit`);
-  return new Dec(rounded, s - t);
+  return new Dec(rounded, s - t, false, unsureDisplay);
 }
 
 export function add(a: Dec, b: Dec): Dec {
@@ -176,25 +177,26 @@ export function add(a: Dec, b: Dec): Dec {
   if (b.m === 0n) return a;
   const [x, y, s] = aligned(a, b);
   if (x + y === 0n) return new Dec(0n, s, false, true);
-  return fit(x + y, s, 'addition');
+  // A result's scale follows its operands': one whose display we do not model spreads.
+  return fit(x + y, s, 'addition', a.unsureDisplay || b.unsureDisplay);
 }
 
 export function subtract(a: Dec, b: Dec): Dec {
-  if (a.m === 0n) return b.m === 0n ? b : new Dec(-b.m, b.s);
+  if (a.m === 0n) return b.m === 0n ? b : new Dec(-b.m, b.s, false, b.unsureDisplay);
   if (b.m === 0n) return a;
   const [x, y, s] = aligned(a, b);
   if (x === y) return new Dec(0n, s, false, true);
-  return fit(x - y, s, 'subtraction');
+  return fit(x - y, s, 'subtraction', a.unsureDisplay || b.unsureDisplay);
 }
 
 export function multiply(a: Dec, b: Dec): Dec {
   if (a.m === 0n || b.m === 0n) return ZERO;
-  return fit(a.m * b.m, a.s + b.s, 'multiplication');
+  return fit(a.m * b.m, a.s + b.s, 'multiplication', a.unsureDisplay || b.unsureDisplay);
 }
 
 export function negate(a: Dec): Dec {
-  if (a.m === 0n) return new Dec(0n, a.s, !a.negZero, a.unsureSign);
-  return new Dec(-a.m, a.s);
+  if (a.m === 0n) return new Dec(0n, a.s, !a.negZero, a.unsureDisplay);
+  return new Dec(-a.m, a.s, false, a.unsureDisplay);
 }
 
 /** `checked_div`: undefined for a zero divisor and on overflow (the VM pushes null then). */
@@ -253,7 +255,7 @@ export function divide(a: Dec, b: Dec): Dec | undefined {
     }
   }
   if (requireUnscale) [q, scale] = unscale(q, scale);
-  return new Dec(negative ? -q : q, scale, false, q === 0n);
+  return new Dec(negative ? -q : q, scale, false, q === 0n || a.unsureDisplay || b.unsureDisplay);
 }
 
 /**
@@ -301,11 +303,13 @@ export function remainder(a: Dec, b: Dec): Dec {
   if (c < 0) return a;
   if (abs(x) > MAX_MANTISSA || abs(y) > MAX_MANTISSA) return notSure('remainder of unaligned operands');
   const r = x % y;
-  return r === 0n ? new Dec(0n, s, false, true) : new Dec(r, s);
+  // Integers keep scale 0; with decimals rust_decimal's rem_impl picks a scale we do not model.
+  return new Dec(r, s, false, r === 0n || s > 0 || a.unsureDisplay || b.unsureDisplay);
 }
 
 export function absolute(a: Dec): Dec {
-  return a.m < 0n ? new Dec(-a.m, a.s) : a.negZero || a.unsureSign ? new Dec(0n, a.s) : a;
+  if (a.m < 0n) return new Dec(-a.m, a.s, false, a.unsureDisplay);
+  return a.negZero ? new Dec(0n, a.s, false, a.unsureDisplay) : a;
 }
 
 /** Integer-valued `exp` as an i64, or undefined. */
@@ -328,7 +332,9 @@ export function power(base: Dec, exp: Dec): Dec | undefined {
   const m = base.m ** k;
   const s = base.s * Number(k);
   if (s > MAX_SCALE || abs(m) > MAX_MANTISSA) return notSure('a power that needs rounding');
-  const exact = new Dec(m, s);
+  // rust_decimal's powi writes its result without the trailing zeros this product keeps
+  // (10.0 ^ 3 shows as 1000): the value is exact, its display is left to zen.
+  const exact = new Dec(m, s, false, true);
   if (n > 0n) return exact;
   return divide(ONE, exact) ?? notSure('a negative power that overflows');
 }
@@ -340,7 +346,7 @@ export function truncate(a: Dec, dp = 0): Dec {
     if (dp > MAX_SCALE) return notSure('trunc to more than 28 places');
     const m = a.m * pow10(dp - a.s);
     if (abs(m) > MAX_MANTISSA) return notSure('trunc padding beyond 96 bits');
-    return new Dec(m, dp, a.negZero, a.unsureSign);
+    return new Dec(m, dp, a.negZero, a.unsureDisplay);
   }
   const p = pow10(a.s - dp);
   const m = a.m / p;
@@ -368,7 +374,7 @@ export function round(a: Dec, dp = 0): Dec {
   const x = negative ? -a.m : a.m;
   let q = x / p;
   if ((x - q * p) * 2n >= p) q += 1n;
-  return new Dec(negative ? -q : q, dp, false, negative && q === 0n);
+  return new Dec(negative ? -q : q, dp, false, (negative && q === 0n) || a.unsureDisplay);
 }
 
 /** rust_decimal `to_usize` / `to_i64` / `to_u32`: the integer part, or undefined. */
