@@ -1,0 +1,226 @@
+import { Dec, decFromJsNumber, decToJsNumber, equals as decEquals } from './decimal.js';
+import { notSure } from './errors.js';
+
+/**
+ * A zen `Variable` in JavaScript. Objects and arrays are shared by reference exactly like the
+ * engine's `Rc<RefCell<..>>`, so the engine's in-place updates (dot_insert, merge) can be ported
+ * as they are and show the same aliasing. Maps, not plain objects: context keys such as
+ * `__proto__` or `constructor` are data here.
+ */
+export type Value = null | boolean | Dec | string | Value[] | VMap | Interval;
+export type VMap = Map<string, Value>;
+
+/** A ZEN interval (`[1..5]`, `(0..10]`) over numbers; intervals of dates are refused. */
+export class Interval {
+  constructor(
+    readonly left: Dec,
+    readonly right: Dec,
+    readonly leftBracket: '[' | '(' | ']',
+    readonly rightBracket: ']' | ')' | '[',
+  ) {}
+}
+
+export const isMap = (v: Value): v is VMap => v instanceof Map;
+export const isDec = (v: Value): v is Dec => v instanceof Dec;
+
+/** Variable::type_name. */
+export function typeName(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'string') return 'string';
+  if (v instanceof Dec) return 'number';
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof Map) return 'object';
+  return 'interval';
+}
+
+/** Bounded by the caller (Verdict caps JSON depth before evaluation), so plain recursion. */
+export function fromJson(json: unknown): Value {
+  if (json === null || json === undefined) return null;
+  switch (typeof json) {
+    case 'boolean':
+    case 'string':
+      return json;
+    case 'number':
+      return decFromJsNumber(json);
+    case 'object': {
+      if (Array.isArray(json)) return json.map(fromJson);
+      const map: VMap = new Map();
+      for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
+        // serde_json skips nothing, but JSON.stringify drops undefined: match what zen receives.
+        if (value !== undefined) map.set(key, fromJson(value));
+      }
+      return map;
+    }
+    default:
+      return notSure(`a context value of type ${typeof json}`);
+  }
+}
+
+/** What zen-engine's Node binding returns for a Variable (numbers through their decimal text). */
+export function toJson(v: Value): unknown {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
+  if (v instanceof Dec) return decToJsNumber(v);
+  if (Array.isArray(v)) return v.map(toJson);
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of v) {
+      if (key === '__proto__') Object.defineProperty(out, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
+      else out[key] = toJson(value);
+    }
+    return out;
+  }
+  // A Dynamic (interval) serialises as its display text; we do not reproduce that text.
+  return notSure('an interval in the result');
+}
+
+/** Variable's PartialEq: deep, numbers by value, intervals by identity. */
+export function deepEqual(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (a instanceof Dec) return b instanceof Dec && decEquals(a, b);
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i]!, b[i]!)) return false;
+    return true;
+  }
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [key, value] of a) {
+      if (!b.has(key) || !deepEqual(value, b.get(key)!)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Variable::depth_clone. */
+export function depthClone(v: Value, depth: number): Value {
+  if (depth === 0) return v;
+  if (Array.isArray(v)) return v.map((item) => depthClone(item, depth - 1));
+  if (v instanceof Map) {
+    const copy: VMap = new Map();
+    for (const [key, value] of v) copy.set(key, depthClone(value, depth - 1));
+    return copy;
+  }
+  return v;
+}
+
+/** Variable::dot_insert: creates missing objects on the way, gives up at a non-object. */
+export function dotInsert(target: Value, path: string, value: Value): void {
+  dotInsertParts(target, path.split('.'), value);
+}
+
+/** dotInsert with the path already split (node handlers split theirs once, at compile time). */
+export function dotInsertParts(target: Value, parts: readonly string[], value: Value): void {
+  if (parts.length === 1) {
+    if (target instanceof Map) target.set(parts[0]!, value);
+    return;
+  }
+  const last = parts[parts.length - 1]!;
+  let head: Value = target;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i]!;
+    if (!(head instanceof Map)) return;
+    let next = head.get(part);
+    if (next === undefined) {
+      next = new Map();
+      head.set(part, next);
+    }
+    head = next;
+  }
+  if (head instanceof Map) head.set(last, value);
+}
+
+/** Variable::dot_remove (which, like dot_insert, creates missing objects on the way). */
+export function dotRemove(target: Value, path: string): void {
+  const parts = path.split('.');
+  const last = parts.pop()!;
+  let head: Value = target;
+  for (const part of parts) {
+    if (!(head instanceof Map)) return;
+    let next = head.get(part);
+    if (next === undefined) {
+      next = new Map();
+      head.set(part, next);
+    }
+    head = next;
+  }
+  if (head instanceof Map) head.delete(last);
+}
+
+/** Variable::dot: a dotted path through objects only. */
+export function dotGet(target: Value, path: string): Value | undefined {
+  let head: Value = target;
+  for (const part of path.split('.')) {
+    if (!(head instanceof Map)) return undefined;
+    const next = head.get(part);
+    if (next === undefined) return undefined;
+    head = next;
+  }
+  return head;
+}
+
+/**
+ * Variable::merge (in place) and merge_clone (copy on write), ported with their quirks: a null in
+ * the patch deletes the key, an array patch at the top replaces the document, any other non-object
+ * patch at the top is ignored, a non-object document takes the patch. Returns the merged document.
+ */
+export function mergeInPlace(doc: Value, patch: Value): Value {
+  if (Array.isArray(patch)) return patch;
+  if (!(patch instanceof Map)) return doc;
+  if (!(doc instanceof Map)) return patch;
+  mergeMapInPlace(doc, patch);
+  return doc;
+}
+
+function mergeMapInPlace(doc: VMap, patch: VMap): void {
+  if (doc === patch) return;
+  for (const [key, value] of patch) {
+    if (value === null) doc.delete(key);
+    else {
+      const existing = doc.get(key);
+      if (existing instanceof Map && value instanceof Map) mergeMapInPlace(existing, value);
+      else doc.set(key, value);
+    }
+  }
+}
+
+export function mergeClone(doc: Value, patch: Value): Value {
+  if (Array.isArray(patch)) return patch;
+  if (!(patch instanceof Map)) return doc;
+  if (!(doc instanceof Map)) return patch;
+  // The walker's common case, merging one output into a fresh empty object: a copy of the
+  // patch's top level without its null values (what the general path computes).
+  if (doc.size === 0) {
+    const copy: VMap = new Map();
+    for (const [key, value] of patch) if (value !== null) copy.set(key, value);
+    return copy.size > 0 ? copy : doc;
+  }
+  return mergeMapClone(doc, patch) ?? doc;
+}
+
+/** CloneOnWrite: a new map when something changed, undefined when nothing did. */
+function mergeMapClone(doc: VMap, patch: VMap): VMap | undefined {
+  if (doc === patch) return undefined;
+  let changed = false;
+  let copy: VMap | undefined;
+  for (const [key, value] of patch) {
+    copy ??= new Map(doc);
+    if (value === null) {
+      if (copy.delete(key)) changed = true;
+    } else {
+      const existing = copy.get(key);
+      if (existing instanceof Map && value instanceof Map) {
+        const merged = mergeMapClone(existing, value);
+        if (merged) {
+          copy.set(key, merged);
+          changed = true;
+        }
+      } else if (existing === undefined || !deepEqual(existing, value)) {
+        copy.set(key, value);
+        changed = true;
+      }
+    }
+  }
+  return changed ? copy : undefined;
+}
