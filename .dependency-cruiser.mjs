@@ -3,6 +3,7 @@
  * import higher ones, so no two folders import each other:
  *
  *   errors.ts, version.ts, lib/        the vocabulary everything shares
+ *   compiled/                          decision graphs compiled to JavaScript (pure: no I/O, no state)
  *   db/, local-pg/, observability/,    infrastructure: PostgreSQL access, the local server, metrics,
  *   patroni/                           Patroni's REST API
  *   data-plane/                        serving evaluations from memory (no control-plane code)
@@ -32,6 +33,13 @@ export default {
       comment: 'lib/, errors.ts and version.ts are what everything builds on; they import only each other.',
       from: { path: FOUNDATION },
       to: { path: '^src/', pathNot: FOUNDATION },
+    },
+    {
+      name: 'compiled-stands-alone',
+      severity: 'error',
+      comment: 'The compiler is pure computation over a graph and a context: it imports nothing of Verdict but its own files.',
+      from: { path: '^src/compiled/' },
+      to: { path: '^src/', pathNot: '^src/compiled/' },
     },
     {
       name: 'infrastructure-below-the-planes',

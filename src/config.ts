@@ -1,3 +1,4 @@
+import { EVALUATOR_MODES, type EvaluatorMode } from './data-plane/serving/evaluators.js';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_SESSION_TTL_SECONDS, oidcSettingsFromEnv, type OidcSettings } from './console/sso/settings.js';
@@ -47,6 +48,8 @@ export interface Config {
   readonly isolationMs: number;
   /** Deepest nesting accepted in contexts and decision contents (the engine crashes on ~4,000). */
   readonly maxJsonDepth: number;
+  /** Compiled JavaScript evaluation where proven equal to zen-engine (auto), always where it compiles, or zen-engine only. */
+  readonly evaluator: EvaluatorMode;
   /** Named in the manifests of packages this instance exports (default: the host name). */
   readonly instanceName: string;
   /** Ed25519 private key (PEM file) the server signs exported packages with. */
@@ -183,6 +186,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     evalSlowMs: integer(env, 'VERDICT_EVAL_SLOW_MS', 500, 10, 600_000),
     isolationMs: integer(env, 'VERDICT_ISOLATION_MS', 60_000, 0, 86_400_000),
     maxJsonDepth: integer(env, 'VERDICT_MAX_JSON_DEPTH', 64, 4, 2_000),
+    evaluator: oneOf(env, 'VERDICT_EVALUATOR', 'auto', EVALUATOR_MODES),
     instanceName: env.VERDICT_INSTANCE_NAME || hostname(),
     signingKeyFile: env.VERDICT_SIGNING_KEY ? path.resolve(cwd, env.VERDICT_SIGNING_KEY) : undefined,
     trustedKeyFiles: Object.freeze((env.VERDICT_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(cwd, p))),

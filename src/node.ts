@@ -40,6 +40,7 @@ export type NodeConfig = Pick<Config, 'host' | 'port' | 'bodyLimitBytes' | 'sync
       | 'evalSlowMs'
       | 'isolationMs'
       | 'maxJsonDepth'
+      | 'evaluator'
       | 'testMaxCases'
       | 'snapshotDir'
       | 'nodeId'

@@ -1,4 +1,5 @@
 import { EngineError, EnginePanic, FAILURE, lastFailureReason } from './errors.js';
+import { resetBudget } from './budget.js';
 import { Unsupported } from './expression/compile.js';
 import { type NodeModel, readGraph } from './graph/model.js';
 import { compileExpressionNode, compileSwitch, compileTable, withTransform } from './graph/node-handlers.js';
@@ -43,6 +44,7 @@ export function compileGraph(graph: unknown, resolver: DecisionResolver): Compil
     kind: 'compiled',
     evaluate(context: unknown): unknown {
       let result: Value;
+      resetBudget();
       try {
         result = walk(runtime, fromJson(context ?? null), 0);
       } catch (error) {

@@ -3,6 +3,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { ENGINE_DEFAULTS } from './engine/create-engine.js';
 import type { EnginePool } from './engine/engine-pool.js';
 import { EvaluationRuntime } from './serving/runtime.js';
+import type { EvaluatorMode } from './serving/evaluators.js';
 import { EvaluationService } from './serving/evaluation-service.js';
 import type { ServingSource } from './sync/serving-source.js';
 import { SnapshotStore } from './sync/snapshot.js';
@@ -52,6 +53,8 @@ export interface DataPlaneConfig {
   readonly maxStalenessMs?: number | undefined;
   readonly maxReadLagMs?: number | undefined;
   readonly maxJsonDepth?: number | undefined;
+  /** VERDICT_EVALUATOR (default auto). */
+  readonly evaluator?: EvaluatorMode | undefined;
 }
 
 export function createDataPlane(
@@ -63,7 +66,7 @@ export function createDataPlane(
   const { engine, metrics } = parts;
   // Evaluation input: bounded in depth, and in the numbers the engine can take.
   const limits = { maxDepth: config.maxJsonDepth ?? ENGINE_DEFAULTS.maxJsonDepth, engineNumbers: true };
-  const runtime = new EvaluationRuntime(engine, metrics);
+  const runtime = new EvaluationRuntime(engine, metrics, config.evaluator ?? 'auto');
   const snapshots = config.snapshotDir ? new SnapshotStore(config.snapshotDir) : undefined;
   const sync = new RuntimeSync(link.source, runtime, metrics, logger.child({ component: 'sync' }), config.syncIntervalMs, snapshots);
   const tokenUsage = new TokenUsageRecorder(link.tokenUsage, logger.child({ component: 'token-usage' }));

@@ -9,11 +9,11 @@ import { type Tally, caseBudget, compiledOutcome, contextArb, engineOutcome, new
 /**
  * Every corpus graph through the compiler: which compile and why the others fall back, their
  * expected outputs, and generated contexts compared with zen-engine evaluated in-process.
- * VERDICT_DIFF_CASES sets the generated cases across the corpus (default 30,000; 100000 or more
+ * VERDICT_DIFF_CASES sets the generated cases across the corpus (default 100,000, what CI runs; more
  * for a long run), VERDICT_DIFF_SEED replays a run.
  */
 
-const TOTAL_CASES = caseBudget(30_000);
+const TOTAL_CASES = caseBudget(100_000);
 const SEED = Number(process.env.VERDICT_DIFF_SEED ?? Date.now() % 2 ** 31);
 
 // Sub-decisions in the corpus name engine-cases files by file name.

@@ -12,7 +12,7 @@ import { type Outcome, caseBudget, engineOutcome, numberArb, sameOutcome } from 
  * VERDICT_DIFF_CASES scales it too (a quarter of the corpus budget by default).
  */
 
-const CASES = Math.ceil(caseBudget(30_000) / 4);
+const CASES = Math.ceil(caseBudget(100_000) / 4);
 const SEED = Number(process.env.VERDICT_DIFF_SEED ?? Date.now() % 2 ** 31);
 
 const ident = fc.constantFrom('a', 'b', 'c', 's', 't', 'arr', 'strs', 'obj', 'n', 'missing', 'obj.x', 'obj.y', 'arr[0]', 'strs[1]', 'obj.z.w', 'flag');

@@ -57,6 +57,8 @@ export async function startTestServer(
     /** Engine settings. Tests default to one serving host and no spare (the suite starts many
      * servers on a 2-core machine) and to generous deadlines (CI machines are busy). */
     engine?: { hosts?: number; spare?: boolean; timeoutMs?: number; slowMs?: number; isolationMs?: number; functionConcurrency?: number; maxJsonDepth?: number };
+    /** VERDICT_EVALUATOR (default auto). */
+    evaluator?: 'auto' | 'compiled' | 'zen';
     /** HTTP server limits (VERDICT_REQUEST_TIMEOUT_MS, VERDICT_MAX_CONNECTIONS). */
     requestTimeoutMs?: number;
     maxConnections?: number;
@@ -90,6 +92,7 @@ export async function startTestServer(
       isolationMs: options.engine?.isolationMs ?? 60_000,
       functionConcurrency: options.engine?.functionConcurrency,
       maxJsonDepth: options.engine?.maxJsonDepth ?? 64,
+      ...(options.evaluator ? { evaluator: options.evaluator } : {}),
       syncIntervalMs: options.syncIntervalMs ?? 50,
       batchMaxItems: options.batchMaxItems ?? 1000,
       ...(options.testMaxCases === undefined ? {} : { testMaxCases: options.testMaxCases }),

@@ -47,6 +47,8 @@ Environment (README "Configuration" has the full table):
   VERDICT_EVAL_TIMEOUT_MS    deadline of an evaluation, batch, simulation or save-time check (default 1000)
   VERDICT_EVAL_SLOW_MS       a running evaluation past this moves its decision to the isolated lane (default 500)
   VERDICT_ISOLATION_MS       how long such a decision stays isolated (default 60000)
+  VERDICT_EVALUATOR          auto | compiled | zen: decisions compiled to JavaScript where proven
+                             equal to zen-engine (default auto)
   VERDICT_MAX_JSON_DEPTH     deepest nesting accepted in contexts and graphs (default 64)
   VERDICT_SIGNING_KEY        Ed25519 private key (PEM file) to sign packages this server exports
   VERDICT_TRUSTED_KEYS       Ed25519 public keys (PEM files, comma-separated) whose signed

@@ -1,6 +1,7 @@
 import * as D from '../decimal.js';
 import { Dec } from '../decimal.js';
 import { engineError, notSure } from '../errors.js';
+import { spend } from '../budget.js';
 import { Interval, type Value, type VMap } from '../values.js';
 import type { Node } from './ast.js';
 import { BUILTINS, displayValue, flattenOnce, scalarEquals, toBool } from './builtins.js';
@@ -188,6 +189,7 @@ function intervalItems(i: Interval): Value[] {
   const end = D.toInteger(i.right) - (i.rightBracket === ')' ? 1n : 0n);
   if (i.leftBracket === ']' || i.rightBracket === '[') return engineError('Begin: unsupported type');
   if (end - start > 100_000n) return notSure('a closure over a very long interval');
+  spend(Number(end - start));
   const out: Value[] = [];
   for (let n = start; n <= end; n++) out.push(new Dec(n, 0));
   return out;
@@ -414,6 +416,7 @@ function compileClosureCall(name: string, args: Node[], scope: Scope): Evaluator
   const body = compileNode(closureNode.body, { aliases: [...scope.aliases, closureNode.alias], orderFree: false });
   const run = (f: Frame, each: (item: Value, result: Value) => boolean | void): void => {
     const items = closureItems(list(f));
+    spend(items.length);
     f.scopes.push(null);
     try {
       for (const item of items) {

@@ -1,4 +1,5 @@
 import { EngineError, engineError } from '../errors.js';
+import { spend } from '../budget.js';
 import { type Evaluator, type Frame, compileStandard, compileUnary } from '../expression/compile.js';
 import { type Value, type VMap, depthClone, dotGet, dotInsert, dotInsertParts, dotRemove, mergeClone } from '../values.js';
 import type { NodeModel, TransformAttributes } from './model.js';
@@ -88,6 +89,7 @@ export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeR
       return out;
     };
 
+    spend(rules.length);
     if (!collect) {
       for (const rule of rules) {
         const out = row(rule);
@@ -179,6 +181,7 @@ export function withTransform(attributes: TransformAttributes, handle: NodeRun):
     } else {
       if (!Array.isArray(input)) return engineError('expected an array');
       const items: Value[] = [];
+      spend(input.length);
       for (const item of input) {
         let out = handle(item);
         if (passThrough) out = mergeClone(item, out);

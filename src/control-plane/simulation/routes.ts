@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../services.js';
 import { ProjectParamsSchema } from '../projects/schemas.js';
-import { SimulateBodySchema, SimulateResponseSchema } from './schemas.js';
+import { SimulateBodySchema, SimulateQuerySchema, SimulateResponseSchema } from './schemas.js';
 
 /** The editors' simulator: an API-token (management) route, never on the hot path. */
 export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -15,9 +15,10 @@ export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         summary: 'Evaluate a draft graph or a stored decision version, with trace (editors)',
         params: ProjectParamsSchema,
         body: SimulateBodySchema,
+        querystring: SimulateQuerySchema,
         response: { 200: SimulateResponseSchema },
       },
     },
-    (request) => services.simulator.simulate(request.params.project, request.body),
+    (request) => services.simulator.simulate(request.params.project, request.body, request.query.engine),
   );
 };

@@ -20,4 +20,12 @@ export const SimulateResponseSchema = Type.Object({
   result: Type.Unknown(),
   performance: Type.String(),
   trace: Type.Optional(Type.Unknown()),
+  engine: Type.Union([Type.Literal('compiled'), Type.Literal('zen')], { description: 'What evaluated it' }),
+});
+
+export const SimulateQuerySchema = Type.Object({
+  engine: Type.Union([Type.Literal('auto'), Type.Literal('zen')], {
+    default: 'auto',
+    description: 'auto: without trace, the compiled form when the compiler accepts the graph (zen-engine otherwise); zen: always zen-engine, to compare',
+  }),
 });

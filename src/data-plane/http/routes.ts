@@ -142,7 +142,7 @@ export const servingRoutes: FastifyPluginAsyncTypebox<{ dataPlane: DataPlane }> 
       config: { permission: 'read' },
       schema: {
         tags: ['evaluation'],
-        summary: 'The release this node serves in an environment',
+        summary: 'The release this node serves in an environment, and which of its decisions run compiled',
         params: Type.Object({ project: Type.String({ minLength: 1, maxLength: 63 }), env: Type.String({ minLength: 1, maxLength: 63 }) }),
         response: { 200: ServingSchema },
       },
@@ -159,6 +159,7 @@ export const servingRoutes: FastifyPluginAsyncTypebox<{ dataPlane: DataPlane }> 
         releaseLabel: served.release?.label ?? null,
         changeCounter: state.changeCounter,
         loadedAt: state.loadedAt.toISOString(),
+        evaluators: [...(served.release?.evaluators?.report ?? new Map())].map(([decision, choice]) => ({ decision, ...choice })),
       };
     },
   );

@@ -15,6 +15,11 @@ export const EvaluationDetailsSchema = Type.Object({
   releaseId: Type.String(),
   releaseLabel: Type.String(),
   environment: Type.String(),
+  evaluator: Type.Optional(
+    Type.Union([Type.Literal('compiled'), Type.Literal('zen')], {
+      description: 'compiled: the decision compiled to JavaScript (proven equal to zen-engine); zen: zen-engine (VERDICT_EVALUATOR, traces, function nodes, what the compiler refuses)',
+    }),
+  ),
 });
 
 export const EvaluateResponseSchema = Type.Object({
@@ -73,4 +78,13 @@ export const ServingSchema = Type.Object({
   releaseLabel: Type.Union([Type.String(), Type.Null()]),
   changeCounter: Type.Integer(),
   loadedAt: Type.String({ format: 'date-time' }),
+  evaluators: Type.Array(
+    Type.Object({
+      decision: Type.String(),
+      evaluator: Type.Union([Type.Literal('compiled'), Type.Literal('zen'), Type.Literal('checking')]),
+      checkedCases: Type.Optional(Type.Integer({ description: 'Contexts on which the compiled form agreed with zen-engine at load' })),
+      reasons: Type.Optional(Type.Array(Type.String(), { description: 'Why it runs on zen-engine (or is still being checked)' })),
+    }),
+    { description: "The release's compile report on this node: which decisions run compiled, and why the others run on zen-engine" },
+  ),
 });

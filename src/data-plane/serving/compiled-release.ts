@@ -4,6 +4,7 @@ import type { NodeInfo } from '../engine/engine-errors.js';
 import type { EnginePool } from '../engine/engine-pool.js';
 import { subDecisionReferences, withoutTests } from '../../lib/jdm.js';
 import { normalizeDecisionKey } from '../../lib/decision-keys.js';
+import { ReleaseEvaluators, type EvaluatorMode } from './evaluators.js';
 
 /**
  * A release loaded for evaluation: its decisions parsed once into every engine host (under a
@@ -17,6 +18,8 @@ export class CompiledRelease {
   readonly runsFunctions = new Set<string>();
   /** decision key -> node id -> node (ids are only unique within one graph) */
   readonly #nodes = new Map<string, Map<string, NodeInfo>>();
+  /** Which decisions run compiled (and why the others run on zen-engine). */
+  evaluators: ReleaseEvaluators | undefined;
   /** Requests evaluating this release right now; a retired release is dropped when this reaches 0. */
   #inflight = 0;
   #retired = false;
@@ -38,6 +41,7 @@ export class CompiledRelease {
     engine: EnginePool,
     release: { id: string; label: string; contentHash: string },
     contents: readonly ServedDecision[],
+    mode: EvaluatorMode = 'auto',
   ): Promise<CompiledRelease> {
     const compiled = new CompiledRelease(release.id, release.label, release.contentHash);
     for (const key of decisionsRunningFunctions(contents)) compiled.runsFunctions.add(key);
@@ -50,6 +54,13 @@ export class CompiledRelease {
       compiled.namespace,
       contents.map((d) => ({ key: d.key, content: withoutTests(d.content) })),
     );
+    const evaluators = new ReleaseEvaluators(contents, mode, compiled.runsFunctions);
+    compiled.evaluators = evaluators;
+    // In the background: the release serves from zen-engine at once, and each decision moves to its
+    // compiled form when it agreed with zen-engine on its check contexts.
+    const zen = (key: string, context: unknown) =>
+      compiled.use(async () => (await engine.evaluate({ ns: compiled.namespace, key, label: `check ${key}@${release.label}`, runsFunctions: false }, context, false)).result);
+    void evaluators.check(zen, () => !compiled.retired).catch(() => undefined);
     return compiled;
   }
 

@@ -10,6 +10,7 @@ import { envKey, type EvaluationRuntime, type ServedEnvironment } from './runtim
 import type { EvaluateBatchResponse, EvaluateResponse } from '../http/schemas.js';
 import type { TokenUsageRecorder } from '../sync/token-usage.js';
 import { EngineFailure, type EnginePool, type EvaluationTarget } from '../engine/engine-pool.js';
+import { runCompiled, runCompiledBatch } from './run-compiled.js';
 
 /** Evaluation tokens are 52 characters; anything far longer is refused before it is hashed or remembered. */
 const MAX_TOKEN_LENGTH = 256;
@@ -67,13 +68,19 @@ export class EvaluationService {
     this.#checkContext(context, 'the context');
     const stop = this.#timer(served);
     try {
+      // Traces keep the engine's GoRules shape: a traced evaluation always runs on zen-engine.
+      const compiled = trace ? undefined : runCompiled(release, key, context);
+      if (compiled) {
+        this.#count(served, key, 'ok');
+        return { ...compiled, details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey, evaluator: 'compiled' } };
+      }
       const response = await release.use(() => this.engine.evaluate(target(served, release, key), context, trace));
       this.#count(served, key, 'ok');
       return {
         result: response.result,
         performance: response.performance,
         ...(trace ? { trace: response.trace } : {}),
-        details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey },
+        details: { releaseId: release.id, releaseLabel: release.label, environment: served.environmentKey, evaluator: 'zen' },
       };
     } catch (error) {
       const problem = error instanceof EngineFailure ? engineError(error, (id) => release.node(key, id), key) : error;
@@ -98,7 +105,8 @@ export class EvaluationService {
     try {
       let items;
       try {
-        items = await release.use(() => this.engine.batch(target(served, release, key), contexts, trace));
+        const compiled = trace ? undefined : runCompiledBatch(release, key, contexts);
+        items = compiled ?? (await release.use(() => this.engine.batch(target(served, release, key), contexts, trace)));
       } catch (error) {
         if (error instanceof AppError) {
           this.#count(served, key, OUTCOMES[error.code], contexts.length);

@@ -2,6 +2,7 @@ import type { CatalogEntry, ServedToken } from '../sync/serving-source.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { CompiledRelease } from './compiled-release.js';
 import type { EnginePool } from '../engine/engine-pool.js';
+import type { EvaluatorMode } from './evaluators.js';
 
 export interface ServedEnvironment {
   readonly projectKey: string;
@@ -36,6 +37,8 @@ export class EvaluationRuntime {
   constructor(
     readonly engine: EnginePool,
     private readonly metrics: Metrics,
+    /** VERDICT_EVALUATOR: compiled JavaScript where proven equal (auto), always (compiled), or zen-engine only. */
+    readonly evaluatorMode: EvaluatorMode = 'auto',
   ) {}
 
   get state(): RuntimeState | undefined {

@@ -134,7 +134,7 @@ export class RuntimeSync {
   async #installSnapshot(snapshot: Snapshot): Promise<void> {
     for (const release of snapshot.releases) {
       if (this.runtime.hasRelease(release.id)) continue;
-      this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, release.decisions));
+      this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, release.decisions, this.runtime.evaluatorMode));
       this.#contents.set(release.id, release);
     }
     if (snapshot.generation !== null) this.source.observeGeneration(snapshot.generation);
@@ -213,7 +213,7 @@ export class RuntimeSync {
         try {
           if (contents.length === 0) throw new Error('the release has no decisions in the database');
           const release = { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! };
-          this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, contents));
+          this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, contents, this.runtime.evaluatorMode));
           this.#contents.set(entry.releaseId, { ...release, decisions: contents });
         } catch (error) {
           const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);

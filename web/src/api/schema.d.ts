@@ -4079,6 +4079,8 @@ export interface paths {
                                 releaseId: string;
                                 releaseLabel: string;
                                 environment: string;
+                                /** @description compiled: the decision compiled to JavaScript (proven equal to zen-engine); zen: zen-engine (VERDICT_EVALUATOR, traces, function nodes, what the compiler refuses) */
+                                evaluator?: "compiled" | "zen";
                             };
                         };
                     };
@@ -4144,6 +4146,8 @@ export interface paths {
                                 releaseId: string;
                                 releaseLabel: string;
                                 environment: string;
+                                /** @description compiled: the decision compiled to JavaScript (proven equal to zen-engine); zen: zen-engine (VERDICT_EVALUATOR, traces, function nodes, what the compiler refuses) */
+                                evaluator?: "compiled" | "zen";
                             };
                         };
                     };
@@ -4220,6 +4224,8 @@ export interface paths {
                                 releaseId: string;
                                 releaseLabel: string;
                                 environment: string;
+                                /** @description compiled: the decision compiled to JavaScript (proven equal to zen-engine); zen: zen-engine (VERDICT_EVALUATOR, traces, function nodes, what the compiler refuses) */
+                                evaluator?: "compiled" | "zen";
                             };
                         };
                     };
@@ -4297,6 +4303,8 @@ export interface paths {
                                 releaseId: string;
                                 releaseLabel: string;
                                 environment: string;
+                                /** @description compiled: the decision compiled to JavaScript (proven equal to zen-engine); zen: zen-engine (VERDICT_EVALUATOR, traces, function nodes, what the compiler refuses) */
+                                evaluator?: "compiled" | "zen";
                             };
                         };
                     };
@@ -4321,7 +4329,10 @@ export interface paths {
         /** Evaluate a draft graph or a stored decision version, with trace (editors) */
         post: {
             parameters: {
-                query?: never;
+                query: {
+                    /** @description auto: without trace, the compiled form when the compiler accepts the graph (zen-engine otherwise); zen: always zen-engine, to compare */
+                    engine: "auto" | "zen";
+                };
                 header?: never;
                 path: {
                     project: string;
@@ -4379,6 +4390,8 @@ export interface paths {
                             result: unknown;
                             performance: string;
                             trace?: unknown;
+                            /** @description What evaluated it */
+                            engine: "compiled" | "zen";
                         };
                     };
                 };
@@ -4499,7 +4512,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The release this node serves in an environment */
+        /** The release this node serves in an environment, and which of its decisions run compiled */
         get: {
             parameters: {
                 query?: never;
@@ -4526,6 +4539,15 @@ export interface paths {
                             changeCounter: number;
                             /** Format: date-time */
                             loadedAt: string;
+                            /** @description The release's compile report on this node: which decisions run compiled, and why the others run on zen-engine */
+                            evaluators: {
+                                decision: string;
+                                evaluator: "compiled" | "zen" | "checking";
+                                /** @description Contexts on which the compiled form agreed with zen-engine at load */
+                                checkedCases?: number;
+                                /** @description Why it runs on zen-engine (or is still being checked) */
+                                reasons?: string[];
+                            }[];
                         };
                     };
                 };
