@@ -19,6 +19,6 @@ export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         response: { 200: SimulateResponseSchema },
       },
     },
-    (request) => services.simulator.simulate(request.params.project, request.body, request.query.engine),
+    (request) => services.simulator.simulate(request.params.project, request.body, request.query.engine ?? 'auto'),
   );
 };

@@ -24,8 +24,9 @@ export const SimulateResponseSchema = Type.Object({
 });
 
 export const SimulateQuerySchema = Type.Object({
-  engine: Type.Union([Type.Literal('auto'), Type.Literal('zen')], {
-    default: 'auto',
-    description: 'auto: without trace, the compiled form when the compiler accepts the graph (zen-engine otherwise); zen: always zen-engine, to compare',
-  }),
+  engine: Type.Optional(
+    Type.Union([Type.Literal('auto'), Type.Literal('zen')], {
+      description: 'auto: without trace, the compiled form when the compiler accepts the graph (zen-engine otherwise); zen: always zen-engine, to compare (default auto)',
+    }),
+  ),
 });

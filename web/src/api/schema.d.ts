@@ -4329,9 +4329,9 @@ export interface paths {
         /** Evaluate a draft graph or a stored decision version, with trace (editors) */
         post: {
             parameters: {
-                query: {
-                    /** @description auto: without trace, the compiled form when the compiler accepts the graph (zen-engine otherwise); zen: always zen-engine, to compare */
-                    engine: "auto" | "zen";
+                query?: {
+                    /** @description auto: without trace, the compiled form when the compiler accepts the graph (zen-engine otherwise); zen: always zen-engine, to compare (default auto) */
+                    engine?: "auto" | "zen";
                 };
                 header?: never;
                 path: {
