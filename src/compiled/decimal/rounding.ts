@@ -14,8 +14,9 @@ export function truncate(a: Dec, dp = 0): Dec {
   }
   const p = pow10(a.s - dp);
   const m = a.m / p;
-  // The sign stays on a zero result: trunc(-0.07) shows as "-0".
-  return new Dec(m, dp, m === 0n && a.m < 0n);
+  // The sign stays on a zero result: trunc(-0.07) and floor(-trunc(0, 2)) show as "-0". A zero
+  // whose sign we do not know stays unknown.
+  return new Dec(m, dp, m === 0n && (a.m < 0n || a.negZero), m === 0n && a.unsureDisplay);
 }
 
 export function floor(a: Dec): Dec {
@@ -38,7 +39,7 @@ export function round(a: Dec, dp = 0): Dec {
   const x = negative ? -a.m : a.m;
   let q = x / p;
   if ((x - q * p) * 2n >= p) q += 1n;
-  return new Dec(negative ? -q : q, dp, false, (negative && q === 0n) || a.unsureDisplay);
+  return new Dec(negative ? -q : q, dp, false, (q === 0n && (negative || a.negZero)) || a.unsureDisplay);
 }
 
 /** rust_decimal `to_usize` / `to_i64` / `to_u32`: the integer part, or undefined. */
