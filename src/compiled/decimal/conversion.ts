@@ -13,9 +13,17 @@ import { Dec, MAX_MANTISSA, MAX_SCALE, TEN, abs, pow10 } from './core.js';
 export function decFromJsNumber(x: number): Dec {
   if (Number.isInteger(x) && x >= -2147483648 && x <= 4294967295) return new Dec(BigInt(x), 0);
   if (!Number.isFinite(x)) throw new EnginePanic('a context number that is not finite');
+  // Fast paths, the same digits without a regular expression: String(x) and toExponential both
+  // give the shortest round-trip digits, and String(x) is plain (no exponent) from 1e-6 to 1e21.
+  if (Number.isInteger(x)) {
+    if (Math.abs(x) < 1e16) return new Dec(BigInt(x) * TEN, 1);
+  } else {
+    const text = String(x);
+    const dot = text.indexOf('.');
+    if (dot > 0 && !text.includes('e')) return new Dec(BigInt(text.slice(0, dot) + text.slice(dot + 1)), text.length - dot - 1);
+  }
   const parsed = parseScientificOrPlain(x.toExponential());
   if (!parsed) throw new EnginePanic(`the engine cannot hold the context number ${x}`);
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return new Dec(parsed.m * TEN, 1);
   return parsed;
 }
 
