@@ -46,6 +46,26 @@ async function inProcess(file: string, context: unknown, concurrency: number, se
   return JSON.parse(out.trim().split('\n').at(-1)!) as { rps: number; p50: number; p99: number };
 }
 
+async function compiledInProcess(file: string, context: unknown, seconds: number, core?: number): Promise<{ rps: number; p50: number; p99: number }> {
+  const args = ['--import', 'tsx', path.join(ROOT, 'bench/compiled-throughput.ts'), file, JSON.stringify(context), String(seconds)];
+  const [command, argv] = core === undefined ? [process.execPath, args] : onCore(core, process.execPath, args);
+  const out = execFileSync(command, argv, { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1)!) as { rps: number; p50: number; p99: number };
+}
+
+/** Waits until the node has checked every decision against zen-engine, and prints what runs compiled. */
+async function compileReport(base: string): Promise<void> {
+  for (;;) {
+    const serving = await api(base, 'GET', '/api/projects/bench/environments/prod/serving');
+    const evaluators = serving.evaluators as { decision: string; evaluator: string; reasons?: string[]; checkedCases?: number }[];
+    if (evaluators.length === DECISIONS.length && evaluators.every((e) => e.evaluator !== 'checking')) {
+      console.log(`compile report: ${evaluators.map((e) => `${e.decision} ${e.evaluator}${e.evaluator === 'compiled' ? ` (${e.checkedCases} contexts checked)` : ` (${e.reasons?.join('; ')})`}`).join(', ')}`);
+      return;
+    }
+    await sleep(50);
+  }
+}
+
 async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
   const res = await fetch(`${base}${p}`, {
     method,
@@ -75,6 +95,11 @@ export async function benchEvaluation(seconds = 5, rounds = 3): Promise<void> {
     const [vCmd, vArgs] = onCore(1, process.execPath, [path.join(ROOT, 'bin/verdict.js'), 'serve']);
     const verdict = await startChild(vCmd, vArgs, { DATABASE_URL: cluster.url(), PORT: String(verdictPort), LOG_LEVEL: 'warn', VERDICT_ADMIN_TOKEN: ADMIN_TOKEN }, /Verdict is listening/);
     children.push(verdict);
+    // The same server with every decision on zen-engine (VERDICT_EVALUATOR=zen), for the compiled gain.
+    const zenPort = await freePort();
+    const zenNode = await startChild(vCmd, vArgs, { DATABASE_URL: cluster.url(), PORT: String(zenPort), LOG_LEVEL: 'warn', VERDICT_ADMIN_TOKEN: ADMIN_TOKEN, VERDICT_EVALUATOR: 'zen' }, /Verdict is listening/);
+    children.push(zenNode);
+    const zenBase = `http://127.0.0.1:${zenPort}`;
     const base = `http://127.0.0.1:${verdictPort}`;
     await api(base, 'POST', '/api/projects', { key: 'bench' });
     await api(base, 'POST', '/api/projects/bench/decisions', { decisions: DECISIONS.map((d) => ({ key: d.key, content: readJson(d.file) })) });
@@ -88,6 +113,7 @@ export async function benchEvaluation(seconds = 5, rounds = 3): Promise<void> {
       if (res.ok) break;
       await sleep(50);
     }
+    await compileReport(base);
 
     const barePort = await freePort();
     const [bCmd, bArgs] = onCore(1, process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/bare-server.ts'), ...DECISIONS.map((d) => `${d.key}=${d.file}`)]);
@@ -100,21 +126,35 @@ export async function benchEvaluation(seconds = 5, rounds = 3): Promise<void> {
     );
     console.log('Medians over the rounds. CPU us/req is the server process\'s own CPU time per request: steadier than req/s on a shared machine.');
     const rows: Record<string, string | number>[] = [];
+    const inProcessRows: Record<string, string | number>[] = [];
     const verdictRps: Record<string, number> = {};
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (const d of DECISIONS) {
       const verdictUrl = `${base}/api/projects/bench/evaluate/${d.key}`;
       const bareUrl = `http://127.0.0.1:${barePort}/evaluate/${d.key}`;
+      const zenUrl = `${zenBase}/api/projects/bench/evaluate/${d.key}`;
       await load({ url: verdictUrl, body: { context: d.context }, headers: evalHeaders, connections, seconds: 1 }); // warm-up
+      await load({ url: zenUrl, body: { context: d.context }, headers: evalHeaders, connections, seconds: 1 });
       await load({ url: bareUrl, body: { context: d.context }, connections, seconds: 1 });
       const v: Awaited<ReturnType<typeof loadWithCpu>>[] = [];
+      const vz: Awaited<ReturnType<typeof loadWithCpu>>[] = [];
       const b: Awaited<ReturnType<typeof loadWithCpu>>[] = [];
       for (let round = 0; round < rounds; round++) {
         v.push(await loadWithCpu(verdict.process.pid, { url: verdictUrl, body: { context: d.context }, headers: evalHeaders, connections, seconds }));
+        vz.push(await loadWithCpu(zenNode.process.pid, { url: zenUrl, body: { context: d.context }, headers: evalHeaders, connections, seconds }));
         b.push(await loadWithCpu(bare.process.pid, { url: bareUrl, body: { context: d.context }, connections, seconds }));
       }
       const z = await inProcess(d.file, d.context, connections, seconds, canPin ? 1 : undefined);
-      const errors = [...v, ...b].reduce((n, r) => n + r.errors + r.non2xx, 0);
+      const c = await compiledInProcess(d.file, d.context, seconds, canPin ? 1 : undefined);
+      inProcessRows.push({
+        decision: d.name,
+        'compiled evals/s': fmt(c.rps),
+        'compiled p50 µs': fmt(c.p50 * 1000, 1),
+        [`zen evals/s (${connections} in flight)`]: fmt(z.rps),
+        'zen p50 µs': fmt(z.p50 * 1000),
+        'compiled/zen': fmt(c.rps / z.rps, 1),
+      });
+      const errors = [...v, ...vz, ...b].reduce((n, r) => n + r.errors + r.non2xx, 0);
       if (errors > 0) console.log(`  (${errors} errors or non-2xx answers in the ${d.name} runs)`);
       const vRps = median(v.map((r) => r.rps));
       const bRps = median(b.map((r) => r.rps));
@@ -127,12 +167,16 @@ export async function benchEvaluation(seconds = 5, rounds = 3): Promise<void> {
         'bare p50/p99': `${fmt(median(b.map((r) => r.p50)), 1)}/${fmt(median(b.map((r) => r.p99)), 1)}`,
         'in-process evals/s': fmt(z.rps),
         'verdict/bare req/s': fmt(median(v.map((r, i) => r.rps / b[i]!.rps)), 2),
+        'verdict zen-only req/s': fmt(median(vz.map((r) => r.rps))),
+        'compiled/zen-only req/s': fmt(median(v.map((r, i) => r.rps / vz[i]!.rps)), 2),
         'CPU us/req verdict, bare': `${fmt(median(v.map((r) => r.cpuUsPerRequest)), 0)}, ${fmt(median(b.map((r) => r.cpuUsPerRequest)), 0)}`,
         'bare/verdict CPU': fmt(median(v.map((r, i) => b[i]!.cpuUsPerRequest / r.cpuUsPerRequest)), 2),
         'verdict/in-process': fmt(vRps / z.rps, 2),
       });
     }
     printTable(rows);
+    console.log(`\n## In-process: compiled JavaScript vs zen-engine (one core each, ${seconds} s)`);
+    printTable(inProcessRows);
 
     console.log(`\n## Batching: evaluate-batch with 100 contexts per request, 8 connections, ${seconds} s`);
     const batchRows: Record<string, string | number>[] = [];

@@ -46,7 +46,10 @@ export function fromJson(json: unknown): Value {
     case 'object': {
       if (Array.isArray(json)) return json.map(fromJson);
       const map: VMap = new Map();
-      for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
+      const record = json as Record<string, unknown>;
+      // Object.keys, not Object.entries: no pair array per key (this runs on every context).
+      for (const key of Object.keys(record)) {
+        const value = record[key];
         // serde_json skips nothing, but JSON.stringify drops undefined: match what zen receives.
         if (value !== undefined) map.set(key, fromJson(value));
       }
@@ -57,7 +60,11 @@ export function fromJson(json: unknown): Value {
   }
 }
 
-/** What zen-engine's Node binding returns for a Variable (numbers through their decimal text). */
+/**
+ * What zen-engine's Node binding returns for a Variable (numbers through their decimal text),
+ * after the engine's VariableCleaner: `$nodes` is left out of every object on the way, which
+ * spares a separate pass over the result.
+ */
 export function toJson(v: Value): unknown {
   if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
   if (v instanceof Dec) return decToJsNumber(v);
@@ -65,6 +72,7 @@ export function toJson(v: Value): unknown {
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [key, value] of v) {
+      if (key === '$nodes') continue;
       if (key === '__proto__') Object.defineProperty(out, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
       else out[key] = toJson(value);
     }
@@ -197,6 +205,25 @@ export function mergeClone(doc: Value, patch: Value): Value {
     return copy.size > 0 ? copy : doc;
   }
   return mergeMapClone(doc, patch) ?? doc;
+}
+
+/**
+ * mergeClone into a map the caller owns (made for this merge, shared with nobody): the same
+ * result as mergeClone(doc, patch), without copying doc's top level again; nested objects are
+ * still copied on write, as they may be shared.
+ */
+export function mergeIntoOwned(doc: VMap, patch: VMap): void {
+  if (doc === patch) return;
+  for (const [key, value] of patch) {
+    if (value === null) doc.delete(key);
+    else {
+      const existing = doc.get(key);
+      if (existing instanceof Map && value instanceof Map) {
+        const merged = mergeMapClone(existing, value);
+        if (merged) doc.set(key, merged);
+      } else if (existing === undefined || !deepEqual(existing, value)) doc.set(key, value);
+    }
+  }
 }
 
 /** CloneOnWrite: a new map when something changed, undefined when nothing did. */

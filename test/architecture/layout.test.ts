@@ -77,7 +77,12 @@ describe('source layout', () => {
 
   it('keeps the data plane free of the control plane', () => {
     const imported = [...(unitGraph().get('data-plane') ?? [])].sort();
-    expect(imported.filter((unit) => !['lib', 'errors.ts', 'observability', 'version.ts'].includes(unit))).toEqual([]);
+    // compiled/ is pure computation (the decision compiler), below both planes.
+    expect(imported.filter((unit) => !['lib', 'errors.ts', 'observability', 'version.ts', 'compiled'].includes(unit))).toEqual([]);
+  });
+
+  it('keeps the decision compiler free of everything else', () => {
+    expect([...(unitGraph().get('compiled') ?? [])]).toEqual([]);
   });
 
   it(`keeps every source file at or under ${MAX_LINES} lines`, () => {

@@ -3,11 +3,16 @@ import { NotSure } from '../errors.js';
 import { type Node, hasError, firstError } from './ast.js';
 import { type Token, tokenize, LexerError } from './lexer.js';
 import { FUNCTION_NAMES } from './function-names.js';
+import { LiteralParser } from './literal-parser.js';
+import { type Context, err } from './token-cursor.js';
+import { unaryBehaviour } from './unary-behaviour.js';
 
 /**
  * The ZEN expression parser, ported from zen-expression 0.54 (parser/parser.rs, standard.rs,
  * unary.rs): a Pratt parser that records errors as nodes and backtracks out of intervals. Both
- * flavours: standard (expressions) and unary (decision-table cells tested against `$`).
+ * flavours: standard (expressions) and unary (decision-table cells tested against `$`). The
+ * grammar is here; token navigation, postfix access and literals are the layers beneath it
+ * (token-cursor, postfix-parser, literal-parser).
  */
 
 const BINARY: Record<string, { precedence: number; right?: true }> = {
@@ -31,9 +36,6 @@ const BINARY: Record<string, { precedence: number; right?: true }> = {
 };
 const UNARY: Record<string, number> = { not: 50, '+': 200, '-': 200 };
 const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=', 'in', 'not in']);
-
-type Context = 'global' | 'closure';
-type Combination = 'mixed' | 'computed' | 'property' | 'inherit';
 
 export type ParseResult = { ok: true; node: Node } | { ok: false; reason: string };
 
@@ -65,59 +67,21 @@ function run(source: string, flavour: 'standard' | 'unary'): ParseResult {
   }
 }
 
-const err = (message: string, node?: Node): Node => (node ? { k: 'error', message, node } : { k: 'error', message });
-
-class Parser {
-  private position = 0;
+class Parser extends LiteralParser {
   private depth = 0;
   private readonly hasRange: boolean;
 
   constructor(
-    private readonly tokens: Token[],
+    tokens: Token[],
     private readonly flavour: 'standard' | 'unary',
   ) {
+    super(tokens);
     this.hasRange = tokens.some((t) => t.kind === 'operator' && t.value === '..');
   }
 
-  isDone(): boolean {
-    return this.position >= this.tokens.length;
+  protected sub(ctx: Context): Node {
+    return this.binary(0, ctx);
   }
-
-  private current(): Token | undefined {
-    return this.tokens[this.position];
-  }
-
-  private next(): void {
-    this.position++;
-  }
-
-  private isOp(value: string, token = this.current()): boolean {
-    return token?.kind === 'operator' && token.value === value;
-  }
-
-  private isBracket(value: string, token = this.current()): boolean {
-    return token?.kind === 'bracket' && token.value === value;
-  }
-
-  /** `expect`: consume the token or give an error node (without consuming). */
-  private expect(test: (t: Token) => boolean, what: string): Node | undefined {
-    const token = this.current();
-    if (token && test(token)) {
-      this.next();
-      return undefined;
-    }
-    return err(`expected ${what}`);
-  }
-
-  private expectOp(value: string): Node | undefined {
-    return this.expect((t) => t.kind === 'operator' && t.value === value, value);
-  }
-
-  private expectBracket(value: string): Node | undefined {
-    return this.expect((t) => t.kind === 'bracket' && t.value === value, value);
-  }
-
-  private sub = (ctx: Context): Node => this.binary(0, ctx);
 
   // ---- standard.rs / unary.rs binary_expression ----
   binary(precedence: number, ctx: Context): Node {
@@ -279,42 +243,6 @@ class Parser {
     }
   }
 
-  private simpleString(): Node {
-    const quote = this.current()!;
-    this.next();
-    const literal = this.current();
-    const errorLiteral = this.expect((t) => t.kind === 'literal', 'string');
-    const errorEnd = this.expect((t) => t.kind === 'quote' && quote.kind === 'quote' && t.value === quote.value, 'quote');
-    if (errorLiteral) return errorLiteral;
-    if (errorEnd) return errorEnd;
-    return { k: 'string', value: literal!.kind === 'literal' ? literal!.value : '' };
-  }
-
-  private template(): Node {
-    this.next();
-    let token = this.current();
-    if (!token) return err('expected backtick');
-    const parts: Node[] = [];
-    while (!(token.kind === 'quote' && token.value === '`')) {
-      if (token.kind === 'templateStart') {
-        this.next();
-        parts.push(this.sub('global'));
-        const error = this.expect((t) => t.kind === 'templateEnd', '}');
-        if (error) parts.push(error);
-      } else if (token.kind === 'templateEnd') this.next();
-      else if (token.kind === 'literal') {
-        parts.push({ k: 'string', value: token.value });
-        this.next();
-      } else return err('unexpected token in template string');
-      const now = this.current();
-      if (!now) break;
-      token = now;
-    }
-    const error = this.expect((t) => t.kind === 'quote' && t.value === '`', 'backtick');
-    if (error) return error;
-    return { k: 'template', parts };
-  }
-
   private identifier(): Node {
     const token = this.current()!;
     const name = token.kind === 'identifier' || token.kind === 'literal' ? token.value : '';
@@ -367,219 +295,4 @@ class Parser {
     return this.withPostfix({ k: 'call', name, args })[0];
   }
 
-  private array(): Node {
-    this.next();
-    const items: Node[] = [];
-    while (!this.isBracket(']')) {
-      if (this.isDone()) return err('unterminated array');
-      if (items.length > 0) {
-        const comma = this.expectOp(',');
-        if (comma) return comma;
-        if (this.isBracket(']')) break;
-      }
-      items.push(this.sub('global'));
-    }
-    const close = this.expectBracket(']');
-    if (close) return close;
-    return this.withPostfix({ k: 'array', items })[0];
-  }
-
-  private object(): Node {
-    this.next();
-    const entries: [Node, Node][] = [];
-    if (this.isBracket('}')) {
-      this.next();
-      return { k: 'object', entries };
-    }
-    for (;;) {
-      const key = this.objectKey();
-      const colon = this.expectOp(':');
-      if (colon) return colon;
-      const value = this.sub('global');
-      entries.push([key, value]);
-      const token = this.current();
-      if (!token) break;
-      if (this.isOp(',', token)) {
-        this.next();
-      } else if (this.isBracket('}', token)) break;
-      else return err('invalid object syntax');
-    }
-    const close = this.expectBracket('}');
-    if (close) entries.push([{ k: 'null' }, close]);
-    return { k: 'object', entries };
-  }
-
-  private objectKey(): Node {
-    const token = this.current();
-    if (!token) return err('expected an object key');
-    switch (token.kind) {
-      case 'identifier':
-        this.next();
-        return { k: 'string', value: token.value };
-      case 'boolean':
-        this.next();
-        return { k: 'string', value: String(token.value) };
-      case 'number':
-      case 'literal':
-        this.next();
-        return { k: 'string', value: token.value };
-      case 'bracket': {
-        if (token.value !== '[') return err('operator is not supported as object key');
-        this.next();
-        const key = this.sub('global');
-        const close = this.expectBracket(']');
-        if (close) return close;
-        return key;
-      }
-      case 'quote':
-        if (token.value === '`') return err('template string as object key');
-        return this.simpleString();
-      default:
-        return err('unsupported object key');
-    }
-  }
-
-  // ---- postfix: .property, [index], [from:to], .method() ----
-  private withPostfix(node: Node): [Node, Combination] {
-    const token = this.current();
-    if (!token) return [node, 'mixed'];
-    let processed: Node;
-    let combination: Combination;
-    if (this.isBracket('[', token)) {
-      processed = this.propertyAccess(node);
-      combination = 'computed';
-    } else if (this.isOp('.', token)) {
-      processed = this.memberAccess(node);
-      combination = 'property';
-    } else return [node, 'inherit'];
-    const [result, rest] = this.withPostfix(processed);
-    return [result, combine(rest, combination)];
-  }
-
-  private memberAccess(node: Node): Node {
-    this.next();
-    const property = this.current();
-    this.next();
-    if (!property) return err('expected a property', node);
-    const valid =
-      property.kind === 'identifier' ||
-      property.kind === 'literal' ||
-      (property.kind === 'operator' && ['and', 'or', 'not', '??', 'in'].includes(property.value));
-    if (!valid) {
-      this.position--;
-      return err('invalid property', node);
-    }
-    const name = String(property.value);
-    if (this.isBracket('(')) {
-      // Methods exist only on dates (`d(...).add(...)`), which this compiler refuses.
-      return err(`method ${name} is not supported by the compiler`);
-    }
-    return { k: 'member', node, property: { k: 'string', value: name } };
-  }
-
-  private propertyAccess(node: Node): Node {
-    this.next();
-    let token = this.current();
-    if (!token) return err('expected a property', node);
-    if (this.isOp(':', token)) {
-      this.next();
-      token = this.current();
-      if (!token) return err('unexpected token', node);
-      let to: Node | undefined;
-      if (!this.isBracket(']', token)) to = this.sub('global');
-      const close = this.expectBracket(']');
-      if (close) return close;
-      return { k: 'slice', node, from: undefined, to };
-    }
-    const from = this.sub('global');
-    token = this.current();
-    if (!token) return err('unexpected token', { k: 'member', node, property: from });
-    if (this.isOp(':', token)) {
-      this.next();
-      token = this.current();
-      if (!token) return err('invalid slice syntax', node);
-      let to: Node | undefined;
-      if (!this.isBracket(']', token)) to = this.sub('global');
-      const close = this.expectBracket(']');
-      if (close) return close;
-      return { k: 'slice', node, from, to };
-    }
-    const close = this.expectBracket(']');
-    if (close) return close;
-    return { k: 'member', node, property: from };
-  }
 }
-
-function combine(a: Combination, b: Combination): Combination {
-  if (a === 'computed' && b === 'computed') return 'computed';
-  if (a === 'property' && b === 'property') return 'property';
-  if (a === 'inherit') return b;
-  return 'mixed';
-}
-
-/** UnaryNodeBehaviour: compare `$` with the cell (`==` or `in`), or use the cell as a boolean. */
-function unaryBehaviour(node: Node): '==' | 'in' | 'boolean' {
-  switch (node.k) {
-    case 'null':
-    case 'root':
-    case 'bool':
-    case 'number':
-    case 'string':
-    case 'template':
-    case 'object':
-    case 'assignments':
-    case 'identifier':
-    case 'member':
-      return '==';
-    case 'pointer':
-    case 'closure':
-    case 'error':
-      return 'boolean';
-    case 'array':
-    case 'slice':
-    case 'interval':
-      return 'in';
-    case 'conditional': {
-      const a = unaryBehaviour(node.onTrue);
-      return a === unaryBehaviour(node.onFalse) ? a : '==';
-    }
-    case 'unary':
-      return unaryBehaviour(node.node);
-    case 'parenthesized':
-      return unaryBehaviour(node.node);
-    case 'binary': {
-      if (['+', '-', '*', '/', '%', '^'].includes(node.operator)) {
-        const a = unaryBehaviour(node.left);
-        return a === unaryBehaviour(node.right) ? a : '==';
-      }
-      return 'boolean';
-    }
-    case 'call':
-      return CALL_BEHAVIOUR[node.name] ?? '==';
-    case 'method':
-      return '==';
-  }
-}
-
-const CALL_BEHAVIOUR: Record<string, '==' | 'in' | 'boolean'> = {
-  flatten: 'in',
-  merge: 'in',
-  mergeDeep: 'in',
-  extract: 'in',
-  split: 'in',
-  keys: 'in',
-  values: 'in',
-  contains: 'boolean',
-  startsWith: 'boolean',
-  endsWith: 'boolean',
-  matches: 'boolean',
-  isNumeric: 'boolean',
-  all: 'boolean',
-  some: 'boolean',
-  none: 'boolean',
-  one: 'boolean',
-  filter: 'in',
-  map: 'in',
-  flatMap: 'in',
-  count: '==',
-};

@@ -22,23 +22,87 @@ interface CompiledRule {
 }
 
 /** Errors of a cell make the row not match (`.ok()?` in evaluate_row); only EngineError. */
-function attempt(run: () => Value): { ok: true; value: Value } | { ok: false } {
+const NO_MATCH = Symbol('no match');
+
+/** A cell's value, or NO_MATCH where it fails. Inline try/catch: no closure per cell and run. */
+function tryCell(cell: Evaluator, frame: Frame): Value | typeof NO_MATCH {
   try {
-    return { ok: true, value: run() };
+    return cell(frame);
   } catch (error) {
-    if (error instanceof EngineError) return { ok: false };
+    if (error instanceof EngineError) return NO_MATCH;
     throw error;
   }
 }
 
+interface CompiledTable {
+  /** Per input column, the slot of its field's cached value (columns with one text share it). */
+  readonly fieldSlots: readonly (number | undefined)[];
+  /** Per slot, the field expression. */
+  readonly fieldRuns: readonly Evaluator[];
+  readonly outputFields: readonly (readonly string[])[];
+  readonly rules: readonly CompiledRule[];
+}
+
+/**
+ * Sets `$` to the column's field value, computed once per node run and field text (the
+ * engine's reference cache); false where the field fails (the row does not match).
+ */
+function setReference(table: CompiledTable, slot: number, frame: Frame, references: (Value | undefined)[]): boolean {
+  let value = references[slot];
+  if (value === undefined) {
+    const computed = tryCell(table.fieldRuns[slot]!, frame);
+    if (computed === NO_MATCH) return false;
+    value = computed;
+    references[slot] = value;
+  }
+  if (!(frame.env instanceof Map)) frame.env = new Map();
+  (frame.env as VMap).set('$', value);
+  return true;
+}
+
+/** evaluate_row: the rule's output object, or undefined when it does not match. */
+function evaluateRow(table: CompiledTable, rule: CompiledRule, frame: Frame, references: (Value | undefined)[]): Value | undefined {
+  const inputs = rule.inputs;
+  for (let i = 0; i < inputs.length; i++) {
+    const cell = inputs[i];
+    if (cell === undefined) return undefined;
+    if (cell === 'empty') continue;
+    const slot = table.fieldSlots[i];
+    if (slot !== undefined && !setReference(table, slot, frame, references)) return undefined;
+    if (tryCell(cell, frame) !== true) return undefined;
+  }
+  const out: VMap = new Map();
+  const outputs = rule.outputs;
+  for (let i = 0; i < outputs.length; i++) {
+    const cell = outputs[i];
+    if (cell === undefined) return undefined;
+    if (cell === 'empty') continue;
+    const value = tryCell(cell, frame);
+    if (value === NO_MATCH) return undefined;
+    dotInsertParts(out, table.outputFields[i]!, value);
+  }
+  return out;
+}
+
 export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeRun {
-  const fields = node.inputs.map((i) => (i.field === undefined ? undefined : { text: i.field, run: compileStandard(i.field) }));
+  const slotOfText = new Map<string, number>();
+  const fieldRuns: Evaluator[] = [];
+  const fieldSlots = node.inputs.map((i) => {
+    if (i.field === undefined) return undefined;
+    let slot = slotOfText.get(i.field);
+    if (slot === undefined) {
+      slot = fieldRuns.length;
+      slotOfText.set(i.field, slot);
+      fieldRuns.push(compileStandard(i.field));
+    }
+    return slot;
+  });
   const rules: CompiledRule[] = node.rules.map((rule) => ({
     inputs: node.inputs.map((input, i) => {
       const cell = rule.get(input.id);
       if (cell === undefined) return undefined;
       if (cell === '') return 'empty';
-      return fields[i] ? compileUnary(cell) : compileStandard(cell);
+      return fieldSlots[i] !== undefined ? compileUnary(cell) : compileStandard(cell);
     }),
     outputs: node.outputs.map((output) => {
       const cell = rule.get(output.id);
@@ -46,60 +110,25 @@ export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeR
       return cell === '' ? 'empty' : compileStandard(cell);
     }),
   }));
-  const outputFields = node.outputs.map((o) => o.field.split('.'));
+  const table: CompiledTable = { fieldSlots, fieldRuns, outputFields: node.outputs.map((o) => o.field.split('.')), rules };
   const collect = node.hitPolicy === 'collect';
+  const slots = fieldRuns.length;
 
   const handle = (input: Value): Value => {
     // One isolate per node run: the environment copy and the reference cache live as long.
     const frame: Frame = { env: depthClone(input, 1), scopes: [] };
-    const references = new Map<string, Value>();
-
-    const setReference = (field: { text: string; run: Evaluator }): boolean => {
-      let value = references.get(field.text);
-      if (value === undefined) {
-        const computed = attempt(() => field.run(frame));
-        if (!computed.ok) return false;
-        value = computed.value;
-        references.set(field.text, value);
-      }
-      if (!(frame.env instanceof Map)) frame.env = new Map();
-      (frame.env as VMap).set('$', value);
-      return true;
-    };
-
-    const row = (rule: CompiledRule): Value | undefined => {
-      for (let i = 0; i < rule.inputs.length; i++) {
-        const cell = rule.inputs[i];
-        if (cell === undefined) return undefined;
-        if (cell === 'empty') continue;
-        const field = fields[i];
-        if (field && !setReference(field)) return undefined;
-        const result = attempt(() => cell(frame));
-        if (!result.ok || result.value !== true) return undefined;
-      }
-      const out: VMap = new Map();
-      for (let i = 0; i < rule.outputs.length; i++) {
-        const cell = rule.outputs[i];
-        if (cell === undefined) return undefined;
-        if (cell === 'empty') continue;
-        const result = attempt(() => cell(frame));
-        if (!result.ok) return undefined;
-        dotInsertParts(out, outputFields[i]!, result.value);
-      }
-      return out;
-    };
-
+    const references = new Array<Value | undefined>(slots);
     spend(rules.length);
     if (!collect) {
       for (const rule of rules) {
-        const out = row(rule);
+        const out = evaluateRow(table, rule, frame, references);
         if (out !== undefined) return out;
       }
       return null;
     }
     const outputs: Value[] = [];
     for (const rule of rules) {
-      const out = row(rule);
+      const out = evaluateRow(table, rule, frame, references);
       if (out !== undefined) outputs.push(out);
     }
     return outputs;
@@ -132,12 +161,7 @@ export function compileSwitch(node: Extract<NodeModel, { kind: 'switch' }>): (in
     const frame: Frame = { env: input, scopes: [] };
     const valid: string[] = [];
     for (const s of statements) {
-      let ok = true;
-      if (s.test) {
-        const test = s.test;
-        const result = attempt(() => test(frame));
-        ok = result.ok && result.value === true;
-      }
+      const ok = s.test === undefined || tryCell(s.test, frame) === true;
       if (ok) {
         valid.push(s.id);
         if (first) break;

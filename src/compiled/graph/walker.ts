@@ -1,5 +1,5 @@
 import { EngineError } from '../errors.js';
-import { type Value, type VMap, depthClone, mergeClone, mergeInPlace } from '../values.js';
+import { type Value, type VMap, depthClone, mergeClone, mergeInPlace, mergeIntoOwned } from '../values.js';
 
 /**
  * zen-engine's graph walk (decision_graph/walker.rs and graph.rs), ported step by step because
@@ -103,10 +103,18 @@ class LiveGraph {
 /** What a node reads: its predecessors' outputs merged, with `$nodes` when it is an object. */
 function incomingData(live: LiveGraph, data: Map<number, Value>, names: readonly string[], node: number, order: number[]): [Value, Value] {
   let value: Value = new Map();
+  // While `value` is the map made here, merges go into it rather than into a copy of it.
+  let owned = true;
   for (const e of live.incoming(node)) {
     const source = live.g.edges[e]!.source;
     const d = data.get(source);
-    if (d !== undefined) value = mergeClone(value, d);
+    if (d === undefined) continue;
+    if (owned && d instanceof Map) mergeIntoOwned(value as VMap, d);
+    else {
+      const next = mergeClone(value, d);
+      if (next !== value) owned = false;
+      value = next;
+    }
   }
   if (value instanceof Map) {
     // A fresh object either way; without readers of `$nodes` it need not be copied again.
@@ -199,22 +207,8 @@ export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
     if (!live.nodeAlive[n] || !visited.has(n) || live.outgoing(n).length > 0) continue;
     if (data.has(n)) result = mergeInPlace(result, data.get(n)!);
   }
-  if (depth === 0) clean(result, new Set());
+  // At depth 0 the engine's VariableCleaner removes `$nodes` from the result; toJson does it.
   return result;
-}
-
-/** VariableCleaner: removes `$nodes` from every object of the result, in place. */
-function clean(v: Value, seen: Set<object>): void {
-  if (Array.isArray(v)) {
-    if (seen.has(v)) return;
-    seen.add(v);
-    for (const item of v) clean(item, seen);
-  } else if (v instanceof Map) {
-    if (seen.has(v)) return;
-    seen.add(v);
-    v.delete('$nodes');
-    for (const item of v.values()) clean(item, seen);
-  }
 }
 
 export { EngineError };
