@@ -57,7 +57,8 @@ describe('webhook deliveries across a primary failover', () => {
     const standby = connect(pair.url(pair.standby), { max: 1 });
     const primaryGoneAt = await (async () => {
       try {
-        expect(await standby`SELECT id FROM webhook_events WHERE id = ${eventId}`).toHaveLength(1);
+        // Synchronous commit waits for the standby's flush, not its replay: wait until it is readable there.
+        await waitFor('the event replayed on the standby', async () => (await standby`SELECT id FROM webhook_events WHERE id = ${eventId}`).length === 1);
         await pair.primary.stop('immediate');
         const goneAt = Date.now();
         receiver.answer = () => 200;
@@ -83,7 +84,10 @@ describe('webhook deliveries across a primary failover', () => {
     expect(generation.body.data).toMatchObject({ generation: 2, previousGeneration: 1, note: 'standby promoted' });
     expect(verifyVerdictSignature(SECRET, generation.headers['verdict-signature'], generation.raw)).toBe(true);
 
-    const log = (await server.request('GET', `/api/projects/fo/webhooks/${hook.body.id}/deliveries`)).body as { eventId: string; status: string }[];
-    expect(log.find((d) => d.eventId === eventId)).toMatchObject({ status: 'delivered' });
+    // The worker records the answer after the receiver has it: wait for the record, not the request.
+    await waitFor('the delivery log to say delivered', async () => {
+      const log = (await server.request('GET', `/api/projects/fo/webhooks/${hook.body.id}/deliveries`)).body as { eventId: string; status: string }[];
+      return log.find((d) => d.eventId === eventId)?.status === 'delivered';
+    });
   });
 });

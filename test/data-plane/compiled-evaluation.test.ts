@@ -105,10 +105,13 @@ describe('simulator: compiled by default without trace, ?engine=zen to compare',
     for (const test of shipping.tests) {
       const compiled = await server.request('POST', '/api/projects/sim/simulate', { body: { content: shipping, context: test.input, trace: false } });
       const zen = await server.request('POST', '/api/projects/sim/simulate?engine=zen', { body: { content: shipping, context: test.input, trace: false } });
-      expect(compiled.body).toMatchObject({ engine: 'compiled', result: test.output });
-      expect(zen.body).toMatchObject({ engine: 'zen', result: test.output });
+      expect(compiled.headers.get('verdict-engine')).toBe('compiled');
+      expect(zen.headers.get('verdict-engine')).toBe('zen');
+      expect(compiled.body).toEqual({ result: test.output, performance: expect.any(String) });
+      expect(zen.body).toEqual({ result: test.output, performance: expect.any(String) });
     }
     const traced = await server.request('POST', '/api/projects/sim/simulate', { body: { content: shipping, context: shipping.tests[0]!.input } });
-    expect(traced.body).toMatchObject({ engine: 'zen', trace: expect.any(Object) });
+    expect(traced.headers.get('verdict-engine')).toBe('zen');
+    expect(traced.body).toMatchObject({ trace: expect.any(Object) });
   });
 });

@@ -13,12 +13,18 @@ export const simulatorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags,
         summary: 'Evaluate a draft graph or a stored decision version, with trace (editors)',
+        description: 'Without trace the graph runs compiled when the compiler accepts it; the Verdict-Engine header says which engine answered (compiled or zen). ?engine=zen always uses zen-engine.',
         params: ProjectParamsSchema,
         body: SimulateBodySchema,
         querystring: SimulateQuerySchema,
         response: { 200: SimulateResponseSchema },
       },
     },
-    (request) => services.simulator.simulate(request.params.project, request.body, request.query.engine ?? 'auto'),
+    async (request, reply) => {
+      const { engine, ...answer } = await services.simulator.simulate(request.params.project, request.body, request.query.engine ?? 'auto');
+      // Which engine answered goes in a header: the body keeps the GoRules simulator's shape.
+      reply.header('verdict-engine', engine);
+      return answer;
+    },
   );
 };

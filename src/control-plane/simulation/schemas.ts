@@ -20,7 +20,6 @@ export const SimulateResponseSchema = Type.Object({
   result: Type.Unknown(),
   performance: Type.String(),
   trace: Type.Optional(Type.Unknown()),
-  engine: Type.Union([Type.Literal('compiled'), Type.Literal('zen')], { description: 'What evaluated it' }),
 });
 
 export const SimulateQuerySchema = Type.Object({

@@ -4326,7 +4326,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Evaluate a draft graph or a stored decision version, with trace (editors) */
+        /**
+         * Evaluate a draft graph or a stored decision version, with trace (editors)
+         * @description Without trace the graph runs compiled when the compiler accepts it; the Verdict-Engine header says which engine answered (compiled or zen). ?engine=zen always uses zen-engine.
+         */
         post: {
             parameters: {
                 query?: {
@@ -4390,8 +4393,6 @@ export interface paths {
                             result: unknown;
                             performance: string;
                             trace?: unknown;
-                            /** @description What evaluated it */
-                            engine: "compiled" | "zen";
                         };
                     };
                 };
