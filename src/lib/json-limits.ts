@@ -38,10 +38,48 @@ export function engineNumberProblem(n: number): string | undefined {
 }
 
 /**
- * The first problem in `value`, or undefined. Iterative (an explicit stack), so a hostile value
- * cannot overflow this check's own stack either; it stops at the first problem.
+ * Deepest `maxDepth` the recursive pre-check below takes: its frames are bounded by the limit
+ * (VERDICT_MAX_JSON_DEPTH is at most 2,000), never by the value, so a hostile value cannot
+ * overflow the stack. Beyond it only the iterative walk runs.
+ */
+const MAX_RECURSIVE_DEPTH = 4096;
+
+/**
+ * Whether `value` is within the limits: the same rules as jsonProblem's walk, without paths or a
+ * stack of entries. Every evaluation context goes through here, and building a JSON Pointer for
+ * every key cost more than the check itself; the walk runs (and names the path) only on failure.
+ */
+function withinLimits(value: unknown, depth: number, limits: JsonLimits): boolean {
+  if (typeof value === 'number') return numberWithinLimits(value, limits);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= limits.maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child = value[i] as unknown;
+      if (typeof child === 'number' ? !numberWithinLimits(child, limits) : typeof child === 'object' && child !== null && !withinLimits(child, depth + 1, limits)) return false;
+    }
+    return true;
+  }
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'number' ? !numberWithinLimits(child, limits) : typeof child === 'object' && child !== null && !withinLimits(child, depth + 1, limits)) return false;
+  }
+  return true;
+}
+
+function numberWithinLimits(n: number, limits: JsonLimits): boolean {
+  if (!Number.isFinite(n)) return false;
+  return !limits.engineNumbers || Number.isSafeInteger(n) || engineNumberProblem(n) === undefined;
+}
+
+/**
+ * The first problem in `value`, or undefined. A cheap recursive pass first (bounded by the depth
+ * limit); only a value with a problem is walked again to find and name it. The walk is iterative
+ * (an explicit stack), so a hostile value cannot overflow this check's own stack either; it stops
+ * at the first problem.
  */
 export function jsonProblem(value: unknown, limits: JsonLimits): JsonProblem | undefined {
+  if (limits.maxDepth <= MAX_RECURSIVE_DEPTH && withinLimits(value, 0, limits)) return undefined;
   const numberProblem = (n: number, path: string): JsonProblem | undefined => {
     if (!Number.isFinite(n)) return { kind: 'not-finite', path: path || '/', value: String(n) };
     if (!limits.engineNumbers || Number.isSafeInteger(n)) return undefined;
