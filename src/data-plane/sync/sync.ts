@@ -10,8 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const CATCH_UP_MS = 2_000;
 /** Between two reads of a standby's change counter while it replays (one cheap one-row read each). */
 const REPLAY_CHECK_MS = 5;
+/** How long a starting node waits for the database it reads to have replayed the schema. */
+const SCHEMA_WAIT_MS = 60_000;
+const UNDEFINED_TABLE = '42P01';
 import { AppError } from '../../errors.js';
-import { isConnectionOrReadOnlyError } from '../../lib/pg-errors.js';
+import { isConnectionOrReadOnlyError, sqlState } from '../../lib/pg-errors.js';
 
 export interface SyncStatus {
   readonly lastSuccessAt: Date | undefined;
@@ -96,7 +99,7 @@ export class RuntimeSync {
    */
   async start(): Promise<void> {
     try {
-      await this.refresh();
+      await this.#firstRefresh();
       this.#succeeded();
     } catch (error) {
       const unreachable = error instanceof SyncTimeout || isConnectionOrReadOnlyError(error) || (error instanceof AppError && error.code === 'database-unavailable');
@@ -128,6 +131,24 @@ export class RuntimeSync {
     while (!this.#stopped && behind() && performance.now() < deadline) {
       await this.poll();
       if (behind()) await sleep(REPLAY_CHECK_MS);
+    }
+  }
+
+  /**
+   * The first load. A node reading a standby may start before the standby has replayed the schema
+   * its writer just migrated (a new region, or a fresh lab): its tables do not exist there yet.
+   * That is a wait, not a failure: retried for up to SCHEMA_WAIT_MS, saying why.
+   */
+  async #firstRefresh(): Promise<void> {
+    const deadline = performance.now() + SCHEMA_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.refresh();
+      } catch (error) {
+        if (sqlState(error) !== UNDEFINED_TABLE || performance.now() > deadline) throw error;
+        if (attempt === 0) this.logger.info('the database this node reads has not replayed the schema yet; waiting for it');
+        await sleep(250);
+      }
     }
   }
 
