@@ -1,43 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalPgCluster, freePort } from '../src/local-pg/index.js';
-import { corpusPath } from '../test/helpers/corpus.js';
 import { fmt, load, loadWithCpu, printTable, startChild, type Child } from './lib.js';
+import { ADMIN_TOKEN, DECISIONS, api, canPin, onCore, readJson } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_TOKEN = 'vrd_api_bench-admin-token-0123456789abcdef';
 
-interface BenchDecision {
-  readonly name: string;
-  readonly key: string;
-  readonly file: string;
-  readonly context: unknown;
-}
 
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-
-const DECISIONS: readonly BenchDecision[] = [
-  { name: 'small table (12 rules)', key: 'shipping', file: corpusPath('graphs', 'decision-table-shipping.json'), context: readJson(corpusPath('graphs', 'decision-table-shipping.json')).tests[0].input },
-  { name: 'expression-heavy (21 expr)', key: 'orders', file: corpusPath('graphs', 'order-consolidation-system.json'), context: readJson(corpusPath('graphs', 'order-consolidation-system.json')).tests[0].input },
-  { name: 'large switch (30 nodes)', key: 'switch', file: corpusPath('engine-cases', 'switch-performance.json'), context: { x: 1 } },
-];
-
-const canPin = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return availableParallelism() >= 2;
-  } catch {
-    return false;
-  }
-})();
-
-/** Prefix that pins a command to one CPU when possible. */
-const onCore = (core: number, command: string, args: string[]): [string, string[]] =>
-  canPin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 
 async function inProcess(file: string, context: unknown, concurrency: number, seconds: number, core?: number): Promise<{ rps: number; p50: number; p99: number }> {
   const args = ['--import', 'tsx', path.join(ROOT, 'bench/zen-throughput.ts'), file, JSON.stringify(context), String(concurrency), String(seconds)];
@@ -64,17 +37,6 @@ async function compileReport(base: string): Promise<void> {
     }
     await sleep(50);
   }
-}
-
-async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
 }
 
 /**

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { LocalPgCluster, freePort } from '../src/local-pg/index.js';
 import { corpusPath } from '../test/helpers/corpus.js';
 import { fmt, percentile, printTable, startChild, type Child } from './lib.js';
+import { ADMIN_TOKEN, api } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_TOKEN = 'vrd_api_bench-admin-token-0123456789abcdef';
 
 const expressionGraph = (value: string) => ({
   nodes: [
@@ -32,17 +32,6 @@ const functionGraph = (source: string) => ({
     { id: 'b', sourceId: 'fn', targetId: 'out' },
   ],
 });
-
-async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 async function deploy(base: string, project: string, decisions: Record<string, unknown>): Promise<string> {
   await api(base, 'POST', '/api/projects', { key: project });

@@ -6,22 +6,15 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalPgCluster, freePort } from '../src/local-pg/index.js';
-import { corpusPath } from '../test/helpers/corpus.js';
 import { fmt, load, loadWithCpu, printTable, startChild, type Child } from './lib.js';
+import { ADMIN_TOKEN, DECISIONS, api, canPin, onCore, readJson } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ADMIN_TOKEN = 'vrd_api_bench-admin-token-0123456789abcdef';
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-const DECISIONS = [
-  { name: 'small table', key: 'shipping', file: corpusPath('graphs', 'decision-table-shipping.json'), context: readJson(corpusPath('graphs', 'decision-table-shipping.json')).tests[0].input },
-  { name: 'expression-heavy', key: 'orders', file: corpusPath('graphs', 'order-consolidation-system.json'), context: readJson(corpusPath('graphs', 'order-consolidation-system.json')).tests[0].input },
-  { name: 'large switch', key: 'switch', file: corpusPath('engine-cases', 'switch-performance.json'), context: { x: 1 } },
-];
 /** Kernel CPU time of a process, in ms (Linux): writing answers to sockets is most of it. */
 function sysMs(pid: number | undefined): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -35,19 +28,6 @@ async function measure(pid: number | undefined, options: Parameters<typeof load>
 const only = process.env.ONLY?.split(',');
 const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 3);
-const canPin = availableParallelism() >= 2;
-const onCore = (core: number, command: string, args: string[]): [string, string[]] => (canPin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args]);
-
-async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 const root = mkdtempSync(path.join(tmpdir(), 'verdict-overhead-'));
 chmodSync(root, 0o755);
