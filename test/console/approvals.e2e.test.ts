@@ -2,22 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { SYSTEM_ACTOR } from '../../src/lib/actor.js';
+import { expressionGraph } from '../helpers/graphs.js';
 import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './browser.js';
 
 // The session probe before sign-in (401) and the refusal of a self-approval sent past the UI (403).
 const EXPECTED_ERRORS = /^Failed to load resource: the server responded with a status of (401|403)\b/;
 
-const SUMS = {
-  nodes: [
-    { id: 'in', type: 'inputNode', name: 'Request', position: { x: 60, y: 200 } },
-    { id: 'calc', type: 'expressionNode', name: 'Totals', position: { x: 300, y: 200 }, content: { expressions: [{ id: 'e1', key: 'total', value: 'price * quantity' }] } },
-    { id: 'out', type: 'outputNode', name: 'Response', position: { x: 560, y: 200 } },
-  ],
-  edges: [
-    { id: 'a', sourceId: 'in', targetId: 'calc', type: 'edge' },
-    { id: 'b', sourceId: 'calc', targetId: 'out', type: 'edge' },
-  ],
-};
+// The graph is never opened in the editor here: any valid decision does.
+const SUMS = expressionGraph({ total: 'price * quantity' });
 
 /**
  * Four eyes in Chromium: an admin protects prod in the console, alice (deployer) deploys to it and

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCorpus } from '../helpers/corpus.js';
+import { functionGraph } from '../helpers/graphs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -11,17 +12,7 @@ import { waitFor } from '../helpers/wait.js';
 describe('compiled evaluation (VERDICT_EVALUATOR)', () => {
   const servers: TestServer[] = [];
   const shipping = readCorpus('graphs', 'decision-table-shipping.json') as { tests: { input: Record<string, unknown>; output: unknown }[] };
-  const FUNCTION_GRAPH = {
-    nodes: [
-      { id: 'in', type: 'inputNode', name: 'In', position: { x: 0, y: 0 } },
-      { id: 'fn', type: 'functionNode', name: 'Fn', position: { x: 200, y: 0 }, content: { source: 'export const handler = async (input) => ({ doubled: input.n * 2 });' } },
-      { id: 'out', type: 'outputNode', name: 'Out', position: { x: 400, y: 0 } },
-    ],
-    edges: [
-      { id: 'a', sourceId: 'in', targetId: 'fn', type: 'edge' },
-      { id: 'b', sourceId: 'fn', targetId: 'out', type: 'edge' },
-    ],
-  };
+  const FUNCTION_GRAPH = functionGraph('export const handler = async (input) => ({ doubled: input.n * 2 });');
 
   /** A server with the two decisions deployed to prod, and an evaluation token for it. */
   const start = async (evaluator?: 'auto' | 'compiled' | 'zen') => {
