@@ -2,3 +2,4 @@
 export { compileGraph } from './compile-graph.js';
 export type { CompileResult, CompiledDecision, DecisionResolver } from './compile-graph.js';
 export { EngineError, EngineWouldCrash, NotSure } from './errors.js';
+export { evaluateTimed } from './timed.js';

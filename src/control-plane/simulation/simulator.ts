@@ -5,7 +5,7 @@ import type { ProjectsService } from '../projects/service.js';
 import type { ReleasesService } from '../releases/service.js';
 import type { JdmDocument } from '../../lib/jdm.js';
 import { normalizeDecisionKey, parseDecisionKey } from '../../lib/decision-keys.js';
-import { compileGraph, EngineError, EngineWouldCrash } from '../../compiled/index.js';
+import { compileGraph, EngineError, EngineWouldCrash, evaluateTimed } from '../../compiled/index.js';
 import { DraftGraph, withSubDecisions, type DraftEngine } from './drafts.js';
 import type { SimulateBody } from './schemas.js';
 
@@ -16,11 +16,8 @@ function simulateCompiled(draft: DraftGraph, context: unknown): { result: unknow
   const graphs = new Map(draft.decisions.map((d) => [d.key, d.content]));
   const compiled = compileGraph(graphs.get(draft.key), (key) => graphs.get(normalizeDecisionKey(key)));
   if (compiled.kind !== 'compiled') return undefined;
-  const startedAt = performance.now();
   try {
-    const result = compiled.evaluate(context);
-    const ms = performance.now() - startedAt;
-    return { result, performance: ms < 1 ? `${(ms * 1000).toFixed(1)}µs` : `${ms.toFixed(1)}ms` };
+    return evaluateTimed(compiled, context);
   } catch (error) {
     // Never send to zen-engine what would abort its process (EngineWouldCrash).
     if (error instanceof EngineError || error instanceof EngineWouldCrash) throw new AppError('evaluation-failed', `decision '${draft.key}': ${error.message}`);

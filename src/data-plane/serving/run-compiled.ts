@@ -1,13 +1,7 @@
-import { EngineError, EngineWouldCrash, NotSure } from '../../compiled/index.js';
+import { EngineError, EngineWouldCrash, NotSure, evaluateTimed } from '../../compiled/index.js';
 import { AppError } from '../../errors.js';
 import type { BatchItem } from '../engine/protocol.js';
 import type { CompiledRelease } from './compiled-release.js';
-
-/** The engine's way of writing a duration ("247.0µs", "1.3ms"), for the `performance` field. */
-function performanceOf(startedAt: number): string {
-  const ms = performance.now() - startedAt;
-  return ms < 1 ? `${(ms * 1000).toFixed(1)}µs` : `${ms.toFixed(1)}ms`;
-}
 
 const failureOf = (key: string, error: EngineError | EngineWouldCrash): AppError =>
   new AppError(
@@ -26,10 +20,8 @@ const failureOf = (key: string, error: EngineError | EngineWouldCrash): AppError
 export function runCompiled(release: CompiledRelease, key: string, context: unknown): { result: unknown; performance: string } | undefined {
   const compiled = release.evaluators?.compiled(key);
   if (!compiled) return undefined;
-  const startedAt = performance.now();
   try {
-    const result = compiled.evaluate(context);
-    return { result, performance: performanceOf(startedAt) };
+    return evaluateTimed(compiled, context);
   } catch (error) {
     if (error instanceof NotSure) return undefined;
     if (error instanceof EngineError || error instanceof EngineWouldCrash) throw failureOf(key, error);
@@ -43,9 +35,8 @@ export function runCompiledBatch(release: CompiledRelease, key: string, contexts
   if (!compiled) return undefined;
   const items: BatchItem[] = [];
   for (const context of contexts) {
-    const startedAt = performance.now();
     try {
-      items.push({ ok: true, response: { result: compiled.evaluate(context), performance: performanceOf(startedAt) } });
+      items.push({ ok: true, response: evaluateTimed(compiled, context) });
     } catch (error) {
       if (error instanceof EngineError || error instanceof EngineWouldCrash) items.push({ ok: false, error: failureOf(key, error).detail });
       else return undefined;
