@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalPgCluster, freePort } from '../src/local-pg/index.js';
+import { freePort } from '../src/local-pg/index.js';
 import { fmt, load, loadWithCpu, printTable, startChild, type Child } from './lib.js';
-import { ADMIN_TOKEN, DECISIONS, api, canPin, onCore, readJson } from './setup.js';
+import { ADMIN_TOKEN, DECISIONS, api, canPin, onCore, readJson, benchCluster } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -46,13 +45,9 @@ async function compileReport(base: string): Promise<void> {
  */
 export async function benchEvaluation(seconds = 5, rounds = 3): Promise<void> {
   const connections = 32;
-  const root = mkdtempSync(path.join(tmpdir(), 'verdict-bench-eval-'));
-  chmodSync(root, 0o755);
-  const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: false });
+  const { cluster, remove } = await benchCluster('verdict-bench-eval-');
   const children: Child[] = [];
   try {
-    await cluster.init();
-    await cluster.start();
     const verdictPort = await freePort();
     const [vCmd, vArgs] = onCore(1, process.execPath, [path.join(ROOT, 'bin/verdict.js'), 'serve']);
     const verdict = await startChild(vCmd, vArgs, { DATABASE_URL: cluster.url(), PORT: String(verdictPort), LOG_LEVEL: 'warn', VERDICT_ADMIN_TOKEN: ADMIN_TOKEN }, /Verdict is listening/);
@@ -175,20 +170,15 @@ export async function benchEvaluation(seconds = 5, rounds = 3): Promise<void> {
     printTable(pinRows);
   } finally {
     for (const c of children) await c.stop().catch(() => undefined);
-    await cluster.stop().catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await remove();
   }
 }
 
 /** Deploy on the primary to served on a node: client-observed, and as the node measured it. */
 export async function benchPropagation(rounds = 10): Promise<void> {
-  const root = mkdtempSync(path.join(tmpdir(), 'verdict-bench-prop-'));
-  chmodSync(root, 0o755);
-  const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: true });
+  const { cluster, remove } = await benchCluster('verdict-bench-prop-', true);
   let verdict: Child | undefined;
   try {
-    await cluster.init();
-    await cluster.start();
     const port = await freePort();
     verdict = await startChild(process.execPath, [path.join(ROOT, 'bin/verdict.js'), 'serve'], { DATABASE_URL: cluster.url(), PORT: String(port), LOG_LEVEL: 'warn', VERDICT_ADMIN_TOKEN: ADMIN_TOKEN }, /Verdict is listening/);
     const base = `http://127.0.0.1:${port}`;
@@ -228,7 +218,7 @@ export async function benchPropagation(rounds = 10): Promise<void> {
     const sum = Number(/verdict_propagation_delay_seconds_sum (\S+)/.exec(metrics)?.[1]);
     const count = Number(/verdict_propagation_delay_seconds_count (\S+)/.exec(metrics)?.[1]);
     observed.sort((a, b) => a - b);
-    console.log(`\n## Propagation: deploy committed -> served by a node (poll interval 250 ms, ${rounds} deploys)`);
+    console.log(`\n## Propagation: deploy committed -> served by a node (pushed by NOTIFY; 250 ms poll as the safety net; ${rounds} deploys)`);
     printTable([
       {
         'client-observed p50 ms': fmt(observed[Math.floor(observed.length / 2)]!),
@@ -238,7 +228,6 @@ export async function benchPropagation(rounds = 10): Promise<void> {
     ]);
   } finally {
     await verdict?.stop().catch(() => undefined);
-    await cluster.stop().catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await remove();
   }
 }

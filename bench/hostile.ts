@@ -1,11 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalPgCluster, freePort } from '../src/local-pg/index.js';
+import { freePort } from '../src/local-pg/index.js';
 import { corpusPath } from '../test/helpers/corpus.js';
 import { fmt, percentile, printTable, startChild, type Child } from './lib.js';
-import { ADMIN_TOKEN, api } from './setup.js';
+import { ADMIN_TOKEN, api, benchCluster } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -73,13 +72,9 @@ async function probeWhile(url: string, token: string, context: unknown, clients:
  * The node runs as `verdict serve` with its defaults (1 s deadline, 500 ms slow mark).
  */
 export async function benchHostile(seconds = 5): Promise<void> {
-  const root = mkdtempSync(path.join(tmpdir(), 'verdict-bench-hostile-'));
-  chmodSync(root, 0o755);
-  const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: false });
+  const { cluster, remove } = await benchCluster('verdict-bench-hostile-');
   const children: Child[] = [];
   try {
-    await cluster.init();
-    await cluster.start();
     const port = await freePort();
     const node = await startChild(
       process.execPath,
@@ -162,7 +157,6 @@ export async function benchHostile(seconds = 5): Promise<void> {
     printTable(rows);
   } finally {
     for (const child of children) await child.stop();
-    await cluster.stop('immediate').catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await remove();
   }
 }

@@ -5,14 +5,13 @@
  * Usage: node --import tsx bench/http-overhead.ts [seconds] [rounds]
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalPgCluster, freePort } from '../src/local-pg/index.js';
+import { freePort } from '../src/local-pg/index.js';
 import { fmt, load, loadWithCpu, printTable, startChild, type Child } from './lib.js';
-import { ADMIN_TOKEN, DECISIONS, api, canPin, onCore, readJson } from './setup.js';
+import { ADMIN_TOKEN, DECISIONS, api, canPin, onCore, readJson, benchCluster } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Kernel CPU time of a process, in ms (Linux): writing answers to sockets is most of it. */
@@ -29,13 +28,9 @@ const only = process.env.ONLY?.split(',');
 const seconds = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 3);
 
-const root = mkdtempSync(path.join(tmpdir(), 'verdict-overhead-'));
-chmodSync(root, 0o755);
-const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable: false });
+const { cluster, remove } = await benchCluster('verdict-overhead-');
 const children: Child[] = [];
 try {
-  await cluster.init();
-  await cluster.start();
   const servers: { name: string; child: Child; base: string }[] = [];
   const profile = process.env.PROFILE;
   const builds = [{ name: 'verdict', dir: ROOT, extra: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] }];
@@ -119,6 +114,5 @@ try {
   }
 } finally {
   for (const c of children) await c.stop().catch(() => undefined);
-  await cluster.stop('immediate').catch(() => undefined);
-  rmSync(root, { recursive: true, force: true });
+  await remove();
 }

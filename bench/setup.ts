@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { LocalPgCluster } from '../src/local-pg/index.js';
 import { corpusPath } from '../test/helpers/corpus.js';
 
 /** What every benchmark shares to set a server up: its admin token, API calls, the decisions, CPU pinning. */
@@ -47,3 +49,28 @@ export const canPin = (() => {
 /** Prefix that pins a command to one CPU when possible. */
 export const onCore = (core: number, command: string, args: string[]): [string, string[]] =>
   canPin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+
+export interface BenchCluster {
+  readonly cluster: LocalPgCluster;
+  /** Stops the cluster and deletes its directory. */
+  remove(): Promise<void>;
+}
+
+/** A throwaway local PostgreSQL in a temporary directory, started (fsync off unless `durable`). */
+export async function benchCluster(prefix: string, durable = false): Promise<BenchCluster> {
+  const root = mkdtempSync(path.join(tmpdir(), prefix));
+  chmodSync(root, 0o755);
+  const cluster = new LocalPgCluster({ dir: path.join(root, 'pg'), durable });
+  const remove = async () => {
+    await cluster.stop('immediate').catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await cluster.init();
+    await cluster.start();
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { cluster, remove };
+}
