@@ -118,42 +118,33 @@ export function dotInsert(target: Value, path: string, value: Value): void {
   dotInsertParts(target, path.split('.'), value);
 }
 
-/** dotInsert with the path already split (node handlers split theirs once, at compile time). */
-export function dotInsertParts(target: Value, parts: readonly string[], value: Value): void {
-  if (parts.length === 1) {
-    if (target instanceof Map) target.set(parts[0]!, value);
-    return;
-  }
-  const last = parts[parts.length - 1]!;
+/**
+ * The object `parts[0..count)` leads to, creating missing objects on the way as zen's dot_insert
+ * and dot_remove do; undefined when the path crosses something that is not an object.
+ */
+function holderOf(target: Value, parts: readonly string[], count: number): Map<string, Value> | undefined {
   let head: Value = target;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const part = parts[i]!;
-    if (!(head instanceof Map)) return;
-    let next = head.get(part);
+  for (let i = 0; i < count; i++) {
+    if (!(head instanceof Map)) return undefined;
+    let next = head.get(parts[i]!);
     if (next === undefined) {
       next = new Map();
-      head.set(part, next);
+      head.set(parts[i]!, next);
     }
     head = next;
   }
-  if (head instanceof Map) head.set(last, value);
+  return head instanceof Map ? head : undefined;
+}
+
+/** dotInsert with the path already split (node handlers split theirs once, at compile time). */
+export function dotInsertParts(target: Value, parts: readonly string[], value: Value): void {
+  holderOf(target, parts, parts.length - 1)?.set(parts[parts.length - 1]!, value);
 }
 
 /** Variable::dot_remove (which, like dot_insert, creates missing objects on the way). */
 export function dotRemove(target: Value, path: string): void {
   const parts = path.split('.');
-  const last = parts.pop()!;
-  let head: Value = target;
-  for (const part of parts) {
-    if (!(head instanceof Map)) return;
-    let next = head.get(part);
-    if (next === undefined) {
-      next = new Map();
-      head.set(part, next);
-    }
-    head = next;
-  }
-  if (head instanceof Map) head.delete(last);
+  holderOf(target, parts, parts.length - 1)?.delete(parts[parts.length - 1]!);
 }
 
 /** Variable::dot: a dotted path through objects only. */
