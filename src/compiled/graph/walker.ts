@@ -20,6 +20,9 @@ export interface RuntimeGraph {
   /** Per node, its outgoing and incoming edge indices in petgraph order (newest first). */
   readonly outEdges: readonly (readonly number[])[];
   readonly inEdges: readonly (readonly number[])[];
+  /** Per node, how many outgoing and incoming edges it has (copied per evaluation). */
+  readonly outDegree: readonly number[];
+  readonly inDegree: readonly number[];
   readonly inputIndex: number;
   /**
    * Whether anything in this graph (or a sub-decision it calls) reads `$nodes`. When nothing
@@ -40,74 +43,74 @@ export function runtimeGraph(
     outEdges[e.source]!.unshift(i);
     inEdges[e.target]!.unshift(i);
   });
-  return { nodes, names: nodes.map((n) => n.name), edges, outEdges, inEdges, inputIndex, needsNodes };
+  const outDegree = outEdges.map((list) => list.length);
+  const inDegree = inEdges.map((list) => list.length);
+  return { nodes, names: nodes.map((n) => n.name), edges, outEdges, inEdges, outDegree, inDegree, inputIndex, needsNodes };
 }
 
 /**
- * Per-evaluation view of the adjacency, since switches remove edges and nodes. The lists are
- * the compiled graph's until a removal replaces them (never modified in place).
+ * Per-evaluation view of the adjacency, since switches remove edges and nodes. The compiled
+ * graph's edge lists are read as they are, skipping removed edges; counts of live edges per node
+ * answer "any left?" without building lists (a switch-heavy graph prunes dozens per evaluation).
  */
 class LiveGraph {
-  readonly out: (readonly number[])[];
-  readonly in: (readonly number[])[];
-  readonly nodeAlive: boolean[];
-  readonly edgeAlive: boolean[];
+  // Plain arrays: small typed arrays cost more to allocate than the whole walk of a small graph.
+  readonly nodeAlive: number[];
+  readonly edgeAlive: number[];
+  readonly outCount: number[];
+  readonly inCount: number[];
 
   constructor(readonly g: RuntimeGraph) {
-    this.out = g.outEdges.slice();
-    this.in = g.inEdges.slice();
-    this.nodeAlive = new Array<boolean>(g.nodes.length).fill(true);
-    this.edgeAlive = new Array<boolean>(g.edges.length).fill(true);
-  }
-
-  outgoing(n: number): readonly number[] {
-    return this.out[n]!;
-  }
-
-  incoming(n: number): readonly number[] {
-    return this.in[n]!;
+    this.nodeAlive = new Array<number>(g.nodes.length).fill(1);
+    this.edgeAlive = new Array<number>(g.edges.length).fill(1);
+    this.outCount = g.outDegree.slice();
+    this.inCount = g.inDegree.slice();
   }
 
   removeEdge(e: number): void {
-    if (!this.edgeAlive[e]) return;
-    this.edgeAlive[e] = false;
-    const { source, target } = this.g.edges[e]!;
-    this.out[source] = this.out[source]!.filter((x) => x !== e);
-    this.in[target] = this.in[target]!.filter((x) => x !== e);
+    if (this.edgeAlive[e] === 0) return;
+    this.edgeAlive[e] = 0;
+    const edge = this.g.edges[e]!;
+    this.outCount[edge.source]!--;
+    this.inCount[edge.target]!--;
   }
 
   removeNode(n: number): void {
-    for (const e of [...this.out[n]!, ...this.in[n]!]) this.removeEdge(e);
-    this.nodeAlive[n] = false;
+    for (const e of this.g.outEdges[n]!) this.removeEdge(e);
+    for (const e of this.g.inEdges[n]!) this.removeEdge(e);
+    this.nodeAlive[n] = 0;
   }
 
-  /** remove_edge_recursive */
+  /** remove_edge_recursive: an edge, then whatever it leaves without inputs or outputs. */
   removeEdgeRecursive(e: number): void {
-    if (!this.edgeAlive[e]) return;
+    if (this.edgeAlive[e] === 0) return;
     const { source, target } = this.g.edges[e]!;
     this.removeEdge(e);
-    for (const [n, incomingSide] of [
-      [target, true],
-      [source, false],
-    ] as const) {
-      const remaining = incomingSide ? this.incoming(n) : this.outgoing(n);
-      if (remaining.length === 0) {
-        const opposite = incomingSide ? [...this.outgoing(n)] : [...this.incoming(n)];
-        for (const id of opposite) this.removeEdgeRecursive(id);
-        if (this.nodeAlive[n] && this.outgoing(n).length === 0 && this.incoming(n).length === 0) this.removeNode(n);
-      }
+    // Removed edges stay removed, so walking the static list and skipping dead edges visits
+    // what the engine's snapshot of the live list holds, in its order.
+    if (this.inCount[target] === 0) {
+      for (const id of this.g.outEdges[target]!) this.removeEdgeRecursive(id);
+      this.#dropIfIsolated(target);
     }
+    if (this.outCount[source] === 0) {
+      for (const id of this.g.inEdges[source]!) this.removeEdgeRecursive(id);
+      this.#dropIfIsolated(source);
+    }
+  }
+
+  #dropIfIsolated(n: number): void {
+    if (this.nodeAlive[n] === 1 && this.outCount[n] === 0 && this.inCount[n] === 0) this.removeNode(n);
   }
 }
 
 /** What a node reads: its predecessors' outputs merged, with `$nodes` when it is an object. */
-function incomingData(live: LiveGraph, data: Map<number, Value>, names: readonly string[], node: number, order: number[]): [Value, Value] {
+function incomingData(live: LiveGraph, data: (Value | undefined)[], names: readonly string[], node: number, order: number[]): [Value, Value] {
   let value: Value = new Map();
   // While `value` is the map made here, merges go into it rather than into a copy of it.
   let owned = true;
-  for (const e of live.incoming(node)) {
-    const source = live.g.edges[e]!.source;
-    const d = data.get(source);
+  for (const e of live.g.inEdges[node]!) {
+    if (live.edgeAlive[e] === 0) continue;
+    const d = data[live.g.edges[e]!.source];
     if (d === undefined) continue;
     if (owned && d instanceof Map) mergeIntoOwned(value as VMap, d);
     else {
@@ -121,7 +124,7 @@ function incomingData(live: LiveGraph, data: Map<number, Value>, names: readonly
     if (!live.g.needsNodes) return [value, value];
     const withNodes: VMap = new Map(value);
     const all: VMap = new Map();
-    for (const n of order) if (data.has(n)) all.set(names[n]!, data.get(n)!);
+    for (const n of order) all.set(names[n]!, data[n]!);
     withNodes.set('$nodes', all);
     return [withNodes, value];
   }
@@ -131,14 +134,14 @@ function incomingData(live: LiveGraph, data: Map<number, Value>, names: readonly
 /** DecisionGraph::evaluate for one graph; `depth` is the engine's iteration (0 at the root). */
 export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
   const live = new LiveGraph(g);
-  const names = g.names;
-  const data = new Map<number, Value>();
+  const { names, edges } = g;
+  const data = new Array<Value | undefined>(g.nodes.length);
   // Insertion order of node data, which `$nodes` lists (the engine's map order does not matter
   // to the object, only which nodes are in it; duplicate names are refused at compile time).
   const dataOrder: number[] = [];
-  let visited = new Set<number>();
+  const visited = new Array<number>(g.nodes.length).fill(0);
   let toVisit: number[] = [g.inputIndex];
-  const visitedSwitches = new Set<number>();
+  const visitedSwitches = new Array<number>(g.nodes.length).fill(0);
   let iterations = 0;
 
   const next = (): number | undefined => {
@@ -146,41 +149,45 @@ export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
     for (;;) {
       const n = toVisit.pop();
       if (n === undefined) return undefined;
-      if (visited.has(n)) continue;
-      const unresolved = live
-        .incoming(n)
-        .map((e) => g.edges[e]!.source)
-        .filter((s) => !visited.has(s));
-      if (unresolved.length > 0) {
-        toVisit.push(n, ...unresolved);
-        continue;
+      if (visited[n] === 1) continue;
+      // Unvisited predecessors go back on the stack above the node, in edge order.
+      let waiting = false;
+      for (const e of g.inEdges[n]!) {
+        if (live.edgeAlive[e] === 0 || visited[edges[e]!.source] === 1) continue;
+        if (!waiting) toVisit.push(n);
+        waiting = true;
+        toVisit.push(edges[e]!.source);
       }
-      visited.add(n);
-      if (!live.nodeAlive[n]) return undefined;
+      if (waiting) continue;
+      visited[n] = 1;
+      if (live.nodeAlive[n] === 0) return undefined;
       const node = g.nodes[n]!;
-      if (node.kind === 'switch' && !visitedSwitches.has(n)) {
+      if (node.kind === 'switch' && visitedSwitches[n] === 0) {
         const [input] = incomingData(live, data, names, n, dataOrder);
         const valid = node.select(input);
-        const remove = live.outgoing(n).filter((e) => {
-          const handle = g.edges[e]!.handle;
-          return handle === undefined || !valid.includes(handle);
-        });
-        for (const e of remove) live.removeEdgeRecursive(e);
-        visitedSwitches.add(n);
-        if (remove.length > 0) {
-          visited = new Set();
-          toVisit = live.nodeAlive[g.inputIndex] ? [g.inputIndex] : [];
+        let removed = false;
+        for (const e of g.outEdges[n]!) {
+          if (live.edgeAlive[e] === 0) continue;
+          const handle = edges[e]!.handle;
+          if (handle !== undefined && valid.includes(handle)) continue;
+          live.removeEdgeRecursive(e);
+          removed = true;
+        }
+        visitedSwitches[n] = 1;
+        if (removed) {
+          visited.fill(0);
+          toVisit = live.nodeAlive[g.inputIndex] === 1 ? [g.inputIndex] : [];
           iterations++;
           continue;
         }
       }
-      for (const e of live.outgoing(n)) toVisit.push(g.edges[e]!.target);
+      for (const e of g.outEdges[n]!) if (live.edgeAlive[e] === 1) toVisit.push(edges[e]!.target);
       return n;
     }
   };
 
   for (let n = next(); n !== undefined; n = next()) {
-    if (data.has(n)) continue;
+    if (data[n] !== undefined) continue;
     const node = g.nodes[n]!;
     let output: Value;
     switch (node.kind) {
@@ -197,15 +204,16 @@ export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
         output = node.run(incomingData(live, data, names, n, dataOrder)[0], depth);
         break;
     }
-    data.set(n, output);
+    data[n] = output;
     dataOrder.push(n);
     if (node.kind === 'output') break;
   }
 
   let result: Value = new Map();
   for (let n = 0; n < g.nodes.length; n++) {
-    if (!live.nodeAlive[n] || !visited.has(n) || live.outgoing(n).length > 0) continue;
-    if (data.has(n)) result = mergeInPlace(result, data.get(n)!);
+    if (live.nodeAlive[n] === 0 || visited[n] === 0 || live.outCount[n]! > 0) continue;
+    const d = data[n];
+    if (d !== undefined) result = mergeInPlace(result, d);
   }
   // At depth 0 the engine's VariableCleaner removes `$nodes` from the result; toJson does it.
   return result;
