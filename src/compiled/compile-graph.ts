@@ -46,7 +46,7 @@ export function compileGraph(graph: unknown, resolver: DecisionResolver): Compil
       let result: Value;
       resetBudget();
       try {
-        result = walk(runtime, fromJson(context ?? null), 0);
+        result = walk(runtime, fromJson(context ?? null));
       } catch (error) {
         if (error instanceof EnginePanic) throw new EngineError(`the engine panics: ${error.message}`);
         if (error === FAILURE) throw new EngineError(lastFailureReason());
@@ -106,11 +106,11 @@ function compileNode(node: NodeModel, compilation: Compilation, depth: number, c
       return { kind: 'switch', name: node.name, select: compileSwitch(node) };
     case 'table': {
       const run = compileTable(node);
-      return { kind: 'work', name: node.name, run: (input) => run(input) };
+      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned) };
     }
     case 'expression': {
       const run = compileExpressionNode(node);
-      return { kind: 'work', name: node.name, run: (input) => run(input) };
+      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned) };
     }
     case 'decision': {
       if (depth + 1 >= MAX_DEPTH) throw new Unsupported('sub-decisions nested deeper than the engine allows');
@@ -129,8 +129,9 @@ function compileNode(node: NodeModel, compilation: Compilation, depth: number, c
       }
       const graph = child;
       children.push(graph);
-      const run = withTransform(node.transform, (input) => walk(graph, input, depth + 1));
-      return { kind: 'work', name: node.name, run: (input) => run(input) };
+      // A sub-decision's walk keeps its input as its input node's data: no merge in place.
+      const run = withTransform(node.transform, (input) => walk(graph, input), false);
+      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned) };
     }
   }
 }

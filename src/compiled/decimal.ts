@@ -3,7 +3,7 @@
  * concern; callers import this facade.
  */
 export { Dec, ONE, ZERO, compare, decFromInt, equals, isZero } from './decimal/core.js';
-export { decFromJsNumber, decToJsNumber, formatDecimal, parseDecimal } from './decimal/conversion.js';
+export { decFromJsNumber, decToJsNumber, formatDecimal, parseDecimal, withNumber } from './decimal/conversion.js';
 export { absolute, add, multiply, negate, power, remainder, subtract } from './decimal/arithmetic.js';
 export { divide } from './decimal/division.js';
 export { ceil, floor, round, toInteger, truncate } from './decimal/rounding.js';

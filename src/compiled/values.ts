@@ -71,11 +71,12 @@ export function toJson(v: Value): unknown {
   if (Array.isArray(v)) return v.map(toJson);
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of v) {
-      if (key === '$nodes') continue;
+    // forEach, not for-of: no [key, value] pair per entry.
+    v.forEach((value, key) => {
+      if (key === '$nodes') return;
       if (key === '__proto__') Object.defineProperty(out, key, { value: toJson(value), enumerable: true, writable: true, configurable: true });
       else out[key] = toJson(value);
-    }
+    });
     return out;
   }
   // A Dynamic (interval) serialises as its display text; we do not reproduce that text.
@@ -101,13 +102,31 @@ export function deepEqual(a: Value, b: Value): boolean {
   return false;
 }
 
+/** A map's top level; forEach into a new map beats `new Map(m)` (no fast path in V8 11). */
+export function copyMap(m: VMap): VMap {
+  const copy: VMap = new Map();
+  m.forEach((value, key) => copy.set(key, value));
+  return copy;
+}
+
+/** merge of a patch into an empty object: its top level without the keys a null deletes. */
+export function copyWithoutNulls(m: VMap): VMap {
+  const copy: VMap = new Map();
+  m.forEach((value, key) => {
+    if (value !== null) copy.set(key, value);
+  });
+  return copy;
+}
+
 /** Variable::depth_clone. */
 export function depthClone(v: Value, depth: number): Value {
   if (depth === 0) return v;
-  if (Array.isArray(v)) return v.map((item) => depthClone(item, depth - 1));
+  // Depth 1, the handlers' common case, copies the top level only: Map's own copy is the fastest.
+  if (Array.isArray(v)) return depth === 1 ? v.slice() : v.map((item) => depthClone(item, depth - 1));
   if (v instanceof Map) {
+    if (depth === 1) return copyMap(v);
     const copy: VMap = new Map();
-    for (const [key, value] of v) copy.set(key, depthClone(value, depth - 1));
+    v.forEach((value, key) => copy.set(key, depthClone(value, depth - 1)));
     return copy;
   }
   return v;
@@ -191,11 +210,19 @@ export function mergeClone(doc: Value, patch: Value): Value {
   // The walker's common case, merging one output into a fresh empty object: a copy of the
   // patch's top level without its null values (what the general path computes).
   if (doc.size === 0) {
-    const copy: VMap = new Map();
-    for (const [key, value] of patch) if (value !== null) copy.set(key, value);
+    const copy = copyWithoutNulls(patch);
     return copy.size > 0 ? copy : doc;
   }
   return mergeMapClone(doc, patch) ?? doc;
+}
+
+/** mergeClone's result, built in `doc` when it is a map the caller owns. */
+export function mergeOwned(doc: Value, patch: Value): Value {
+  if (Array.isArray(patch)) return patch;
+  if (!(patch instanceof Map)) return doc;
+  if (!(doc instanceof Map)) return patch;
+  mergeIntoOwned(doc, patch);
+  return doc;
 }
 
 /**
@@ -223,7 +250,7 @@ function mergeMapClone(doc: VMap, patch: VMap): VMap | undefined {
   let changed = false;
   let copy: VMap | undefined;
   for (const [key, value] of patch) {
-    copy ??= new Map(doc);
+    copy ??= copyMap(doc);
     if (value === null) {
       if (copy.delete(key)) changed = true;
     } else {

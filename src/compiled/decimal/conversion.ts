@@ -1,5 +1,5 @@
 import { EnginePanic, EngineWouldCrash, notSure } from '../errors.js';
-import { Dec, MAX_MANTISSA, MAX_SCALE, TEN, abs, pow10 } from './core.js';
+import { Dec, MAX_MANTISSA, MAX_SCALE, TEN, abs, lazyDecOfNumber, pow10 } from './core.js';
 
 /** Numbers in and out of the engine: context numbers, number text, display, result numbers. */
 
@@ -11,6 +11,8 @@ import { Dec, MAX_MANTISSA, MAX_SCALE, TEN, abs, pow10 } from './core.js';
  * cannot hold (scale above 28, beyond 96 bits) makes the engine panic.
  */
 export function decFromJsNumber(x: number): Dec {
+  const lazy = lazyDecOfNumber(x);
+  if (lazy) return lazy;
   if (Number.isInteger(x) && x >= -2147483648 && x <= 4294967295) return new Dec(BigInt(x), 0);
   if (!Number.isFinite(x)) throw new EnginePanic('a context number that is not finite');
   // Fast paths, the same digits without a regular expression: String(x) and toExponential both
@@ -25,6 +27,18 @@ export function decFromJsNumber(x: number): Dec {
   const parsed = parseScientificOrPlain(x.toExponential());
   if (!parsed) throw new EnginePanic(`the engine cannot hold the context number ${x}`);
   return parsed;
+}
+
+/**
+ * The same value with `num` attached when a double's shortest digits are exactly it, so literals
+ * such as `50` or `0.25` compare with context numbers without BigInt.
+ */
+export function withNumber(d: Dec): Dec {
+  if (d.num === d.num || d.negZero || d.unsureDisplay) return d;
+  const x = Number(formatDecimal(d));
+  const lazy = lazyDecOfNumber(x);
+  if (!lazy || lazy.m * pow10(d.s) !== d.m * pow10(lazy.s)) return d;
+  return new Dec(d.m, d.s, false, false, x);
 }
 
 const PLAIN = /^([+-]?)(\d+(?:_\d+)*)(?:\.(\d+(?:_\d+)*))?$/;
@@ -91,6 +105,9 @@ const I64_MIN = -(1n << 63n);
  * the process aborts.
  */
 export function decToJsNumber(d: Dec): number {
+  // `num` round-trips: its shortest digits are the value, which is what normalize() prints.
+  const num = d.num;
+  if (num === num) return num === 0 ? 0 : num;
   if (d.m === 0n) return 0;
   let { m, s } = d;
   while (s > 0 && m % TEN === 0n) {

@@ -9,17 +9,68 @@ import { EnginePanic, notSure } from '../errors.js';
  * rule (rare overflows, non-integer powers) the operation throws NotSure and zen decides.
  */
 export class Dec {
+  #m: bigint | undefined;
+  #s: number;
+  /**
+   * `num`: a JS number whose shortest round-trip digits are this value (NaN when there is none
+   * known). Context numbers and plain literals carry it, so comparing two of them and handing one
+   * back to JavaScript skip BigInt; the mantissa is only built when arithmetic or display asks.
+   */
+  readonly num: number;
+
   /**
    * `negZero`: rust_decimal keeps a sign on zero (`ceil(-0.07)` shows as "-0"); only display
    * shows it. `unsureDisplay`: the value is right but not how rust_decimal writes it (a zero of
    * unchecked sign, a remainder's scale): `string()` of it is left to zen.
    */
   constructor(
-    readonly m: bigint,
-    readonly s: number,
+    m: bigint | undefined,
+    s: number,
     readonly negZero = false,
     readonly unsureDisplay = false,
-  ) {}
+    num = Number.NaN,
+  ) {
+    this.#m = m;
+    this.#s = s;
+    this.num = num;
+  }
+
+  get m(): bigint {
+    if (this.#m === undefined) this.#materialize();
+    return this.#m!;
+  }
+
+  get s(): number {
+    if (this.#m === undefined) this.#materialize();
+    return this.#s;
+  }
+
+  /** Mantissa and scale of `num` as zen-engine receives the number (see decFromJsNumber). */
+  #materialize(): void {
+    const x = this.num;
+    if (Number.isInteger(x)) {
+      // i32 and u32 cross napi as integers; other integers as f64 that ryu writes "N.0".
+      const wide = x < -2147483648 || x > 4294967295;
+      this.#m = wide ? BigInt(x) * TEN : BigInt(x);
+      this.#s = wide ? 1 : 0;
+      return;
+    }
+    const text = String(x);
+    const dot = text.indexOf('.');
+    this.#m = BigInt(text.slice(0, dot) + text.slice(dot + 1));
+    this.#s = text.length - dot - 1;
+  }
+}
+
+/**
+ * A context number whose digits cannot overflow rust_decimal: integers below 2^53 and plain
+ * (non-exponent) fractions from 1e-6 to 1e21, whose shortest digits are at most 17 with a scale
+ * of at most 23. Others return undefined and take the exact path that may panic.
+ */
+export function lazyDecOfNumber(x: number): Dec | undefined {
+  const a = Math.abs(x);
+  if (Number.isInteger(x)) return a < 9007199254740992 ? new Dec(undefined, 0, false, false, x) : undefined;
+  return a >= 1e-6 && a < 1e21 ? new Dec(undefined, 0, false, false, x) : undefined;
 }
 
 export const MAX_MANTISSA = (1n << 96n) - 1n;
@@ -29,12 +80,12 @@ const POW10: bigint[] = [];
 for (let i = 0, p = 1n; i <= 80; i++, p *= TEN) POW10.push(p);
 export const pow10 = (n: number): bigint => POW10[n] ?? TEN ** BigInt(n);
 
-export const ZERO = new Dec(0n, 0);
-export const ONE = new Dec(1n, 0);
+export const ZERO = new Dec(0n, 0, false, false, 0);
+export const ONE = new Dec(1n, 0, false, false, 1);
 
 export const abs = (v: bigint): bigint => (v < 0n ? -v : v);
 
-export const isZero = (d: Dec): boolean => d.m === 0n;
+export const isZero = (d: Dec): boolean => (d.num === d.num ? d.num === 0 : d.m === 0n);
 
 export function aligned(a: Dec, b: Dec): [bigint, bigint, number] {
   if (a.s === b.s) return [a.m, b.m, a.s];
@@ -43,6 +94,10 @@ export function aligned(a: Dec, b: Dec): [bigint, bigint, number] {
 }
 
 export function compare(a: Dec, b: Dec): number {
+  // Shortest round-trip digits are strictly monotone in the double they stand for.
+  const p = a.num;
+  const q = b.num;
+  if (p === p && q === q) return p < q ? -1 : p > q ? 1 : 0;
   if (a.s === b.s) return a.m < b.m ? -1 : a.m > b.m ? 1 : 0;
   const [x, y] = aligned(a, b);
   return x < y ? -1 : x > y ? 1 : 0;
@@ -87,5 +142,5 @@ export function integerValue(d: Dec): bigint | undefined {
 }
 
 export function decFromInt(n: number): Dec {
-  return new Dec(BigInt(n), 0);
+  return Number.isSafeInteger(n) ? new Dec(BigInt(n), 0, false, false, n) : new Dec(BigInt(n), 0);
 }

@@ -28,6 +28,8 @@ export function pointer(depth: number): Evaluator {
   };
 }
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** VmInterval::to_array, for closures over `[1..5]`. */
 function intervalItems(i: Interval): Value[] {
   const start = D.toInteger(i.left) + (i.leftBracket === '(' ? 1n : 0n);
@@ -36,7 +38,7 @@ function intervalItems(i: Interval): Value[] {
   if (end - start > 100_000n) return notSure('a closure over a very long interval');
   spend(Number(end - start));
   const out: Value[] = [];
-  for (let n = start; n <= end; n++) out.push(new Dec(n, 0));
+  for (let n = start; n <= end; n++) out.push(new Dec(n, 0, false, false, n >= -SAFE && n <= SAFE ? Number(n) : Number.NaN));
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { parseDecimal } from '../decimal.js';
+import { parseDecimal, withNumber } from '../decimal.js';
 import { NotSure } from '../errors.js';
 import { type Node, hasError, firstError } from './ast.js';
 import { type Token, tokenize, LexerError } from './lexer.js';
@@ -227,7 +227,7 @@ class Parser extends LiteralParser {
         const value = parseDecimal(token.value);
         if (!value) return err(`invalid number ${token.value}`);
         this.next();
-        return { k: 'number', value };
+        return { k: 'number', value: withNumber(value) };
       }
       case 'quote':
         return token.value === '`' ? this.template() : this.simpleString();

@@ -1,7 +1,7 @@
 import { EngineError, engineError } from '../errors.js';
 import { spend } from '../budget.js';
 import { type Evaluator, type Frame, compileStandard, compileUnary } from '../expression/compile.js';
-import { type Value, type VMap, depthClone, dotGet, dotInsert, dotInsertParts, dotRemove, mergeClone } from '../values.js';
+import { type Value, type VMap, depthClone, dotGet, dotInsert, dotInsertParts, dotRemove, mergeClone, mergeOwned } from '../values.js';
 import type { NodeModel, TransformAttributes } from './model.js';
 
 /**
@@ -10,8 +10,11 @@ import type { NodeModel, TransformAttributes } from './model.js';
  * (nodes/decision_table, nodes/expression, nodes/transform_attributes.rs).
  */
 
-/** A node's work on its (already merged) input; throws EngineError where the node fails. */
-export type NodeRun = (input: Value) => Value;
+/**
+ * A node's work on its (already merged) input; throws EngineError where the node fails. `owned`:
+ * the input's top level was made for this run and nothing else holds it.
+ */
+export type NodeRun = (input: Value, owned: boolean) => Value;
 
 type Cell = Evaluator | 'empty';
 
@@ -133,7 +136,7 @@ export function compileTable(node: Extract<NodeModel, { kind: 'table' }>): NodeR
     }
     return outputs;
   };
-  return withTransform(node.transform, handle);
+  return withTransform(node.transform, handle, true);
 }
 
 export function compileExpressionNode(node: Extract<NodeModel, { kind: 'expression' }>): NodeRun {
@@ -150,7 +153,7 @@ export function compileExpressionNode(node: Extract<NodeModel, { kind: 'expressi
     }
     return result;
   };
-  return withTransform(node.transform, handle);
+  return withTransform(node.transform, handle, true);
 }
 
 /** Switch statements: an empty condition is true, an error or a non-boolean is false. */
@@ -171,8 +174,12 @@ export function compileSwitch(node: Extract<NodeModel, { kind: 'switch' }>): (in
   };
 }
 
-/** TransformAttributes::run_with. */
-export function withTransform(attributes: TransformAttributes, handle: NodeRun): NodeRun {
+/**
+ * TransformAttributes::run_with. `handleKeepsInput`: the handler neither changes its input's top
+ * level nor returns it (tables and expressions work on a copy), so an owned input can take the
+ * pass-through merge in place.
+ */
+export function withTransform(attributes: TransformAttributes, handle: (input: Value) => Value, handleKeepsInput: boolean): NodeRun {
   const inputField = attributes.inputField === undefined ? undefined : compileStandard(attributes.inputField);
   const { loop, passThrough, outputPath } = attributes;
   if (!inputField && !loop && !passThrough && outputPath === undefined) {
@@ -182,7 +189,7 @@ export function withTransform(attributes: TransformAttributes, handle: NodeRun):
       return output;
     };
   }
-  return (nodeInput) => {
+  return (nodeInput, owned) => {
     let input = nodeInput;
     if (inputField) {
       const calculated = inputField({ env: nodeInput, scopes: [] });
@@ -219,7 +226,7 @@ export function withTransform(attributes: TransformAttributes, handle: NodeRun):
       dotInsert(wrapped, outputPath, output);
       output = wrapped;
     }
-    if (passThrough) output = mergeClone(nodeInput, output);
+    if (passThrough) output = owned && handleKeepsInput ? mergeOwned(nodeInput, output) : mergeClone(nodeInput, output);
     return output;
   };
 }

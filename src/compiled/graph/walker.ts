@@ -1,5 +1,5 @@
 import { EngineError } from '../errors.js';
-import { type Value, type VMap, depthClone, mergeClone, mergeInPlace, mergeIntoOwned } from '../values.js';
+import { type Value, type VMap, copyMap, copyWithoutNulls, depthClone, mergeClone, mergeInPlace, mergeIntoOwned } from '../values.js';
 
 /**
  * zen-engine's graph walk (decision_graph/walker.rs and graph.rs), ported step by step because
@@ -11,7 +11,7 @@ import { type Value, type VMap, depthClone, mergeClone, mergeInPlace, mergeIntoO
 export type RuntimeNode =
   | { readonly kind: 'input' | 'output'; readonly name: string }
   | { readonly kind: 'switch'; readonly name: string; readonly select: (input: Value) => string[] }
-  | { readonly kind: 'work'; readonly name: string; readonly run: (input: Value, depth: number) => Value };
+  | { readonly kind: 'work'; readonly name: string; readonly run: (input: Value, owned: boolean) => Value };
 
 export interface RuntimeGraph {
   readonly nodes: readonly RuntimeNode[];
@@ -103,8 +103,12 @@ class LiveGraph {
   }
 }
 
-/** What a node reads: its predecessors' outputs merged, with `$nodes` when it is an object. */
-function incomingData(live: LiveGraph, data: (Value | undefined)[], names: readonly string[], node: number, order: number[]): [Value, Value] {
+/**
+ * What a node reads: its predecessors' outputs merged, with `$nodes` when it is an object; then
+ * the same without `$nodes`; then whether the first is a top level made here that nothing else
+ * holds (a pass-through node may merge its output into it instead of into a copy).
+ */
+function incomingData(live: LiveGraph, data: (Value | undefined)[], names: readonly string[], node: number, order: number[]): [Value, Value, boolean] {
   let value: Value = new Map();
   // While `value` is the map made here, merges go into it rather than into a copy of it.
   let owned = true;
@@ -112,7 +116,11 @@ function incomingData(live: LiveGraph, data: (Value | undefined)[], names: reado
     if (live.edgeAlive[e] === 0) continue;
     const d = data[live.g.edges[e]!.source];
     if (d === undefined) continue;
-    if (owned && d instanceof Map) mergeIntoOwned(value as VMap, d);
+    if (owned && d instanceof Map) {
+      // Into the empty map made here, a merge is a copy without the nulls.
+      if ((value as VMap).size === 0) value = copyWithoutNulls(d);
+      else mergeIntoOwned(value as VMap, d);
+    }
     else {
       const next = mergeClone(value, d);
       if (next !== value) owned = false;
@@ -121,18 +129,18 @@ function incomingData(live: LiveGraph, data: (Value | undefined)[], names: reado
   }
   if (value instanceof Map) {
     // A fresh object either way; without readers of `$nodes` it need not be copied again.
-    if (!live.g.needsNodes) return [value, value];
-    const withNodes: VMap = new Map(value);
+    if (!live.g.needsNodes) return [value, value, owned];
+    const withNodes = copyMap(value);
     const all: VMap = new Map();
     for (const n of order) all.set(names[n]!, data[n]!);
     withNodes.set('$nodes', all);
-    return [withNodes, value];
+    return [withNodes, value, true];
   }
-  return [depthClone(value, 1), value];
+  return [depthClone(value, 1), value, true];
 }
 
-/** DecisionGraph::evaluate for one graph; `depth` is the engine's iteration (0 at the root). */
-export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
+/** DecisionGraph::evaluate for one graph (sub-decisions' depth is bounded at compile time). */
+export function walk(g: RuntimeGraph, context: Value): Value {
   const live = new LiveGraph(g);
   const { names, edges } = g;
   const data = new Array<Value | undefined>(g.nodes.length);
@@ -200,9 +208,11 @@ export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
       case 'switch':
         output = incomingData(live, data, names, n, dataOrder)[1];
         break;
-      case 'work':
-        output = node.run(incomingData(live, data, names, n, dataOrder)[0], depth);
+      case 'work': {
+        const [input, , owned] = incomingData(live, data, names, n, dataOrder);
+        output = node.run(input, owned);
         break;
+      }
     }
     data[n] = output;
     dataOrder.push(n);
@@ -213,7 +223,9 @@ export function walk(g: RuntimeGraph, context: Value, depth: number): Value {
   for (let n = 0; n < g.nodes.length; n++) {
     if (live.nodeAlive[n] === 0 || visited[n] === 0 || live.outCount[n]! > 0) continue;
     const d = data[n];
-    if (d !== undefined) result = mergeInPlace(result, d);
+    if (d === undefined) continue;
+    // The first object merged into the empty result is copied without its nulls, as merge would.
+    result = result instanceof Map && result.size === 0 && d instanceof Map ? copyWithoutNulls(d) : mergeInPlace(result, d);
   }
   // At depth 0 the engine's VariableCleaner removes `$nodes` from the result; toJson does it.
   return result;
