@@ -97,6 +97,8 @@ export function formatDecimal(d: Dec): string {
 }
 
 const U64_LIMIT = 1n << 64n;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const POW10_DOUBLE = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const I64_MIN = -(1n << 63n);
 
 /**
@@ -109,6 +111,9 @@ export function decToJsNumber(d: Dec): number {
   const num = d.num;
   if (num === num) return num === 0 ? 0 : num;
   if (d.m === 0n) return 0;
+  // Both exact doubles, so the quotient is the correctly rounded value: the double that parsing
+  // the normalized text gives.
+  if (d.s <= 22 && d.m <= SAFE && d.m >= -SAFE) return Number(d.m) / POW10_DOUBLE[d.s]!;
   let { m, s } = d;
   while (s > 0 && m % TEN === 0n) {
     m /= TEN;

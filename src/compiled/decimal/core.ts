@@ -8,6 +8,8 @@ import { EnginePanic, notSure } from '../errors.js';
  * this is a small port of the rust_decimal rules zen uses, on BigInt. Where we have not ported a
  * rule (rare overflows, non-integer powers) the operation throws NotSure and zen decides.
  */
+const SMALL_POW10 = [1, 10, 100, 1000];
+
 export class Dec {
   #m: bigint | undefined;
   #s: number;
@@ -54,6 +56,18 @@ export class Dec {
       this.#m = wide ? BigInt(x) * TEN : BigInt(x);
       this.#s = wide ? 1 : 0;
       return;
+    }
+    // One to three decimals below 1e9 (prices, weights): the double within 1e-7 of m / 10^k
+    // that m / 10^k rounds back to is the only k-decimal candidate, so the shortest digits.
+    if (x > -1e9 && x < 1e9) {
+      for (let k = 1; k <= 3; k++) {
+        const m = Math.round(x * SMALL_POW10[k]!);
+        if (m / SMALL_POW10[k]! === x) {
+          this.#m = BigInt(m);
+          this.#s = k;
+          return;
+        }
+      }
     }
     const text = String(x);
     const dot = text.indexOf('.');
