@@ -1,4 +1,5 @@
 import { EngineError } from '../errors.js';
+import { type GraphShape, type LiveState, LiveStates } from './live-state.js';
 import { type Value, type VMap, copyMap, copyWithoutNulls, depthClone, mergeClone, mergeInPlace, mergeIntoOwned } from '../values.js';
 
 /**
@@ -13,16 +14,11 @@ export type RuntimeNode =
   | { readonly kind: 'switch'; readonly name: string; readonly select: (input: Value) => string[] }
   | { readonly kind: 'work'; readonly name: string; readonly run: (input: Value, owned: boolean) => Value };
 
-export interface RuntimeGraph {
+export interface RuntimeGraph extends GraphShape {
   readonly nodes: readonly RuntimeNode[];
   readonly names: readonly string[];
-  readonly edges: readonly { readonly source: number; readonly target: number; readonly handle: string | undefined }[];
-  /** Per node, its outgoing and incoming edge indices in petgraph order (newest first). */
-  readonly outEdges: readonly (readonly number[])[];
-  readonly inEdges: readonly (readonly number[])[];
-  /** Per node, how many outgoing and incoming edges it has (copied per evaluation). */
-  readonly outDegree: readonly number[];
-  readonly inDegree: readonly number[];
+  /** The live edges and nodes after each combination of switch decisions met so far. */
+  readonly states: LiveStates;
   readonly inputIndex: number;
   /**
    * Whether anything in this graph (or a sub-decision it calls) reads `$nodes`. When nothing
@@ -43,64 +39,8 @@ export function runtimeGraph(
     outEdges[e.source]!.unshift(i);
     inEdges[e.target]!.unshift(i);
   });
-  const outDegree = outEdges.map((list) => list.length);
-  const inDegree = inEdges.map((list) => list.length);
-  return { nodes, names: nodes.map((n) => n.name), edges, outEdges, inEdges, outDegree, inDegree, inputIndex, needsNodes };
-}
-
-/**
- * Per-evaluation view of the adjacency, since switches remove edges and nodes. The compiled
- * graph's edge lists are read as they are, skipping removed edges; counts of live edges per node
- * answer "any left?" without building lists (a switch-heavy graph prunes dozens per evaluation).
- */
-class LiveGraph {
-  // Plain arrays: small typed arrays cost more to allocate than the whole walk of a small graph.
-  readonly nodeAlive: number[];
-  readonly edgeAlive: number[];
-  readonly outCount: number[];
-  readonly inCount: number[];
-
-  constructor(readonly g: RuntimeGraph) {
-    this.nodeAlive = new Array<number>(g.nodes.length).fill(1);
-    this.edgeAlive = new Array<number>(g.edges.length).fill(1);
-    this.outCount = g.outDegree.slice();
-    this.inCount = g.inDegree.slice();
-  }
-
-  removeEdge(e: number): void {
-    if (this.edgeAlive[e] === 0) return;
-    this.edgeAlive[e] = 0;
-    const edge = this.g.edges[e]!;
-    this.outCount[edge.source]!--;
-    this.inCount[edge.target]!--;
-  }
-
-  removeNode(n: number): void {
-    for (const e of this.g.outEdges[n]!) this.removeEdge(e);
-    for (const e of this.g.inEdges[n]!) this.removeEdge(e);
-    this.nodeAlive[n] = 0;
-  }
-
-  /** remove_edge_recursive: an edge, then whatever it leaves without inputs or outputs. */
-  removeEdgeRecursive(e: number): void {
-    if (this.edgeAlive[e] === 0) return;
-    const { source, target } = this.g.edges[e]!;
-    this.removeEdge(e);
-    // Removed edges stay removed, so walking the static list and skipping dead edges visits
-    // what the engine's snapshot of the live list holds, in its order.
-    if (this.inCount[target] === 0) {
-      for (const id of this.g.outEdges[target]!) this.removeEdgeRecursive(id);
-      this.#dropIfIsolated(target);
-    }
-    if (this.outCount[source] === 0) {
-      for (const id of this.g.inEdges[source]!) this.removeEdgeRecursive(id);
-      this.#dropIfIsolated(source);
-    }
-  }
-
-  #dropIfIsolated(n: number): void {
-    if (this.nodeAlive[n] === 1 && this.outCount[n] === 0 && this.inCount[n] === 0) this.removeNode(n);
-  }
+  const shape: GraphShape = { edges, outEdges, inEdges, outDegree: outEdges.map((list) => list.length), inDegree: inEdges.map((list) => list.length) };
+  return { ...shape, nodes, names: nodes.map((n) => n.name), states: new LiveStates(shape), inputIndex, needsNodes };
 }
 
 /**
@@ -108,13 +48,13 @@ class LiveGraph {
  * the same without `$nodes`; then whether the first is a top level made here that nothing else
  * holds (a pass-through node may merge its output into it instead of into a copy).
  */
-function incomingData(live: LiveGraph, data: (Value | undefined)[], names: readonly string[], node: number, order: number[]): [Value, Value, boolean] {
+function incomingData(g: RuntimeGraph, live: LiveState, data: (Value | undefined)[], node: number, order: number[]): [Value, Value, boolean] {
   let value: Value = new Map();
   // While `value` is the map made here, merges go into it rather than into a copy of it.
   let owned = true;
-  for (const e of live.g.inEdges[node]!) {
+  for (const e of g.inEdges[node]!) {
     if (live.edgeAlive[e] === 0) continue;
-    const d = data[live.g.edges[e]!.source];
+    const d = data[g.edges[e]!.source];
     if (d === undefined) continue;
     if (owned && d instanceof Map) {
       // Into the empty map made here, a merge is a copy without the nulls.
@@ -129,10 +69,10 @@ function incomingData(live: LiveGraph, data: (Value | undefined)[], names: reado
   }
   if (value instanceof Map) {
     // A fresh object either way; without readers of `$nodes` it need not be copied again.
-    if (!live.g.needsNodes) return [value, value, owned];
+    if (!g.needsNodes) return [value, value, owned];
     const withNodes = copyMap(value);
     const all: VMap = new Map();
-    for (const n of order) all.set(names[n]!, data[n]!);
+    for (const n of order) all.set(g.names[n]!, data[n]!);
     withNodes.set('$nodes', all);
     return [withNodes, value, true];
   }
@@ -141,8 +81,8 @@ function incomingData(live: LiveGraph, data: (Value | undefined)[], names: reado
 
 /** DecisionGraph::evaluate for one graph (sub-decisions' depth is bounded at compile time). */
 export function walk(g: RuntimeGraph, context: Value): Value {
-  const live = new LiveGraph(g);
-  const { names, edges } = g;
+  let live = g.states.initial;
+  const { edges } = g;
   const data = new Array<Value | undefined>(g.nodes.length);
   // Insertion order of node data, which `$nodes` lists (the engine's map order does not matter
   // to the object, only which nodes are in it; duplicate names are refused at compile time).
@@ -171,18 +111,11 @@ export function walk(g: RuntimeGraph, context: Value): Value {
       if (live.nodeAlive[n] === 0) return undefined;
       const node = g.nodes[n]!;
       if (node.kind === 'switch' && visitedSwitches[n] === 0) {
-        const [input] = incomingData(live, data, names, n, dataOrder);
-        const valid = node.select(input);
-        let removed = false;
-        for (const e of g.outEdges[n]!) {
-          if (live.edgeAlive[e] === 0) continue;
-          const handle = edges[e]!.handle;
-          if (handle !== undefined && valid.includes(handle)) continue;
-          live.removeEdgeRecursive(e);
-          removed = true;
-        }
+        const [input] = incomingData(g, live, data, n, dataOrder);
+        const after = g.states.afterSwitch(live, n, node.select(input));
         visitedSwitches[n] = 1;
-        if (removed) {
+        if (after !== live) {
+          live = after;
           visited.fill(0);
           toVisit = live.nodeAlive[g.inputIndex] === 1 ? [g.inputIndex] : [];
           iterations++;
@@ -203,13 +136,13 @@ export function walk(g: RuntimeGraph, context: Value): Value {
         output = context;
         break;
       case 'output':
-        output = incomingData(live, data, names, n, dataOrder)[0];
+        output = incomingData(g, live, data, n, dataOrder)[0];
         break;
       case 'switch':
-        output = incomingData(live, data, names, n, dataOrder)[1];
+        output = incomingData(g, live, data, n, dataOrder)[1];
         break;
       case 'work': {
-        const [input, , owned] = incomingData(live, data, names, n, dataOrder);
+        const [input, , owned] = incomingData(g, live, data, n, dataOrder);
         output = node.run(input, owned);
         break;
       }

@@ -1,0 +1,132 @@
+/**
+ * Which edges and nodes of a graph are still live after the switches decided so far. The engine
+ * prunes a copy of the graph on every evaluation; here each shape is computed once, kept
+ * immutable and shared by every evaluation that decides alike, so a walk through a switch-heavy
+ * graph follows cached transitions instead of removing dozens of edges each time.
+ */
+
+/** The adjacency a shape is computed over (the compiled graph's). */
+export interface GraphShape {
+  readonly edges: readonly { readonly source: number; readonly target: number; readonly handle: string | undefined }[];
+  /** Per node, its outgoing and incoming edge indices in petgraph order (newest first). */
+  readonly outEdges: readonly (readonly number[])[];
+  readonly inEdges: readonly (readonly number[])[];
+  readonly outDegree: readonly number[];
+  readonly inDegree: readonly number[];
+}
+
+/** Never written after construction; 1/0 flags and live-edge counts, indexed by node or edge. */
+export class LiveState {
+  /** Per switch node, per decision key: the state that decision leads to. */
+  readonly transitions = new Map<number, Map<string, LiveState>>();
+
+  constructor(
+    readonly nodeAlive: readonly number[],
+    readonly edgeAlive: readonly number[],
+    readonly outCount: readonly number[],
+    readonly inCount: readonly number[],
+  ) {}
+}
+
+/**
+ * Bounds the cache by memory, not by count alone: a graph with many switches whose decisions
+ * vary by context could otherwise keep a copy of its flags per combination.
+ */
+const CACHED_NUMBERS_PER_GRAPH = 250_000;
+const MAX_STATES_PER_GRAPH = 1024;
+
+export class LiveStates {
+  readonly initial: LiveState;
+  #cached = 0;
+  readonly #limit: number;
+
+  constructor(readonly shape: GraphShape) {
+    const nodes = shape.outEdges.length;
+    this.initial = new LiveState(new Array<number>(nodes).fill(1), new Array<number>(shape.edges.length).fill(1), shape.outDegree.slice(), shape.inDegree.slice());
+    this.#limit = Math.min(MAX_STATES_PER_GRAPH, Math.floor(CACHED_NUMBERS_PER_GRAPH / (3 * nodes + shape.edges.length + 1)));
+  }
+
+  /**
+   * The state after switch `node` keeps the edges whose handles are in `valid` and removes the
+   * others recursively; the same state when it removes nothing (the walk then does not restart).
+   */
+  afterSwitch(state: LiveState, node: number, valid: readonly string[]): LiveState {
+    // Unambiguous keys: one id as it is, several as JSON (collect hit policy).
+    const key = valid.length === 1 ? `s${valid[0]}` : `m${JSON.stringify(valid)}`;
+    const bySwitch = state.transitions.get(node);
+    const cached = bySwitch?.get(key);
+    if (cached) return cached;
+    const next = new Pruning(this.shape, state).switchKeeps(node, valid);
+    if (this.#cached < this.#limit) {
+      if (bySwitch) bySwitch.set(key, next);
+      else state.transitions.set(node, new Map([[key, next]]));
+      this.#cached++;
+    }
+    return next;
+  }
+}
+
+/** zen-engine's edge removal (graph.rs), on copies of a state's flags. */
+class Pruning {
+  readonly nodeAlive: number[];
+  readonly edgeAlive: number[];
+  readonly outCount: number[];
+  readonly inCount: number[];
+
+  constructor(
+    readonly shape: GraphShape,
+    readonly from: LiveState,
+  ) {
+    this.nodeAlive = from.nodeAlive.slice();
+    this.edgeAlive = from.edgeAlive.slice();
+    this.outCount = from.outCount.slice();
+    this.inCount = from.inCount.slice();
+  }
+
+  switchKeeps(node: number, valid: readonly string[]): LiveState {
+    let removed = false;
+    for (const e of this.shape.outEdges[node]!) {
+      if (this.edgeAlive[e] === 0) continue;
+      const handle = this.shape.edges[e]!.handle;
+      if (handle !== undefined && valid.includes(handle)) continue;
+      this.#removeEdgeRecursive(e);
+      removed = true;
+    }
+    return removed ? new LiveState(this.nodeAlive, this.edgeAlive, this.outCount, this.inCount) : this.from;
+  }
+
+  #removeEdge(e: number): void {
+    if (this.edgeAlive[e] === 0) return;
+    this.edgeAlive[e] = 0;
+    const edge = this.shape.edges[e]!;
+    this.outCount[edge.source]!--;
+    this.inCount[edge.target]!--;
+  }
+
+  #removeNode(n: number): void {
+    for (const e of this.shape.outEdges[n]!) this.#removeEdge(e);
+    for (const e of this.shape.inEdges[n]!) this.#removeEdge(e);
+    this.nodeAlive[n] = 0;
+  }
+
+  /** remove_edge_recursive: an edge, then whatever it leaves without inputs or outputs. */
+  #removeEdgeRecursive(e: number): void {
+    if (this.edgeAlive[e] === 0) return;
+    const { source, target } = this.shape.edges[e]!;
+    this.#removeEdge(e);
+    // Removed edges stay removed, so walking the static list and skipping dead edges visits
+    // what the engine's snapshot of the live list holds, in its order.
+    if (this.inCount[target] === 0) {
+      for (const id of this.shape.outEdges[target]!) this.#removeEdgeRecursive(id);
+      this.#dropIfIsolated(target);
+    }
+    if (this.outCount[source] === 0) {
+      for (const id of this.shape.inEdges[source]!) this.#removeEdgeRecursive(id);
+      this.#dropIfIsolated(source);
+    }
+  }
+
+  #dropIfIsolated(n: number): void {
+    if (this.nodeAlive[n] === 1 && this.outCount[n] === 0 && this.inCount[n] === 0) this.#removeNode(n);
+  }
+}
