@@ -106,11 +106,11 @@ function compileNode(node: NodeModel, compilation: Compilation, depth: number, c
       return { kind: 'switch', name: node.name, select: compileSwitch(node) };
     case 'table': {
       const run = compileTable(node);
-      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned) };
+      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned), output: node.transform.passThrough ? 'fresh-if-owned' : 'fresh' };
     }
     case 'expression': {
       const run = compileExpressionNode(node);
-      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned) };
+      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned), output: node.transform.passThrough ? 'fresh-if-owned' : 'fresh' };
     }
     case 'decision': {
       if (depth + 1 >= MAX_DEPTH) throw new Unsupported('sub-decisions nested deeper than the engine allows');
@@ -131,7 +131,7 @@ function compileNode(node: NodeModel, compilation: Compilation, depth: number, c
       children.push(graph);
       // A sub-decision's walk keeps its input as its input node's data: no merge in place.
       const run = withTransform(node.transform, (input) => walk(graph, input), false);
-      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned) };
+      return { kind: 'work', name: node.name, run: (input, owned) => run(input, owned), output: 'shared' };
     }
   }
 }

@@ -12,7 +12,13 @@ import { type Value, type VMap, copyMap, copyWithoutNulls, depthClone, mergeClon
 export type RuntimeNode =
   | { readonly kind: 'input' | 'output'; readonly name: string }
   | { readonly kind: 'switch'; readonly name: string; readonly select: (input: Value) => string[] }
-  | { readonly kind: 'work'; readonly name: string; readonly run: (input: Value, owned: boolean) => Value };
+  | {
+      readonly kind: 'work';
+      readonly name: string;
+      readonly run: (input: Value, owned: boolean) => Value;
+      /** Whether the output's top level is made by the run (with an owned input, or always). */
+      readonly output: 'fresh' | 'fresh-if-owned' | 'shared';
+    };
 
 export interface RuntimeGraph extends GraphShape {
   readonly nodes: readonly RuntimeNode[];
@@ -48,7 +54,26 @@ export function runtimeGraph(
  * the same without `$nodes`; then whether the first is a top level made here that nothing else
  * holds (a pass-through node may merge its output into it instead of into a copy).
  */
-function incomingData(g: RuntimeGraph, live: LiveState, data: (Value | undefined)[], node: number, order: number[]): [Value, Value, boolean] {
+function incomingData(g: RuntimeGraph, live: LiveState, data: (Value | undefined)[], fresh: number[], node: number, order: number[]): [Value, Value, boolean] {
+  if (!g.needsNodes && live.inCount[node] === 1) {
+    // A lone predecessor's fresh object that nothing else will read (no other successor, no
+    // `$nodes`, not a leaf) is handed over instead of copied: the same merge, without the nulls.
+    let source = -1;
+    for (const e of g.inEdges[node]!) {
+      if (live.edgeAlive[e] === 1) {
+        source = g.edges[e]!.source;
+        break;
+      }
+    }
+    const d = data[source];
+    if (d instanceof Map && fresh[source] === 1 && live.outCount[source] === 1) {
+      fresh[source] = 0;
+      d.forEach((v, key) => {
+        if (v === null) d.delete(key);
+      });
+      return [d, d, true];
+    }
+  }
   let value: Value = new Map();
   // While `value` is the map made here, merges go into it rather than into a copy of it.
   let owned = true;
@@ -88,6 +113,8 @@ export function walk(g: RuntimeGraph, context: Value): Value {
   // to the object, only which nodes are in it; duplicate names are refused at compile time).
   const dataOrder: number[] = [];
   const visited = new Array<number>(g.nodes.length).fill(0);
+  // 1 where a node's data is an object its run made and nobody else holds yet.
+  const fresh = new Array<number>(g.nodes.length).fill(0);
   let toVisit: number[] = [g.inputIndex];
   const visitedSwitches = new Array<number>(g.nodes.length).fill(0);
   let iterations = 0;
@@ -111,7 +138,7 @@ export function walk(g: RuntimeGraph, context: Value): Value {
       if (live.nodeAlive[n] === 0) return undefined;
       const node = g.nodes[n]!;
       if (node.kind === 'switch' && visitedSwitches[n] === 0) {
-        const [input] = incomingData(g, live, data, n, dataOrder);
+        const [input] = incomingData(g, live, data, fresh, n, dataOrder);
         const after = g.states.afterSwitch(live, n, node.select(input));
         visitedSwitches[n] = 1;
         if (after !== live) {
@@ -136,14 +163,18 @@ export function walk(g: RuntimeGraph, context: Value): Value {
         output = context;
         break;
       case 'output':
-        output = incomingData(g, live, data, n, dataOrder)[0];
+        output = incomingData(g, live, data, fresh, n, dataOrder)[0];
         break;
-      case 'switch':
-        output = incomingData(g, live, data, n, dataOrder)[1];
+      case 'switch': {
+        const [, plain, owned] = incomingData(g, live, data, fresh, n, dataOrder);
+        output = plain;
+        fresh[n] = owned ? 1 : 0;
         break;
+      }
       case 'work': {
-        const [input, , owned] = incomingData(g, live, data, n, dataOrder);
+        const [input, , owned] = incomingData(g, live, data, fresh, n, dataOrder);
         output = node.run(input, owned);
+        fresh[n] = node.output === 'fresh' || (node.output === 'fresh-if-owned' && owned) ? 1 : 0;
         break;
       }
     }
