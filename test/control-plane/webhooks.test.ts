@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bumpGeneration } from '../../src/db/generation.js';
 import { reportOutOfSyncNodes } from '../../src/control-plane/webhooks/out-of-sync.js';
+import { nextDueInMs } from '../../src/control-plane/webhooks/queue.js';
 import { retryDelayMs } from '../../src/control-plane/webhooks/retry-schedule.js';
+import { createTestDatabase } from '../helpers/db.js';
 import { expressionGraph } from '../helpers/graphs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -192,6 +194,18 @@ describe('webhooks', () => {
       expect(audit).toHaveLength(1);
     } finally {
       receiver.answer = () => 200;
+    }
+  });
+});
+
+describe('webhook queue', () => {
+  it('says nothing is due when no delivery is pending, so an idle node waits a whole poll interval', async () => {
+    // GREATEST(0, NULL) is 0 in SQL: this once read "due now" and an idle node polled every 10 ms.
+    const db = await createTestDatabase();
+    try {
+      expect(await nextDueInMs(db.sql)).toBeNull();
+    } finally {
+      await db.drop();
     }
   });
 });

@@ -70,10 +70,12 @@ export async function recordAttempt(
 
 /** How long until the next delivery is due (0: now), or null when none is pending. */
 export async function nextDueInMs(q: Queryable): Promise<number | null> {
+  // No greatest(0, ...) in SQL: GREATEST skips NULLs, so "none pending" would read as "due now"
+  // and the dispatcher would poll every 10 ms on an idle node.
   const [row] = await q<{ ms: number | null }[]>`
-    SELECT greatest(0, extract(epoch FROM (min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) - now())) * 1000)::float8 AS ms
+    SELECT (extract(epoch FROM (min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) - now())) * 1000)::float8 AS ms
     FROM webhook_deliveries WHERE status = 'pending'`;
-  return row?.ms ?? null;
+  return row?.ms == null ? null : Math.max(0, row.ms);
 }
 
 /**
