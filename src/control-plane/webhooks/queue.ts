@@ -75,7 +75,8 @@ export async function nextDueInMs(q: Queryable): Promise<number | null> {
   const [row] = await q<{ ms: number | null }[]>`
     SELECT (extract(epoch FROM (min(greatest(next_attempt_at, coalesce(locked_until, next_attempt_at))) - now())) * 1000)::float8 AS ms
     FROM webhook_deliveries WHERE status = 'pending'`;
-  return row?.ms == null ? null : Math.max(0, row.ms);
+  const ms = row?.ms;
+  return ms === null || ms === undefined ? null : Math.max(0, ms);
 }
 
 /**
