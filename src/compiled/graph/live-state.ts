@@ -30,10 +30,11 @@ export class LiveState {
 
 /**
  * Bounds the cache by memory, not by count alone: a graph with many switches whose decisions
- * vary by context could otherwise keep a copy of its flags per combination.
+ * vary by context could otherwise keep a copy of its flags per combination. At most ~0.8 MB per
+ * compiled graph; past the bound, transitions are computed per evaluation as the engine does.
  */
-const CACHED_NUMBERS_PER_GRAPH = 250_000;
-const MAX_STATES_PER_GRAPH = 1024;
+const CACHED_NUMBERS_PER_GRAPH = 100_000;
+const MAX_STATES_PER_GRAPH = 512;
 
 export class LiveStates {
   readonly initial: LiveState;
