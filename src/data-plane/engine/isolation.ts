@@ -6,7 +6,7 @@ export interface IsolatedDecision {
 }
 
 interface Entry {
-  readonly label: string;
+  label: string;
   reason: IsolatedDecision['reason'];
   readonly since: number;
   until: number;
@@ -19,6 +19,13 @@ const SEVERITY = { slow: 0, timeout: 1, crash: 2 } as const;
  * while: their evaluations run in the isolated lane until then. A release is a namespace, so a new
  * deployment of a fixed decision starts afresh in the serving lane.
  */
+/**
+ * Labels of the load-time checks of compiled decisions (compiled-release.ts): they name the
+ * release, not a project and environment, so a tenant's request that trips the same decision
+ * gives the entry its own, more telling label.
+ */
+export const CHECK_LABEL_PREFIX = 'check ';
+
 export class Isolation {
   readonly #entries = new Map<string, Entry>();
 
@@ -31,6 +38,7 @@ export class Isolation {
     const existing = this.#entries.get(id);
     if (existing && existing.until > now) {
       existing.until = now + this.forMs;
+      if (existing.label.startsWith(CHECK_LABEL_PREFIX) && !label.startsWith(CHECK_LABEL_PREFIX)) existing.label = label;
       if (SEVERITY[reason] > SEVERITY[existing.reason]) existing.reason = reason;
       return false;
     }

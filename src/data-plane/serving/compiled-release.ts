@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServedDecision } from '../sync/serving-source.js';
 import type { NodeInfo } from '../engine/engine-errors.js';
 import type { EnginePool } from '../engine/engine-pool.js';
+import { CHECK_LABEL_PREFIX } from '../engine/isolation.js';
 import { subDecisionReferences, withoutTests } from '../../lib/jdm.js';
 import { normalizeDecisionKey } from '../../lib/decision-keys.js';
 import { ReleaseEvaluators, type EvaluatorMode } from './evaluators.js';
@@ -59,7 +60,7 @@ export class CompiledRelease {
     // In the background: the release serves from zen-engine at once, and each decision moves to its
     // compiled form when it agreed with zen-engine on its check contexts.
     const zen = (key: string, context: unknown) =>
-      compiled.use(async () => (await engine.evaluate({ ns: compiled.namespace, key, label: `check ${key}@${release.label}`, runsFunctions: false }, context, false)).result);
+      compiled.use(async () => (await engine.evaluate({ ns: compiled.namespace, key, label: `${CHECK_LABEL_PREFIX}${key}@${release.label}`, runsFunctions: false }, context, false)).result);
     void evaluators.check(zen, () => !compiled.retired).catch(() => undefined);
     return compiled;
   }
