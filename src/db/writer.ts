@@ -29,6 +29,8 @@ export class PrimaryWriter {
   #splitBrain: string | undefined;
   #lastDiscoveryError: string | undefined;
   #lastDiscoveryLogAt = 0;
+  /** Set when a pool was dropped and no primary has been found since. */
+  #lost = false;
 
   constructor(options: PrimaryWriterOptions) {
     this.#options = options;
@@ -61,7 +63,11 @@ export class PrimaryWriter {
     if (this.#pool) return this.#pool;
     throw new AppError(
       'database-unavailable',
-      this.#lastDiscoveryError ? `no primary database reachable now (${this.#lastDiscoveryError}); retry shortly` : 'no primary database found yet; retry shortly',
+      this.#lastDiscoveryError
+        ? `no primary database reachable now (${this.#lastDiscoveryError}); retry shortly`
+        : this.#lost
+          ? 'the primary database stopped answering; looking for it again; retry shortly'
+          : 'no primary database found yet; retry shortly',
     );
   }
 
@@ -112,6 +118,7 @@ export class PrimaryWriter {
       }
       this.#generation = best.generation;
       this.#lastDiscoveryError = undefined;
+      this.#lost = false;
       return this.#pool;
     } catch (error) {
       const message = (error as Error).message;
@@ -161,6 +168,7 @@ export class PrimaryWriter {
     this.#pool = undefined;
     this.#host = undefined;
     this.#generation = null;
+    this.#lost = true;
     void stale.end({ timeout: 0 }).catch(() => undefined);
   }
 

@@ -118,20 +118,24 @@ describe('a database that stops answering', () => {
     const token = (await server.request('POST', '/api/projects/ops/environments/prod/tokens', { body: {} })).body.token;
     await waitFor('token to sync', () => server.dataPlane.runtime.state?.tokens.size === 1);
     proxy.pause();
-    await waitFor('the poll to time out', () => server.dataPlane.sync.status.consecutiveFailures > 0, 30_000);
-    // The poll's own timeout, or a write's deadline that dropped the connections under it first.
-    expect(server.dataPlane.sync.status.lastError).toMatch(/did not answer within \d+ ms|CONNECTION_DESTROYED|no usable primary/);
-    const res = await server.request('POST', '/api/projects/ops/evaluate/calc', { token: null, headers: { 'x-access-token': token }, body: { context: {} } });
-    expect(res.body.result).toEqual({ v: 'one' });
-    const ready = await server.request('GET', '/health/ready', { token: null });
-    expect(ready.body.checks.database).toMatch(/^unreachable/);
-    // With the database gone no API token can be checked: the metrics listener needs none.
-    expect(await (await fetch(`${server.metricsUrl}/metrics`)).text()).toMatch(/verdict_sync_age_seconds [1-9]/);
-    // A write does not hang on connections that will never answer: it gives up and says so.
-    const write = await server.request('POST', '/api/projects', { body: { key: 'during-partition' } });
-    expect(write.status).toBe(503);
-    expect(write.body.detail).toMatch(/did not finish the write within 1500 ms|no usable primary|no primary database/);
-    proxy.resume();
+    try {
+      await waitFor('the poll to time out', () => server.dataPlane.sync.status.consecutiveFailures > 0, 30_000);
+      // The poll's own timeout, or a write's deadline that dropped the connections under it first.
+      expect(server.dataPlane.sync.status.lastError).toMatch(/did not answer within \d+ ms|CONNECTION_DESTROYED|no usable primary|stopped answering/);
+      const res = await server.request('POST', '/api/projects/ops/evaluate/calc', { token: null, headers: { 'x-access-token': token }, body: { context: {} } });
+      expect(res.body.result).toEqual({ v: 'one' });
+      const ready = await server.request('GET', '/health/ready', { token: null });
+      expect(ready.body.checks.database).toMatch(/^unreachable/);
+      // With the database gone no API token can be checked: the metrics listener needs none.
+      expect(await (await fetch(`${server.metricsUrl}/metrics`)).text()).toMatch(/verdict_sync_age_seconds [1-9]/);
+      // A write does not hang on connections that will never answer: it gives up and says so.
+      const write = await server.request('POST', '/api/projects', { body: { key: 'during-partition' } });
+      expect(write.status).toBe(503);
+      expect(write.body.detail).toMatch(/did not finish the write within 1500 ms|no usable primary|no primary database|stopped answering/);
+    } finally {
+      // Resumed even when an expectation fails, so the next tests get their database back.
+      proxy.resume();
+    }
     await waitFor('the sync to recover', () => server.dataPlane.sync.status.consecutiveFailures === 0, 30_000);
     expect((await server.request('POST', '/api/projects', { body: { key: 'after-partition' } })).status).toBe(201);
   });
