@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnginePool } from '../../src/data-plane/engine/engine-pool.js';
 import { startTestEngine } from '../helpers/engine.js';
-import { expressionGraph } from '../helpers/graphs.js';
+import { expressionGraph, tableGraph } from '../helpers/graphs.js';
 import { waitFor } from '../helpers/wait.js';
 
 const target = (key: string) => ({ ns: 'r', key, label: key, runsFunctions: false });
@@ -155,6 +155,39 @@ describe('engine pool', () => {
         }
       }
     }
+  });
+
+  it('parses a large release while evaluations wait behind it, stopping no host and blaming no one', { timeout: 300_000 }, async () => {
+    // Found in CI: a deploy's parse held both serving hosts past the slow mark; the watchdog took the
+    // quick evaluations waiting behind it for runaways, isolated their decision and stopped the hosts,
+    // and the release failed to load on that node.
+    engine = startTestEngine({ hosts: 2, spare: true, timeoutMs: 3_000, slowMs: 100 });
+    await engine.started();
+    await engine.register('r', [{ key: 'calc', content: expressionGraph({ double: 'a * 2' }) }]);
+    for (let a = 0; a < 30; a++) await engine.evaluate(target('calc'), { a }, false);
+    let loading = false;
+    let parsing = true;
+    const answers: Promise<unknown>[] = [];
+    const traffic = (async () => {
+      for (let a = 0; parsing; a++) {
+        loading ||= engine!.status().serving.loading > 0;
+        const answer = engine!.evaluate(target('calc'), { a }, false).then(
+          (r) => expect(r.result).toEqual({ double: a * 2 }),
+          // On a machine too busy to parse before the deadline: "retry", never blame.
+          (error: { code?: string }) => expect(error.code).toBe('not-ready'),
+        );
+        answers.push(answer);
+        await answer;
+      }
+    })();
+    await engine.register('big', [{ key: 'big', content: tableGraph(20_000) }]); // seconds of parsing on each host
+    parsing = false;
+    await traffic;
+    await Promise.all(answers);
+    expect(loading).toBe(true);
+    expect(engine.status().serving.restarts).toBe(0);
+    expect(engine.status().isolatedDecisions).toEqual([]);
+    expect((await engine.evaluate({ ns: 'big', key: 'big', label: 'big', runsFunctions: false }, { a: 15, b: 'y10' }, false)).result).toEqual({ r: 35 });
   });
 
   it('tells a save to retry, not that its expression is endless, when the checking host gets no CPU', async () => {

@@ -5,7 +5,7 @@ import { Database } from '../../src/db/database.js';
 import { CompiledRelease } from '../../src/data-plane/serving/compiled-release.js';
 import { startTestEngine } from '../helpers/engine.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { expressionGraph, parentGraph } from '../helpers/graphs.js';
+import { expressionGraph, parentGraph, tableGraph } from '../helpers/graphs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -55,6 +55,44 @@ describe('a release the engine cannot load', () => {
     // Which release and why: for operators (an API token).
     const detailed = await server.request('GET', '/health/ready');
     expect(detailed.body.checks.releases).toMatch(/cannot load .*missing field `name`/);
+  });
+
+  it('loads again a release whose engine host went away while parsing it', { timeout: 300_000 }, async () => {
+    // An engine host may go away mid-parse for reasons that say nothing of the release (killed from
+    // outside here; stopped for another tenant's runaway in production): the node must not leave the
+    // environment unserved until it restarts.
+    await server.request('POST', '/api/projects', { body: { key: 'late' } });
+    await server.request('POST', '/api/projects/late/environments', { body: { key: 'prod' } });
+    const token = (await server.request('POST', '/api/projects/late/environments/prod/tokens', { body: {} })).body.token;
+    const saved = await server.request('PUT', '/api/projects/late/decisions/calc', { body: { content: tableGraph(10_000) } });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    const release = (await server.request('POST', '/api/projects/late/releases', { body: {} })).body;
+    const failed = () => server.dataPlane.sync.status.failedReleases.get(release.id);
+    const engine = server.dataPlane.engine;
+    const restarts = engine.status().serving.restarts;
+    let killed: number | undefined;
+    const killer = setInterval(() => {
+      if (killed !== undefined || engine.status().serving.loading === 0) return;
+      killed = engine.status().serving.pids[0]!;
+      process.kill(killed, 'SIGKILL');
+    }, 1);
+    try {
+      expect((await server.request('POST', '/api/projects/late/environments/prod/deployments', { body: { release: 'v1' } })).status).toBe(201);
+      await waitFor('the release to fail to load once', () => failed() !== undefined);
+    } finally {
+      clearInterval(killer);
+    }
+    expect(killed).toBeDefined();
+    expect(failed()).toMatch(/engine host stopped while loading the release .*loading it again in 1 s/);
+    const detailed = await server.request('GET', '/health/ready');
+    expect(detailed.body.checks.releases).toContain(`cannot load ${release.id}: an engine host stopped`);
+    const served = await waitFor('the release to be served', async () => {
+      const res = await server.request('POST', '/api/projects/late/evaluate/calc', { token: null, headers: { 'x-access-token': token }, body: { context: { a: 15, b: 'y10' } } });
+      return res.status === 200 ? res : undefined;
+    }, 120_000);
+    expect(served.body).toMatchObject({ result: { r: 35 }, details: { releaseLabel: 'v1' } });
+    expect(failed()).toBeUndefined();
+    expect(engine.status().serving.restarts).toBe(restarts + 1);
   });
 });
 

@@ -67,7 +67,7 @@ describe('hostile evaluation input', () => {
       hang: functionGraph(NEVER_SETTLES),
       loop: functionGraph(LOOPS),
     });
-    await waitFor('both projects to be served', () => server.dataPlane.runtime.state?.tokens.size === 2);
+    await waitFor('both projects to be served', () => ['healthy/prod', 'hostile/prod'].every((env) => server.dataPlane.runtime.state?.environments.get(env)?.release));
   });
   afterAll(() => server?.close());
 

@@ -50,3 +50,31 @@ export function functionGraph(source: string, name = 'Fn'): any {
     ],
   };
 }
+
+/** A decision table of `rules` rows on `a` (numbers) and `b` (strings): large ones take the engine seconds to parse. */
+export function tableGraph(rules: number): any {
+  return {
+    nodes: [
+      { id: 'in', type: 'inputNode', name: 'Request' },
+      {
+        id: 't',
+        type: 'decisionTableNode',
+        name: 'Table',
+        content: {
+          hitPolicy: 'first',
+          inputs: [
+            { id: 'i1', name: 'A', field: 'a' },
+            { id: 'i2', name: 'B', field: 'b' },
+          ],
+          outputs: [{ id: 'o1', name: 'R', field: 'r' }],
+          rules: Array.from({ length: rules }, (_, i) => ({ _id: `r${i}`, i1: `> ${i} and < ${i + 10}`, i2: `"x${i}", "y${i}"`, o1: `${i} * 2 + a` })),
+        },
+      },
+      { id: 'out', type: 'outputNode', name: 'Response' },
+    ],
+    edges: [
+      { id: 'e1', sourceId: 'in', targetId: 't' },
+      { id: 'e2', sourceId: 't', targetId: 'out' },
+    ],
+  };
+}

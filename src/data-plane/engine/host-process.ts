@@ -45,6 +45,8 @@ export class EngineHostProcess {
   #outbox: ToHost[] = [];
   #flushQueued = false;
   #loaded = new Map<string, Promise<void>>();
+  /** Loads sent and not yet answered: while one runs, what waits behind it is not held by a runaway. */
+  #loads = 0;
   #gone: HostGone | undefined;
   #stopping: StopReason | undefined;
   #isReady = false;
@@ -208,10 +210,22 @@ export class EngineHostProcess {
     let loaded = this.#loaded.get(ns);
     if (!loaded) {
       loaded = this.request<void>({ t: 'load', ns, decisions: decisions() });
-      loaded.catch(() => this.#loaded.delete(ns));
+      this.#loads++;
+      loaded.then(
+        () => this.#loads--,
+        () => {
+          this.#loads--;
+          this.#loaded.delete(ns);
+        },
+      );
       this.#loaded.set(ns, loaded);
     }
     return loaded;
+  }
+
+  /** Whether the host is parsing a release: requests sent after it wait for that, not for each other. */
+  get loading(): boolean {
+    return this.#loads > 0;
   }
 
   hasLoaded(ns: string): boolean {

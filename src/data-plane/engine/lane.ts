@@ -53,6 +53,8 @@ export interface LaneStatus {
   readonly waiting: number;
   /** Hosts with work that have answered nothing for the slow mark (they get no more work). */
   readonly held: number;
+  /** Hosts parsing a release (a deploy, or a host starting): evaluations sent to them wait for it. */
+  readonly loading: number;
   readonly restarts: number;
   readonly lastRestart: { readonly at: string; readonly reason: string } | null;
 }
@@ -223,9 +225,11 @@ export class LaneHosts {
       queued: this.hosts.reduce((sum, h) => sum + (this.queues.get(h)?.length ?? 0), 0),
       waiting: this.waiters.length,
       held: this.hosts.filter((h) => {
+        if (h.loading) return false;
         const since = this.silentSince(h);
         return since !== undefined && Date.now() - since > this.slowMs;
       }).length,
+      loading: this.hosts.filter((h) => h.loading).length,
       restarts: this.restartCount,
       lastRestart: this.lastRestart,
     };

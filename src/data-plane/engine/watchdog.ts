@@ -47,6 +47,10 @@ export class Watchdog {
     for (const [host, queue] of this.pool.queues) {
       const live = queue.filter((s) => !s.abandoned);
       if (host.gone || queue.length === 0) continue;
+      if (host.loading) {
+        this.#behindLoad(host, live, queue, now);
+        continue;
+      }
       host.sampleCpu(now);
       const since = this.#laneOf(host).silentSince(host)!;
       const held = now - since > this.pool.options.slowMs && this.#costly(host, since, now);
@@ -96,6 +100,21 @@ export class Watchdog {
   }
 
   /**
+   * A host parsing a release (a deploy, or a host started with every release to load) answers
+   * nothing meanwhile, and a large release takes seconds of CPU: the evaluations waiting behind it
+   * are neither runaways nor costly. Whoever passes its deadline there is told to retry, unblamed.
+   */
+  #behindLoad(host: EngineHostProcess, live: readonly Sent[], queue: readonly Sent[], now: number): void {
+    for (const sent of live) {
+      if (sent.timedOut || now < sent.deadline || !sent.target) continue;
+      sent.timedOut = true;
+      sent.abandoned = true;
+      host.abandon(sent.handle.id, busyError(this.pool.options.timeoutMs));
+    }
+    if (queue.filter((s) => s.abandoned).length >= MAX_ABANDONED_PER_HOST) this.#drain(host);
+  }
+
+  /**
    * Requests have waited past the slow mark while every serving host is held (by runaways too
    * starved of CPU to be called costly, or by suspects running alone): the warm spare takes the
    * place of the host held longest, which drains (what it runs finishes or meets its deadline) and
@@ -110,6 +129,7 @@ export class Watchdog {
     let longestSince = Infinity;
     for (const host of lane.hosts) {
       if (!host.isReady || lane.draining.has(host)) continue;
+      if (host.loading) return; // parsing a release, not held: the waiters get it when it is done
       const since = lane.silentSince(host);
       if (since === undefined || now - since <= this.pool.options.slowMs) return; // a host answers: the waiters get it
       if (since < longestSince) {

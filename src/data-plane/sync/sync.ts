@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../observability/metrics.js';
 import { CompiledRelease } from '../serving/compiled-release.js';
 import { envKey, type EvaluationRuntime } from '../serving/runtime.js';
+import { ReleaseFailures } from './release-failures.js';
 import type { Snapshot, SnapshotRelease, SnapshotStore } from './snapshot.js';
 import type { CatalogEntry, ChangeWatch, ServedToken, ServingSource } from './serving-source.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,7 +61,7 @@ export class RuntimeSync {
   #lastError: string | undefined;
   #failures = 0;
   #lastPropagationMs: number | undefined;
-  readonly #failedReleases = new Map<string, string>();
+  readonly #failedReleases = new ReleaseFailures();
   /** Contents of the releases served now, kept for the snapshot. */
   readonly #contents = new Map<string, SnapshotRelease>();
   #source: SyncStatus['source'] = 'none';
@@ -87,7 +88,7 @@ export class RuntimeSync {
       lastError: this.#lastError,
       consecutiveFailures: this.#failures,
       lastPropagationMs: this.#lastPropagationMs,
-      failedReleases: this.#failedReleases,
+      failedReleases: this.#failedReleases.messages,
       source: this.#source,
       snapshotTakenAt: this.#snapshotTakenAt,
     };
@@ -197,7 +198,7 @@ export class RuntimeSync {
     try {
       const counter = await withTimeout(this.source.counter(), this.#pollTimeoutMs, 'the database');
       const current = this.runtime.state?.changeCounter;
-      changed = current === undefined || counter !== current;
+      changed = current === undefined || counter !== current || this.#failedReleases.retryDue();
       if (changed) await this.refresh();
       this.#succeeded();
     } catch (error) {
@@ -236,11 +237,15 @@ export class RuntimeSync {
           const release = { id: entry.releaseId, label: entry.releaseLabel!, contentHash: entry.releaseHash! };
           this.runtime.addRelease(await CompiledRelease.compile(this.runtime.engine, release, contents, this.runtime.evaluatorMode));
           this.#contents.set(entry.releaseId, { ...release, decisions: contents });
+          this.#failedReleases.forget(entry.releaseId);
         } catch (error) {
-          const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-          this.#failedReleases.set(entry.releaseId, message);
+          this.#failedReleases.record(entry.releaseId, error);
           this.metrics.reloads.inc({ result: 'error' });
-          this.logger.error({ releaseId: entry.releaseId, release: entry.releaseLabel, err: error }, 'cannot compile release; its environments keep what they served');
+          const again = this.#failedReleases.willRetry(entry.releaseId);
+          this.logger.error(
+            { releaseId: entry.releaseId, release: entry.releaseLabel, err: error },
+            again ? 'cannot load release now; its environments keep what they served until it loads' : 'cannot compile release; its environments keep what they served',
+          );
         }
       }
       if (entry.releaseId && this.#failedReleases.has(entry.releaseId)) {
@@ -250,6 +255,7 @@ export class RuntimeSync {
         catalog.push(entry);
       }
     }
+    this.#failedReleases.keepOnly(new Set(snapshot.entries.map((e) => e.releaseId).filter((id): id is string => id !== null)));
     this.runtime.install(snapshot.counter, catalog, snapshot.tokens);
     this.metrics.reloads.inc({ result: 'ok' });
     this.#source = 'database';
