@@ -47,7 +47,9 @@ export class Watchdog {
     for (const [host, queue] of this.pool.queues) {
       const live = queue.filter((s) => !s.abandoned);
       if (host.gone || queue.length === 0) continue;
-      if (host.loading) {
+      // Serving lane only: the isolated lane frees itself by stopping its host at a deadline (a
+      // request given up on there would hold the one-at-a-time lane until it answered, maybe never).
+      if (host.loading && host.lane === 'serving') {
         this.#behindLoad(host, live, queue, now);
         continue;
       }
@@ -100,7 +102,7 @@ export class Watchdog {
   }
 
   /**
-   * A host parsing a release (a deploy, or a host started with every release to load) answers
+   * A serving host parsing a release (a deploy, or a host started with every release to load) answers
    * nothing meanwhile, and a large release takes seconds of CPU: the evaluations waiting behind it
    * are neither runaways nor costly. Whoever passes its deadline there is told to retry, unblamed.
    */
