@@ -74,6 +74,10 @@ function compileOne(raw: unknown, compilation: Compilation, depth: number): Runt
     // `$nodes` is a map by node name: with two nodes of one name the engine keeps either.
     reasons.push('two nodes share a name and `$nodes` is used');
   }
+  if (depth > 0) {
+    const leak = leafSharingItsInput(nodes, edges);
+    if (leak) reasons.push(leak);
+  }
   if (text.includes('$root')) reasons.push('`$root` (the whole environment, `$nodes` included) is not compiled');
   const runtimeNodes: RuntimeNode[] = [];
   const children: RuntimeGraph[] = [];
@@ -95,6 +99,21 @@ function compileOne(raw: unknown, compilation: Compilation, depth: number): Runt
     // A sub-decision's input nodes carry the caller's `$nodes` (`$nodes.request.$nodes`).
     text.includes('$nodes') || children.some((c) => c.needsNodes),
   );
+}
+
+/**
+ * A sub-decision answers the merge of its leaves (nodes with no outgoing edge), merged in place
+ * into the first one's data. A leaf that hands on its input (the input node, a switch, a
+ * pass-through or sub-decision node, with nothing after it) makes that data the caller's own
+ * objects, `$nodes` included: the engine then writes the sub-decision's `$nodes` into the caller's,
+ * overwriting the caller's nodes' data of the same names. Not modelled: such graphs run on zen.
+ */
+function leafSharingItsInput(nodes: readonly NodeModel[], edges: readonly { sourceId: string }[]): string | undefined {
+  const sources = new Set(edges.map((e) => e.sourceId));
+  const leaves = nodes.filter((n) => !sources.has(n.id));
+  if (leaves.length < 2) return undefined;
+  const sharing = leaves.find((n) => n.kind !== 'output' && !((n.kind === 'table' || n.kind === 'expression') && !n.transform.passThrough));
+  return sharing && `as a sub-decision, node "${sharing.name}" ends a path and hands on its input: the engine merges the caller's data into the answer there (not compiled)`;
 }
 
 function compileNode(node: NodeModel, compilation: Compilation, depth: number, children: RuntimeGraph[]): RuntimeNode {

@@ -100,16 +100,20 @@ const U64_LIMIT = 1n << 64n;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const POW10_DOUBLE = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+/** 2^63 as a double: at and past it a number is no i64. */
+const I64_LIMIT_DOUBLE = 2 ** 63;
 
 /**
- * The JS number zen-engine's Node binding hands back: `normalize().to_string()` parsed as i64,
- * u64 or f64. An integer outside both i64 and u64 has no conversion there: napi unwraps None and
- * the process aborts.
+ * The JS value zen-engine's Node binding hands back: `normalize().to_string()` parsed as i64,
+ * u64 or f64. An integer past i64 but within u64 comes back as its digits (a string: a JS number
+ * cannot hold it exactly). An integer outside both i64 and u64 has no conversion there: napi
+ * unwraps None and the process aborts.
  */
-export function decToJsNumber(d: Dec): number {
+export function decToJsNumber(d: Dec): number | string {
   // `num` round-trips: its shortest digits are the value, which is what normalize() prints.
   const num = d.num;
-  if (num === num) return num === 0 ? 0 : num;
+  if (num === num && num < I64_LIMIT_DOUBLE && num >= -I64_LIMIT_DOUBLE) return num === 0 ? 0 : num;
   if (d.m === 0n) return 0;
   // Both exact doubles, so the quotient is the correctly rounded value: the double that parsing
   // the normalized text gives.
@@ -121,7 +125,7 @@ export function decToJsNumber(d: Dec): number {
   }
   if (s === 0) {
     if (m >= U64_LIMIT || m < I64_MIN) throw new EngineWouldCrash('an integer result beyond 64 bits');
-    return Number(m);
+    return m > I64_MAX ? m.toString() : Number(m);
   }
   return Number(formatDecimal(new Dec(m, s)));
 }
