@@ -31,18 +31,47 @@ export class LiveState {
 /**
  * Bounds the cache by memory, not by count alone: a graph with many switches whose decisions
  * vary by context could otherwise keep a copy of its flags per combination. At most ~0.8 MB per
- * compiled graph; past the bound, transitions are computed per evaluation as the engine does.
+ * compiled graph, and ~32 MB across every graph of the process (each decision of each release
+ * served compiles its own graphs, sub-decisions included); past a bound, transitions are computed
+ * per evaluation as the engine does. Keys count too (a collect switch's is a list of ids).
  */
 const CACHED_NUMBERS_PER_GRAPH = 100_000;
 const MAX_STATES_PER_GRAPH = 512;
+const CACHED_NUMBERS_PER_PROCESS = 4_000_000;
+
+/** What a set of caches may hold together, given back as their graphs are collected. */
+export class CacheBudget {
+  used = 0;
+  readonly #released = new FinalizationRegistry<{ used: number }>((held) => {
+    this.used -= held.used;
+  });
+
+  constructor(readonly limit: number) {}
+
+  /** An account for one owner: what it takes is given back once `owner` is garbage. */
+  account(owner: object): { used: number } {
+    const account = { used: 0 };
+    this.#released.register(owner, account);
+    return account;
+  }
+}
+
+const PROCESS_BUDGET = new CacheBudget(CACHED_NUMBERS_PER_PROCESS);
 
 export class LiveStates {
   readonly initial: LiveState;
   #cached = 0;
   readonly #limit: number;
+  readonly #stateCost: number;
+  readonly #account: { used: number };
 
-  constructor(readonly shape: GraphShape) {
+  constructor(
+    readonly shape: GraphShape,
+    private readonly budget: CacheBudget = PROCESS_BUDGET,
+  ) {
     const nodes = shape.outEdges.length;
+    this.#stateCost = 3 * nodes + shape.edges.length + 1;
+    this.#account = budget.account(this);
     this.initial = new LiveState(new Array<number>(nodes).fill(1), new Array<number>(shape.edges.length).fill(1), shape.outDegree.slice(), shape.inDegree.slice());
     this.#limit = Math.min(MAX_STATES_PER_GRAPH, Math.floor(CACHED_NUMBERS_PER_GRAPH / (3 * nodes + shape.edges.length + 1)));
   }
@@ -58,10 +87,13 @@ export class LiveStates {
     const cached = bySwitch?.get(key);
     if (cached) return cached;
     const next = new Pruning(this.shape, state).switchKeeps(node, valid);
-    if (this.#cached < this.#limit) {
+    const cost = this.#stateCost + Math.ceil(key.length / 8);
+    if (this.#cached < this.#limit && this.budget.used + cost <= this.budget.limit) {
       if (bySwitch) bySwitch.set(key, next);
       else state.transitions.set(node, new Map([[key, next]]));
       this.#cached++;
+      this.#account.used += cost;
+      this.budget.used += cost;
     }
     return next;
   }
