@@ -1,22 +1,13 @@
 import { ZenEngine } from '@gorules/zen-engine';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileGraph, EngineWouldCrash } from '../../src/compiled/index.js';
+import { expressionGraph as graphOf } from '../helpers/graphs.js';
 
 /**
  * Corners of the engine that generated cases did not reach (found by a review of the compiler):
  * integers between 2^63 and 2^64, and a sub-decision whose leaf hands on the caller's data.
  */
-const expressionGraph = (value: string) => ({
-  nodes: [
-    { id: 'in', type: 'inputNode', name: 'Request' },
-    { id: 'e', type: 'expressionNode', name: 'Calc', content: { expressions: [{ id: 'x', key: 'k', value }] } },
-    { id: 'out', type: 'outputNode', name: 'Response' },
-  ],
-  edges: [
-    { id: 'a', sourceId: 'in', targetId: 'e' },
-    { id: 'b', sourceId: 'e', targetId: 'out' },
-  ],
-});
+const expressionGraph = (value: string) => graphOf({ k: value });
 
 /** A child with a second leaf besides its output node: `leaf` (a switch with no edge out, or a table). */
 const child = (leaf: 'switch' | 'table') => ({

@@ -73,7 +73,7 @@ export class LiveStates {
     this.#stateCost = 3 * nodes + shape.edges.length + 1;
     this.#account = budget.account(this);
     this.initial = new LiveState(new Array<number>(nodes).fill(1), new Array<number>(shape.edges.length).fill(1), shape.outDegree.slice(), shape.inDegree.slice());
-    this.#limit = Math.min(MAX_STATES_PER_GRAPH, Math.floor(CACHED_NUMBERS_PER_GRAPH / (3 * nodes + shape.edges.length + 1)));
+    this.#limit = Math.min(MAX_STATES_PER_GRAPH, Math.floor(CACHED_NUMBERS_PER_GRAPH / this.#stateCost));
   }
 
   /**

@@ -23,14 +23,13 @@ export class ReleaseFailures {
   /** id -> message, for health: what is refused, and what waits for another attempt. */
   readonly messages = new Map<string, string>();
 
-  /** Records a failed load; returns the message to log. */
-  record(id: string, error: unknown, now = Date.now()): string {
+  /** Records a failed load. */
+  record(id: string, error: unknown, now = Date.now()): void {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     const attempts = (this.#failures.get(id)?.attempts ?? 0) + 1;
     const retryAt = passing(error) && attempts < MAX_ATTEMPTS ? now + FIRST_RETRY_MS * 2 ** (attempts - 1) : undefined;
     this.#failures.set(id, { message, attempts, retryAt });
     this.messages.set(id, retryAt === undefined ? message : `${message} (loading it again in ${Math.round((retryAt - now) / 1000)} s)`);
-    return message;
   }
 
   /** Whether the release is failed now (refused, or waiting for its next attempt). */
